@@ -1,0 +1,3 @@
+from anchorrec.cli import main
+
+raise SystemExit(main())
