@@ -1,0 +1,108 @@
+"""What the analysis reads from a loaded model: the recommender, its dataset, its directory.
+
+Every analysis function takes the object returned by ``anchorrec.models.load_model`` (a
+``LoadedModel``) or anything with the same attributes. This module is the one place that
+knows where those live, so the rest of the package never guesses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from anchorrec.data.dataset import Dataset
+from anchorrec.errors import CheckpointError
+from anchorrec.models.base import Recommender
+
+#: Files of a model directory whose bytes define the model (weights and configuration).
+_WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin", ".npz")
+_CONFIG_NAMES = ("config.json",)
+
+
+def recommender_of(loaded: Any) -> Recommender:
+    """The :class:`Recommender` inside ``loaded`` (or ``loaded`` itself)."""
+    if isinstance(loaded, Recommender):
+        return loaded
+    model = getattr(loaded, "model", None)
+    if not isinstance(model, Recommender):
+        raise TypeError(f"expected a LoadedModel or a Recommender, got {type(loaded).__name__}")
+    return model
+
+
+def dataset_of(loaded: Any) -> Dataset:
+    """The dataset the model was trained on (``loaded.dataset`` or ``loaded.model.dataset``)."""
+    for owner in (loaded, getattr(loaded, "model", None)):
+        ds = getattr(owner, "dataset", None)
+        if isinstance(ds, Dataset):
+            return ds
+    raise CheckpointError(
+        "this model carries no dataset; load it with load_model(model_dir, dataset=...) "
+        "so the analysis can read its interactions and features."
+    )
+
+
+def model_dir_of(loaded: Any) -> Path | None:
+    """The directory the model was loaded from, when known."""
+    for attr in ("model_dir", "path", "directory"):
+        value = getattr(loaded, attr, None)
+        if isinstance(value, str | Path):
+            return Path(value)
+    return None
+
+
+def variant_of(loaded: Any) -> str:
+    """The variant name (``anchor``, ``direct`` …)."""
+    config = getattr(loaded, "config", None)
+    for source in (config, loaded):
+        value = getattr(source, "variant", None)
+        if isinstance(value, str):
+            return value
+        if isinstance(source, dict) and isinstance(source.get("variant"), str):
+            return source["variant"]
+    return getattr(recommender_of(loaded), "variant", "model")
+
+
+def model_fingerprint(loaded: Any) -> str:
+    """A stable 16-hex-digit hash of the model: its weight and config files, else its tensors.
+
+    Projection caches are keyed by it, so a retrained model never reads stale layouts.
+    """
+    model_dir = model_dir_of(loaded)
+    if model_dir is not None and model_dir.is_dir():
+        digest = model_dir_fingerprint(model_dir)
+        if digest:
+            return digest
+    h = hashlib.sha256(b"anchorrec-model-v1")
+    for name, tensor in sorted(recommender_of(loaded).state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def model_dir_fingerprint(model_dir: Path) -> str:
+    """Hash of the weight and config files at the top of ``model_dir`` ('' when none)."""
+    files = sorted(
+        p
+        for p in Path(model_dir).iterdir()
+        if p.is_file() and (p.suffix in _WEIGHT_SUFFIXES or p.name in _CONFIG_NAMES)
+    )
+    if not files:
+        return ""
+    h = hashlib.sha256(b"anchorrec-model-dir-v1")
+    for path in files:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def train_matrix(loaded: Any) -> sp.csr_matrix:
+    """The train interactions (users × items), the items a ranking masks out."""
+    return dataset_of(loaded).train.tocsr()
+
+
+def item_popularity(loaded: Any) -> np.ndarray:
+    return dataset_of(loaded).item_popularity()

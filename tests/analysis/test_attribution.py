@@ -1,0 +1,132 @@
+"""Shapley attribution: efficiency, symmetry, closed form = enumeration, what-if, speed path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from anchorrec.analysis.attribution import (
+    coalition_cache,
+    explain_all_items,
+    explain_items,
+    explain_user,
+    top_k_attribution,
+    whatif,
+)
+from anchorrec.analysis.shapley import (
+    abs_shares,
+    branch_game_value,
+    branch_shapley,
+    coalitions,
+    shapley_by_enumeration,
+    shapley_weight_matrix,
+)
+from anchorrec.errors import ConfigError
+
+
+def test_branch_closed_form_equals_enumeration_of_coalitions():
+    rng = np.random.default_rng(1)
+    user = rng.normal(size=(4, 6))
+    items = rng.normal(size=(4, 9, 6))
+    names = ("a", "b", "c", "d")
+    value = {
+        s: branch_game_value(user, items, [names.index(p) for p in sorted(s)])
+        for s in coalitions(names)
+    }
+    np.testing.assert_allclose(
+        branch_shapley(user, items), shapley_by_enumeration(names, value), atol=1e-12
+    )
+
+
+def test_weight_matrix_equals_permutation_definition_on_a_random_game():
+    rng = np.random.default_rng(2)
+    players = ("id", "image", "text", "fused")
+    subsets = coalitions(players)
+    value = {s: rng.normal(size=5) for s in subsets}
+    values = np.stack([value[s] for s in subsets])
+    phi = shapley_weight_matrix(players, subsets) @ values
+    np.testing.assert_allclose(phi, shapley_by_enumeration(players, value), atol=1e-12)
+    # efficiency: the values add up to v(N) - v(∅)
+    np.testing.assert_allclose(phi.sum(0), value[subsets[-1]] - value[subsets[0]], atol=1e-12)
+
+
+def test_symmetric_players_get_equal_values_and_a_null_player_gets_zero():
+    players = ("a", "b", "c")
+    # v depends on a and b symmetrically, never on c
+    value = {s: np.array([float(("a" in s) + ("b" in s)) ** 2]) for s in coalitions(players)}
+    subsets = coalitions(players)
+    phi = shapley_weight_matrix(players, subsets) @ np.stack([value[s] for s in subsets])
+    assert phi[0, 0] == pytest.approx(phi[1, 0])
+    assert phi[2, 0] == pytest.approx(0.0)
+    # branch level: two identical branches get identical values
+    rng = np.random.default_rng(3)
+    u = rng.normal(size=(3, 4))
+    u[1] = u[0]
+    it = rng.normal(size=(3, 5, 4))
+    it[1] = it[0]
+    out = branch_shapley(u, it)
+    np.testing.assert_allclose(out[0], out[1])
+
+
+def test_input_attribution_is_efficient_for_every_item_of_a_ranking(tiny_model):
+    expl = explain_user(tiny_model, user=3, k=10)
+    t = expl.items
+    phi_sum = t[[f"phi_{p}" for p in expl.players]].sum(axis=1)
+    np.testing.assert_allclose(t["baseline"] + phi_sum, t["score"], rtol=1e-9, atol=1e-9)
+    branch_sum = t[[f"branch_{b}" for b in expl.branches]].sum(axis=1)
+    np.testing.assert_allclose(branch_sum, t["score"], rtol=1e-4, atol=1e-5)
+    shares = t[[f"share_{p}" for p in expl.players]].sum(axis=1)
+    np.testing.assert_allclose(shares, 1.0)
+    # the ranking is by score, best first, and excludes the user's train items
+    assert list(t["rank"]) == list(range(1, 11))
+    assert (np.diff(t["score"]) <= 1e-9).all()
+    seen = set(tiny_model.dataset.train[3].indices)
+    assert not seen & set(t["item"])
+
+
+def test_cached_scores_equal_the_models_scores(tiny_model):
+    cache = coalition_cache(tiny_model)
+    emb = tiny_model.model.compute_embeddings()
+    expected = (emb.users[5] @ emb.items.T).detach().numpy()
+    np.testing.assert_allclose(cache.scores(5), expected, rtol=1e-5, atol=1e-5)
+    assert cache.subsets[0] == frozenset() and cache.subsets[-1] == frozenset(cache.players)
+    assert coalition_cache(tiny_model) is cache  # built once
+
+
+def test_all_items_path_agrees_with_item_path(tiny_model):
+    whole = explain_all_items(tiny_model, 7)
+    some = explain_items(tiny_model, 7, np.array([0, 5, 9]))
+    np.testing.assert_allclose(
+        whole.loc[[0, 5, 9], "phi_image"].to_numpy(), some["phi_image"].to_numpy()
+    )
+
+
+def test_batched_top_k_attribution_equals_per_user_explanation(tiny_model):
+    table = top_k_attribution(tiny_model, k=5, users=np.array([2, 11]), batch=1)
+    one = explain_user(tiny_model, 11, k=5).items
+    rows = table[table["user"] == 11].reset_index(drop=True)
+    np.testing.assert_array_equal(rows["item"], one["item"])
+    for col in ("score", "baseline", "phi_id", "phi_text", "branch_image", "share_id"):
+        np.testing.assert_allclose(rows[col], one[col], rtol=1e-5, atol=1e-6)
+
+
+def test_whatif_ranks_and_flip_rate(tiny_model):
+    w = whatif(tiny_model, 4, k=5)
+    assert set(w.flip_rate) == {"id", "image", "text"}
+    cache = coalition_cache(tiny_model)
+    for p in cache.players:
+        top_without, _ = cache.ranking(4, 5, drop=frozenset([p]))
+        kept = len(set(top_without) & set(w.table["item"]))
+        assert w.flip_rate[p] == pytest.approx(1 - kept / 5)
+        assert (w.table[f"rank_without_{p}"] >= 1).all()
+
+
+def test_unknown_user_is_a_user_error(tiny_model):
+    with pytest.raises(ConfigError, match="does not exist"):
+        explain_user(tiny_model, 10_000)
+
+
+def test_abs_shares_handle_all_zero():
+    out = abs_shares(np.zeros((3, 2)))
+    assert (out == 0).all()
+    np.testing.assert_allclose(abs_shares(np.array([[1.0], [-3.0]])), [[0.25], [0.75]])
