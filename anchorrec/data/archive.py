@@ -1,0 +1,129 @@
+"""Unpacking uploaded dataset archives safely.
+
+:func:`safe_extract_zip` refuses members whose path escapes the target directory (``../``,
+absolute paths, drive letters), links, and archives whose content exceeds a byte budget
+(checked on the bytes actually written, not only on the sizes the archive claims). Nothing
+is left behind when it refuses: the archive is unpacked into a temporary directory that is
+renamed into place only on success.
+"""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from anchorrec.errors import DatasetError
+from anchorrec.fileio import atomic_dir
+
+#: Default budget for an uploaded dataset once unpacked (bytes).
+DEFAULT_MAX_BYTES = 2 * 1024**3
+#: The most members an archive may hold.
+MAX_MEMBERS = 200_000
+_CHUNK = 1 << 20
+
+
+def _member_path(zip_path: Path, info: zipfile.ZipInfo) -> PurePosixPath | None:
+    """The safe relative path of a member, or None for a directory entry; raise if unsafe."""
+    name = info.filename.replace("\\", "/")
+    if "\x00" in name:
+        raise DatasetError(f"{zip_path}, member {info.filename!r}: the name holds a NUL byte.")
+    parts = PurePosixPath(name).parts
+    if (
+        name.startswith("/")
+        or (parts and len(parts[0]) == 2 and parts[0][1] == ":")
+        or ".." in parts
+    ):
+        raise DatasetError(
+            f"{zip_path}, member {info.filename!r}: the path escapes the extraction directory "
+            "(absolute or containing '..'); refusing the archive. Re-create it with relative "
+            "paths inside one folder."
+        )
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        raise DatasetError(
+            f"{zip_path}, member {info.filename!r}: is a symbolic link; archives with links "
+            "are refused. Put the real files in the archive."
+        )
+    clean = [p for p in parts if p not in ("", ".")]
+    if not clean or info.is_dir():
+        return None
+    return PurePosixPath(*clean)
+
+
+def safe_extract_zip(
+    zip_path: str | Path, target_dir: str | Path, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Path:
+    """Unpack ``zip_path`` into ``target_dir`` (which must not exist or be empty).
+
+    Raises :class:`DatasetError` for a file that is not a zip, a member path escaping the
+    target, a link, or content larger than ``max_bytes`` in total; ``target_dir`` is then
+    unchanged. Returns ``target_dir``.
+    """
+    zip_path = Path(zip_path)
+    target_dir = Path(target_dir)
+    if target_dir.exists() and (not target_dir.is_dir() or any(target_dir.iterdir())):
+        raise DatasetError(f"{target_dir}: exists and is not empty; extract into a new folder.")
+    try:
+        zf = zipfile.ZipFile(zip_path)
+    except FileNotFoundError:
+        raise DatasetError(f"{zip_path}: not found.") from None
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise DatasetError(f"{zip_path}: not a readable zip archive ({exc}).") from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise DatasetError(
+                f"{zip_path}: holds {len(infos)} members (limit {MAX_MEMBERS}); split it."
+            )
+        members = [(info, _member_path(zip_path, info)) for info in infos]
+        declared = sum(info.file_size for info, rel in members if rel is not None)
+        if declared > max_bytes:
+            raise DatasetError(
+                f"{zip_path}: unpacks to {declared} bytes, over the limit of {max_bytes} bytes; "
+                "upload a smaller dataset or raise the limit."
+            )
+        written = 0
+        with atomic_dir(target_dir, overwrite=target_dir.exists()) as tmp:
+            for info, rel in members:
+                if rel is None:
+                    continue
+                dest = tmp.joinpath(*rel.parts)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    with zf.open(info) as src, open(dest, "wb") as out:
+                        while chunk := src.read(_CHUNK):
+                            written += len(chunk)
+                            if written > max_bytes:
+                                raise DatasetError(
+                                    f"{zip_path}, member {info.filename!r}: the archive "
+                                    f"unpacks to more than {max_bytes} bytes (its headers "
+                                    "understate the size); refusing it."
+                                )
+                            out.write(chunk)
+                except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+                    raise DatasetError(
+                        f"{zip_path}, member {info.filename!r}: cannot be unpacked "
+                        f"({type(exc).__name__}: {exc}); the archive is corrupt or truncated."
+                    ) from None
+    return target_dir
+
+
+def find_dataset_root(directory: str | Path) -> Path:
+    """The folder of an unpacked archive that holds the ``.inter`` file (itself or one below).
+
+    Archives often wrap the dataset in one top-level folder; this finds it.
+    """
+    directory = Path(directory)
+    if any(directory.glob("*.inter")):
+        return directory
+    candidates = sorted({p.parent for p in directory.rglob("*.inter") if "__MACOSX" not in p.parts})
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise DatasetError(
+            f"{directory}: the archive holds no .inter file; an MMRec dataset needs "
+            "<name>.inter (and optionally image_feat.npy, text_feat.npy, items.csv)."
+        )
+    names = ", ".join(str(c.relative_to(directory)) for c in candidates[:5])
+    raise DatasetError(f"{directory}: several folders hold .inter files ({names}); upload one.")
