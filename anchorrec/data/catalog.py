@@ -55,6 +55,7 @@ USER_MAP_FILE = "user_id_map.csv"
 IMAGES_SUBDIR = "images"
 #: Default k of the k-core filter (the 5-core of the Amazon MMRec datasets).
 DEFAULT_K_CORE = 5
+_MEAN_HINT = " Or pass --on-missing-image mean to give such items the mean image feature."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -307,17 +308,14 @@ def import_catalog(
     bad = [(n, reason) for n, (p, reason) in enumerate(resolved) if p is None]
     if bad and on_missing_image == "fail":
         n, reason = bad[0]
-        raise DatasetError(_image_message(items_csv, meta, n, reason, len(bad)))
+        raise DatasetError(
+            _image_message(items_csv, images_dir, meta, n, reason, len(bad)) + _MEAN_HINT
+        )
     from anchorrec.encoders.image import ImageEncoder
     from anchorrec.encoders.text import TextEncoder
 
-    text_feat = TextEncoder(device=device).encode(
-        [item_text(row) for _, row in meta.iterrows()],
-        batch_size=max(batch_size, 1) * 2,
-        progress=progress,
-    )
     ok_rows = [n for n, (p, _) in enumerate(resolved) if p is not None]
-    image_feat = np.zeros((n_items, 1280), dtype=np.float32)
+    image_feat = np.zeros((n_items, ImageEncoder.dim), dtype=np.float32)
     failures: list[tuple[int, str]] = list(bad)
     if ok_rows:
         feats, fails = ImageEncoder(device=device).encode_paths(
@@ -331,20 +329,28 @@ def import_catalog(
     if failures:
         if on_missing_image == "fail":
             n, reason = failures[0]
-            raise DatasetError(_image_message(items_csv, meta, n, reason, len(failures)))
+            raise DatasetError(
+                _image_message(items_csv, images_dir, meta, n, reason, len(failures)) + _MEAN_HINT
+            )
         good = [n for n in range(n_items) if n not in failed_rows]
         if not good:
             raise DatasetError(
                 f"{images_dir}: none of the {n_items} item images could be read (first: "
-                f"{_image_message(items_csv, meta, *failures[0], len(failures))}); check --images."
+                f"{_image_message(items_csv, images_dir, meta, *failures[0], len(failures))}); check --images."
             )
         image_feat[sorted(failed_rows)] = image_feat[good].mean(axis=0)
         n, reason = failures[0]
         warnings.append(
-            _image_message(items_csv, meta, n, reason, len(failures))
+            _image_message(items_csv, images_dir, meta, n, reason, len(failures))
             + " Those items got the mean image feature."
         )
 
+    # Texts after images: with on_missing_image='fail' a bad photo stops the import early.
+    text_feat = TextEncoder(device=device).encode(
+        [item_text(row) for _, row in meta.iterrows()],
+        batch_size=max(batch_size, 1) * 2,
+        progress=progress,
+    )
     features = {
         IMAGE: image_feat,
         TEXT: text_feat,
@@ -353,6 +359,8 @@ def import_catalog(
     out_items = meta.copy()
     original_ids = out_items["item_id"].to_numpy(dtype=object)
     out_items["item_id"] = np.arange(n_items)
+    if "original_item_id" in out_items.columns:
+        out_items = out_items.drop(columns="original_item_id")
     out_items.insert(1, "original_item_id", original_ids)
     image_rel = []
     copies: dict[Path, str] = {}
@@ -395,10 +403,13 @@ def import_catalog(
     return dataclasses.replace(written, path=out_dir, warnings=tuple(warnings) + written.warnings)
 
 
-def _image_message(items_csv: Path, meta: pd.DataFrame, n: int, reason: str, count: int) -> str:
+def _image_message(
+    items_csv: Path, images_dir: Path, meta: pd.DataFrame, n: int, reason: str, count: int
+) -> str:
     row = meta.iloc[n]
+    image = str(row["image"]).strip()
     return (
-        f"{items_csv}, item {row['item_id']!r}, field image {str(row['image'])!r}: "
+        f"{items_csv}, item {row['item_id']!r}, field image: {images_dir / image}: "
         f"{reason}; {count} item image(s) could not be used. Fix the file or the path "
-        "(paths are relative to --images), or pass --on-missing-image mean."
+        "(paths are relative to --images)."
     )
