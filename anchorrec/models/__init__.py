@@ -1,1 +1,22 @@
-"""anchorrec.models"""
+"""Models: the :class:`Recommender` contract, the AnchorRec family and the ID baselines.
+
+Public API: :func:`build_model`, :class:`ModelConfig`, :func:`preset_config`,
+:data:`VARIANTS`, :func:`load_model` / :func:`save_model` (checkpoints) and
+:func:`recommend`.
+"""
+
+from anchorrec.models.base import Batch, Embeddings, Recommender
+from anchorrec.models.config import PRESETS, ModelConfig, preset_config
+from anchorrec.models.registry import MULTIMODAL_VARIANTS, VARIANTS, build_model
+
+__all__ = [
+    "PRESETS",
+    "VARIANTS",
+    "MULTIMODAL_VARIANTS",
+    "Batch",
+    "Embeddings",
+    "ModelConfig",
+    "Recommender",
+    "build_model",
+    "preset_config",
+]

@@ -99,7 +99,9 @@ class Recommender(nn.Module, ABC):
         """Called by the trainer before each epoch (e.g. to refresh cached graphs)."""
 
     @torch.no_grad()
-    def score_users(self, users: torch.Tensor, embeddings: Embeddings | None = None) -> torch.Tensor:
+    def score_users(
+        self, users: torch.Tensor, embeddings: Embeddings | None = None
+    ) -> torch.Tensor:
         """Scores of ``users`` against all items (len(users) × I)."""
         emb = embeddings if embeddings is not None else self.compute_embeddings()
         return emb.users[users] @ emb.items.T

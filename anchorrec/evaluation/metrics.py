@@ -1,0 +1,148 @@
+"""Full-ranking evaluation, with the metrics defined as MMRec defines them.
+
+Every user with at least one item in the evaluated split is ranked against all items; items
+the user already has in train (and in valid, when testing) are masked. For a user with
+ground truth G and top-K list r_1..r_K (rel_k = 1 if r_k ∈ G):
+
+- Recall@K = Σ rel / |G|;  Precision@K = Σ rel / K;  HitRate@K = 1 if any rel
+- NDCG@K = Σ_k rel_k / log2(k+1)  /  Σ_{k ≤ min(|G|, K)} 1 / log2(k+1)
+- MAP@K = Σ_k rel_k · Precision@k / min(|G|, K)
+
+averaged over the evaluated users. Catalogue coverage@K is the fraction of all items that
+appear in at least one top-K list; mean popularity@K the mean train-interaction count of the
+recommended items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from anchorrec.data.dataset import Dataset
+from anchorrec.models.base import Embeddings, Recommender
+
+DEFAULT_KS: tuple[int, ...] = (5, 10, 20, 50)
+#: users scored per matrix product (bounds memory at USER_BATCH × n_items floats)
+USER_BATCH = 4096
+
+
+def seen_items(dataset: Dataset, split: str) -> sp.csr_matrix:
+    """Items masked when ranking for ``split``: train for valid, train + valid for test."""
+    if split == "valid":
+        return dataset.train
+    if split == "test":
+        return (dataset.train + dataset.valid).tocsr()
+    if split == "train":
+        return sp.csr_matrix(dataset.train.shape, dtype=np.float32)
+    raise ValueError(f"unknown split {split!r}; use valid or test")
+
+
+def _embeddings_of(model_or_embeddings: object) -> Embeddings:
+    if isinstance(model_or_embeddings, Embeddings):
+        return model_or_embeddings
+    model = getattr(model_or_embeddings, "model", model_or_embeddings)  # a LoadedModel
+    if isinstance(model, Recommender):
+        was_training = model.training
+        model.eval()
+        try:
+            return model.compute_embeddings()
+        finally:
+            model.train(was_training)
+    raise TypeError(f"cannot evaluate a {type(model_or_embeddings).__name__}")
+
+
+@torch.no_grad()
+def top_k_items(
+    embeddings: Embeddings,
+    users: np.ndarray,
+    k: int,
+    mask: sp.csr_matrix | None = None,
+    *,
+    batch: int = USER_BATCH,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-``k`` item ids and scores of ``users`` (len(users) × k), masked items excluded."""
+    user_emb = embeddings.users
+    item_t = embeddings.items.T.contiguous()
+    k = min(k, item_t.shape[1])
+    ids, scores = [], []
+    for start in range(0, len(users), batch):
+        chunk = users[start : start + batch]
+        s = user_emb[torch.as_tensor(chunk, device=user_emb.device)] @ item_t
+        if mask is not None:
+            sub = mask[chunk].tocoo()
+            if sub.nnz:
+                rows = torch.as_tensor(sub.row, device=s.device, dtype=torch.long)
+                cols = torch.as_tensor(sub.col, device=s.device, dtype=torch.long)
+                s[rows, cols] = -torch.inf
+        val, idx = torch.topk(s, k, dim=1)
+        ids.append(idx.cpu().numpy())
+        scores.append(val.float().cpu().numpy())
+    if not ids:
+        return np.zeros((0, k), np.int64), np.zeros((0, k), np.float32)
+    return np.concatenate(ids), np.concatenate(scores)
+
+
+def ranking_metrics(
+    top: np.ndarray,
+    truth: sp.csr_matrix,
+    users: np.ndarray,
+    ks: Sequence[int],
+    popularity: np.ndarray,
+) -> dict[str, float]:
+    """Metrics of top-K lists ``top`` (one row per user in ``users``) against ``truth``."""
+    n_items = truth.shape[1]
+    truth_rows = truth[users]
+    truth_rows.sort_indices()
+    row_of = np.repeat(np.arange(len(users), dtype=np.int64), np.diff(truth_rows.indptr))
+    truth_keys = row_of * n_items + truth_rows.indices.astype(np.int64)  # sorted
+    top_keys = np.arange(len(users), dtype=np.int64)[:, None] * n_items + top
+    pos = np.minimum(np.searchsorted(truth_keys, top_keys), max(len(truth_keys) - 1, 0))
+    rel = truth_keys[pos] == top_keys if len(truth_keys) else np.zeros(top.shape, bool)
+    n_true = np.diff(truth_rows.indptr).astype(np.float64)
+    max_k = top.shape[1]
+    ranks = np.arange(1, max_k + 1, dtype=np.float64)
+    discount = 1.0 / np.log2(ranks + 1)
+    cum_hits = np.cumsum(rel, axis=1)
+    precision_at = cum_hits / ranks
+    ap_sum = np.cumsum(precision_at * rel, axis=1)
+    idcg_table = np.cumsum(discount)
+    dcg = np.cumsum(rel * discount, axis=1)
+    out: dict[str, float] = {}
+    for k in ks:
+        kk = min(k, max_k)
+        hits = cum_hits[:, kk - 1]
+        ideal = np.minimum(n_true, kk).astype(int)
+        out[f"recall@{k}"] = float(np.mean(hits / n_true))
+        out[f"ndcg@{k}"] = float(np.mean(dcg[:, kk - 1] / idcg_table[ideal - 1]))
+        out[f"precision@{k}"] = float(np.mean(hits / k))
+        out[f"map@{k}"] = float(np.mean(ap_sum[:, kk - 1] / ideal))
+        out[f"hitrate@{k}"] = float(np.mean(hits > 0))
+        listed = top[:, :kk]
+        out[f"coverage@{k}"] = float(len(np.unique(listed)) / n_items)
+        out[f"mean_popularity@{k}"] = float(popularity[listed].mean())
+    return out
+
+
+def evaluate(
+    model_or_embeddings: object,
+    dataset: Dataset,
+    split: str = "test",
+    ks: Sequence[int] = DEFAULT_KS,
+) -> dict[str, float]:
+    """Full-ranking metrics of a model (or its :class:`Embeddings`) on ``split``.
+
+    Keys are lower case, e.g. ``"recall@20"``, ``"ndcg@20"``, ``"coverage@20"``; ``"users"``
+    is the number of evaluated users.
+    """
+    truth = dataset.split(split)
+    users = np.flatnonzero(np.diff(truth.indptr) > 0)
+    if len(users) == 0:
+        raise ValueError(f"split {split!r} of {dataset.name!r} has no interactions to evaluate")
+    emb = _embeddings_of(model_or_embeddings)
+    top, _ = top_k_items(emb, users, max(ks), seen_items(dataset, split))
+    metrics = ranking_metrics(top, truth, users, ks, dataset.item_popularity().astype(np.float64))
+    metrics["users"] = float(len(users))
+    return metrics

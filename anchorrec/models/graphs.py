@@ -1,0 +1,103 @@
+"""The sparse graphs the models propagate over (MODEL.md, "Graphs").
+
+- the normalised bipartite user–item graph Â = D^{-1/2} A D^{-1/2} of the train split, and
+  its U×I block R̂;
+- the item–item kNN graphs S_m: top-k cosine similarity per row (self included), edge value
+  the cosine, symmetric normalisation D^{-1/2} S D^{-1/2}. Built in row blocks, so a
+  100k-item catalogue never materialises the full I×I similarity matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+#: Most similarity entries held at once while building a kNN graph (≈128 MB of float32).
+KNN_BLOCK_ENTRIES = 1 << 25
+
+
+def to_torch_sparse(m: sp.spmatrix, device: torch.device | str = "cpu") -> torch.Tensor:
+    """A scipy matrix as a coalesced float32 torch sparse COO tensor."""
+    coo = m.tocoo()
+    idx = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
+    val = torch.from_numpy(coo.data.astype(np.float32))
+    return torch.sparse_coo_tensor(
+        idx, val, coo.shape, device=device, check_invariants=False
+    ).coalesce()
+
+
+def _sym_normalise(m: sp.csr_matrix) -> sp.csr_matrix:
+    """D^{-1/2} M D^{-1/2} with D the row sums of ``m`` (rows summing to ≤ 0 get weight 0)."""
+    deg = np.asarray(m.sum(axis=1)).ravel()
+    inv = np.zeros_like(deg, dtype=np.float64)
+    pos = deg > 0
+    inv[pos] = deg[pos] ** -0.5
+    d = sp.diags(inv)
+    out = (d @ m @ d).tocsr().astype(np.float32)
+    out.sort_indices()
+    return out
+
+
+def normalised_bipartite(train: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Â ((U+I)×(U+I)) and its user–item block R̂ (U×I) of the train interactions."""
+    n_users, n_items = train.shape
+    r = (train > 0).astype(np.float32).tocsr()
+    a = sp.bmat([[None, r], [r.T, None]], format="csr", dtype=np.float32)
+    a_hat = _sym_normalise(a)
+    r_hat = a_hat[:n_users, n_users:].tocsr()
+    return a_hat, r_hat
+
+
+def knn_graph(features: np.ndarray, k: int) -> sp.csr_matrix:
+    """Normalised top-``k`` cosine kNN graph of the rows of ``features`` (self included).
+
+    Computed in blocks of rows so memory stays at ``KNN_BLOCK_ENTRIES`` similarity entries.
+    A row of zeros has cosine 0 with everything; it keeps itself with weight 0.
+    """
+    x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
+    n = x.shape[0]
+    k = min(k, n)
+    x = torch.nn.functional.normalize(x, dim=1)
+    block = max(1, KNN_BLOCK_ENTRIES // max(n, 1))
+    rows, cols, vals = [], [], []
+    for start in range(0, n, block):
+        sim = x[start : start + block] @ x.T
+        # self always included: put it first whatever the numerics say
+        local = torch.arange(sim.shape[0])
+        sim[local, start + local] = torch.inf
+        top_val, top_idx = torch.topk(sim, k, dim=1)
+        top_val[:, 0] = (x[start : start + block] * x[start : start + block]).sum(1)
+        rows.append(np.repeat(np.arange(start, start + sim.shape[0]), k))
+        cols.append(top_idx.reshape(-1).numpy())
+        vals.append(top_val.reshape(-1).numpy())
+    s = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n, n),
+        dtype=np.float32,
+    )
+    return _sym_normalise(s)
+
+
+def identity_graph(n: int) -> sp.csr_matrix:
+    """The identity: the item–item graph of a removed input (propagation leaves z unchanged)."""
+    return sp.identity(n, dtype=np.float32, format="csr")
+
+
+def propagate(graph: torch.Tensor, x: torch.Tensor, layers: int) -> torch.Tensor:
+    """``graph^layers @ x`` (sparse × dense, differentiable in ``x``)."""
+    x = x.to(graph.dtype)  # under autocast the dense side may be half precision
+    for _ in range(layers):
+        x = torch.sparse.mm(graph, x)
+    return x
+
+
+def lightgcn(a_hat: torch.Tensor, ego: torch.Tensor, layers: int) -> torch.Tensor:
+    """mean over l = 0..layers of Â^l ego (LightGCN's layer combination)."""
+    ego = ego.to(a_hat.dtype)
+    out = ego
+    x = ego
+    for _ in range(layers):
+        x = torch.sparse.mm(a_hat, x)
+        out = out + x
+    return out / (layers + 1)

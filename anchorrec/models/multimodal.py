@@ -1,0 +1,417 @@
+"""The AnchorRec family: one architecture, five alignment variants (MODEL.md).
+
+Forward pass, for every modality view m:
+
+    f^m = Linear(x^m);  z^m = E_i ⊙ σ(Linear(f^m));  Z^m_items = S_m^L z^m;  Z^m_users = R̂ Z^m_items
+    H = mean_l Â^l [E_u; E_i]
+    h = H + Σ_{m ∈ score modalities} Z^m   (+ λ_rec · D(P_mm(Z^mm_items)) on the items)
+
+Variants differ only in their losses (and ``direct`` in its score, h = H + Z^mm):
+``anchor`` (AnchorRec), ``none`` (λ₁ = λ₂ = 0), ``anchor-noamp`` (λ₂ = 0),
+``anchor-noproj`` (AAL on H and Z^mm directly, no projection heads) and ``direct``
+(AlignRec's alignment of Z^mm straight onto H).
+
+Input players for attribution are ``id``, ``image``, ``text``, and ``fused`` only when the
+dataset ships its own fused feature; otherwise the fused input x^mm is derived from image and
+text by :func:`anchorrec.data.features.build_fused_features` and is rebuilt from the ablated
+features when one of them is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from anchorrec.data.dataset import FUSED, IMAGE, TEXT, Dataset
+from anchorrec.data.features import build_fused_features
+from anchorrec.errors import ConfigError
+from anchorrec.models import losses
+from anchorrec.models.base import ID, Batch, Embeddings, Recommender
+from anchorrec.models.config import ModelConfig
+from anchorrec.models.graphs import (
+    identity_graph,
+    knn_graph,
+    lightgcn,
+    normalised_bipartite,
+    propagate,
+    to_torch_sparse,
+)
+
+#: Space name of each modality's view and raw features.
+VIEW_SPACE = {FUSED: "fused_view", TEXT: "text_view", IMAGE: "image_view"}
+RAW_SPACE = {FUSED: "raw_fused", TEXT: "raw_text", IMAGE: "raw_image"}
+RECOVER = "recover"
+
+
+def mlp(d_in: int, d: int) -> nn.Sequential:
+    """The 2-layer ReLU MLP of the projection domain (d_in → d → d)."""
+    return nn.Sequential(nn.Linear(d_in, d), nn.ReLU(), nn.Linear(d, d))
+
+
+@dataclass
+class _Forward:
+    """Intermediates of one full forward pass."""
+
+    features: dict[str, torch.Tensor]
+    id_users: torch.Tensor
+    id_items: torch.Tensor
+    view_users: dict[str, torch.Tensor]
+    view_items: dict[str, torch.Tensor]
+    recover: torch.Tensor | None
+    users: torch.Tensor
+    items: torch.Tensor
+
+
+class MultimodalRecommender(Recommender):
+    """Shared architecture of ``anchor``, ``none``, ``anchor-noamp``, ``anchor-noproj``, ``direct``."""
+
+    variant: ClassVar[str] = "anchor"
+    #: modality views this variant computes
+    views: ClassVar[tuple[str, ...]] = (FUSED, TEXT, IMAGE)
+    #: projection heads P_id, P_mm, P_v, P_t exist
+    has_projection: ClassVar[bool] = True
+    #: the decoded anchor (λ_rec · D(P_mm(Z^mm))) is added to the items
+    has_recover: ClassVar[bool] = True
+    aal_on: ClassVar[bool] = True
+    amp_on: ClassVar[bool] = True
+
+    def __init__(self, dataset: Dataset, config: ModelConfig) -> None:
+        super().__init__()
+        missing = [m for m in (IMAGE, TEXT) if m not in dataset.features]
+        if missing:
+            raise ConfigError(
+                f"dataset {dataset.name!r} has no {' or '.join(missing)} features; the "
+                f"{self.variant!r} variant needs image and text (train lightgcn or mf instead)."
+            )
+        self.config = config
+        self.n_users, self.n_items = dataset.n_users, dataset.n_items
+        self._train = dataset.train
+        d = config.embedding_dim
+        self.fused_is_derived = FUSED not in dataset.features
+        raw = {IMAGE: dataset.features[IMAGE], TEXT: dataset.features[TEXT]}
+        raw[FUSED] = (
+            build_fused_features(raw[IMAGE], raw[TEXT])
+            if self.fused_is_derived
+            else dataset.features[FUSED]
+        )
+        #: frozen numpy copies of the input features (graphs and derived fused are built from them)
+        self._raw = {m: np.ascontiguousarray(x, dtype=np.float32) for m, x in raw.items()}
+        self.tables_for = self._table_modalities()
+
+        self.user_id = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_users, d)))
+        self.item_id = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_items, d)))
+        for m in self.tables_for:
+            table = torch.from_numpy(self._raw[m].copy())
+            if config.trainable_features:
+                self.register_parameter(f"feat_{m}", nn.Parameter(table))
+            else:
+                self.register_buffer(f"feat_{m}", table, persistent=False)
+        self.encoder = nn.ModuleDict({m: nn.Linear(self._raw[m].shape[1], d) for m in self.views})
+        self.gate = nn.ModuleDict({m: nn.Linear(d, d) for m in self.views})
+        if self.has_projection:
+            self.proj_id = mlp(d, d)
+            self.proj_fused = mlp(d, d)
+            self.proj_image = mlp(self._raw[IMAGE].shape[1], d)
+            self.proj_text = mlp(self._raw[TEXT].shape[1], d)
+        if self.has_recover:
+            self.decoder = mlp(d, d)
+        self._graph_cache: dict[tuple[frozenset[str], str], dict[str, torch.Tensor]] = {}
+        self._bipartite: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    # ------------------------------------------------------------------ structure
+    def _table_modalities(self) -> tuple[str, ...]:
+        """Feature tables the forward pass and losses read (image/text also feed P_v, P_t)."""
+        return (FUSED, TEXT, IMAGE)
+
+    @property
+    def score_views(self) -> tuple[str, ...]:
+        return tuple(m for m in self.config.score_modalities if m in self.views)
+
+    @property
+    def players(self) -> tuple[str, ...]:
+        return (ID, IMAGE, TEXT) if self.fused_is_derived else (ID, IMAGE, TEXT, FUSED)
+
+    def _sources(self, modality: str) -> set[str]:
+        """The players a modality's input is built from."""
+        if modality == FUSED and self.fused_is_derived:
+            return {IMAGE, TEXT}
+        return {modality}
+
+    @property
+    def device(self) -> torch.device:
+        return self.item_id.device
+
+    # ------------------------------------------------------------------ inputs
+    def _table(self, m: str) -> torch.Tensor | None:
+        return getattr(self, f"feat_{m}", None)
+
+    def _source_numpy(self, m: str, drop: frozenset[str]) -> np.ndarray:
+        """Current values of input ``m`` (its catalogue mean when ``m`` is dropped), numpy."""
+        table = self._table(m)
+        x = table.detach().float().cpu().numpy() if table is not None else self._raw[m]
+        if m in drop:
+            x = np.broadcast_to(x.mean(0, keepdims=True), x.shape)
+        return x
+
+    def _features(self, drop: frozenset[str]) -> dict[str, torch.Tensor]:
+        """The input of every table modality with the players in ``drop`` removed."""
+        out: dict[str, torch.Tensor] = {}
+        for m in self.tables_for:
+            table = self._table(m)
+            assert table is not None
+            src = self._sources(m)
+            if not src & drop:
+                out[m] = table
+            elif m == FUSED and self.fused_is_derived:
+                fused = build_fused_features(
+                    self._source_numpy(IMAGE, drop), self._source_numpy(TEXT, drop)
+                )
+                out[m] = torch.from_numpy(fused).to(self.device)
+            else:
+                out[m] = table.mean(0, keepdim=True).expand_as(table)
+        return out
+
+    def _graphs(self, drop: frozenset[str]) -> dict[str, torch.Tensor]:
+        """Item–item graph of every view for coalition ``drop`` (built lazily, cached, not saved)."""
+        drop = frozenset(p for p in drop if p != ID)
+        key = (drop, str(self.device))
+        if key not in self._graph_cache:
+            graphs = {}
+            for m in self.views:
+                src = self._sources(m)
+                if src <= drop:
+                    g = identity_graph(self.n_items)
+                elif src & drop:  # a derived input with some sources removed: rebuild it
+                    fused = build_fused_features(
+                        self._source_numpy(IMAGE, drop), self._source_numpy(TEXT, drop)
+                    )
+                    g = knn_graph(fused, self.config.knn_k)
+                elif drop:
+                    g = None
+                else:
+                    g = knn_graph(self._raw[m], self.config.knn_k)
+                graphs[m] = (
+                    to_torch_sparse(g, self.device)
+                    if g is not None
+                    else self._graphs(frozenset())[m]
+                )
+            self._graph_cache[key] = graphs
+        return self._graph_cache[key]
+
+    def _interaction_graphs(self) -> tuple[torch.Tensor, torch.Tensor]:
+        key = str(self.device)
+        if key not in self._bipartite:
+            a_hat, r_hat = normalised_bipartite(self._train)
+            self._bipartite[key] = (
+                to_torch_sparse(a_hat, self.device),
+                to_torch_sparse(r_hat, self.device),
+            )
+        return self._bipartite[key]
+
+    def invalidate_graphs(self) -> None:
+        """Forget the cached graphs (they are rebuilt on the next forward pass)."""
+        self._graph_cache.clear()
+        self._bipartite.clear()
+
+    # ------------------------------------------------------------------ forward
+    def _forward(self, drop: frozenset[str] = frozenset()) -> _Forward:
+        cfg = self.config
+        e_u, e_i = self.user_id, self.item_id
+        if ID in drop:
+            e_u = e_u.mean(0, keepdim=True).expand_as(e_u)
+            e_i = e_i.mean(0, keepdim=True).expand_as(e_i)
+        a_hat, r_hat = self._interaction_graphs()
+        h = lightgcn(a_hat, torch.cat([e_u, e_i]), cfg.id_layers)
+        h_u, h_i = h[: self.n_users], h[self.n_users :]
+        if ID in drop:  # the interaction graph is part of the ID player: no degree signal left
+            h_u = h_u.mean(0, keepdim=True).expand_as(h_u)
+            h_i = h_i.mean(0, keepdim=True).expand_as(h_i)
+        feats = self._features(drop)
+        graphs = self._graphs(drop)
+        view_users, view_items = {}, {}
+        for m in self.views:
+            z = e_i * torch.sigmoid(self.gate[m](self.encoder[m](feats[m])))
+            z_items = propagate(graphs[m], z, cfg.modality_layers)
+            view_items[m] = z_items
+            view_users[m] = propagate(r_hat, z_items, 1)
+        users = h_u + sum((view_users[m] for m in self.score_views), torch.zeros_like(h_u))
+        items = h_i + sum((view_items[m] for m in self.score_views), torch.zeros_like(h_i))
+        recover = None
+        if self.has_recover:
+            anchor = (
+                self.proj_fused(view_items[FUSED]) if self.has_projection else view_items[FUSED]
+            )
+            recover = cfg.recover_lambda * self.decoder(anchor)
+            items = items + recover
+        return _Forward(feats, h_u, h_i, view_users, view_items, recover, users, items)
+
+    @torch.no_grad()
+    def compute_embeddings(self, drop: frozenset[str] = frozenset()) -> Embeddings:
+        drop = frozenset(drop)
+        unknown = drop - set(self.players)
+        if unknown:
+            raise ConfigError(
+                f"cannot drop {sorted(unknown)}: this model's players are {self.players}."
+            )
+        fw = self._forward(drop)
+        user_branches = {ID: fw.id_users} | {m: fw.view_users[m] for m in self.score_views}
+        item_branches = {ID: fw.id_items} | {m: fw.view_items[m] for m in self.score_views}
+        if fw.recover is not None:
+            item_branches[RECOVER] = fw.recover
+        spaces = {RAW_SPACE[m]: fw.features[m] for m in self.tables_for}
+        for m in (IMAGE, TEXT, FUSED):
+            if RAW_SPACE[m] not in spaces:
+                x = self._source_numpy(m, drop) if m != FUSED else None
+                if x is not None:
+                    spaces[RAW_SPACE[m]] = torch.from_numpy(np.ascontiguousarray(x))
+        spaces["id_view"] = fw.id_items
+        spaces.update({VIEW_SPACE[m]: fw.view_items[m] for m in self.views})
+        spaces["final"] = fw.items
+        if self.has_projection:
+            spaces["anchor_id"] = self.proj_id(fw.id_items)
+            spaces["anchor_fused"] = self.proj_fused(fw.view_items[FUSED])
+            spaces["anchor_image"] = self.proj_image(fw.features[IMAGE])
+            spaces["anchor_text"] = self.proj_text(fw.features[TEXT])
+            spaces["anchor_mixup"] = self._mixup(spaces["anchor_image"], spaces["anchor_text"])
+        return Embeddings(fw.users, fw.items, user_branches, item_branches, spaces)
+
+    def _mixup(self, image: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        w = self.config.mixup_image
+        return w * image + (1 - w) * text
+
+    # ------------------------------------------------------------------ losses
+    def loss(self, batch: Batch, epoch: int = 0) -> dict[str, torch.Tensor]:
+        cfg = self.config
+        fw = self._forward()
+        hu, hp, hn = fw.users[batch.users], fw.items[batch.pos_items], fw.items[batch.neg_items]
+        terms = {
+            "bpr": losses.bpr(hu, hp, hn),
+            "l2": cfg.l2_weight * losses.l2_penalty(hu, hp, hn),
+        }
+        terms.update(self._alignment_terms(fw, batch, hu, hp, hn))
+        terms["total"] = sum(terms.values(), torch.zeros((), device=self.device))
+        return terms
+
+    def _alignment_terms(
+        self, fw: _Forward, batch: Batch, hu: torch.Tensor, hp: torch.Tensor, hn: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Weighted loss terms beyond BPR and L2 (AnchorRec's UIM, AAL, AMP, smoothness)."""
+        cfg = self.config
+        pos = batch.pos_items
+        z_mm = fw.view_items[FUSED][pos]
+        out = {"uim": cfg.uim_weight * losses.uniformity_margin(hu, hp, hn, cfg.uim_margin)}
+        if self.aal_on and cfg.aal_weight > 0:
+            out["aal"] = cfg.aal_weight * self._aal(fw, pos, z_mm)
+        if self.amp_on and cfg.amp_weight > 0:
+            amp = losses.similarity_preservation(
+                z_mm, losses.cosine_matrix(fw.features[FUSED][pos])
+            )
+            amp = amp + cfg.amp_text_weight * losses.similarity_preservation(
+                fw.view_items[TEXT][pos], losses.cosine_matrix(fw.features[TEXT][pos])
+            )
+            amp = amp + cfg.amp_image_weight * losses.similarity_preservation(
+                fw.view_items[IMAGE][pos], losses.cosine_matrix(fw.features[IMAGE][pos])
+            )
+            out["amp"] = cfg.amp_weight * amp
+        if cfg.smooth_weight > 0:
+            out["smooth"] = cfg.smooth_weight * self._smoothness(fw.view_items[FUSED])
+        return out
+
+    def _aal(self, fw: _Forward, pos: torch.Tensor, z_mm: torch.Tensor) -> torch.Tensor:
+        """AAL: anchor ↔ ID view, and sg(anchor) ↔ mixup of the projected raw image and text."""
+        tau = self.config.temperature
+        if not self.has_projection:  # ablation: align Z^mm and H directly, no heads
+            mix = self._mixup(fw.view_items[IMAGE][pos], fw.view_items[TEXT][pos])
+            return losses.info_nce(z_mm, fw.id_items[pos], tau) + losses.info_nce(
+                z_mm.detach(), mix, tau
+            )
+        anchor = self.proj_fused(z_mm)
+        if self.config.project_batch_only:
+            p_v = self.proj_image(fw.features[IMAGE][pos])
+            p_t = self.proj_text(fw.features[TEXT][pos])
+        else:  # the released computation: project every item, then read the batch
+            p_v = self.proj_image(fw.features[IMAGE])[pos]
+            p_t = self.proj_text(fw.features[TEXT])[pos]
+        return losses.info_nce(anchor, self.proj_id(fw.id_items[pos]), tau) + losses.info_nce(
+            anchor.detach(), self._mixup(p_v, p_t), tau
+        )
+
+    def _smoothness(self, z_mm: torch.Tensor) -> torch.Tensor:
+        """mean over the edges (i, j) of S_mm of w_ij ‖Z_i − Z_j‖²."""
+        g = self._graphs(frozenset())[FUSED]
+        i, j = g.indices()
+        w = g.values()
+        return (w * (z_mm[i] - z_mm[j]).pow(2).sum(1)).mean()
+
+
+class AnchorRec(MultimodalRecommender):
+    """AnchorRec: every modality aligned to the anchor P_mm inside the projection domain."""
+
+    variant = "anchor"
+
+
+class NoAlignment(MultimodalRecommender):
+    """The AnchorRec architecture with λ₁ = λ₂ = 0 (no alignment)."""
+
+    variant = "none"
+    aal_on = False
+    amp_on = False
+
+
+class AnchorNoAmp(MultimodalRecommender):
+    """Ablation: AnchorRec without AMP (λ₂ = 0)."""
+
+    variant = "anchor-noamp"
+    amp_on = False
+
+
+class AnchorNoProj(MultimodalRecommender):
+    """Ablation: AAL applied to H and Z^mm directly; no projection heads.
+
+    Without heads the raw image and text (of different widths) cannot be mixed, so the second
+    AAL term aligns sg(Z^mm) to the mixup of the image and text *views* 0.25·Z^v + 0.75·Z^t.
+    The decoder of the recover branch reads Z^mm directly.
+    """
+
+    variant = "anchor-noproj"
+    has_projection = False
+
+
+class DirectAlignment(MultimodalRecommender):
+    """AlignRec-style: Z^mm aligned straight onto the ID view H; h = H + Z^mm."""
+
+    variant = "direct"
+    views = (FUSED,)
+    has_projection = False
+    has_recover = False
+
+    def _table_modalities(self) -> tuple[str, ...]:
+        return (FUSED,)
+
+    @property
+    def score_views(self) -> tuple[str, ...]:
+        return (FUSED,)
+
+    def _alignment_terms(
+        self, fw: _Forward, batch: Batch, hu: torch.Tensor, hp: torch.Tensor, hn: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        cfg = self.config
+        pos, users = batch.pos_items, batch.users
+        tau = cfg.direct_temperature
+        z_items = fw.view_items[FUSED][pos]
+        align = losses.info_nce(z_items, fw.id_items[pos], tau) + losses.info_nce(
+            fw.view_users[FUSED][users], fw.id_users[users], tau
+        )
+        return {
+            "align": cfg.direct_alpha * align,
+            "cos": cfg.direct_cos_weight * (1 - F.cosine_similarity(hu, hp, dim=1)).mean(),
+            "sim": cfg.direct_gamma
+            * losses.similarity_preservation(
+                z_items, losses.cosine_matrix(fw.features[FUSED][pos])
+            ),
+        }

@@ -1,0 +1,323 @@
+"""BPR training with Adam, the released lr schedule, early stopping and resumable state.
+
+Each epoch: lr = lr₀ · 0.96^(epoch / 50) (MODEL.md), every train interaction once with one
+uniform negative (:class:`~anchorrec.training.sampler.BprSampler`), then valid Recall@20 for
+early stopping. With an output directory a resumable state is written after every epoch,
+atomically, beside it in ``<out>.resume/`` (safetensors for tensors, JSON for the rest,
+never pickle); ``resume=True`` continues from the last completed epoch and gives the same
+result as an uninterrupted run. At the end the best epoch's model is written to ``<out>``
+(:func:`anchorrec.models.checkpoint.save_model`) and the resume state is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+from tqdm import tqdm
+
+from anchorrec.data.dataset import Dataset
+from anchorrec.device import resolve_device
+from anchorrec.errors import CheckpointError, ConfigError
+from anchorrec.evaluation.metrics import evaluate
+from anchorrec.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
+from anchorrec.models.base import Batch, Recommender
+from anchorrec.models.checkpoint import save_model
+from anchorrec.models.config import ModelConfig, preset_config
+from anchorrec.models.registry import build_model
+from anchorrec.training.sampler import BprSampler
+
+#: Early stopping and model selection metric (MODEL.md: best epoch by valid Recall@20).
+SELECTION_METRIC = "recall@20"
+STATE_FILE = "state.safetensors"
+STATE_JSON = "state.json"
+RESUME_SUFFIX = ".resume"
+
+EpochCallback = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class TrainResult:
+    """The best model of a training run and what was measured."""
+
+    model: Recommender
+    config: ModelConfig
+    metrics: dict[str, Any]
+    log: list[dict[str, Any]] = field(default_factory=list)
+    best_epoch: int = 0
+    model_dir: Path | None = None
+
+
+def resume_dir_for(out_dir: str | Path) -> Path:
+    out_dir = Path(out_dir)
+    return out_dir.parent / (out_dir.name + RESUME_SUFFIX)
+
+
+def learning_rate(config: ModelConfig, epoch: int) -> float:
+    """lr₀ · 0.96^(epoch / 50) for the 0-based ``epoch``."""
+    return config.learning_rate * config.lr_decay_base ** (epoch / config.lr_decay_epochs)
+
+
+def make_optimizer(model: Recommender, config: ModelConfig) -> torch.optim.Optimizer | None:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        return None
+    return torch.optim.Adam(params, lr=config.learning_rate, fused=True)
+
+
+# ---------------------------------------------------------------------- resumable state
+def _state_tensors(
+    model: Recommender, optimizer: torch.optim.Optimizer | None, best: dict[str, torch.Tensor]
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tensors.update({f"best.{k}": v.detach().cpu().contiguous() for k, v in best.items()})
+    tensors["rng.torch"] = torch.get_rng_state()
+    scalars: dict[str, Any] = {}
+    if optimizer is not None:
+        sd = optimizer.state_dict()
+        for idx, st in sd["state"].items():
+            for name, value in st.items():
+                if torch.is_tensor(value):
+                    tensors[f"opt.{idx}.{name}"] = value.detach().cpu().contiguous()
+                else:
+                    scalars[f"{idx}.{name}"] = value
+        scalars["param_groups"] = sd["param_groups"]
+    return tensors, scalars
+
+
+def _write_state(
+    resume_dir: Path,
+    model: Recommender,
+    optimizer: torch.optim.Optimizer | None,
+    best: dict[str, torch.Tensor],
+    meta: dict[str, Any],
+) -> None:
+    tensors, opt_scalars = _state_tensors(model, optimizer, best)
+    atomic_write_bytes(resume_dir / STATE_FILE, st_save(tensors))
+    # the JSON last: a state is complete when its JSON names the epoch of the tensors
+    atomic_write_json(resume_dir / STATE_JSON, {**meta, "optimizer": opt_scalars})
+
+
+def _read_state(
+    resume_dir: Path,
+) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    try:
+        meta = json.loads((resume_dir / STATE_JSON).read_text(encoding="utf-8"))
+        tensors = st_load((resume_dir / STATE_FILE).read_bytes())
+    except FileNotFoundError:
+        raise CheckpointError(
+            f"{resume_dir} has no complete training state to resume; train without --resume."
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - any corruption is a checkpoint problem
+        raise CheckpointError(f"{resume_dir}: the training state is unreadable ({exc}).") from None
+    return meta, tensors
+
+
+def _restore_optimizer(
+    optimizer: torch.optim.Optimizer, scalars: dict[str, Any], tensors: dict[str, torch.Tensor]
+) -> None:
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        if key.startswith("opt."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = value
+    for key, value in scalars.items():
+        if key != "param_groups":
+            idx, name = key.split(".", 1)
+            state.setdefault(int(idx), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": scalars["param_groups"]})
+
+
+# ---------------------------------------------------------------------- training
+def train(
+    dataset: Dataset,
+    variant: str = "anchor",
+    config: ModelConfig | None = None,
+    *,
+    out_dir: str | Path | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    resume: bool = False,
+    overwrite: bool = False,
+    mixed_precision: bool = False,
+    on_epoch: EpochCallback | None = None,
+    progress: bool = True,
+    stop_after: int | None = None,
+) -> TrainResult:
+    """Train ``variant`` on ``dataset`` and return the best epoch's model and metrics.
+
+    ``config`` defaults to the ``default`` preset. ``on_epoch(record)`` is called after each
+    epoch with the JSONL record (``epoch``, ``loss`` terms, ``valid`` metrics, ``seconds``,
+    ``lr``, ``best_epoch``, ``epochs``). ``stop_after`` ends the run after that many epochs as if
+    interrupted (the resume state stays; used to test ``resume``). ``mixed_precision`` runs
+    the forward pass under bfloat16 autocast on CUDA (ignored on CPU).
+    """
+    config = config or preset_config("default", variant=variant)
+    dev = resolve_device(device)
+    out_path = Path(out_dir) if out_dir is not None else None
+    resume_dir = resume_dir_for(out_path) if out_path is not None else None
+    if out_path is not None and out_path.exists() and not overwrite:
+        raise CheckpointError(f"{out_path} already exists; pass --overwrite to replace it.")
+    if resume and resume_dir is None:
+        raise ConfigError("resume needs an output directory (--out).")
+
+    torch.manual_seed(seed)
+    model = build_model(variant, dataset, config).to(dev)
+    optimizer = make_optimizer(model, config)
+    sampler = BprSampler(dataset.train, seed=seed)
+    log: list[dict[str, Any]] = []
+    start_epoch, best_epoch, best_value, bad_epochs = 0, 0, -math.inf, 0
+    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    meta_base = {
+        "variant": variant,
+        "config": config.to_dict(),
+        "seed": seed,
+        "dataset_fingerprint": dataset.fingerprint,
+    }
+
+    if resume and resume_dir is not None and (resume_dir / STATE_JSON).exists():
+        meta, tensors = _read_state(resume_dir)
+        for key in ("variant", "config", "seed", "dataset_fingerprint"):
+            if meta.get(key) != meta_base[key]:
+                raise CheckpointError(
+                    f"{resume_dir / STATE_JSON}: field {key!r} differs from this run "
+                    f"({meta.get(key)!r} vs {meta_base[key]!r}); resume with the same options "
+                    "or start afresh without --resume."
+                )
+        model.load_state_dict(
+            {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, strict=True
+        )
+        best_state = {k[5:]: v.to(dev) for k, v in tensors.items() if k.startswith("best.")}
+        torch.set_rng_state(tensors["rng.torch"])
+        if optimizer is not None:
+            _restore_optimizer(optimizer, meta["optimizer"], tensors)
+        start_epoch = int(meta["epoch"])
+        best_epoch, bad_epochs = int(meta["best_epoch"]), int(meta["bad_epochs"])
+        best_value = float(meta["best_value"])
+        log = list(meta["log"])
+    elif resume_dir is not None and resume_dir.exists():
+        shutil.rmtree(resume_dir)
+
+    epochs = config.epochs if optimizer is not None else 0
+    stopped_early = False
+    for epoch in range(start_epoch, epochs):
+        if bad_epochs >= config.patience:
+            stopped_early = True
+            break
+        if stop_after is not None and epoch - start_epoch >= stop_after:
+            return TrainResult(model, config, {}, log, best_epoch, None)
+        t0 = time.perf_counter()
+        lr = learning_rate(config, epoch)
+        for group in optimizer.param_groups:  # type: ignore[union-attr]
+            group["lr"] = lr
+        model.train()
+        model.on_epoch_start(epoch)
+        sums: dict[str, float] = {}
+        n_batches = sampler.n_batches(config.batch_size)
+        bar = tqdm(
+            sampler.epoch(epoch, config.batch_size),
+            total=n_batches,
+            desc=f"{variant} epoch {epoch + 1}/{epochs}",
+            disable=not progress,
+            file=sys.stderr,
+            leave=False,
+        )
+        for users, pos, neg in bar:
+            batch = Batch(
+                torch.from_numpy(users).to(dev),
+                torch.from_numpy(pos).to(dev),
+                torch.from_numpy(neg).to(dev),
+            )
+            with torch.autocast(
+                device_type=dev.type,
+                dtype=torch.bfloat16,
+                enabled=mixed_precision and dev.type == "cuda",
+            ):
+                terms = model.loss(batch, epoch)
+            optimizer.zero_grad(set_to_none=True)  # type: ignore[union-attr]
+            terms["total"].backward()
+            optimizer.step()  # type: ignore[union-attr]
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach())
+            bar.set_postfix(
+                loss=f"{float(terms['total'].detach()):.4f}", best=f"{max(best_value, 0):.4f}"
+            )
+        model.eval()
+        valid = evaluate(model, dataset, "valid")
+        value = valid[SELECTION_METRIC]
+        if value > best_value:
+            best_value, best_epoch, bad_epochs = value, epoch + 1, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            bad_epochs += 1
+        record = {
+            "epoch": epoch + 1,
+            "epochs": epochs,
+            "lr": lr,
+            "loss": {k: v / n_batches for k, v in sums.items()},
+            "valid": {k: v for k, v in valid.items() if "@" in k},
+            "seconds": round(time.perf_counter() - t0, 4),
+            "best_epoch": best_epoch,
+        }
+        log.append(record)
+        if progress:
+            tqdm.write(
+                f"epoch {epoch + 1}/{epochs} loss {record['loss']['total']:.4f} "
+                f"valid recall@20 {value:.4f} ndcg@20 {valid['ndcg@20']:.4f} "
+                f"({record['seconds']:.1f}s)",
+                file=sys.stderr,
+            )
+        if resume_dir is not None:
+            meta = {
+                **meta_base,
+                "epoch": epoch + 1,
+                "best_epoch": best_epoch,
+                "best_value": best_value,
+                "bad_epochs": bad_epochs,
+                "log": log,
+            }
+            _write_state(resume_dir, model, optimizer, best_state, meta)
+            atomic_write_text(
+                resume_dir / "train_log.jsonl", "".join(json.dumps(r) + "\n" for r in log)
+            )
+        if on_epoch is not None:
+            on_epoch(record)
+
+    model.load_state_dict(best_state)
+    model.eval()
+    metrics: dict[str, Any] = {
+        "best_epoch": best_epoch,
+        "epochs_run": len(log),
+        "stopped_early": stopped_early,
+        "seed": seed,
+        "valid": _metric_dict(evaluate(model, dataset, "valid")),
+        "test": _metric_dict(evaluate(model, dataset, "test")),
+    }
+    if out_path is not None:
+        save_model(
+            model,
+            dataset,
+            out_path,
+            metrics=metrics,
+            train_log=log,
+            extra={"seed": seed, "device": str(dev)},
+            overwrite=overwrite,
+        )
+        if resume_dir is not None and resume_dir.exists():
+            shutil.rmtree(resume_dir)
+    return TrainResult(model, config, metrics, log, best_epoch, out_path)
+
+
+def _metric_dict(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: float(v) for k, v in metrics.items() if np.isfinite(v)}
