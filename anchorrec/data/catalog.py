@@ -142,10 +142,10 @@ def read_catalog(items_csv: Path, interactions_csv: Path) -> Catalog:
 def _parse_timestamps(path: Path, inter: pd.DataFrame, text: str) -> np.ndarray:
     raw = inter[TIMESTAMP_COL].str.strip()
     numeric = pd.to_numeric(raw, errors="coerce")
-    if numeric.notna().all():
+    if numeric.notna().mean() >= 0.5:  # numbers (e.g. Unix seconds); the rest are errors
         values = numeric.to_numpy(dtype=np.float64)
         bad = ~np.isfinite(values)
-    else:
+    else:  # dates
         dates = pd.to_datetime(raw, errors="coerce", utc=True, format="mixed")
         bad = dates.isna().to_numpy()
         seconds = (dates - pd.Timestamp(0, tz="UTC")).dt.total_seconds()

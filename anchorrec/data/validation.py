@@ -155,41 +155,51 @@ def read_metadata_csv(path: Path, id_col: str, n: int) -> pd.DataFrame:
 
 
 def load_npy(path: Path) -> np.ndarray:
-    """Load a ``.npy`` file without pickles; every failure is a :class:`DatasetError`."""
+    """Load a ``.npy`` file without pickles; every failure is a :class:`DatasetError`.
+
+    The header is read first, so a truncated file or an object (pickled) array is named as
+    such before any data is read.
+    """
     try:
         size = path.stat().st_size
         with open(path, "rb") as fh:
-            head = fh.read(len(NPY_MAGIC))
+            if size == 0:
+                raise DatasetError(f"{path}: the file is empty (0 bytes); re-export the features.")
+            if fh.read(len(NPY_MAGIC)) != NPY_MAGIC:
+                raise DatasetError(
+                    f"{path}: not a NumPy .npy file (it does not start with the .npy magic "
+                    "bytes); save the features with numpy.save."
+                )
+            fh.seek(0)
+            try:
+                version = np.lib.format.read_magic(fh)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+                else:  # 2.0 and 3.0 share the 4-byte header length
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+            except Exception as exc:  # numpy raises ValueError, SyntaxError or TokenError
+                raise DatasetError(
+                    f"{path}: truncated or corrupt .npy header ({type(exc).__name__}); re-copy "
+                    "or re-export the file."
+                ) from None
+            offset = fh.tell()
     except OSError as exc:
         raise DatasetError(f"{path}: cannot be read ({exc.strerror}).") from None
-    if size == 0:
-        raise DatasetError(f"{path}: the file is empty (0 bytes); re-export the features.")
-    if head != NPY_MAGIC:
+    if dtype.hasobject:
         raise DatasetError(
-            f"{path}: not a NumPy .npy file (it does not start with the .npy magic bytes); "
-            "save the features with numpy.save."
+            f"{path}: holds an object (pickled) array, which is never loaded (it could run "
+            "code); save a numeric float32 matrix instead."
+        )
+    expected = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if size < expected:
+        raise DatasetError(
+            f"{path}: the file is truncated ({size} bytes, its header announces shape {shape} "
+            f"= {expected} bytes); re-copy or re-export it."
         )
     try:
-        arr = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        msg = str(exc)
-        if "pickle" in msg.lower() or "object" in msg.lower():
-            raise DatasetError(
-                f"{path}: holds an object (pickled) array, which is never loaded (it could run "
-                "code); save a numeric float32 matrix instead."
-            ) from None
-        if "reshape" in msg or "size" in msg:
-            raise DatasetError(
-                f"{path}: the file is truncated (the data is shorter than its header says); "
-                "re-copy or re-export it."
-            ) from None
-        raise DatasetError(f"{path}: not a readable .npy file ({msg}).") from None
-    except (EOFError, OSError, SyntaxError) as exc:
-        raise DatasetError(
-            f"{path}: truncated or corrupt .npy file ({type(exc).__name__}: {exc}); re-copy or "
-            "re-export it."
-        ) from None
-    return arr
+        return np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        raise DatasetError(f"{path}: not a readable .npy file ({exc}).") from None
 
 
 def check_feature_matrix(path: Path, n_items: int) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Generated corpus of malformed inputs (see corpus.py)."""
