@@ -103,7 +103,7 @@ def format_summary(ds: Dataset) -> str:
 
 def _print(ds: Dataset, as_json: bool) -> None:
     if as_json:
-        out: dict[str, object] = {"valid": True}
+        out: dict[str, object] = {"ok": True}
         out.update(ds.summary())
         out["warnings"] = list(ds.warnings)
         print(json.dumps(out, indent=2))
@@ -120,7 +120,7 @@ def _validate(args: argparse.Namespace) -> int:
         )
     except DatasetError as exc:
         if args.json:
-            print(json.dumps({"valid": False, "errors": [str(exc)]}, indent=2))
+            print(json.dumps({"ok": False, "errors": [str(exc)]}, indent=2))
         raise
     _print(ds, args.json)
     return 0
