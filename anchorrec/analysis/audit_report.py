@@ -1,0 +1,207 @@
+"""The audit as one self-contained HTML file (inline CSS and SVG; no external URL) and a CSV."""
+
+from __future__ import annotations
+
+import html
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from anchorrec.analysis.audit import AuditResult
+from anchorrec.analysis.diagnostics import DiagnosticsReport
+from anchorrec.fileio import atomic_write_text
+
+#: Colour of each input player / branch in every chart (colour-blind safe, Okabe–Ito).
+PLAYER_COLOURS: dict[str, str] = {
+    "id": "#0072B2",
+    "image": "#E69F00",
+    "text": "#009E73",
+    "fused": "#CC79A7",
+    "recover": "#999999",
+}
+_FALLBACK = ("#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#222;max-width:1100px}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
+th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
+th{background:#f4f4f4}td.l,th.l{text-align:left}
+.note{color:#555;font-size:.85rem}.legend span{display:inline-block;margin-right:1rem}
+.sw{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
+"""
+
+
+def colour(name: str, i: int = 0) -> str:
+    return PLAYER_COLOURS.get(name, _FALLBACK[i % len(_FALLBACK)])
+
+
+def _esc(x: object) -> str:
+    return html.escape(str(x))
+
+
+def _fmt(x: object) -> str:
+    if isinstance(x, float | np.floating):
+        return f"{x:.3f}" if abs(x) < 1000 else f"{x:.0f}"
+    return _esc(x)
+
+
+def html_table(frame: pd.DataFrame, left: tuple[str, ...] = ()) -> str:
+    head = "".join(f'<th class="{"l" if c in left else ""}">{_esc(c)}</th>' for c in frame.columns)
+    rows = []
+    for row in frame.itertuples(index=False):
+        cells = "".join(
+            f'<td class="{"l" if c in left else ""}">{_fmt(v)}</td>'
+            for c, v in zip(frame.columns, row, strict=True)
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def stacked_share_bars(
+    labels: list[str], shares: np.ndarray, names: tuple[str, ...], title: str
+) -> str:
+    """An inline SVG: one horizontal bar per label, split by ``shares`` (rows sum to 1)."""
+    bar_h, gap, label_w, width = 18, 6, 260, 480
+    height = len(labels) * (bar_h + gap) + 30
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + width + 20}" height="{height}" '
+        f'role="img" aria-label="{_esc(title)}">'
+    ]
+    for r, label in enumerate(labels):
+        y = 20 + r * (bar_h + gap)
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 13}" font-size="12" text-anchor="end">{_esc(label)}</text>'
+        )
+        x = float(label_w)
+        for c, name in enumerate(names):
+            w = float(shares[r, c]) * width
+            if w <= 0:
+                continue
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour(name, c)}">'
+                f"<title>{_esc(label)} · {_esc(name)}: {shares[r, c]:.1%}</title></rect>"
+            )
+            if w > 34:
+                parts.append(
+                    f'<text x="{x + w / 2:.1f}" y="{y + 13}" font-size="11" fill="#fff" '
+                    f'text-anchor="middle">{shares[r, c]:.0%}</text>'
+                )
+            x += w
+    parts.append(
+        f'<text x="{label_w}" y="12" font-size="12" fill="#555">{_esc(title)}</text></svg>'
+    )
+    return "".join(parts)
+
+
+def lorenz_curve(counts: np.ndarray) -> str:
+    """An inline SVG Lorenz curve of recommendation counts (the diagonal is equal exposure)."""
+    size, pad = 220, 30
+    x = np.sort(np.asarray(counts, dtype=np.float64))
+    cum = np.concatenate([[0.0], np.cumsum(x)])
+    cum = cum / cum[-1] if cum[-1] > 0 else cum
+    frac = np.linspace(0, 1, len(cum))
+    step = max(1, len(cum) // 200)
+    pts = " ".join(
+        f"{pad + f * size:.1f},{pad + size - c * size:.1f}"
+        for f, c in zip(
+            frac[::step].tolist() + [1.0], cum[::step].tolist() + [cum[-1]], strict=True
+        )
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 2 * pad}" height="{size + 2 * pad}" '
+        'role="img" aria-label="Lorenz curve of exposure">'
+        f'<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" stroke="#ccc"/>'
+        f'<line x1="{pad}" y1="{pad + size}" x2="{pad + size}" y2="{pad}" stroke="#bbb" stroke-dasharray="4"/>'
+        f'<polyline points="{pts}" fill="none" stroke="#0072B2" stroke-width="2"/>'
+        f'<text x="{pad}" y="{pad - 8}" font-size="11" fill="#555">share of recommendations vs share of items</text>'
+        "</svg>"
+    )
+
+
+def _legend(names: tuple[str, ...]) -> str:
+    return (
+        '<p class="legend">'
+        + "".join(
+            f'<span><i class="sw" style="background:{colour(n, i)}"></i>{_esc(n)}</span>'
+            for i, n in enumerate(names)
+        )
+        + "</p>"
+    )
+
+
+def render_audit_html(
+    result: AuditResult, diagnostics: DiagnosticsReport | None = None, title: str = ""
+) -> str:
+    """The whole audit as a standalone HTML document."""
+    players, branches = result.players, result.branches
+    s = result.summary
+    shares = result.shares
+    labels = [
+        f"{r.kind}: {r.segment}" if r.kind != "all" else "all recommendations"
+        for r in shares.itertuples()
+    ]
+    player_shares = shares[[f"share_{p}" for p in players]].to_numpy()
+    branch_shares = shares[[f"branch_share_{b}" for b in branches]].to_numpy()
+    view = shares[["kind", "segment", "n", "users", *[f"share_{p}" for p in players]]].rename(
+        columns={f"share_{p}": f"{p} share" for p in players}
+    )
+    signed = shares[
+        ["kind", "segment", *[f"phi_{p}" for p in players], "baseline", "score"]
+    ].rename(columns={f"phi_{p}": f"φ {p}" for p in players})
+    top_items = result.exposure.sort_values("recommended", ascending=False).head(15)
+    body = [
+        f"<h1>Recommendation audit — {_esc(title or result.variant)}</h1>",
+        f'<p class="note">Top-{result.k} lists of {s["users"]} users ({s["recommendations"]} recommendations) '
+        f"over {s['items']} items. Input-level shares are exact Shapley values of the players "
+        f"{', '.join(players)} (a player removed = its features replaced by the catalogue mean, its "
+        "item graph by the identity, ID embeddings by their mean), shown as |φ|/Σ|φ| per recommendation "
+        "and averaged. Branch-level shares split the score along the model's additive branches; since "
+        "every modality branch is gated by the ID embedding, the two differ.</p>",
+        "<h2>What drives the recommendations (input level)</h2>",
+        _legend(players),
+        stacked_share_bars(labels, player_shares, players, "mean |φ| share per recommendation"),
+        html_table(view, left=("kind", "segment")),
+        "<h2>Signed attribution (mean φ; negative pushed items down)</h2>",
+        html_table(signed, left=("kind", "segment")),
+        "<h2>Branch level</h2>",
+        _legend(branches),
+        stacked_share_bars(labels, branch_shares, branches, "mean |φ| share per branch"),
+        "<h2>Exposure</h2>",
+        f"<p>Gini of recommendation counts: <b>{s['exposure_gini']:.3f}</b> (0 = every item recommended "
+        f"equally often); catalogue coverage: <b>{s['coverage']:.1%}</b> of items recommended at least once.</p>",
+        lorenz_curve(result.exposure["recommended"].to_numpy()),
+        html_table(top_items, left=()),
+    ]
+    if diagnostics is not None:
+        body += [
+            "<h2>Collapse and dominance diagnostics</h2>",
+            html_table(diagnostics.table(), left=("metric", "space", "null_kind", "meaning")),
+        ]
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_esc(title or result.variant)} audit</title><style>{_CSS}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n"
+    )
+
+
+def write_audit_html(
+    path: str | Path,
+    result: AuditResult,
+    diagnostics: DiagnosticsReport | None = None,
+    title: str = "",
+) -> Path:
+    """Write the HTML report atomically."""
+    atomic_write_text(path, render_audit_html(result, diagnostics, title))
+    return Path(path)
+
+
+def write_shares_csv(path: str | Path, result: AuditResult) -> Path:
+    """Write the per-segment shares (``AuditResult.shares``) as CSV, atomically."""
+    buf = io.StringIO()
+    result.shares.to_csv(buf, index=False)
+    atomic_write_text(path, buf.getvalue())
+    return Path(path)

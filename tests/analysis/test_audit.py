@@ -1,0 +1,86 @@
+"""Audit: shares by segment, exposure, a self-contained HTML report and a CSV."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from anchorrec.analysis.audit import audit, gini, popularity_buckets
+from anchorrec.analysis.audit_report import render_audit_html, write_audit_html, write_shares_csv
+from anchorrec.analysis.diagnostics import diagnose
+
+
+@pytest.fixture(scope="module")
+def tiny_audit(tiny_model):
+    return audit(tiny_model, k=5)
+
+
+def test_gini_extremes():
+    assert gini(np.ones(10)) == pytest.approx(0.0)
+    assert gini(np.r_[np.zeros(99), 1.0]) == pytest.approx(0.99)
+    assert gini(np.zeros(5)) == 0.0
+
+
+def test_popularity_buckets_split_head_torso_tail():
+    b = popularity_buckets(np.arange(10)[::-1])
+    assert list(b[:2]) == ["head", "head"] and list(b[-5:]) == ["tail"] * 5
+    assert set(b[2:5]) == {"torso"}
+
+
+def test_audit_shares_overall_and_by_segment(tiny_model, tiny_audit):
+    res = tiny_audit
+    recs = res.recommendations
+    assert len(recs) == tiny_model.dataset.n_users * 5
+    overall = res.shares[res.shares["kind"] == "all"].iloc[0]
+    share_cols = [f"share_{p}" for p in res.players]
+    assert overall[share_cols].sum() == pytest.approx(1.0)
+    assert overall["n"] == len(recs)
+    for col in share_cols:
+        assert overall[col] == pytest.approx(recs[col].mean())
+    pop = res.shares[res.shares["kind"] == "popularity bucket"]
+    assert pop["n"].sum() == len(recs)
+    counts = res.exposure["recommended"].to_numpy()
+    assert counts.sum() == len(recs)
+    assert res.summary["coverage"] == pytest.approx((counts > 0).mean())
+    assert 0 <= res.summary["exposure_gini"] <= 1
+
+
+def test_user_groups_from_users_csv_become_a_segment(tiny_model):
+    from dataclasses import replace
+
+    ds = tiny_model.dataset
+    users = pd.DataFrame(
+        {
+            "user_id": np.arange(ds.n_users),
+            "group": np.where(np.arange(ds.n_users) % 2, "odd", "even"),
+        }
+    )
+    loaded = type(tiny_model)(model=tiny_model.model, dataset=replace(ds, users=users))
+    res = audit(loaded, k=3)
+    seg = res.shares[res.shares["kind"] == "user group"]
+    assert set(seg["segment"]) == {"odd", "even"} and seg["users"].sum() == ds.n_users
+
+
+def test_html_report_is_self_contained(tiny_model, tiny_audit, tmp_path):
+    out = write_audit_html(
+        tmp_path / "report.html", tiny_audit, diagnose(tiny_model, with_attribution=False)
+    )
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and "<svg" in text and "<style>" in text
+    # nothing is fetched: the only URLs are SVG namespace declarations
+    urls = set(re.findall(r"(?:https?:)?//[\w.-]+[^\s\"'<>)]*", text))
+    assert urls <= {"http://www.w3.org/2000/svg"}
+    assert not re.search(r"<(script|link|img|iframe)\b", text)
+    assert "effective_rank" in text and "Gini" in text
+    assert not list(tmp_path.glob(".*tmp"))  # written atomically, no leftovers
+
+
+def test_shares_csv_round_trips(tiny_audit, tmp_path):
+    path = write_shares_csv(tmp_path / "shares.csv", tiny_audit)
+    back = pd.read_csv(path)
+    assert list(back.columns) == list(tiny_audit.shares.columns)
+    np.testing.assert_allclose(back["share_id"], tiny_audit.shares["share_id"])
+    assert "<" not in render_audit_html(tiny_audit).split("<title>")[1].split("</title>")[0]
