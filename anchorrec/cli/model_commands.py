@@ -1,9 +1,143 @@
-"""Sub-commands of the model area (registered by :mod:`anchorrec.cli`)."""
+"""Sub-commands of the model area: ``train``, ``evaluate``, ``recommend``."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from typing import Any
+
+from anchorrec.errors import ConfigError
+
+METRIC_ORDER = ("recall", "ndcg", "precision", "map", "hitrate", "coverage", "mean_popularity")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this area's sub-commands to ``sub``."""
+    from anchorrec.models.config import PRESETS
+    from anchorrec.models.registry import VARIANTS
+
+    p = sub.add_parser("train", help="train a model on an MMRec dataset directory")
+    p.add_argument("data_dir", metavar="DATA_DIR", help="MMRec dataset directory")
+    p.add_argument("--variant", default="anchor", choices=VARIANTS)
+    p.add_argument("--preset", default="default", choices=PRESETS)
+    p.add_argument("--epochs", type=int, default=None, help="maximum epochs (preset: 100)")
+    p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model directory to write")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    p.add_argument("--patience", type=int, default=None, help="early-stopping patience (epochs)")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (preset: 1e-3)")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--temperature", type=float, default=None, help="τ of the AAL InfoNCE (> 0)")
+    p.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing MODEL_DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="last stdout line: metrics as JSON")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="full-ranking metrics of a trained model")
+    p.add_argument("model_dir", metavar="MODEL_DIR")
+    p.add_argument("--split", default="test", choices=("valid", "test"))
+    p.add_argument("--data", default=None, help="dataset directory (default: the one recorded)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", action="store_true", help="last stdout line: metrics as JSON")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("recommend", help="top-K items for a user")
+    p.add_argument("model_dir", metavar="MODEL_DIR")
+    p.add_argument("--user", type=int, required=True, action="append", help="user id (repeatable)")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--data", default=None, help="dataset directory (default: the one recorded)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", action="store_true", help="last stdout line: the list as JSON")
+    p.set_defaults(func=cmd_recommend)
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    mapping = {
+        "epochs": "epochs",
+        "patience": "patience",
+        "lr": "learning_rate",
+        "batch_size": "batch_size",
+        "temperature": "temperature",
+    }
+    return {key: getattr(args, a) for a, key in mapping.items() if getattr(args, a) is not None}
+
+
+def _format_table(metrics: dict[str, float]) -> str:
+    ks = sorted({int(k.split("@")[1]) for k in metrics if "@" in k})
+    names = [n for n in METRIC_ORDER if any(k.startswith(n + "@") for k in metrics)]
+    lines = ["metric".ljust(16) + "".join(f"@{k}".rjust(10) for k in ks)]
+    for n in names:
+        lines.append(
+            n.ljust(16) + "".join(f"{metrics.get(f'{n}@{k}', float('nan')):10.4f}" for k in ks)
+        )
+    return "\n".join(lines)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from anchorrec.data.mmrec import load_mmrec
+    from anchorrec.models.config import preset_config
+    from anchorrec.training import train
+
+    if args.epochs is not None and args.epochs < 0:
+        raise ConfigError(f"--epochs must be >= 0 (got {args.epochs}).")
+    config = preset_config(args.preset, variant=args.variant, **_overrides(args))
+    dataset = load_mmrec(args.data_dir)
+    result = train(
+        dataset,
+        args.variant,
+        config,
+        out_dir=args.out,
+        seed=args.seed,
+        device=args.device,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        mixed_precision=args.amp,
+        progress=not args.quiet,
+    )
+    test = result.metrics["test"]
+    print(f"{args.variant} ({config.preset}) best epoch {result.best_epoch}; saved to {args.out}")
+    print(_format_table(test))
+    if args.json:
+        print(json.dumps({k: v for k, v in test.items()}))
+    return 0
+
+
+def _load(args: argparse.Namespace):
+    from anchorrec.models.checkpoint import load_model
+
+    dataset = None
+    if args.data:
+        from anchorrec.data.mmrec import load_mmrec
+
+        dataset = load_mmrec(args.data)
+    return load_model(args.model_dir, dataset, device=args.device)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from anchorrec.evaluation import evaluate
+
+    loaded = _load(args)
+    metrics = evaluate(loaded.model, loaded.dataset, args.split)
+    print(
+        f"{loaded.variant} ({loaded.preset}) on {loaded.dataset.name}, split {args.split}, "
+        f"{int(metrics['users'])} users"
+    )
+    print(_format_table(metrics))
+    if args.json:
+        print(json.dumps(metrics))
+    return 0
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from anchorrec.models.recommend import recommend
+
+    loaded = _load(args)
+    recs = recommend(loaded, args.user, args.k)
+    for r in recs:
+        title = f"  {r.title}" if r.title else ""
+        print(f"user {r.user}  #{r.rank:<3} item {r.item:<7} score {r.score:.4f}{title}")
+    if args.json:
+        print(json.dumps([r.to_dict() for r in recs]))
+    return 0

@@ -253,6 +253,7 @@ def train(
             bar.set_postfix(
                 loss=f"{float(terms['total'].detach()):.4f}", best=f"{max(best_value, 0):.4f}"
             )
+        train_seconds = time.perf_counter() - t0
         model.eval()
         valid = evaluate(model, dataset, "valid")
         value = valid[SELECTION_METRIC]
@@ -268,6 +269,7 @@ def train(
             "loss": {k: v / n_batches for k, v in sums.items()},
             "valid": {k: v for k, v in valid.items() if "@" in k},
             "seconds": round(time.perf_counter() - t0, 4),
+            "train_seconds": round(train_seconds, 4),
             "best_epoch": best_epoch,
         }
         log.append(record)

@@ -1,0 +1,79 @@
+"""Top-K recommendations of a loaded model, the library side of ``recommend``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from anchorrec.errors import ConfigError
+from anchorrec.evaluation.metrics import top_k_items
+from anchorrec.models.base import Embeddings
+from anchorrec.models.checkpoint import LoadedModel
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended item: ``rank`` 1 is the best; ``score`` = h_u · h_i."""
+
+    user: int
+    rank: int
+    item: int
+    score: float
+    title: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _title(loaded: LoadedModel, item: int) -> str | None:
+    items = loaded.dataset.items
+    if items is None:
+        return None
+    for col in ("title", "name"):
+        if col in items.columns:
+            value = items.iloc[item][col]
+            return (
+                None
+                if value is None or (isinstance(value, float) and np.isnan(value))
+                else str(value)
+            )
+    return None
+
+
+def recommend(
+    loaded: LoadedModel,
+    users: Sequence[int],
+    k: int = 10,
+    *,
+    exclude_train: bool = True,
+    embeddings: Embeddings | None = None,
+) -> list[Recommendation]:
+    """Top-``k`` items for each of ``users`` (train items excluded), user by user, best first.
+
+    ``embeddings`` lets a caller reuse (or ablate, via ``compute_embeddings(drop)``) the
+    embeddings instead of recomputing them.
+    """
+    ds = loaded.dataset
+    users_arr = np.asarray(list(users), dtype=np.int64)
+    bad = users_arr[(users_arr < 0) | (users_arr >= ds.n_users)]
+    if len(bad):
+        raise ConfigError(
+            f"user {int(bad[0])} does not exist; user ids run from 0 to {ds.n_users - 1}."
+        )
+    if k < 1:
+        raise ConfigError(f"k must be >= 1 (got {k}).")
+    emb = embeddings if embeddings is not None else loaded.model.compute_embeddings()
+    mask = ds.train if exclude_train else None
+    top, scores = top_k_items(emb, users_arr, k, mask)
+    out = []
+    for row, user in enumerate(users_arr):
+        for rank, (item, score) in enumerate(zip(top[row], scores[row], strict=True), start=1):
+            if not np.isfinite(score):
+                break  # fewer than k unseen items
+            out.append(
+                Recommendation(int(user), rank, int(item), float(score), _title(loaded, int(item)))
+            )
+    return out
