@@ -101,7 +101,7 @@ class CoalitionCache:
     def coalition_values(self, user: int, items: np.ndarray | None = None) -> np.ndarray:
         """``v(S)`` for every coalition (rows) and item (columns), in float64."""
         item_emb = self.items if items is None else self.items[:, items]
-        values = np.einsum("sid,sd->si", item_emb, self.users[:, user])
+        values = np.matmul(item_emb, self.users[:, user, :, None])[..., 0]
         return values.astype(np.float64)
 
     def input_values(
