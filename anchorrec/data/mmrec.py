@@ -12,6 +12,7 @@ message that names the file, the line or field, and what to do.
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 from typing import Literal
@@ -96,10 +97,11 @@ def write_mmrec_files(ds: Dataset, directory: Path) -> None:
     (directory / f"{ds.name}{INTER_SUFFIX}").write_text(buf.getvalue(), encoding="utf-8")
     for mod, arr in ds.features.items():
         np.save(directory / FEATURE_FILES[mod], np.ascontiguousarray(arr, dtype=np.float32))
+    # Text fields are quoted so that any character (commas, quotes, \r, \n) reads back.
     if ds.items is not None:
-        ds.items.to_csv(directory / ITEMS_FILE, index=False)
+        ds.items.to_csv(directory / ITEMS_FILE, index=False, quoting=csv.QUOTE_NONNUMERIC)
     if ds.users is not None:
-        ds.users.to_csv(directory / USERS_FILE, index=False)
+        ds.users.to_csv(directory / USERS_FILE, index=False, quoting=csv.QUOTE_NONNUMERIC)
 
 
 # ---------------------------------------------------------------------------------- loading

@@ -55,13 +55,16 @@ def read_text_file(path: Path) -> str:
 
 def csv_line_of_record(text: str, record: int) -> int:
     """The 1-based line on which data record ``record`` (0-based, after the header) starts."""
-    reader = csv.reader(io.StringIO(text))
     csv.field_size_limit(2**31 - 1)
+    reader = csv.reader(io.StringIO(text, newline=""))
     line = 1
-    for i, _row in enumerate(reader):
-        if i == record + 1:
-            return line
-        line = reader.line_num + 1
+    try:
+        for i, _row in enumerate(reader):
+            if i == record + 1:
+                return line
+            line = reader.line_num + 1
+    except csv.Error:
+        return record + 2  # not parseable line by line: one line per record is the best guess
     return line
 
 
