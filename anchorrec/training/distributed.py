@@ -1,0 +1,462 @@
+"""Data-parallel BPR training over several processes (torch.distributed + DDP).
+
+Launch one process per GPU (or per CPU worker) with torchrun::
+
+    torchrun --nproc_per_node 4 -m anchorrec.training.distributed DATA_DIR \\
+        --variant anchor --out MODEL_DIR [--epochs 100] [--preset paper]
+
+The backend is NCCL on CUDA (rank r uses ``cuda:LOCAL_RANK``) and gloo on CPU.
+
+What is split, and what is not. The models' forward pass is *full-graph*: every step
+propagates all users and items through the interaction graph and the item–item graphs
+before the batch is read (MODEL.md, "Forward pass"). Data parallelism therefore shards the
+*triples*, not the graph: every rank holds the whole model and graphs, samples a disjoint
+shard of the epoch's (user, positive, negative) triples (the trainer's seeded
+:class:`~anchorrec.training.sampler.BprSampler`, cut into ``world_size`` contiguous pieces of
+one shared permutation), and DistributedDataParallel averages the gradients after each
+backward pass. Each rank runs ``batch_size`` triples per step, so an epoch takes
+``world_size`` times fewer steps and the effective batch is ``world_size × batch_size``
+(like large-batch training; the per-step cost is the full-graph forward, which the ranks
+do not share). Passing ``--batch-size B/N`` keeps the global batch of a single-process
+run, at the price of no speed-up. Memory per rank is that of single-process training.
+
+The learning-rate schedule and the optimiser are the trainer's
+(:func:`~anchorrec.training.trainer.learning_rate`,
+:func:`~anchorrec.training.trainer.make_optimizer`). Rank 0 evaluates valid Recall@20 after
+each epoch, decides early stopping for all ranks, and at the end writes the best epoch's
+model with :func:`~anchorrec.models.checkpoint.save_model` (atomic), so the result loads
+with :func:`~anchorrec.models.checkpoint.load_model` like any other model. Before saving,
+every rank hashes its final weights and the hashes must agree (they are recorded in
+``config.json`` under ``distributed``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import hashlib
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from anchorrec.data.dataset import Dataset
+from anchorrec.errors import AnchorRecError, CheckpointError, ConfigError
+from anchorrec.evaluation.metrics import evaluate
+from anchorrec.models.base import Batch, Recommender
+from anchorrec.models.checkpoint import save_model, state_bytes
+from anchorrec.models.config import PRESETS, ModelConfig, preset_config
+from anchorrec.models.registry import VARIANTS, build_model
+from anchorrec.training.sampler import BprSampler
+from anchorrec.training.trainer import SELECTION_METRIC, learning_rate, make_optimizer
+
+#: How long a collective may wait (rank 0 evaluating a large catalogue keeps the others waiting).
+COLLECTIVE_TIMEOUT = _dt.timedelta(minutes=60)
+
+
+@dataclass
+class DistributedContext:
+    """This process's place in the process group."""
+
+    rank: int
+    world_size: int
+    local_rank: int
+    device: torch.device
+    backend: str
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+@dataclass
+class DistributedResult:
+    """What one rank knows at the end of a distributed run (metrics only on rank 0)."""
+
+    model: Recommender
+    config: ModelConfig
+    context: DistributedContext
+    metrics: dict[str, Any] = field(default_factory=dict)
+    log: list[dict[str, Any]] = field(default_factory=list)
+    best_epoch: int = 0
+    final_weights_sha256: str = ""
+    rank_weights_sha256: list[str] = field(default_factory=list)
+    model_dir: Path | None = None
+
+
+class _BprObjective(nn.Module):
+    """The model's BPR loss as a ``forward`` (what DistributedDataParallel wraps)."""
+
+    def __init__(self, model: Recommender, mixed_precision: bool) -> None:
+        super().__init__()
+        self.model = model
+        self.mixed_precision = mixed_precision
+
+    def forward(
+        self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, epoch: int
+    ) -> dict[str, torch.Tensor]:
+        dev = users.device
+        with torch.autocast(
+            device_type=dev.type,
+            dtype=torch.bfloat16,
+            enabled=self.mixed_precision and dev.type == "cuda",
+        ):
+            return self.model.loss(Batch(users, pos, neg), epoch)
+
+
+# ---------------------------------------------------------------------- process group
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def init_distributed(device: str = "auto") -> DistributedContext:
+    """Join (or create) the process group described by torchrun's environment variables.
+
+    Without torchrun's variables the process is a group of one (useful for a quick check).
+    ``device``: ``auto`` (CUDA when present), ``cuda`` or ``cpu``; on CUDA each process takes
+    the GPU of its ``LOCAL_RANK``.
+    """
+    rank = _env_int("RANK", 0)
+    world_size = _env_int("WORLD_SIZE", 1)
+    local_rank = _env_int("LOCAL_RANK", 0)
+    if device not in ("auto", "cpu", "cuda"):
+        raise ConfigError(f"--device {device!r}: use auto, cpu or cuda (each rank picks its GPU).")
+    use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+    if use_cuda:
+        n_gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if local_rank >= n_gpus:
+            raise ConfigError(
+                f"--device {device}: local rank {local_rank} needs GPU {local_rank} but "
+                f"{n_gpus} CUDA device(s) are visible; lower --nproc_per_node or use --device cpu."
+            )
+        dev = torch.device("cuda", local_rank)
+        torch.cuda.set_device(dev)
+        backend = "nccl"
+    else:
+        dev = torch.device("cpu")
+        backend = "gloo"
+    if not dist.is_initialized():
+        if "MASTER_ADDR" not in os.environ:  # not launched by torchrun: a group of one
+            os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
+            os.environ.setdefault("MASTER_PORT", str(_free_port()))
+        dist.init_process_group(
+            backend=backend,
+            rank=rank,
+            world_size=world_size,
+            timeout=COLLECTIVE_TIMEOUT,
+            device_id=dev if backend == "nccl" else None,
+        )
+    return DistributedContext(dist.get_rank(), dist.get_world_size(), local_rank, dev, backend)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---------------------------------------------------------------------- sharding
+def shard_triples(
+    sampler: BprSampler, epoch: int, rank: int, world_size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """This rank's disjoint share of epoch ``epoch``'s (user, positive, negative) triples.
+
+    Every rank draws the same seeded permutation and negatives (the sampler depends only on
+    ``(seed, epoch)``) and keeps the ``rank``-th of ``world_size`` equal contiguous pieces;
+    the ``len % world_size`` last triples of the permutation (fewer than ``world_size``, a
+    different few each epoch) are left out so that all ranks take the same number of steps.
+    """
+    users, pos, neg = next(sampler.epoch(epoch, max(len(sampler), 1)))
+    per_rank = len(users) // world_size
+    if per_rank == 0:
+        raise ConfigError(
+            f"{len(users)} train interactions cannot be shared by {world_size} processes; "
+            "use fewer processes."
+        )
+    sl = slice(rank * per_rank, (rank + 1) * per_rank)
+    return users[sl], pos[sl], neg[sl]
+
+
+def weights_sha256(model: Recommender) -> str:
+    """SHA-256 of the model's saved weights (equal on every rank of a healthy run)."""
+    return hashlib.sha256(state_bytes(model)).hexdigest()
+
+
+def _unused_parameters(model: Recommender, sampler: BprSampler, dev: torch.device) -> list[str]:
+    """Names of trainable parameters the loss leaves without a gradient (e.g. the heads of
+    ``none``), found with one probe step; DDP must be told when there are any."""
+    users, pos, neg = next(sampler.epoch(0, min(len(sampler), 64)))
+    model.train()
+    terms = model.loss(
+        Batch(*(torch.from_numpy(a).to(dev) for a in (users, pos, neg))),
+        0,
+    )
+    terms["total"].backward()
+    unused = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    model.zero_grad(set_to_none=True)
+    return unused
+
+
+# ---------------------------------------------------------------------- training
+def train_distributed(
+    dataset: Dataset,
+    variant: str = "anchor",
+    config: ModelConfig | None = None,
+    *,
+    context: DistributedContext | None = None,
+    out_dir: str | Path | None = None,
+    seed: int = 0,
+    mixed_precision: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> DistributedResult:
+    """Train ``variant`` data-parallel on every rank of the process group.
+
+    Call it on every rank with the same arguments (``context`` defaults to
+    :func:`init_distributed` with ``device="auto"``). Rank 0 evaluates, early-stops and writes
+    ``out_dir``; every rank returns its :class:`DistributedResult` (with the metrics on rank 0).
+    """
+    ctx = context or init_distributed("auto")
+    config = config or preset_config("default", variant=variant)
+    dev = ctx.device
+    out_path = Path(out_dir) if out_dir is not None else None
+    problem = ""
+    if ctx.is_main and out_path is not None and out_path.exists() and not overwrite:
+        problem = f"{out_path} already exists; pass --overwrite to replace it."
+    shared = [problem]
+    dist.broadcast_object_list(shared, src=0, device=dev if ctx.backend == "nccl" else None)
+    if shared[0]:
+        raise CheckpointError(shared[0])
+
+    torch.manual_seed(seed)  # same initial weights everywhere (DDP also broadcasts rank 0's)
+    model = build_model(variant, dataset, config).to(dev)
+    optimizer = make_optimizer(model, config)
+    if optimizer is None:
+        raise ConfigError(
+            f"variant {variant!r} has no trainable parameters; train it with `anchorrec train`."
+        )
+    sampler = BprSampler(dataset.train, seed=seed)
+    unused = _unused_parameters(model, sampler, dev)
+    objective = DistributedDataParallel(
+        _BprObjective(model, mixed_precision),
+        device_ids=[dev.index] if dev.type == "cuda" else None,
+        # the only buffers are the frozen feature tables, identical on every rank
+        forward_sync_buffers=False,
+        find_unused_parameters=bool(unused),
+    )
+
+    log: list[dict[str, Any]] = []
+    best_epoch, best_value, bad_epochs = 0, -math.inf, 0
+    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    stopped_early = False
+    epochs = config.epochs
+    for epoch in range(epochs):
+        t0 = time.perf_counter()
+        lr = learning_rate(config, epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        model.train()
+        model.on_epoch_start(epoch)
+        users, pos, neg = shard_triples(sampler, epoch, ctx.rank, ctx.world_size)
+        sums: dict[str, torch.Tensor] = {}
+        n_steps = 0
+        for start in range(0, len(users), config.batch_size):
+            sl = slice(start, start + config.batch_size)
+            terms = objective(
+                torch.from_numpy(users[sl]).to(dev),
+                torch.from_numpy(pos[sl]).to(dev),
+                torch.from_numpy(neg[sl]).to(dev),
+                epoch,
+            )
+            optimizer.zero_grad(set_to_none=True)
+            terms["total"].backward()  # DDP all-reduces (averages) the gradients here
+            optimizer.step()
+            for k, v in terms.items():
+                sums[k] = sums.get(k, torch.zeros((), device=dev)) + v.detach().float()
+            n_steps += 1
+        keys = sorted(sums)
+        epoch_loss = torch.stack([sums[k] for k in keys]) / max(n_steps, 1)
+        dist.all_reduce(epoch_loss)  # mean over ranks, for the log
+        epoch_loss /= ctx.world_size
+        train_seconds = time.perf_counter() - t0
+
+        stop = torch.zeros(1, device=dev)
+        if ctx.is_main:
+            model.eval()
+            valid = evaluate(model, dataset, "valid")
+            value = valid[SELECTION_METRIC]
+            if value > best_value:
+                best_value, best_epoch, bad_epochs = value, epoch + 1, 0
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                bad_epochs += 1
+            record = {
+                "epoch": epoch + 1,
+                "epochs": epochs,
+                "lr": lr,
+                "loss": dict(zip(keys, epoch_loss.cpu().tolist(), strict=True)),
+                "valid": {k: v for k, v in valid.items() if "@" in k},
+                "seconds": round(time.perf_counter() - t0, 4),
+                "train_seconds": round(train_seconds, 4),
+                "best_epoch": best_epoch,
+                "world_size": ctx.world_size,
+                "steps": n_steps,
+            }
+            log.append(record)
+            if progress:
+                print(
+                    f"epoch {epoch + 1}/{epochs} loss {record['loss']['total']:.4f} valid "
+                    f"{SELECTION_METRIC} {value:.4f} ({record['seconds']:.1f}s, "
+                    f"{ctx.world_size} ranks × {n_steps} steps)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            stop[0] = float(bad_epochs >= config.patience)
+        dist.broadcast(stop, src=0)  # every rank leaves the loop at the same epoch
+        if stop.item():
+            stopped_early = epoch + 1 < epochs
+            break
+
+    final_sha = weights_sha256(model)
+    all_sha: list[Any] = [None] * ctx.world_size
+    dist.all_gather_object(all_sha, final_sha)
+    if len(set(all_sha)) != 1:
+        raise RuntimeError(
+            f"the ranks' final weights differ ({all_sha}); the gradients were not synchronised."
+        )
+    result = DistributedResult(
+        model,
+        config,
+        ctx,
+        log=log,
+        best_epoch=best_epoch,
+        final_weights_sha256=final_sha,
+        rank_weights_sha256=[str(s) for s in all_sha],
+    )
+    if ctx.is_main:
+        model.load_state_dict(best_state)
+        model.eval()
+        metrics: dict[str, Any] = {
+            "best_epoch": best_epoch,
+            "epochs_run": len(log),
+            "stopped_early": stopped_early,
+            "seed": seed,
+            "valid": _finite(evaluate(model, dataset, "valid")),
+            "test": _finite(evaluate(model, dataset, "test")),
+        }
+        result.metrics = metrics
+        if out_path is not None:
+            save_model(
+                model,
+                dataset,
+                out_path,
+                metrics=metrics,
+                train_log=log,
+                extra={
+                    "seed": seed,
+                    "device": str(dev),
+                    "distributed": {
+                        "world_size": ctx.world_size,
+                        "backend": ctx.backend,
+                        "per_rank_batch": config.batch_size,
+                        "global_batch": config.batch_size * ctx.world_size,
+                        "mixed_precision": mixed_precision and dev.type == "cuda",
+                        "final_weights_sha256_per_rank": result.rank_weights_sha256,
+                    },
+                },
+                overwrite=overwrite,
+            )
+            result.model_dir = out_path
+    dist.barrier()  # the others wait for the model directory to exist
+    return result
+
+
+def _finite(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: float(v) for k, v in metrics.items() if np.isfinite(v)}
+
+
+# ---------------------------------------------------------------------- command line
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="torchrun --nproc_per_node N -m anchorrec.training.distributed",
+        description="Data-parallel BPR training (one process per GPU, or per CPU worker).",
+    )
+    p.add_argument("data_dir", metavar="DATA_DIR", help="MMRec dataset directory")
+    p.add_argument("--variant", default="anchor", choices=VARIANTS)
+    p.add_argument("--preset", default="default", choices=PRESETS)
+    p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model directory to write")
+    p.add_argument("--epochs", type=int, default=None, help="maximum epochs (preset: 100)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="triples per rank per step (preset: 2048); the global batch is N times this",
+    )
+    p.add_argument("--lr", type=float, default=None, help="learning rate (preset: 1e-3)")
+    p.add_argument("--patience", type=int, default=None, help="early-stopping patience")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (nccl on CUDA, gloo on CPU)")
+    p.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing MODEL_DIR")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from anchorrec.data.mmrec import load_mmrec
+
+    try:
+        overrides = {
+            name: value
+            for name, value in (
+                ("epochs", args.epochs),
+                ("batch_size", args.batch_size),
+                ("learning_rate", args.lr),
+                ("patience", args.patience),
+            )
+            if value is not None
+        }
+        config = preset_config(args.preset, variant=args.variant, **overrides)
+        ctx = init_distributed(args.device)
+        try:
+            dataset = load_mmrec(args.data_dir)
+            result = train_distributed(
+                dataset,
+                args.variant,
+                config,
+                context=ctx,
+                out_dir=args.out,
+                seed=args.seed,
+                mixed_precision=args.amp,
+                overwrite=args.overwrite,
+                progress=not args.quiet,
+            )
+        finally:
+            dist.destroy_process_group()
+    except AnchorRecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if ctx.is_main:
+        test = result.metrics.get("test", {})
+        print(
+            f"wrote {result.model_dir} ({ctx.world_size} ranks, {ctx.backend}, best epoch "
+            f"{result.best_epoch}, test recall@20 {test.get('recall@20', float('nan')):.4f})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
