@@ -14,8 +14,11 @@ so the two differ. Both are exact and efficient; both are shown.
 
 from __future__ import annotations
 
+import io
+import json
 import weakref
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,9 +26,10 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from anchorrec.analysis.context import dataset_of, recommender_of
+from anchorrec.analysis.context import dataset_of, model_dir_of, model_fingerprint, recommender_of
 from anchorrec.analysis.shapley import abs_shares, branch_shapley, coalitions, shapley_weight_matrix
 from anchorrec.errors import ConfigError
+from anchorrec.fileio import atomic_write_bytes
 
 _CACHES: weakref.WeakKeyDictionary[Any, CoalitionCache] = weakref.WeakKeyDictionary()
 
@@ -176,14 +180,68 @@ def build_coalition_cache(loaded: Any) -> CoalitionCache:
     )
 
 
-def coalition_cache(loaded: Any) -> CoalitionCache:
-    """The coalition cache of ``loaded``'s model, built on first use and kept in memory."""
+def coalition_cache(loaded: Any, *, persist: bool = False) -> CoalitionCache:
+    """The coalition cache of ``loaded``'s model, built on first use and kept in memory.
+
+    With ``persist`` it is also read from / written to ``<model_dir>/attribution/`` (a
+    pickle-free ``.npz`` keyed by the model fingerprint), so a new process skips the
+    ``2^n`` forward passes.
+    """
     model = recommender_of(loaded)
     cache = _CACHES.get(model)
     if cache is None:
-        cache = build_coalition_cache(loaded)
+        model_dir = model_dir_of(loaded)
+        path = (
+            _persisted_path(model_dir, model_fingerprint(loaded)) if persist and model_dir else None
+        )
+        if path is not None and path.is_file():
+            cache = _read_cache(path, dataset_of(loaded).train.tocsr())
+        else:
+            cache = build_coalition_cache(loaded)
+            if path is not None:
+                _write_cache(path, cache)
         _CACHES[model] = cache
     return cache
+
+
+ATTRIBUTION_DIR = "attribution"
+
+
+def _persisted_path(model_dir: Path, fingerprint: str) -> Path:
+    return Path(model_dir) / ATTRIBUTION_DIR / f"coalitions-{fingerprint}.npz"
+
+
+def _write_cache(path: Path, cache: CoalitionCache) -> None:
+    meta = {
+        "players": list(cache.players),
+        "subsets": [sorted(s) for s in cache.subsets],
+        "branches": list(cache.branches),
+    }
+    buf = io.BytesIO()
+    np.savez(
+        buf,
+        users=cache.users,
+        items=cache.items,
+        user_branches=cache.user_branches,
+        item_branches=cache.item_branches,
+        meta=np.asarray(json.dumps(meta)),
+    )
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _read_cache(path: Path, train: sp.csr_matrix) -> CoalitionCache:
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"][()]))
+        return CoalitionCache(
+            players=tuple(meta["players"]),
+            subsets=[frozenset(s) for s in meta["subsets"]],
+            users=z["users"],
+            items=z["items"],
+            branches=tuple(meta["branches"]),
+            user_branches=z["user_branches"],
+            item_branches=z["item_branches"],
+            train=train,
+        )
 
 
 def _as_cache(source: Any) -> CoalitionCache:

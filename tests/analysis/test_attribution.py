@@ -130,3 +130,22 @@ def test_abs_shares_handle_all_zero():
     out = abs_shares(np.zeros((3, 2)))
     assert (out == 0).all()
     np.testing.assert_allclose(abs_shares(np.array([[1.0], [-3.0]])), [[0.25], [0.75]])
+
+
+def test_persisted_coalition_cache_round_trips(tiny_model, tmp_path):
+    from dataclasses import replace
+
+    from anchorrec.analysis import attribution as at
+
+    loaded = replace(tiny_model, model_dir=tmp_path)
+    at._CACHES.pop(loaded.model, None)
+    built = at.coalition_cache(loaded, persist=True)
+    files = list((tmp_path / "attribution").glob("coalitions-*.npz"))
+    assert len(files) == 1
+    at._CACHES.pop(loaded.model, None)
+    read = at.coalition_cache(loaded, persist=True)
+    assert read is not built and read.subsets == built.subsets
+    np.testing.assert_array_equal(read.items, built.items)
+    np.testing.assert_allclose(
+        explain_user(read, 2).items["score"], explain_user(built, 2).items["score"]
+    )
