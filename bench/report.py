@@ -1,0 +1,200 @@
+"""The README's benchmark table, generated from ``bench/results/*.jsonl`` (never typed by hand).
+
+For every bench name (the ``bench`` field; any name) the latest row by date is shown with its
+key figures, the machine, the date, the git revision and the load average when it was
+recorded. Key figures are the row's own ``headline`` keys when it lists them; otherwise its
+scalar results, timing and memory figures first (``seconds``, ``ms``, ``mb``, …), then
+quality figures, then the rest, up to :data:`MAX_FIGURES`.
+
+    python bench/report.py                  # print the markdown table
+    python bench/report.py --update-readme  # rewrite the table inside README.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS_DIR = ROOT / "bench" / "results"
+README = ROOT / "README.md"
+TABLE_START = "<!-- BENCH-TABLE -->"
+TABLE_END = "<!-- /BENCH-TABLE -->"
+PROVENANCE = {"bench", "date", "git", "machine", "headline"}
+#: Keys that describe the run rather than measure it (shown only when nothing else is left).
+CONTEXT_KEYS = re.compile(r"^(loadavg|torch_threads|seed|note|.*_note$|.*_runs(_seconds)?$)")
+TIMING = re.compile(r"(seconds|_s$|_ms|ms$|_mb|mb$|_gb|memory|per_sec|throughput|speed|time)")
+QUALITY = re.compile(r"(recall|ndcg|precision|hitrate|map@|coverage|loss|error|accuracy)")
+MAX_FIGURES = 10
+MAX_CHARS = 400
+
+
+def load_rows(results_dir: Path = RESULTS_DIR) -> list[dict[str, Any]]:
+    """Every parseable row of every ``*.jsonl`` file (a broken line is reported and skipped)."""
+    rows = []
+    for path in sorted(results_dir.glob("*.jsonl")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                print(f"{path}:{n}: skipped, not JSON ({exc})", file=sys.stderr)
+                continue
+            if isinstance(row, dict):
+                row.setdefault("bench", path.stem)
+                rows.append(row)
+    return rows
+
+
+def latest_by_bench(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The latest row (by ``date``; file order breaks ties) of each bench name."""
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        name = str(row["bench"])
+        if name not in latest or str(row.get("date", "")) >= str(latest[name].get("date", "")):
+            latest[name] = row
+    return dict(sorted(latest.items()))
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value == 0 or 0.01 <= abs(value) < 1e6:
+            return f"{value:.4g}" if abs(value) < 1 else f"{value:,.2f}".rstrip("0").rstrip(".")
+        return f"{value:.3g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} {_format_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_format_value(v) for v in value) + "]"
+    return str(value)
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """Scalar figures of a row; a dict of scalars is flattened one level (``valid.recall@20``)."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key in PROVENANCE:
+            continue
+        if isinstance(value, dict):
+            if all(not isinstance(v, dict | list) for v in value.values()) and len(value) <= 8:
+                for k, v in value.items():
+                    out[f"{key}.{k}"] = v
+            continue
+        if isinstance(value, list):
+            continue
+        out[key] = value
+    return out
+
+
+def key_figures(row: dict[str, Any], limit: int = MAX_FIGURES) -> list[tuple[str, Any]]:
+    """The figures shown for ``row``, most telling first."""
+    headline = row.get("headline")
+    if isinstance(headline, list) and headline:
+        return [(k, row[k]) for k in headline if k in row][:limit]
+    flat = _flat(row)
+
+    def rank(item: tuple[str, Any]) -> int:
+        key, value = item
+        if CONTEXT_KEYS.match(key):
+            return 4
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if numeric and TIMING.search(key.lower()):
+            return 0
+        if numeric and QUALITY.search(key.lower()):
+            return 1
+        return 2 if numeric else 3
+
+    ordered = sorted(enumerate(flat.items()), key=lambda t: (rank(t[1]), t[0]))
+    return [item for _, item in ordered if rank(item) < 4][:limit]
+
+
+def _machine(m: Any) -> str:
+    if not isinstance(m, dict):
+        return str(m or "?")
+    cpu = re.sub(r"\((R|TM)\)|CPU|Processor|@.*$", "", str(m.get("cpu", "?"))).strip()
+    text = f"{' '.join(cpu.split())}, {m.get('cores', '?')} cores, {m.get('mem_gb', '?')} GB"
+    if m.get("gpu"):
+        text += f", {m['gpu']}"
+    return text
+
+
+def _load(row: dict[str, Any]) -> str:
+    load = row.get("loadavg_before", row.get("loadavg"))
+    if isinstance(load, list) and load:
+        return f"{load[0]:.1f}"
+    if isinstance(load, int | float):
+        return f"{load:.1f}"
+    return ""
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(latest: dict[str, dict[str, Any]]) -> str:
+    """The markdown table of the latest row of each bench."""
+    lines = [
+        "| bench | key figures | machine | load | date (UTC) | git |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, row in latest.items():
+        figures = "; ".join(f"{k} {_format_value(v)}" for k, v in key_figures(row))
+        if len(figures) > MAX_CHARS:
+            figures = figures[: MAX_CHARS - 1] + "…"
+        date = str(row.get("date", "?")).replace("T", " ").removesuffix("Z")[:16]
+        lines.append(
+            "| "
+            + " | ".join(
+                _cell(c)
+                for c in (
+                    f"`{name}`",
+                    figures,
+                    _machine(row.get("machine")),
+                    _load(row),
+                    date,
+                    f"`{row.get('git', '?')}`",
+                )
+            )
+            + " |"
+        )
+    if not latest:
+        lines.append("| (no results yet) | | | | | |")
+    return "\n".join(lines)
+
+
+def update_readme(table: str, readme: Path = README) -> None:
+    """Replace the text between the BENCH-TABLE markers of ``readme`` with ``table``."""
+    from anchorrec.fileio import atomic_write_text
+
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(TABLE_START), text.find(TABLE_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{readme}: markers {TABLE_START} … {TABLE_END} not found")
+    new = text[: start + len(TABLE_START)] + "\n" + table + "\n" + text[end:]
+    atomic_write_text(readme, new)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    p.add_argument("--results", type=Path, default=RESULTS_DIR)
+    p.add_argument("--update-readme", action="store_true", help="rewrite README.md's table")
+    args = p.parse_args(argv)
+    table = markdown_table(latest_by_bench(load_rows(args.results)))
+    if args.update_readme:
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        update_readme(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

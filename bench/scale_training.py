@@ -1,0 +1,254 @@
+"""Training seconds per epoch, peak memory and all-user evaluation time at scale.
+
+Two datasets:
+
+- ``synthetic`` (default): ``--items`` items (100 000) and about ``--interactions``
+  interactions (1 000 000) of ``interactions / 10`` users, drawn with power laws (item
+  popularity Zipf-like with exponent ``--zipf``, user activity Pareto with at least 5
+  interactions, duplicates removed), split as MMRec splits, with seeded Gaussian features of
+  ``--feature-sizes`` (default image 128, text 64, fused derived from them: **smaller than the
+  paper's** 4096/384/768, because building the three 100k-item cosine kNN graphs costs
+  O(items² · d) and the paper's sizes would take tens of minutes on 2 cores; the training step
+  itself depends on the feature width only through the first Linear layer, and not at all
+  for ``lightgcn``);
+- ``baby``: the Amazon Baby 5-core interactions of ``--baby-dir`` with seeded Gaussian
+  features of the paper's sizes (image 4096, text 384, fused 768).
+
+What is timed: the first step (it builds the graphs) separately; then single training steps
+(the trainer's sampler, optimiser and learning rate; CUDA synchronised). When
+``steps × step time`` of ``--repeats`` epochs fits in ``--max-epoch-seconds``, whole epochs
+are timed and the median is reported (``epoch_mode: "measured"``); otherwise the median of
+``--timed-steps`` steps times the number of steps of an epoch is reported
+(``epoch_mode: "extrapolated"``). Evaluation: :func:`anchorrec.evaluation.metrics.evaluate` on
+the test split, i.e. ranking all items for every user with a test interaction, median of
+``--repeats``. Peak memory: the process's peak RSS (and on CUDA the peak allocated GPU
+memory). The load average of the machine is recorded before and after.
+
+    python bench/scale_training.py --variant anchor --preset default
+    python bench/scale_training.py --dataset baby --variant anchor --preset paper --device cuda --amp
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from benchlib import ROOT, median_time, peak_rss_mb, record
+
+#: Feature sizes of the released AnchorRec code on Amazon Baby (MODEL.md: 4096-d image, 384-d
+#: text, 768-d BEiT-3 fused).
+PAPER_FEATURE_SIZES = {"image": 4096, "text": 384, "fused": 768}
+SYNTHETIC_FEATURE_SIZES = {"image": 128, "text": 64}
+DEFAULT_BABY_DIR = ROOT.parent / "shared" / "data" / "amazon_baby_5core"
+MIN_USER_INTERACTIONS = 5  #: as in a 5-core dataset
+
+
+def parse_sizes(text: str) -> dict[str, int]:
+    """``image=128,text=64[,fused=768]`` → {modality: width}."""
+    sizes = {}
+    for part in text.split(","):
+        name, _, width = part.partition("=")
+        sizes[name.strip()] = int(width)
+    return sizes
+
+
+def synthetic_dataset(
+    n_items: int, n_interactions: int, feature_sizes: dict[str, int], zipf: float, seed: int
+):
+    """A power-law random dataset with MMRec's split and Gaussian features."""
+    from anchorrec.data.dataset import Dataset, interactions_matrix, mmrec_split
+
+    rng = np.random.default_rng(seed)
+    n_users = max(1, n_interactions // 10)
+    activity = MIN_USER_INTERACTIONS + rng.pareto(1.5, n_users)
+    counts = np.minimum(
+        np.maximum(
+            MIN_USER_INTERACTIONS, np.round(activity * n_interactions / activity.sum())
+        ).astype(np.int64),
+        n_items // 2,
+    )
+    popularity = 1.0 / np.arange(1, n_items + 1) ** zipf
+    popularity = rng.permutation(popularity / popularity.sum())  # popular ids spread out
+    users = np.repeat(np.arange(n_users, dtype=np.int64), counts)
+    items = rng.choice(n_items, size=len(users), p=popularity).astype(np.int64)
+    keys = np.unique(users * n_items + items)  # duplicates collapse
+    users, items = keys // n_items, keys % n_items
+    labels = mmrec_split(users, items, seed=seed)
+    mats = [
+        interactions_matrix(users[labels == s], items[labels == s], n_users, n_items)
+        for s in (0, 1, 2)
+    ]
+    features = {
+        m: rng.standard_normal((n_items, d), dtype=np.float32) for m, d in feature_sizes.items()
+    }
+    return Dataset(
+        name=f"synthetic_{n_items}x{len(users)}",
+        n_users=n_users,
+        n_items=n_items,
+        train=mats[0],
+        valid=mats[1],
+        test=mats[2],
+        features=features,
+        fingerprint="synthetic",
+    )
+
+
+def baby_dataset(baby_dir: Path, feature_sizes: dict[str, int], seed: int):
+    """Amazon Baby's interactions with seeded Gaussian features of ``feature_sizes``."""
+    from anchorrec.data.mmrec import load_mmrec
+
+    if not baby_dir.is_dir():
+        raise SystemExit(f"{baby_dir} is absent: pass --baby-dir (the amazon_baby_5core folder)")
+    ds = load_mmrec(baby_dir)
+    rng = np.random.default_rng(seed)
+    feats = {
+        m: rng.standard_normal((ds.n_items, d), dtype=np.float32) for m, d in feature_sizes.items()
+    }
+    return dataclasses.replace(ds, features=feats, fingerprint="baby-random-features")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    p.add_argument("--dataset", choices=("synthetic", "baby"), default="synthetic")
+    p.add_argument("--variant", default="anchor")
+    p.add_argument("--preset", default="default", choices=("default", "paper"))
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--amp", action="store_true", help="bfloat16 autocast (CUDA only)")
+    p.add_argument("--items", type=int, default=100_000)
+    p.add_argument("--interactions", type=int, default=1_000_000)
+    p.add_argument("--zipf", type=float, default=0.8)
+    p.add_argument("--feature-sizes", type=parse_sizes, default=None)
+    p.add_argument("--baby-dir", type=Path, default=DEFAULT_BABY_DIR)
+    p.add_argument("--timed-steps", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--max-epoch-seconds", type=float, default=120.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--name", default=None, help="bench name (default: from the options)")
+    args = p.parse_args(argv)
+
+    import torch
+
+    from anchorrec.device import resolve_device
+    from anchorrec.evaluation.metrics import evaluate
+    from anchorrec.models.base import Batch
+    from anchorrec.models.config import preset_config
+    from anchorrec.models.registry import build_model
+    from anchorrec.training.sampler import BprSampler
+    from anchorrec.training.trainer import learning_rate, make_optimizer
+
+    dev = resolve_device(args.device)
+    if args.amp and dev.type != "cuda":
+        raise SystemExit("--amp needs --device cuda (autocast is used on CUDA only)")
+    load_before = os.getloadavg()
+    t0 = time.perf_counter()
+    if args.dataset == "synthetic":
+        sizes = args.feature_sizes or SYNTHETIC_FEATURE_SIZES
+        ds = synthetic_dataset(args.items, args.interactions, sizes, args.zipf, args.seed)
+    else:
+        sizes = args.feature_sizes or PAPER_FEATURE_SIZES
+        ds = baby_dataset(args.baby_dir, sizes, args.seed)
+    build_data_seconds = time.perf_counter() - t0
+
+    def sync() -> None:
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+
+    config = preset_config(args.preset, variant=args.variant)
+    torch.manual_seed(args.seed)
+    model = build_model(args.variant, ds, config).to(dev)
+    optimizer = make_optimizer(model, config)
+    if optimizer is None:
+        raise SystemExit(f"{args.variant} has no trainable parameters")
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(config, 0)
+    sampler = BprSampler(ds.train, seed=args.seed)
+    n_steps = sampler.n_batches(config.batch_size)
+    batches = list(sampler.epoch(0, config.batch_size))
+    model.train()
+
+    def step(i: int) -> None:
+        u, pos, neg = (torch.from_numpy(a).to(dev) for a in batches[i % len(batches)])
+        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=args.amp):
+            terms = model.loss(Batch(u, pos, neg), 0)
+        optimizer.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        optimizer.step()
+        sync()
+
+    t0 = time.perf_counter()
+    step(0)  # builds the interaction and kNN graphs
+    first_step_seconds = time.perf_counter() - t0
+    step_times = []
+    for i in range(1, 1 + max(1, args.timed_steps)):
+        t0 = time.perf_counter()
+        step(i)
+        step_times.append(time.perf_counter() - t0)
+    step_seconds = statistics.median(step_times)
+
+    figures: dict[str, Any] = {}
+    if step_seconds * n_steps * max(3, args.repeats) <= args.max_epoch_seconds:
+
+        def epoch() -> None:
+            for i in range(n_steps):
+                step(i)
+
+        epoch_seconds, epoch_runs = median_time(epoch, repeats=args.repeats)
+        figures.update(epoch_mode="measured", epoch_runs_seconds=[round(t, 3) for t in epoch_runs])
+    else:
+        epoch_seconds = step_seconds * n_steps
+        figures.update(
+            epoch_mode="extrapolated",
+            epoch_note=f"median of {len(step_times)} timed steps × {n_steps} steps per epoch",
+        )
+
+    model.eval()
+    eval_seconds, eval_runs = median_time(
+        lambda: (evaluate(model, ds, "test"), sync()), repeats=args.repeats
+    )
+
+    device_name = dev.type + ("_amp" if args.amp else "")
+    name = args.name or f"scale_training_{args.dataset}_{args.variant}_{args.preset}_{device_name}"
+    if dev.type == "cuda":
+        figures["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated(dev) / 2**20, 1)
+    record(
+        name,
+        {
+            "dataset": ds.name,
+            "users": ds.n_users,
+            "items": ds.n_items,
+            "interactions": int(ds.train.nnz + ds.valid.nnz + ds.test.nnz),
+            "train_interactions": int(ds.train.nnz),
+            "feature_sizes": {m: int(x.shape[1]) for m, x in ds.features.items()},
+            "variant": args.variant,
+            "preset": args.preset,
+            "device": str(dev),
+            "mixed_precision": args.amp,
+            "torch_threads": torch.get_num_threads(),
+            "parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+            "batch_size": config.batch_size,
+            "steps_per_epoch": n_steps,
+            "build_data_seconds": round(build_data_seconds, 3),
+            "first_step_seconds": round(first_step_seconds, 3),
+            "step_seconds": round(step_seconds, 4),
+            "epoch_seconds": round(epoch_seconds, 2),
+            **figures,
+            "eval_users": int((np.diff(ds.test.indptr) > 0).sum()),
+            "eval_seconds": round(eval_seconds, 3),
+            "eval_runs_seconds": [round(t, 3) for t in eval_runs],
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "loadavg_before": [round(x, 2) for x in load_before],
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        },
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
