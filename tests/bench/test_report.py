@@ -1,0 +1,55 @@
+"""bench/report.py: the README table comes from the latest result row of each bench."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+from tests.conftest import PROJECT_ROOT
+
+_spec = importlib.util.spec_from_file_location("bench_report", PROJECT_ROOT / "bench" / "report.py")
+report = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(report)  # type: ignore[union-attr]
+
+MACHINE = {"cpu": "Intel(R) Xeon(R) Processor", "cores": 2, "mem_gb": 23.5}
+
+
+def _write(path: Path, rows: list[dict | str]) -> None:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
+
+
+def test_latest_row_of_each_bench_with_its_figures(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "speed.jsonl",
+        [
+            {"bench": "speed", "date": "2026-11-26T19:00:00Z", "git": "new1", "machine": MACHINE,
+             "epoch_seconds": 1.5, "loadavg_before": [0.4, 0, 0], "runs_seconds": [1, 2, 3]},
+            {"bench": "speed", "date": "2026-11-26T18:00:00Z", "git": "old1", "machine": MACHINE,
+             "epoch_seconds": 9.0},
+            "{broken",
+        ],
+    )  # fmt: skip
+    _write(
+        tmp_path / "other_name.jsonl",
+        [{"bench": "latency", "date": "2026-11-26T18:30:00Z", "git": "g2", "machine": MACHINE,
+          "median_ms": 45.25, "valid": {"recall@20": 0.0812}, "variant": "anchor"}],
+    )  # fmt: skip
+    table = report.markdown_table(report.latest_by_bench(report.load_rows(tmp_path)))
+    lines = table.splitlines()
+    assert len(lines) == 4  # header, rule, one row per bench name
+    speed = next(line for line in lines if "`speed`" in line)
+    assert "epoch_seconds 1.5" in speed and "`new1`" in speed and "9.0" not in speed
+    assert "0.4" in speed and "Intel Xeon, 2 cores, 23.5 GB" in speed
+    assert "runs_seconds" not in speed  # raw runs are context, not figures
+    latency = next(line for line in lines if "`latency`" in line)
+    assert "median_ms 45.25" in latency and "valid.recall@20 0.0812" in latency
+
+
+def test_update_readme_replaces_only_the_marked_table(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{report.TABLE_START}\nold table\n{report.TABLE_END}\nafter\n")
+    report.update_readme("| new |", readme)
+    text = readme.read_text()
+    assert "old table" not in text and "| new |" in text
+    assert text.startswith("intro\n") and text.endswith(f"{report.TABLE_END}\nafter\n")
