@@ -18,8 +18,8 @@ import pandas as pd
 
 from anchorrec.analysis import geometry as g
 from anchorrec.analysis.attribution import coalition_cache, top_k_attribution
-from anchorrec.analysis.context import dataset_of, variant_of
-from anchorrec.analysis.spaces import Space, item_spaces, model_spaces
+from anchorrec.analysis.context import dataset_of, model_dir_of, model_fingerprint, variant_of
+from anchorrec.analysis.spaces import COEMBEDDING_SPACES, Space, item_spaces, model_spaces
 
 #: Top-k neighbours of the paper's qualitative evidence (Baby, top-3 in the final space).
 COHERENCE_K = 3
@@ -38,6 +38,7 @@ MEANINGS: dict[str, str] = {
     "neighbour_image_cosine": "Mean raw-image cosine between an item and its top-3 final-space neighbours (higher = neighbours follow images); null: random items.",
     "neighbour_co_interactions": "Mean number of 2-hop co-interacted items of the top-3 final-space neighbours (higher = neighbours follow the interaction graph); null: random items.",
     "coembedding_displacement": "Mean distance between an item's ID-view vector and its final vector, relative to the distance to other items' final vectors (≈0 = the final vectors sit on the ID vectors: positional collapse); null: 1.",
+    "coembedding_displacement_2d": "The same in the cached joint 2-D layout of the ID view and the final vectors (the paper's Figure 1): mean distance between an item's two points over the distance to other items' final points; null: 1.",
     "id_dominance": "ID share |φ_id|/Σ|φ| of input-level attribution over the top-10 lists (1 = recommendations driven by IDs alone); null: 1/number of inputs.",
 }
 
@@ -199,6 +200,30 @@ def coembedding_displacement(id_view: np.ndarray, final: np.ndarray, *, seed: in
     return float(own / other) if other > 0 else 0.0
 
 
+def layout_displacement(layout: Any, *, seed: int = 0) -> float:
+    """:func:`coembedding_displacement` measured in a joint 2-D layout (tags 0 = ID, 1 = final)."""
+    ids, fin = layout.xy[layout.tags == 0], layout.xy[layout.tags == 1]
+    own = np.linalg.norm(fin - ids, axis=1).mean()
+    perm = np.random.default_rng(seed).permutation(len(ids))
+    other = np.linalg.norm(fin[perm] - ids, axis=1).mean()
+    return float(own / other) if other > 0 else 0.0
+
+
+def _cached_coembedding(loaded: Any) -> Any:
+    """The cached co-embedding layout of the model (t-SNE first, as in the paper), if any."""
+    from anchorrec.analysis.projection import COEMBEDDING, ProjectionCache
+
+    model_dir = model_dir_of(loaded)
+    if model_dir is None:
+        return None
+    cache = ProjectionCache(model_dir, model_fingerprint(loaded))
+    for method in ("tsne", "umap", "pca"):
+        layout = cache.get(COEMBEDDING, method)
+        if layout is not None and layout.tag_names == COEMBEDDING_SPACES:
+            return layout
+    return None
+
+
 def id_dominance(loaded: Any, *, k: int = DOMINANCE_K, seed: int = 0) -> tuple[float, float]:
     """Mean input-level ID share over (a seeded sample of) all users' top-``k``, and 1/n."""
     cache = coalition_cache(loaded)
@@ -224,6 +249,15 @@ def diagnose(loaded: Any, *, seed: int = 0, with_attribution: bool = True) -> Di
             "coembedding_displacement",
             "id_view~final",
             coembedding_displacement(spaces["id_view"].matrix, final, seed=seed),
+            1.0,
+            "unpaired items",
+        )
+    layout = _cached_coembedding(loaded)
+    if layout is not None:
+        report.add(
+            "coembedding_displacement_2d",
+            f"id_view~final ({layout.method})",
+            layout_displacement(layout, seed=seed),
             1.0,
             "unpaired items",
         )

@@ -86,6 +86,11 @@ def test_project_then_cache_hit(model_dir, capsys):
     second = capsys.readouterr().out
     assert "trustworthiness" not in second  # every layout came from the cache
     assert main(["project", str(model_dir), "--methods", "mds"]) == 2
+    capsys.readouterr()
+    # diagnose now also measures the Figure-1 displacement in the cached joint layout
+    report = run_json(capsys, ["diagnose", str(model_dir), "--json"])
+    rows = [d for d in report["diagnostics"] if d["metric"] == "coembedding_displacement_2d"]
+    assert len(rows) == 1 and rows[0]["space"] == "id_view~final (pca)" and rows[0]["value"] >= 0
 
 
 def test_audit_writes_html_and_csv(model_dir, tmp_path, capsys):
