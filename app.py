@@ -1,16 +1,49 @@
-"""AnchorRec Studio — Streamlit entry point (router)."""
+"""AnchorRec Studio — Streamlit entry point: the shared sidebar and the router.
+
+Run with ``streamlit run app.py``. It opens on the bundled sample (sample_data/boutique/) and
+its trained variants; nothing is trained or projected at start-up.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
-import streamlit as st
-
 ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:  # `streamlit run app.py` from anywhere finds the package
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded at run time
+
+import streamlit as st  # noqa: E402
+
+from anchorrec.ui.state import sidebar  # noqa: E402
 
 st.set_page_config(page_title="AnchorRec Studio", page_icon=":material/hub:", layout="wide")
 
-pages = [
-    st.Page(str(ROOT / "pages" / "overview.py"), title="Overview", icon=":material/dashboard:", default=True),
+PAGES = [
+    st.Page(
+        str(ROOT / "pages" / "overview.py"),
+        title="Overview",
+        icon=":material/dashboard:",
+        default=True,
+    ),
+    st.Page(
+        str(ROOT / "pages" / "spaces.py"), title="Embedding spaces", icon=":material/scatter_plot:"
+    ),
+    st.Page(
+        str(ROOT / "pages" / "recommendations.py"),
+        title="Recommendations",
+        icon=":material/shopping_bag:",
+    ),
+    st.Page(
+        str(ROOT / "pages" / "collapse.py"), title="Positional collapse", icon=":material/compress:"
+    ),
+    st.Page(str(ROOT / "pages" / "audit.py"), title="Audit", icon=":material/fact_check:"),
+    st.Page(str(ROOT / "pages" / "train.py"), title="Train", icon=":material/model_training:"),
+    st.Page(str(ROOT / "pages" / "data.py"), title="Data", icon=":material/database:"),
 ]
-st.navigation(pages).run()
+
+page = st.navigation(PAGES)
+sidebar()
+page.run()

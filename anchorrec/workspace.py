@@ -234,3 +234,35 @@ def safe_name(text: str) -> str:
     if not name:
         raise DatasetError(f"{text!r} cannot name a dataset; use letters, digits, - or _.")
     return name[:64]
+
+
+def is_writable(directory: str | Path) -> bool:
+    """Whether files can be created in ``directory`` (or in its nearest existing parent)."""
+    path = Path(directory)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return os.access(path, os.W_OK | os.X_OK)
+
+
+def analysis_dir(model_dir: str | Path) -> Path:
+    """Where analysis results of a model (e.g. projections) are cached on disk.
+
+    The model directory itself when it is writable, else a folder of the workspace named
+    after the model directory's path (a read-only install still caches its layouts).
+    """
+    import hashlib
+
+    model_dir = Path(model_dir).resolve()
+    if is_writable(model_dir):
+        return model_dir
+    digest = hashlib.sha256(str(model_dir).encode()).hexdigest()[:16]
+    return workspace_home() / "analysis" / f"{model_dir.name}-{digest}"
+
+
+def analysis_dirs(model_dir: str | Path) -> list[Path]:
+    """The folders that may hold a model's cached analyses: the model directory first."""
+    import hashlib
+
+    model_dir = Path(model_dir).resolve()
+    digest = hashlib.sha256(str(model_dir).encode()).hexdigest()[:16]
+    return [model_dir, workspace_home() / "analysis" / f"{model_dir.name}-{digest}"]

@@ -1,0 +1,349 @@
+"""Plotly figures of the dashboard. Each takes plain numpy/pandas and returns a ``go.Figure``.
+
+Scatter points carry their item id in ``custom_data`` (``["item_id"]``): a selection is read
+by item id, never by point index (plotly makes one trace per colour, and indices restart in
+each). Scatters render with WebGL and never hold more than :data:`MAX_POINTS` points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from anchorrec.analysis.audit_report import PLAYER_COLOURS
+
+MAX_POINTS = 20_000
+#: Discrete colourings keep this many levels; the rest become "other".
+MAX_LEVELS = 12
+SELECTED_COLOUR = "#D62728"
+#: Colours of the anchor-domain spaces (one per modality) and of the Figure-1 pair.
+SPACE_COLOURS: dict[str, str] = {
+    "anchor_id": PLAYER_COLOURS["id"],
+    "anchor_image": PLAYER_COLOURS["image"],
+    "anchor_text": PLAYER_COLOURS["text"],
+    "anchor_fused": PLAYER_COLOURS["fused"],
+    "anchor_mixup": "#56B4E9",
+    "id_view": PLAYER_COLOURS["id"],
+    "final": "#D55E00",
+}
+PALETTE = px.colors.qualitative.Safe
+
+
+def _compact(fig: go.Figure, height: int, title: str) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin={"l": 4, "r": 4, "t": 32 if title else 8, "b": 4},
+        title={"text": title, "font": {"size": 13}} if title else None,
+        legend={"font": {"size": 10}, "itemsizing": "constant"},
+        dragmode="lasso",
+    )
+    fig.update_xaxes(showticklabels=False, title=None, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, title=None, showgrid=False, zeroline=False)
+    return fig
+
+
+def limit_levels(values: pd.Series, max_levels: int = MAX_LEVELS) -> pd.Series:
+    """A discrete colouring with at most ``max_levels`` levels (the most frequent; rest "other")."""
+    values = values.astype("string").fillna("(missing)")
+    top = values.value_counts().index[: max_levels - 1]
+    return values.where(values.isin(top), "other") if values.nunique() > max_levels else values
+
+
+def layout_scatter(
+    xy: np.ndarray,
+    item_ids: np.ndarray,
+    *,
+    colour: pd.Series | np.ndarray | None = None,
+    colour_name: str = "",
+    hover: Sequence[str] | None = None,
+    selected: Sequence[int] = (),
+    title: str = "",
+    height: int = 320,
+    tags: np.ndarray | None = None,
+) -> go.Figure:
+    """A 2-D layout of items, coloured by ``colour`` (discrete or numeric), ``selected`` ringed.
+
+    ``tags`` (a joint layout's space per row) colour the points by space instead.
+    """
+    n = min(len(item_ids), MAX_POINTS)
+    frame = pd.DataFrame(
+        {"x": xy[:n, 0], "y": xy[:n, 1], "item_id": np.asarray(item_ids[:n], dtype=np.int64)}
+    )
+    frame["title"] = list(hover[:n]) if hover is not None else frame["item_id"].astype(str)
+    kwargs: dict = {}
+    if tags is not None:
+        frame["space"] = np.asarray(tags[:n]).astype(str)
+        kwargs = {
+            "color": "space",
+            "color_discrete_map": SPACE_COLOURS,
+            "category_orders": {"space": list(dict.fromkeys(frame["space"]))},
+        }
+    elif colour is not None:
+        col = colour_name or "colour"
+        values = pd.Series(np.asarray(colour)[:n])
+        if pd.api.types.is_numeric_dtype(values) and values.nunique() > MAX_LEVELS:
+            frame[col] = values.to_numpy(dtype=float)
+            kwargs = {"color": col, "color_continuous_scale": "Viridis"}
+        else:
+            frame[col] = limit_levels(values).to_numpy()
+            kwargs = {
+                "color": col,
+                "color_discrete_sequence": PALETTE,
+                "category_orders": {col: sorted(frame[col].unique(), key=str)},
+            }
+    fig = px.scatter(
+        frame,
+        x="x",
+        y="y",
+        custom_data=["item_id"],
+        hover_name="title",
+        hover_data={"x": False, "y": False, "item_id": True},
+        render_mode="webgl",
+        **kwargs,
+    )
+    fig.update_traces(marker={"size": 5, "opacity": 0.75})
+    sel = frame[frame["item_id"].isin(set(int(i) for i in selected))]
+    if len(sel):
+        fig.add_trace(
+            go.Scattergl(
+                x=sel["x"],
+                y=sel["y"],
+                mode="markers",
+                marker={
+                    "size": 11,
+                    "color": "rgba(0,0,0,0)",
+                    "line": {"width": 2, "color": SELECTED_COLOUR},
+                },
+                customdata=sel[["item_id"]].to_numpy(),
+                hovertext=sel["title"],
+                hoverinfo="text",
+                name="selected",
+                showlegend=True,
+            )
+        )
+    return _compact(fig, height, title)
+
+
+def coembedding_figure(
+    xy: np.ndarray,
+    item_ids: np.ndarray,
+    tags: np.ndarray,
+    *,
+    hover: Sequence[str] | None = None,
+    links: int = 150,
+    title: str = "",
+    height: int = 380,
+) -> go.Figure:
+    """The paper's Figure 1: ID-view and final points of the same items in one projection.
+
+    A grey segment joins an item's two points for ``links`` items: short segments (the final
+    point sitting on the ID point) are positional collapse.
+    """
+    fig = layout_scatter(xy, item_ids, tags=tags, hover=hover, title=title, height=height)
+    tags = np.asarray(tags).astype(str)
+    names = list(dict.fromkeys(tags))
+    if len(names) == 2 and links > 0:
+        a = np.flatnonzero(tags == names[0])
+        b = np.flatnonzero(tags == names[1])
+        pos_b = {int(i): r for r, i in zip(b, item_ids[b], strict=True)}
+        pairs = [(r, pos_b[int(item_ids[r])]) for r in a if int(item_ids[r]) in pos_b][:links]
+        xs, ys = [], []
+        for ra, rb in pairs:
+            xs += [float(xy[ra, 0]), float(xy[rb, 0]), None]
+            ys += [float(xy[ra, 1]), float(xy[rb, 1]), None]
+        fig.add_trace(
+            go.Scattergl(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"width": 0.6, "color": "rgba(90,90,90,0.45)"},
+                hoverinfo="skip",
+                name="same item",
+            )
+        )
+    return fig
+
+
+def signed_attribution_bar(
+    values: dict[str, float], *, title: str = "", height: int = 150
+) -> go.Figure:
+    """Signed contributions of each player/branch to one score (negative pushed the item down)."""
+    names = list(values)
+    vals = [float(values[n]) for n in names]
+    fig = go.Figure(
+        go.Bar(
+            x=vals,
+            y=names,
+            orientation="h",
+            marker_color=[PLAYER_COLOURS.get(n, "#888888") for n in names],
+            text=[f"{v:+.3f}" for v in vals],
+            textposition="auto",
+            hovertemplate="%{y}: %{x:+.4f}<extra></extra>",
+        )
+    )
+    fig.add_vline(x=0, line_width=1, line_color="#444")
+    fig.update_layout(
+        height=height,
+        margin={"l": 4, "r": 4, "t": 26 if title else 4, "b": 4},
+        title={"text": title, "font": {"size": 12}} if title else None,
+        showlegend=False,
+        yaxis={"autorange": "reversed"},
+    )
+    return fig
+
+
+def share_bars(
+    frame: pd.DataFrame, label: str, names: Sequence[str], *, height: int = 300
+) -> go.Figure:
+    """Stacked horizontal bars of mean shares (columns ``share_<name>``) per row of ``frame``."""
+    fig = go.Figure()
+    for name in names:
+        col = f"share_{name}"
+        if col in frame:
+            fig.add_trace(
+                go.Bar(
+                    x=frame[col],
+                    y=frame[label].astype(str),
+                    orientation="h",
+                    name=name,
+                    marker_color=PLAYER_COLOURS.get(name, "#888888"),
+                    hovertemplate=f"{name}: %{{x:.1%}}<extra></extra>",
+                )
+            )
+    fig.update_layout(
+        barmode="stack",
+        height=height,
+        margin={"l": 4, "r": 4, "t": 8, "b": 4},
+        xaxis={"tickformat": ".0%", "range": [0, 1]},
+        yaxis={"autorange": "reversed"},
+        legend={"orientation": "h", "y": -0.15},
+    )
+    return fig
+
+
+def training_curves(logs: dict[str, pd.DataFrame], column: str, *, height: int = 260) -> go.Figure:
+    """One line per variant of ``column`` (e.g. ``valid_recall@20``) against the epoch."""
+    fig = go.Figure()
+    for i, (name, log) in enumerate(logs.items()):
+        if column in log:
+            fig.add_trace(
+                go.Scatter(
+                    x=log["epoch"],
+                    y=log[column],
+                    mode="lines+markers" if len(log) < 30 else "lines",
+                    name=name,
+                    line={"color": PALETTE[i % len(PALETTE)]},
+                )
+            )
+    fig.update_layout(
+        height=height,
+        margin={"l": 4, "r": 4, "t": 28, "b": 4},
+        title={"text": column.replace("_", " "), "font": {"size": 12}},
+        xaxis_title="epoch",
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return fig
+
+
+def value_vs_null(frame: pd.DataFrame, variants: Sequence[str], *, height: int = 260) -> go.Figure:
+    """Grouped bars of one metric per space, one bar per variant, and the null as a black tick.
+
+    ``frame`` has ``space``, one column per variant and ``null``.
+    """
+    fig = go.Figure()
+    for i, v in enumerate(variants):
+        if v in frame:
+            fig.add_trace(
+                go.Bar(x=frame["space"], y=frame[v], name=v, marker_color=PALETTE[i % len(PALETTE)])
+            )
+    fig.add_trace(
+        go.Scatter(
+            x=frame["space"],
+            y=frame["null"],
+            mode="markers",
+            name="chance / null",
+            marker={"symbol": "line-ew-open", "size": 26, "line": {"width": 3, "color": "#000"}},
+        )
+    )
+    fig.update_layout(
+        barmode="group",
+        height=height,
+        margin={"l": 4, "r": 4, "t": 8, "b": 4},
+        legend={"orientation": "h", "y": -0.3},
+    )
+    return fig
+
+
+def exposure_curve(exposure: dict[str, np.ndarray], *, height: int = 280) -> go.Figure:
+    """Lorenz curves of recommendation counts (how concentrated exposure is), one per variant."""
+    fig = go.Figure()
+    for i, (name, counts) in enumerate(exposure.items()):
+        c = np.sort(np.asarray(counts, dtype=float))
+        total = c.sum()
+        if total <= 0:
+            continue
+        y = np.r_[0.0, np.cumsum(c) / total]
+        x = np.linspace(0, 1, len(y))
+        fig.add_trace(
+            go.Scatter(x=x, y=y, mode="lines", name=name, line={"color": PALETTE[i % len(PALETTE)]})
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name="equal exposure",
+            line={"dash": "dot", "color": "#777"},
+        )
+    )
+    fig.update_layout(
+        height=height,
+        margin={"l": 4, "r": 4, "t": 8, "b": 4},
+        xaxis={"title": "share of items (least recommended first)", "tickformat": ".0%"},
+        yaxis={"title": "share of recommendations", "tickformat": ".0%"},
+        legend={"orientation": "h", "y": -0.3},
+    )
+    return fig
+
+
+def attribution_stack(
+    table: pd.DataFrame,
+    names: Sequence[str],
+    prefix: str,
+    labels: Sequence[str],
+    *,
+    height: int | None = None,
+) -> go.Figure:
+    """Signed contributions ``<prefix><name>`` of each row (one recommended item per row).
+
+    Bars stack relative to 0: a part left of 0 pushed the item down. ``labels`` name the rows.
+    """
+    fig = go.Figure()
+    y = [str(lbl) for lbl in labels]
+    for name in names:
+        col = f"{prefix}{name}"
+        if col not in table:
+            continue
+        fig.add_trace(
+            go.Bar(
+                x=table[col],
+                y=y,
+                orientation="h",
+                name=name,
+                marker_color=PLAYER_COLOURS.get(name, "#888888"),
+                hovertemplate=f"{name}: %{{x:+.4f}}<extra></extra>",
+            )
+        )
+    fig.add_vline(x=0, line_width=1, line_color="#444")
+    fig.update_layout(
+        barmode="relative",
+        height=height or 60 + 26 * len(y),
+        margin={"l": 4, "r": 4, "t": 8, "b": 4},
+        yaxis={"autorange": "reversed", "type": "category"},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+    )
+    return fig

@@ -1,0 +1,67 @@
+"""Product pictures: where an item's image is, and small cached thumbnails of it."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import streamlit as st
+from PIL import Image, UnidentifiedImageError
+
+from anchorrec.data.dataset import Dataset
+
+THUMB_SIZE = 200
+IMAGE_COLUMN = "image"
+
+
+def item_image_path(ds: Dataset, item: int) -> Path | None:
+    """The image file of ``item`` (items.csv column ``image``, relative to the dataset), if any.
+
+    Paths that escape the dataset directory are ignored, as load_mmrec warns.
+    """
+    if ds.items is None or ds.path is None or IMAGE_COLUMN not in ds.items.columns:
+        return None
+    rel = ds.items[IMAGE_COLUMN].iloc[int(item)]
+    if not isinstance(rel, str) or not rel:
+        return None
+    root = Path(ds.path).resolve()
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path
+
+
+@st.cache_data(show_spinner=False, max_entries=4096)
+def thumbnail(path: str, size: int = THUMB_SIZE) -> bytes | None:
+    """A JPEG thumbnail (longest side ``size``) of the image at ``path``; None if unreadable."""
+    try:
+        with Image.open(path) as im:
+            im = im.convert("RGB")
+            im.thumbnail((size, size))
+            buf = io.BytesIO()
+            im.save(buf, format="JPEG", quality=85)
+            return buf.getvalue()
+    except (OSError, UnidentifiedImageError, ValueError):
+        return None
+
+
+def item_title(ds: Dataset, item: int) -> str:
+    """The item's title (``title`` or ``name`` of items.csv), else ``item <id>``."""
+    if ds.items is not None:
+        for col in ("title", "name"):
+            if col in ds.items.columns:
+                value = ds.items[col].iloc[int(item)]
+                if isinstance(value, str) and value:
+                    return value
+    return f"item {int(item)}"
+
+
+def show_item_card(ds: Dataset, item: int, *, caption: str = "", size: int = 140) -> None:
+    """Thumbnail (or a placeholder) and the title of ``item`` in the current container."""
+    path = item_image_path(ds, item)
+    data = thumbnail(str(path)) if path is not None else None
+    if data is not None:
+        st.image(data, width=size)
+    else:
+        st.caption("(no image)")
+    st.caption(f"**#{int(item)}** {item_title(ds, item)}" + (f"  \n{caption}" if caption else ""))

@@ -1,0 +1,223 @@
+"""Cached loaders: each dataset, model, coalition cache, projection and report is built once.
+
+Heavy objects (datasets, models, coalition caches, spaces, reports) live in
+``st.cache_resource`` — shared, never mutated afterwards. Every key is made of plain values
+(paths, fingerprints, file stamps); objects that cannot be hashed (a ``Dataset``, a
+``LoadedModel``, anything holding torch tensors) are passed with a leading underscore so
+Streamlit does not hash them. A file stamp (mtime and size of ``config.json``) in each key
+makes a retrained model (written atomically under the same name) load afresh.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from anchorrec.data.dataset import Dataset
+
+
+def file_stamp(path: str | Path) -> str:
+    """``mtime_ns:size`` of ``path`` (``missing`` when absent): a cache key that changes on rewrite."""
+    try:
+        st_ = os.stat(path)
+    except OSError:
+        return "missing"
+    return f"{st_.st_mtime_ns}:{st_.st_size}"
+
+
+def dataset_stamp(directory: str | Path) -> str:
+    """A stamp over the dataset directory's top-level files (names, sizes and mtimes)."""
+    directory = Path(directory)
+    try:
+        files = sorted(p for p in directory.iterdir() if p.is_file())
+    except OSError:
+        return "missing"
+    return "|".join(f"{p.name}:{file_stamp(p)}" for p in files)
+
+
+@st.cache_resource(show_spinner="Loading the dataset…", max_entries=8)
+def _load_dataset(path: str, stamp: str) -> Dataset:
+    from anchorrec.data.mmrec import load_mmrec
+
+    return load_mmrec(path)
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    """The MMRec dataset at ``path`` (validated by ``load_mmrec``), loaded once per version."""
+    return _load_dataset(str(path), dataset_stamp(path))
+
+
+def model_stamp(model_dir: str | Path) -> str:
+    return file_stamp(Path(model_dir) / "config.json")
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=32)
+def _load_model(model_dir: str, fingerprint: str, stamp: str, _dataset: Dataset) -> Any:
+    from anchorrec.models.checkpoint import load_model
+
+    return load_model(model_dir, _dataset, device="cpu")
+
+
+def load_model(model_dir: str | Path, dataset: Dataset) -> Any:
+    """The ``LoadedModel`` of ``model_dir`` on ``dataset`` (eval mode; never mutate it)."""
+    return _load_model(str(model_dir), dataset.fingerprint, model_stamp(model_dir), dataset)
+
+
+@st.cache_resource(show_spinner="Running the model once per coalition of inputs…", max_entries=32)
+def _coalitions(model_dir: str, fingerprint: str, stamp: str, _loaded: Any) -> Any:
+    from anchorrec.analysis.attribution import coalition_cache
+
+    return coalition_cache(_loaded)
+
+
+def coalitions(loaded: Any) -> Any:
+    """The model's coalition cache (2^n forward passes), computed once per model per process."""
+    d = str(loaded.model_dir)
+    return _coalitions(d, loaded.dataset.fingerprint, model_stamp(d), loaded)
+
+
+@st.cache_resource(show_spinner="Computing the model's embedding spaces…", max_entries=32)
+def _spaces(model_dir: str, fingerprint: str, stamp: str, _loaded: Any) -> Any:
+    from anchorrec.analysis.spaces import model_spaces
+
+    return model_spaces(_loaded)
+
+
+def spaces(loaded: Any) -> dict[str, Any]:
+    """Every named space of the model (one forward pass, once per model per process)."""
+    d = str(loaded.model_dir)
+    return _spaces(d, loaded.dataset.fingerprint, model_stamp(d), loaded)
+
+
+@st.cache_resource(show_spinner="Measuring collapse diagnostics…", max_entries=32)
+def _diagnostics(model_dir: str, fingerprint: str, stamp: str, _loaded: Any) -> Any:
+    from anchorrec.analysis.diagnostics import diagnose
+
+    return diagnose(_loaded)
+
+
+def diagnostics(loaded: Any) -> Any:
+    """The model's :class:`DiagnosticsReport` (computed once per model per process)."""
+    d = str(loaded.model_dir)
+    return _diagnostics(d, loaded.dataset.fingerprint, model_stamp(d), loaded)
+
+
+@st.cache_resource(show_spinner="Attributing every user's top-K…", max_entries=32)
+def _audit(model_dir: str, fingerprint: str, stamp: str, k: int, _loaded: Any) -> Any:
+    from anchorrec.analysis.audit import audit
+
+    return audit(_loaded, k=k)
+
+
+def audit(loaded: Any, k: int = 10) -> Any:
+    """The model's :class:`AuditResult` over every user's top-``k``."""
+    d = str(loaded.model_dir)
+    return _audit(d, loaded.dataset.fingerprint, model_stamp(d), int(k), loaded)
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _projection(model_dir: str, space: str, method: str, stamp: str) -> Any:
+    from anchorrec.analysis.projection import load_projection_record
+
+    return load_projection_record(model_dir, space, method)
+
+
+def projection(model_dir: str | Path, space: str, method: str) -> Any:
+    """A cached layout read from ``<model_dir>/projections/`` (CheckpointError if absent)."""
+    from anchorrec.analysis.projection import INDEX_FILE, PROJECTIONS_DIR
+
+    stamp = file_stamp(Path(model_dir) / PROJECTIONS_DIR / INDEX_FILE)
+    return _projection(str(model_dir), space, method, stamp)
+
+
+def available_projections(model_dir: str | Path) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """``{"<space>/<method>": (folder, entry)}`` of the layouts cached on disk for a model.
+
+    Looks in the model directory and in its workspace fallback (read-only installs); the
+    workspace's entry wins when both have one (it was computed later, in the app).
+    """
+    from anchorrec.analysis.projection import available_projections as _available
+    from anchorrec.errors import AnchorRecError
+    from anchorrec.workspace import analysis_dirs
+
+    found: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for folder in analysis_dirs(model_dir):
+        try:
+            entries = _available(folder)
+        except AnchorRecError:
+            continue
+        for key, entry in entries.items():
+            found[key] = (folder, entry)
+    return found
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _train_log(model_dir: str, stamp: str) -> pd.DataFrame:
+    from anchorrec.models.checkpoint import read_train_log
+
+    rows = []
+    for rec in read_train_log(model_dir):
+        row = {"epoch": rec.get("epoch"), "seconds": rec.get("seconds")}
+        for k, v in (rec.get("loss") or {}).items():
+            row[f"loss_{k}"] = v
+        for k, v in (rec.get("valid") or {}).items():
+            row[f"valid_{k}"] = v
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def train_log(model_dir: str | Path) -> pd.DataFrame:
+    """``train_log.jsonl`` as a table: ``epoch``, ``loss_<term>``, ``valid_<metric>``."""
+    return _train_log(str(model_dir), file_stamp(Path(model_dir) / "train_log.jsonl"))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _metrics(model_dir: str, stamp: str) -> dict[str, Any]:
+    import json
+
+    path = Path(model_dir) / "metrics.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def metrics(model_dir: str | Path) -> dict[str, Any]:
+    """``metrics.json`` of a model directory without loading the model ({} when unreadable)."""
+    return _metrics(str(model_dir), file_stamp(Path(model_dir) / "metrics.json"))
+
+
+def compute_layouts(loaded: Any, method: str, params: dict[str, Any] | None = None) -> int:
+    """Compute (or reuse) every layout of ``loaded`` by ``method`` and cache them on disk.
+
+    Written to the model directory, or to its workspace fallback when that is read-only.
+    Returns the number of layouts now available for ``method``.
+    """
+    from anchorrec.analysis.context import model_fingerprint
+    from anchorrec.analysis.projection import ProjectionCache, compute_projections
+    from anchorrec.workspace import analysis_dir
+
+    cache = ProjectionCache(analysis_dir(loaded.model_dir), model_fingerprint(loaded))
+    out = compute_projections(
+        spaces(loaded), [method], cache=cache, params={method: dict(params or {})}
+    )
+    return len(out)
+
+
+def id_share_by_item(loaded: Any, k: int = 10) -> Any:
+    """Each item's mean input-level ID share over the top-``k`` lists it appears in (NaN: never)."""
+    import numpy as np
+
+    recs = audit(loaded, k).recommendations
+    n = loaded.dataset.n_items
+    if "share_id" not in recs:
+        return None
+    items = recs["item"].to_numpy()
+    sums = np.bincount(items, weights=recs["share_id"].to_numpy(), minlength=n)
+    counts = np.bincount(items, minlength=n)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)

@@ -1,0 +1,298 @@
+"""The state every page shares: dataset, variants, the selected user and item, and the URL.
+
+:func:`sidebar` draws the shared sidebar (called once per run by ``app.py``) and returns an
+:class:`AppState`; pages read it with :func:`current`. The selected user and item are kept in
+plain session keys (``sel_user`` / ``sel_item``) so any page may change them at any point of a
+run (:func:`select_item`); the sidebar's number inputs follow them on the next run. The
+shareable part — dataset, variants, user, item — is mirrored in ``st.query_params``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from anchorrec import workspace as ws
+from anchorrec.data.dataset import Dataset
+from anchorrec.ui import loaders
+from anchorrec.ui.errors import USER_ERRORS, show_error
+
+OTHER = "Another directory…"
+STATE_KEY = "_anchorrec_state"
+SEL_USER, SEL_ITEM = "sel_user", "sel_item"
+#: Variants shown side by side by default, the first two of these a dataset has.
+DEFAULT_VARIANTS: tuple[str, ...] = ("anchor", "direct", "none", "lightgcn")
+
+
+@dataclass
+class AppState:
+    """What the sidebar selected for this run."""
+
+    dataset_dir: Path | None = None
+    dataset: Dataset | None = None
+    models: list[ws.ModelEntry] = field(default_factory=list)
+    selected: list[ws.ModelEntry] = field(default_factory=list)
+    user: int = 0
+    item: int = 0
+
+    def loaded(self, entry: ws.ModelEntry) -> Any:
+        """The ``LoadedModel`` of ``entry`` on the current dataset (cached)."""
+        assert self.dataset is not None
+        return loaders.load_model(entry.path, self.dataset)
+
+
+def current() -> AppState:
+    """The state the sidebar built in this run."""
+    return st.session_state.get(STATE_KEY) or AppState()
+
+
+def require_dataset() -> AppState:
+    """The state, or stop the page with a hint when no dataset could be opened."""
+    state = current()
+    if state.dataset is None:
+        st.info("Open a dataset in the sidebar (or import one on the Data page) to see this page.")
+        st.stop()
+    return state
+
+
+def require_models(state: AppState) -> list[ws.ModelEntry]:
+    """The selected variants, or stop with a hint to train one."""
+    if not state.selected:
+        if state.models:
+            st.info("Pick one or more variants in the sidebar.")
+        else:
+            st.info("This dataset has no trained model yet: train one on the Train page.")
+        st.stop()
+    return state.selected
+
+
+def select_item(item: int) -> None:
+    """Make ``item`` the current item (the sidebar shows it from the next run)."""
+    st.session_state[SEL_ITEM] = int(item)
+
+
+def select_user(user: int) -> None:
+    st.session_state[SEL_USER] = int(user)
+
+
+# ------------------------------------------------------------------------------ URL state
+def _read_query_params() -> None:
+    """Seed the session from the URL once per session (a shared link opens the same view)."""
+    if st.session_state.get("_qp_read"):
+        return
+    st.session_state["_qp_read"] = True
+    qp = st.query_params
+    if "dataset" in qp:
+        st.session_state["_qp_dataset"] = qp["dataset"]
+    if "variant" in qp:
+        st.session_state["_qp_variants"] = [v for v in qp["variant"].split(",") if v]
+    for key, target in (("user", SEL_USER), ("item", SEL_ITEM)):
+        if key in qp:
+            try:
+                st.session_state[target] = int(qp[key])
+            except ValueError:
+                st.session_state[f"_qp_bad_{key}"] = qp[key]
+
+
+def _write_query_params(state: AppState) -> None:
+    wanted = {
+        "dataset": str(state.dataset_dir) if state.dataset_dir else "",
+        "variant": ",".join(e.name for e in state.selected),
+        "user": str(state.user),
+        "item": str(state.item),
+    }
+    wanted = {k: v for k, v in wanted.items() if v}
+    if {k: st.query_params.get(k) for k in wanted} != wanted:
+        st.query_params.update(wanted)
+
+
+# ------------------------------------------------------------------------------ sidebar
+def _dataset_label(path: str) -> str:
+    if path == OTHER:
+        return OTHER
+    p = Path(path)
+    if p == ws.SAMPLE_DATASET_DIR.resolve():
+        return f"{p.name} (bundled sample)"
+    return f"{p.name} — {p.parent}"
+
+
+def _choose_dataset() -> Path | None:
+    known = [str(p) for p in ws.registered_datasets()]
+    options = [*known, OTHER]
+    wanted = st.session_state.pop("_qp_dataset", None) or st.session_state.pop(
+        "_goto_dataset", None
+    )
+    if wanted is not None:
+        try:
+            resolved = str(Path(wanted).expanduser().resolve())
+        except (OSError, RuntimeError):
+            resolved = wanted
+        if resolved in known:
+            st.session_state["dataset_choice"] = resolved
+        else:
+            st.session_state["dataset_choice"] = OTHER
+            st.session_state["dataset_path"] = wanted
+    if st.session_state.get("dataset_choice") not in options:
+        st.session_state["dataset_choice"] = options[0]
+    choice = st.sidebar.selectbox(
+        "Dataset", options, format_func=_dataset_label, key="dataset_choice"
+    )
+    raw = choice
+    if choice == OTHER:
+        raw = st.sidebar.text_input(
+            "Dataset directory",
+            key="dataset_path",
+            placeholder="/path/to/an/mmrec/dataset",
+            help="A folder holding <name>.inter and image_feat.npy / text_feat.npy "
+            "(MMRec format), optionally items.csv and users.csv.",
+        )
+        if not raw:
+            st.sidebar.info("Type the path of an MMRec dataset directory.")
+            return None
+    try:
+        return ws.check_dataset_dir(raw)
+    except USER_ERRORS as exc:
+        with st.sidebar:
+            show_error(exc, "Dataset")
+        return None
+
+
+def _choose_variants(models: list[ws.ModelEntry], fingerprint: str) -> list[ws.ModelEntry]:
+    usable = [e for e in models if e.usable]
+    broken = [e for e in models if not e.usable]
+    if broken:
+        with st.sidebar.expander(f"{len(broken)} model folder(s) cannot be used", expanded=False):
+            for e in broken:
+                st.error(e.error)
+    if not usable:
+        st.sidebar.caption("No trained model yet — train one on the Train page.")
+        return []
+    names = [e.name for e in usable]
+    key = f"variants_{fingerprint}"
+    wanted = st.session_state.pop("_qp_variants", None)
+    added = st.session_state.get("_add_variant")
+    if added in names:  # a model trained in the app joins the comparison
+        st.session_state.pop("_add_variant")
+        st.session_state[key] = [*st.session_state.get(key, []), added]
+    elif wanted is not None:
+        st.session_state[key] = [v for v in wanted if v in names] or names[:1]
+    elif key not in st.session_state:
+        st.session_state[key] = [v for v in DEFAULT_VARIANTS if v in names][:2] or names[:1]
+    else:  # a model may have disappeared, or joined (trained in the app: selected then)
+        st.session_state[key] = [v for v in st.session_state[key] if v in names]
+    label = {e.name: e.label for e in usable}
+    chosen = st.sidebar.multiselect(
+        "Variants",
+        names,
+        key=key,
+        format_func=lambda n: label.get(n, n),
+        help="Pick several to compare them side by side: anchor (AnchorRec), direct "
+        "(AlignRec-style), none (no alignment), ablations and ID-only baselines.",
+    )
+    by_name = {e.name: e for e in usable}
+    return [by_name[n] for n in chosen]
+
+
+def _number(label: str, canonical: str, upper: int, fingerprint: str, help_: str) -> int:
+    key = f"{canonical}_input_{fingerprint}"
+    value = int(st.session_state.get(canonical, 0))
+    value = min(max(value, 0), upper)
+    st.session_state[canonical] = value
+    if st.session_state.get(key) != value:
+        st.session_state[key] = value
+
+    def _sync() -> None:
+        st.session_state[canonical] = int(st.session_state[key])
+
+    return int(
+        st.sidebar.number_input(
+            label, min_value=0, max_value=upper, step=1, key=key, on_change=_sync, help=help_
+        )
+    )
+
+
+def sidebar() -> AppState:
+    """Draw the shared sidebar and store the resulting :class:`AppState` for the pages."""
+    _read_query_params()
+    state = AppState()
+    st.session_state[STATE_KEY] = state
+    st.sidebar.markdown("### AnchorRec Studio")
+    directory = _choose_dataset()
+    if directory is None:
+        return state
+    try:
+        ds = loaders.load_dataset(directory)
+    except USER_ERRORS as exc:
+        with st.sidebar:
+            show_error(exc, "Dataset")
+        return state
+    state.dataset_dir, state.dataset = directory, ds
+    st.sidebar.caption(
+        f"{ds.n_users:,} users · {ds.n_items:,} items · {ds.n_interactions:,} interactions"
+    )
+    state.models = ws.find_models(directory, ds.fingerprint)
+    state.selected = _choose_variants(state.models, ds.fingerprint)
+    for key in ("user", "item"):
+        bad = st.session_state.pop(f"_qp_bad_{key}", None)
+        if bad is not None:
+            st.sidebar.error(f"The link's {key}={bad!r} is not a number; showing {key} 0.")
+    state.user = _number(
+        "User", SEL_USER, ds.n_users - 1, ds.fingerprint, f"User id, 0 to {ds.n_users - 1}."
+    )
+    state.item = _number(
+        "Item", SEL_ITEM, ds.n_items - 1, ds.fingerprint, f"Item id, 0 to {ds.n_items - 1}."
+    )
+    _write_query_params(state)
+    return state
+
+
+# ------------------------------------------------------------------------------ chart selections
+def selection_ids(event: Any) -> list[int]:
+    """Item ids of the points selected in a plotly chart event (read by ``custom_data``)."""
+    if not event:
+        return []
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return []
+    ids: list[int] = []
+    for p in points or []:
+        custom = p.get("customdata") if isinstance(p, dict) else None
+        if isinstance(custom, list | tuple) and custom:
+            custom = custom[0]
+        try:
+            item = int(custom)
+        except (TypeError, ValueError):
+            continue
+        if item not in ids:
+            ids.append(item)
+    return ids
+
+
+def consume_selections(keys: list[str], group: str) -> list[int]:
+    """The shared selection of a group of charts, after taking any chart's new selection.
+
+    A chart whose selection changed since it was last seen sets the group's selection (drawn in
+    every chart of the group) and makes its first point the current item.
+    """
+    for key in keys:
+        ids = selection_ids(st.session_state.get(key))
+        sig = tuple(ids)
+        if st.session_state.get(f"_sig_{key}") != sig:
+            st.session_state[f"_sig_{key}"] = sig
+            if ids:
+                st.session_state[f"_sel_{group}"] = ids
+                select_item(ids[0])
+    return list(st.session_state.get(f"_sel_{group}", []))
+
+
+def selection_callback(key: str, group: str):
+    """An ``on_select`` callback: applies the chart's selection before the rerun draws the sidebar."""
+
+    def _apply() -> None:
+        consume_selections([key], group)
+
+    return _apply
