@@ -311,8 +311,18 @@ def import_catalog(
         raise DatasetError(
             _image_message(items_csv, images_dir, meta, n, reason, len(bad)) + _MEAN_HINT
         )
-    from anchorrec.encoders.image import ImageEncoder
+    from anchorrec.encoders.image import ImageEncoder, open_image
     from anchorrec.encoders.text import TextEncoder
+
+    if on_missing_image == "fail":
+        # Decode every photo first (cheap), so a bad one stops the import before encoding.
+        for n, (path, _) in enumerate(resolved):
+            try:
+                open_image(path).close()
+            except ValueError as exc:
+                raise DatasetError(
+                    _image_message(items_csv, images_dir, meta, n, str(exc), 0) + _MEAN_HINT
+                ) from None
 
     ok_rows = [n for n, (p, _) in enumerate(resolved) if p is not None]
     image_feat = np.zeros((n_items, ImageEncoder.dim), dtype=np.float32)
@@ -406,10 +416,11 @@ def import_catalog(
 def _image_message(
     items_csv: Path, images_dir: Path, meta: pd.DataFrame, n: int, reason: str, count: int
 ) -> str:
+    """Name the item, its image file and the reason; ``count`` 0 means "the first found"."""
     row = meta.iloc[n]
     image = str(row["image"]).strip()
+    how_many = f"{count} item image(s) could not be used" if count else "the import stopped here"
     return (
         f"{items_csv}, item {row['item_id']!r}, field image: {images_dir / image}: "
-        f"{reason}; {count} item image(s) could not be used. Fix the file or the path "
-        "(paths are relative to --images)."
+        f"{reason}; {how_many}. Fix the file or the path (paths are relative to --images)."
     )
