@@ -79,6 +79,19 @@ class Dataset:
         """Number of train interactions of every item (int64, length ``n_items``)."""
         return np.asarray(self.train.sum(axis=0)).ravel().astype(np.int64)
 
+    def image_path(self, item_id: int) -> Path | None:
+        """The image file of ``item_id`` (``items.csv`` column ``image``, relative to the
+        dataset directory), or None when there is none, it is missing, or it points outside
+        the dataset directory."""
+        if self.items is None or self.path is None or "image" not in self.items.columns:
+            return None
+        rel = self.items["image"].iat[int(item_id)]
+        if not isinstance(rel, str) or not rel.strip():
+            return None
+        root = Path(self.path).resolve()
+        p = (root / rel.strip()).resolve()
+        return p if p.is_relative_to(root) and p.is_file() else None
+
     def summary(self) -> dict[str, object]:
         """A plain dict for the CLI, the README and the dashboard's dataset card."""
         return {

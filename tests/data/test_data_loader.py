@@ -184,3 +184,16 @@ def test_validate_json_reports_errors(tmp_path: Path, capsys) -> None:
     report = json.loads(captured.out)
     assert report["ok"] is False and "text_feat.npy" in report["errors"][0]
     assert "text_feat.npy" in captured.err
+
+
+def test_image_path_resolves_inside_the_dataset_only(tmp_path: Path) -> None:
+    d = write_valid_mmrec(tmp_path / "toy")
+    (d / "img").mkdir()
+    (d / "img" / "0.png").write_bytes(b"png")
+    (tmp_path / "outside.png").write_bytes(b"png")
+    paths = ["img/0.png", "../outside.png", "", "img/missing.png"] + ["img/0.png"] * 4
+    lines = ["item_id,image"] + [f"{i},{p}" for i, p in enumerate(paths)]
+    (d / "items.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ds = load_mmrec(d)
+    assert ds.image_path(0) == (d / "img" / "0.png").resolve()
+    assert ds.image_path(1) is None and ds.image_path(2) is None and ds.image_path(3) is None
