@@ -84,7 +84,16 @@ def model_fingerprint(loaded: Any) -> str:
 
 
 def model_dir_fingerprint(model_dir: Path) -> str:
-    """Hash of the weight and config files at the top of ``model_dir`` ('' when none)."""
+    """Hash of the weight and config files at the top of ``model_dir`` ('' when none).
+
+    When ``config.json`` records the weights' SHA-256 (which ``load_model`` verifies), the
+    config alone identifies the model and only it is hashed, so the check is instant.
+    """
+    config = Path(model_dir) / "config.json"
+    if config.is_file():
+        text = config.read_bytes()
+        if b"weights_sha256" in text:
+            return hashlib.sha256(b"anchorrec-model-config-v1" + text).hexdigest()[:16]
     files = sorted(
         p
         for p in Path(model_dir).iterdir()

@@ -400,12 +400,25 @@ def available_projections(model_dir: str | Path) -> dict[str, dict[str, Any]]:
 
 def load_projection_record(model_dir: str | Path, space: str, method: str) -> Projection:
     """The cached :class:`Projection` of ``space`` by ``method`` (no model is loaded)."""
+    from anchorrec.analysis.context import model_dir_fingerprint
+
     folder = Path(model_dir) / PROJECTIONS_DIR
     entry = available_projections(model_dir).get(f"{space}/{method}")
     if entry is None or not (folder / entry["file"]).is_file():
         raise CheckpointError(
             f"{folder}: no cached {method} layout of space {space!r}; "
             f"run `python -m anchorrec project {model_dir}` first."
+        )
+    current = (
+        model_dir_fingerprint(Path(model_dir))
+        if (Path(model_dir) / "config.json").is_file()
+        else ""
+    )
+    if current and entry.get("fingerprint") != current:
+        raise CheckpointError(
+            f"{folder / INDEX_FILE}: the {method} layout of {space!r} was computed for another "
+            f"version of this model (fingerprint {entry.get('fingerprint')}, now {current}); "
+            f"rerun `python -m anchorrec project {model_dir}`."
         )
     return _decode(folder / entry["file"])
 

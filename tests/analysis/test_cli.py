@@ -113,3 +113,20 @@ def test_audit_writes_html_and_csv(model_dir, tmp_path, capsys):
     )
     assert out.read_text().startswith("<!DOCTYPE html>")
     assert csv.read_text().startswith("kind,segment,n,users,share_id")
+
+
+def test_stale_layouts_are_refused_after_retraining(model_dir, tmp_path, capsys):
+    import shutil
+
+    from anchorrec.analysis.projection import load_projection
+    from anchorrec.errors import CheckpointError
+
+    shutil.copytree(model_dir.parent, tmp_path / "root")  # the dataset path is relative
+    copy = tmp_path / "root" / model_dir.name
+    shutil.rmtree(copy / "projections", ignore_errors=True)
+    assert main(["project", str(copy), "--methods", "pca"]) == 0
+    load_projection(copy, "final", "pca")  # fresh: fine
+    config = copy / "config.json"
+    config.write_text(config.read_text().replace('"weights_sha256": "', '"weights_sha256": "0'))
+    with pytest.raises(CheckpointError, match="another version"):
+        load_projection(copy, "final", "pca")
