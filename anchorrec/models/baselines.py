@@ -11,7 +11,7 @@ from anchorrec.errors import ConfigError
 from anchorrec.models import losses
 from anchorrec.models.base import ID, Batch, Embeddings, Recommender
 from anchorrec.models.config import ModelConfig
-from anchorrec.models.graphs import lightgcn, normalised_bipartite, to_torch_sparse
+from anchorrec.models.graphs import SparseGraph, lightgcn, normalised_bipartite
 
 
 class _IdModel(Recommender):
@@ -82,12 +82,12 @@ class LightGCN(_IdModel):
     def __init__(self, dataset: Dataset, config: ModelConfig) -> None:
         super().__init__(dataset, config)
         self._train = dataset.train
-        self._graph: dict[str, torch.Tensor] = {}
+        self._graph: dict[str, SparseGraph] = {}
 
     def _final(self, drop: frozenset[str]) -> tuple[torch.Tensor, torch.Tensor]:
         key = str(self.user_id.device)
         if key not in self._graph:
-            self._graph[key] = to_torch_sparse(normalised_bipartite(self._train)[0], key)
+            self._graph[key] = SparseGraph(normalised_bipartite(self._train)[0], key)
         e_u, e_i = self._ego(drop)
         h = lightgcn(self._graph[key], torch.cat([e_u, e_i]), self.config.id_layers)
         h_u, h_i = h[: self.n_users], h[self.n_users :]

@@ -72,6 +72,9 @@ class ModelConfig:
     score_modalities: tuple[str, ...] = ("fused", "text", "image")
     trainable_features: bool = False
     project_batch_only: bool = True
+    #: frozen features wider than this are reduced to their top principal directions
+    #: (uncentred truncated SVD, basis saved with the model); None keeps them raw
+    feature_dim: int | None = 256
     # losses
     l2_weight: float = L2_WEIGHT
     uim_weight: float = UIM_WEIGHT
@@ -114,6 +117,8 @@ class ModelConfig:
         bad = set(self.score_modalities) - {"fused", "text", "image"}
         if bad:
             raise ConfigError(f"score_modalities has unknown names {sorted(bad)}.")
+        if self.feature_dim is not None and self.feature_dim < 1:
+            raise ConfigError(f"feature_dim must be >= 1 or None (got {self.feature_dim}).")
         if self.patience < 1:
             raise ConfigError(f"patience must be >= 1 (got {self.patience}).")
         object.__setattr__(self, "score_modalities", tuple(self.score_modalities))
@@ -155,6 +160,7 @@ def preset_config(
             score_modalities=("fused", "text"),
             trainable_features=True,
             project_batch_only=False,
+            feature_dim=None,
         )
     elif preset == "default":
         base = ModelConfig(preset="default")

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -25,6 +27,64 @@ def to_torch_sparse(m: sp.spmatrix, device: torch.device | str = "cpu") -> torch
     return torch.sparse_coo_tensor(
         idx, val, coo.shape, device=device, check_invariants=False
     ).coalesce()
+
+
+class _SparseMatmul(torch.autograd.Function):
+    """``A @ x`` whose backward is one product with the precomputed ``Aᵀ`` (no re-transpose)."""
+
+    @staticmethod
+    def forward(ctx, a: torch.Tensor, a_t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        ctx.a_t = a_t
+        return a @ x
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        return None, None, ctx.a_t @ grad.contiguous()
+
+
+class SparseGraph:
+    """A fixed sparse matrix (CSR) with its transpose, for differentiable propagation.
+
+    ``row_sums`` / ``col_sums`` and ``nnz`` serve the smoothness loss, which is a quadratic
+    form of the graph (no per-edge gathers).
+    """
+
+    def __init__(self, m: sp.spmatrix, device: torch.device | str = "cpu") -> None:
+        csr = sp.csr_matrix(m, dtype=np.float32)
+        csr.sort_indices()
+        self.shape = csr.shape
+        self.nnz = int(csr.nnz)
+        self.matrix = _to_csr_tensor(csr, device)
+        t = csr.T.tocsr()
+        t.sort_indices()
+        symmetric = (abs(csr - t) > 0).nnz == 0 if csr.shape[0] == csr.shape[1] else False
+        self.transpose = self.matrix if symmetric else _to_csr_tensor(t, device)
+        self.row_sums = torch.from_numpy(np.asarray(csr.sum(axis=1)).ravel().astype(np.float32)).to(
+            device
+        )
+        self.col_sums = torch.from_numpy(np.asarray(csr.sum(axis=0)).ravel().astype(np.float32)).to(
+            device
+        )
+        self.dtype = torch.float32
+
+    def mm(self, x: torch.Tensor) -> torch.Tensor:
+        """``self @ x``, differentiable in ``x``."""
+        x = x.to(self.dtype)
+        if not x.requires_grad:
+            return self.matrix @ x
+        return _SparseMatmul.apply(self.matrix, self.transpose, x)
+
+
+def _to_csr_tensor(csr: sp.csr_matrix, device: torch.device | str) -> torch.Tensor:
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": we use only CSR @ dense
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(csr.indptr.astype(np.int64)),
+            torch.from_numpy(csr.indices.astype(np.int64)),
+            torch.from_numpy(csr.data.astype(np.float32)),
+            size=csr.shape,
+            device=device,
+        )
 
 
 def _sym_normalise(m: sp.csr_matrix) -> sp.csr_matrix:
@@ -84,20 +144,32 @@ def identity_graph(n: int) -> sp.csr_matrix:
     return sp.identity(n, dtype=np.float32, format="csr")
 
 
-def propagate(graph: torch.Tensor, x: torch.Tensor, layers: int) -> torch.Tensor:
+def propagate(graph: SparseGraph, x: torch.Tensor, layers: int) -> torch.Tensor:
     """``graph^layers @ x`` (sparse × dense, differentiable in ``x``)."""
     x = x.to(graph.dtype)  # under autocast the dense side may be half precision
     for _ in range(layers):
-        x = torch.sparse.mm(graph, x)
+        x = graph.mm(x)
     return x
 
 
-def lightgcn(a_hat: torch.Tensor, ego: torch.Tensor, layers: int) -> torch.Tensor:
+def lightgcn(a_hat: SparseGraph, ego: torch.Tensor, layers: int) -> torch.Tensor:
     """mean over l = 0..layers of Â^l ego (LightGCN's layer combination)."""
     ego = ego.to(a_hat.dtype)
     out = ego
     x = ego
     for _ in range(layers):
-        x = torch.sparse.mm(a_hat, x)
+        x = a_hat.mm(x)
         out = out + x
     return out / (layers + 1)
+
+
+def smoothness(graph: SparseGraph, z: torch.Tensor) -> torch.Tensor:
+    """mean over the edges (i, j) of w_ij ‖z_i − z_j‖², as a quadratic form.
+
+    Σ w_ij ‖z_i − z_j‖² = Σ_i r_i‖z_i‖² + Σ_j c_j‖z_j‖² − 2 Σ_i z_i · (W z)_i with r, c the
+    row and column sums of W. (Self-loops contribute 0 either way.)
+    """
+    sq = z.pow(2).sum(1)
+    total = (graph.row_sums * sq).sum() + (graph.col_sums * sq).sum()
+    total = total - 2 * (z * graph.mm(z)).sum()
+    return total / max(graph.nnz, 1)

@@ -34,12 +34,13 @@ from anchorrec.models import losses
 from anchorrec.models.base import ID, Batch, Embeddings, Recommender
 from anchorrec.models.config import ModelConfig
 from anchorrec.models.graphs import (
+    SparseGraph,
     identity_graph,
     knn_graph,
     lightgcn,
     normalised_bipartite,
     propagate,
-    to_torch_sparse,
+    smoothness,
 )
 
 #: Space name of each modality's view and raw features.
@@ -105,23 +106,59 @@ class MultimodalRecommender(Recommender):
 
         self.user_id = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_users, d)))
         self.item_id = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_items, d)))
+        #: fraction of each reduced table's energy (Σ‖x‖²) its top directions keep
+        self.feature_energy: dict[str, float] = {}
         for m in self.tables_for:
-            table = torch.from_numpy(self._raw[m].copy())
+            width = self._raw[m].shape[1]
             if config.trainable_features:
-                self.register_parameter(f"feat_{m}", nn.Parameter(table))
-            else:
-                self.register_buffer(f"feat_{m}", table, persistent=False)
-        self.encoder = nn.ModuleDict({m: nn.Linear(self._raw[m].shape[1], d) for m in self.views})
+                self.register_parameter(
+                    f"feat_{m}", nn.Parameter(torch.from_numpy(self._raw[m].copy()))
+                )
+                continue
+            if config.feature_dim is not None and width > config.feature_dim:
+                self.register_buffer(f"basis_{m}", self._principal_basis(m, config.feature_dim))
+            self.register_buffer(f"feat_{m}", self._to_input(m, self._raw[m]), persistent=False)
+        widths = {m: self._table(m).shape[1] for m in self.tables_for}  # type: ignore[union-attr]
+        self.encoder = nn.ModuleDict({m: nn.Linear(widths[m], d) for m in self.views})
         self.gate = nn.ModuleDict({m: nn.Linear(d, d) for m in self.views})
         if self.has_projection:
             self.proj_id = mlp(d, d)
             self.proj_fused = mlp(d, d)
-            self.proj_image = mlp(self._raw[IMAGE].shape[1], d)
-            self.proj_text = mlp(self._raw[TEXT].shape[1], d)
+            self.proj_image = mlp(widths[IMAGE], d)
+            self.proj_text = mlp(widths[TEXT], d)
         if self.has_recover:
             self.decoder = mlp(d, d)
-        self._graph_cache: dict[tuple[frozenset[str], str], dict[str, torch.Tensor]] = {}
-        self._bipartite: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._graph_cache: dict[tuple[frozenset[str], str], dict[str, SparseGraph]] = {}
+        self._bipartite: dict[str, tuple[SparseGraph, SparseGraph]] = {}
+
+    # ------------------------------------------------------------------ reduced inputs
+    def _principal_basis(self, m: str, rank: int) -> torch.Tensor:
+        """Top-``rank`` right singular vectors of the (uncentred) feature table ``m``.
+
+        Projecting on them keeps inner products, hence the cosines the losses read, up to the
+        discarded energy (recorded in :attr:`feature_energy`).
+        """
+        x = torch.from_numpy(self._raw[m])
+        rank = min(rank, *x.shape)
+        _, _, v = torch.svd_lowrank(x, q=min(rank + 10, *x.shape), niter=3)
+        basis = v[:, :rank].contiguous()
+        self.feature_energy[m] = float((x @ basis).pow(2).sum() / x.pow(2).sum().clamp_min(1e-12))
+        return basis
+
+    def _to_input(self, m: str, x: np.ndarray) -> torch.Tensor:
+        """Raw features of ``m`` as the model reads them (projected on its basis if reduced)."""
+        t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+        basis = getattr(self, f"basis_{m}", None)
+        if basis is not None:
+            t = t.to(basis.device) @ basis
+        return t.to(self.item_id.device) if hasattr(self, "item_id") else t
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):  # type: ignore[override]
+        result = super().load_state_dict(state_dict, strict=strict, assign=assign)
+        if not self.config.trainable_features:  # reduced tables follow the loaded bases
+            for m in self.tables_for:
+                setattr(self, f"feat_{m}", self._to_input(m, self._raw[m]))
+        return result
 
     # ------------------------------------------------------------------ structure
     def _table_modalities(self) -> tuple[str, ...]:
@@ -151,9 +188,10 @@ class MultimodalRecommender(Recommender):
         return getattr(self, f"feat_{m}", None)
 
     def _source_numpy(self, m: str, drop: frozenset[str]) -> np.ndarray:
-        """Current values of input ``m`` (its catalogue mean when ``m`` is dropped), numpy."""
+        """Current raw values of input ``m`` (its catalogue mean when ``m`` is dropped), numpy."""
         table = self._table(m)
-        x = table.detach().float().cpu().numpy() if table is not None else self._raw[m]
+        trainable = table is not None and self.config.trainable_features
+        x = table.detach().float().cpu().numpy() if trainable else self._raw[m]
         if m in drop:
             x = np.broadcast_to(x.mean(0, keepdims=True), x.shape)
         return x
@@ -168,13 +206,20 @@ class MultimodalRecommender(Recommender):
             if not src & drop:
                 out[m] = table
             elif m == FUSED and self.fused_is_derived:
-                fused = build_fused_features(
-                    self._source_numpy(IMAGE, drop), self._source_numpy(TEXT, drop)
-                )
-                out[m] = torch.from_numpy(fused).to(self.device)
+                out[m] = self._to_input(m, self._raw_numpy(m, drop))
             else:
                 out[m] = table.mean(0, keepdim=True).expand_as(table)
         return out
+
+    def _raw_numpy(self, m: str, drop: frozenset[str]) -> np.ndarray:
+        """Raw input ``m`` with ``drop`` removed (a derived fused input rebuilt from the rest)."""
+        if m == FUSED and self.fused_is_derived:
+            if not self._sources(m) & drop:
+                return self._source_numpy(m, frozenset())
+            return build_fused_features(
+                self._source_numpy(IMAGE, drop), self._source_numpy(TEXT, drop)
+            )
+        return self._source_numpy(m, drop)
 
     def _graphs(self, drop: frozenset[str]) -> dict[str, torch.Tensor]:
         """Item–item graph of every view for coalition ``drop`` (built lazily, cached, not saved)."""
@@ -187,18 +232,13 @@ class MultimodalRecommender(Recommender):
                 if src <= drop:
                     g = identity_graph(self.n_items)
                 elif src & drop:  # a derived input with some sources removed: rebuild it
-                    fused = build_fused_features(
-                        self._source_numpy(IMAGE, drop), self._source_numpy(TEXT, drop)
-                    )
-                    g = knn_graph(fused, self.config.knn_k)
+                    g = knn_graph(self._raw_numpy(m, drop), self.config.knn_k)
                 elif drop:
                     g = None
                 else:
                     g = knn_graph(self._raw[m], self.config.knn_k)
                 graphs[m] = (
-                    to_torch_sparse(g, self.device)
-                    if g is not None
-                    else self._graphs(frozenset())[m]
+                    SparseGraph(g, self.device) if g is not None else self._graphs(frozenset())[m]
                 )
             self._graph_cache[key] = graphs
         return self._graph_cache[key]
@@ -208,8 +248,8 @@ class MultimodalRecommender(Recommender):
         if key not in self._bipartite:
             a_hat, r_hat = normalised_bipartite(self._train)
             self._bipartite[key] = (
-                to_torch_sparse(a_hat, self.device),
-                to_torch_sparse(r_hat, self.device),
+                SparseGraph(a_hat, self.device),
+                SparseGraph(r_hat, self.device),
             )
         return self._bipartite[key]
 
@@ -263,12 +303,10 @@ class MultimodalRecommender(Recommender):
         item_branches = {ID: fw.id_items} | {m: fw.view_items[m] for m in self.score_views}
         if fw.recover is not None:
             item_branches[RECOVER] = fw.recover
-        spaces = {RAW_SPACE[m]: fw.features[m] for m in self.tables_for}
-        for m in (IMAGE, TEXT, FUSED):
-            if RAW_SPACE[m] not in spaces:
-                x = self._source_numpy(m, drop) if m != FUSED else None
-                if x is not None:
-                    spaces[RAW_SPACE[m]] = torch.from_numpy(np.ascontiguousarray(x))
+        spaces = {
+            RAW_SPACE[m]: torch.from_numpy(np.ascontiguousarray(self._raw_numpy(m, drop)))
+            for m in (IMAGE, TEXT, FUSED)
+        }
         spaces["id_view"] = fw.id_items
         spaces.update({VIEW_SPACE[m]: fw.view_items[m] for m in self.views})
         spaces["final"] = fw.items
@@ -309,13 +347,13 @@ class MultimodalRecommender(Recommender):
             out["aal"] = cfg.aal_weight * self._aal(fw, pos, z_mm)
         if self.amp_on and cfg.amp_weight > 0:
             amp = losses.similarity_preservation(
-                z_mm, losses.cosine_matrix(fw.features[FUSED][pos])
+                z_mm, losses.batch_cosine_target(fw.features[FUSED], pos)
             )
             amp = amp + cfg.amp_text_weight * losses.similarity_preservation(
-                fw.view_items[TEXT][pos], losses.cosine_matrix(fw.features[TEXT][pos])
+                fw.view_items[TEXT][pos], losses.batch_cosine_target(fw.features[TEXT], pos)
             )
             amp = amp + cfg.amp_image_weight * losses.similarity_preservation(
-                fw.view_items[IMAGE][pos], losses.cosine_matrix(fw.features[IMAGE][pos])
+                fw.view_items[IMAGE][pos], losses.batch_cosine_target(fw.features[IMAGE], pos)
             )
             out["amp"] = cfg.amp_weight * amp
         if cfg.smooth_weight > 0:
@@ -343,10 +381,7 @@ class MultimodalRecommender(Recommender):
 
     def _smoothness(self, z_mm: torch.Tensor) -> torch.Tensor:
         """mean over the edges (i, j) of S_mm of w_ij ‖Z_i − Z_j‖²."""
-        g = self._graphs(frozenset())[FUSED]
-        i, j = g.indices()
-        w = g.values()
-        return (w * (z_mm[i] - z_mm[j]).pow(2).sum(1)).mean()
+        return smoothness(self._graphs(frozenset())[FUSED], z_mm)
 
 
 class AnchorRec(MultimodalRecommender):
@@ -412,6 +447,6 @@ class DirectAlignment(MultimodalRecommender):
             "cos": cfg.direct_cos_weight * (1 - F.cosine_similarity(hu, hp, dim=1)).mean(),
             "sim": cfg.direct_gamma
             * losses.similarity_preservation(
-                z_items, losses.cosine_matrix(fw.features[FUSED][pos])
+                z_items, losses.batch_cosine_target(fw.features[FUSED], pos)
             ),
         }

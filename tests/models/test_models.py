@@ -1,0 +1,215 @@
+"""Behaviours of every model variant on tiny random graphs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from anchorrec.data.features import build_fused_features
+from anchorrec.errors import ConfigError
+from anchorrec.models import VARIANTS, build_model, preset_config
+from anchorrec.models import graphs as graphs_mod
+from anchorrec.models.base import Batch
+from anchorrec.models.graphs import knn_graph
+from anchorrec.training import train
+from tests.conftest import make_tiny_dataset
+from tests.models.conftest import fast_config
+
+TRAINABLE = [v for v in VARIANTS if v != "popularity"]
+WITH_PLAYERS = [v for v in VARIANTS if v != "popularity"]
+
+
+@pytest.mark.parametrize("variant", TRAINABLE)
+def test_every_variant_trains_and_its_loss_falls(tiny_dataset, variant):
+    result = train(tiny_dataset, variant, fast_config(variant), progress=False, device="cpu")
+    losses = [r["loss"]["total"] for r in result.log]
+    assert len(losses) == 6
+    assert np.mean(losses[-2:]) < losses[0]
+    assert 0.0 <= result.metrics["test"]["recall@20"] <= 1.0
+
+
+@pytest.mark.parametrize("preset", ["default", "paper"])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_branches_sum_to_the_embeddings(tiny_dataset, variant, preset):
+    model = build_model(variant, tiny_dataset, fast_config(variant, preset), seed=0)
+    emb = model.compute_embeddings()
+    assert emb.users.shape[0] == tiny_dataset.n_users
+    assert emb.items.shape[0] == tiny_dataset.n_items
+    torch.testing.assert_close(sum(emb.user_branches.values()), emb.users, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(sum(emb.item_branches.values()), emb.items, atol=1e-6, rtol=1e-5)
+    assert "final" in emb.spaces
+    torch.testing.assert_close(emb.spaces["final"], emb.items)
+
+
+@pytest.mark.parametrize("variant", WITH_PLAYERS)
+def test_dropping_every_player_leaves_a_constant_score_per_user(tiny_dataset, variant):
+    model = build_model(variant, tiny_dataset, fast_config(variant), seed=0)
+    emb = model.compute_embeddings(frozenset(model.players))
+    scores = emb.users @ emb.items.T
+    spread = (scores - scores[:, :1]).abs().max()
+    assert float(spread) < 1e-5
+    # while with every player present, items are told apart
+    full = model.compute_embeddings()
+    assert float((full.users @ full.items.T).std(dim=1).min()) > 1e-4
+
+
+def test_anchor_branches_and_players(tiny_dataset):
+    model = build_model("anchor", tiny_dataset, fast_config("anchor"), seed=0)
+    assert model.players == ("id", "image", "text")
+    emb = model.compute_embeddings()
+    assert set(emb.user_branches) == {"id", "fused", "text", "image"}
+    assert set(emb.item_branches) == {"id", "fused", "text", "image", "recover"}
+    paper = build_model("anchor", tiny_dataset, fast_config("anchor", "paper"), seed=0)
+    emb = paper.compute_embeddings()
+    # the released computation: the image view enters only a loss
+    assert set(emb.user_branches) == {"id", "fused", "text"}
+    assert set(emb.item_branches) == {"id", "fused", "text", "recover"}
+    assert {"anchor_id", "anchor_fused", "anchor_image", "anchor_text", "anchor_mixup"} <= set(
+        emb.spaces
+    )
+
+
+def test_paper_feature_tables_are_trainable_and_default_ones_frozen(tiny_dataset):
+    paper = build_model("anchor", tiny_dataset, preset_config("paper"), seed=0)
+    default = build_model("anchor", tiny_dataset, preset_config("default"), seed=0)
+    assert {"feat_image", "feat_text", "feat_fused"} <= {n for n, _ in paper.named_parameters()}
+    assert not any(n.startswith("feat_") for n, _ in default.named_parameters())
+    assert not any(k.startswith("feat_") for k in default.state_dict())
+
+
+def test_derived_fused_input_is_build_fused_features(tiny_dataset):
+    model = build_model("anchor", tiny_dataset, fast_config("anchor"), seed=0)
+    emb = model.compute_embeddings()
+    expected = build_fused_features(tiny_dataset.features["image"], tiny_dataset.features["text"])
+    np.testing.assert_allclose(emb.spaces["raw_fused"].numpy(), expected, rtol=1e-6)
+
+
+def _graph_dense(model, drop, m):
+    return model._graphs(frozenset(drop))[m].matrix.to_dense()
+
+
+def test_dropping_a_player_replaces_its_features_by_the_mean_and_its_graph_by_identity(
+    tiny_dataset,
+):
+    model = build_model("anchor", tiny_dataset, fast_config("anchor"), seed=0)
+    n = tiny_dataset.n_items
+    eye = torch.eye(n)
+    base_image = _graph_dense(model, (), "image")
+    assert not torch.equal(base_image, eye)
+    # image dropped: its graph is the identity, text untouched, the fused graph rebuilt
+    assert torch.equal(_graph_dense(model, {"image"}, "image"), eye)
+    assert torch.equal(_graph_dense(model, {"image"}, "text"), _graph_dense(model, (), "text"))
+    fused_wo_image = _graph_dense(model, {"image"}, "fused")
+    assert not torch.equal(fused_wo_image, eye)
+    assert not torch.equal(fused_wo_image, _graph_dense(model, (), "fused"))
+    expected = knn_graph(
+        build_fused_features(
+            np.broadcast_to(tiny_dataset.features["image"].mean(0), (n, 32)),
+            tiny_dataset.features["text"],
+        ),
+        model.config.knn_k,
+    ).toarray()
+    np.testing.assert_allclose(fused_wo_image.numpy(), expected, atol=1e-6)
+    # the fused graph is the identity only when all its sources are dropped
+    assert torch.equal(_graph_dense(model, {"image", "text"}, "fused"), eye)
+    emb = model.compute_embeddings(frozenset({"image"}))
+    raw = emb.spaces["raw_image"]
+    torch.testing.assert_close(raw, raw[:1].expand_as(raw))
+    torch.testing.assert_close(raw[0], torch.from_numpy(tiny_dataset.features["image"].mean(0)))
+    # the coalition graphs are cached inside the model, not saved
+    assert (frozenset({"image"}), "cpu") in model._graph_cache
+    assert not any("graph" in k for k in model.state_dict())
+
+
+def test_dropping_id_replaces_the_id_embeddings_by_their_means(tiny_dataset):
+    model = build_model("anchor", tiny_dataset, fast_config("anchor"), seed=0)
+    emb = model.compute_embeddings(frozenset({"id"}))
+    for side in (emb.user_branches["id"], emb.item_branches["id"]):
+        torch.testing.assert_close(side, side[:1].expand_as(side))
+    # the gates read the mean ID embedding too, so modality branches still differ by item
+    assert float(emb.item_branches["text"].std(0).max()) > 0
+
+
+def test_a_shipped_fused_feature_is_its_own_player():
+    ds = make_tiny_dataset()
+    rng = np.random.default_rng(1)
+    fused = rng.normal(size=(ds.n_items, 12)).astype(np.float32)
+    ds = dataclasses.replace(ds, features={**ds.features, "fused": fused}, fingerprint="")
+    model = build_model("anchor", ds, fast_config("anchor"), seed=0)
+    assert model.players == ("id", "image", "text", "fused")
+    eye = torch.eye(ds.n_items)
+    assert torch.equal(_graph_dense(model, {"fused"}, "fused"), eye)
+    assert torch.equal(
+        _graph_dense(model, {"image", "text"}, "fused"), _graph_dense(model, (), "fused")
+    )
+    emb = model.compute_embeddings(frozenset(model.players))
+    scores = emb.users @ emb.items.T
+    assert float((scores - scores[:, :1]).abs().max()) < 1e-5
+
+
+def test_unknown_players_cannot_be_dropped(tiny_dataset):
+    model = build_model("lightgcn", tiny_dataset, fast_config("lightgcn"), seed=0)
+    with pytest.raises(ConfigError):
+        model.compute_embeddings(frozenset({"image"}))
+
+
+def test_popularity_scores_are_the_train_popularity(tiny_dataset):
+    model = build_model("popularity", tiny_dataset)
+    assert model.players == ()
+    scores = model.score_users(torch.arange(3))
+    pop = torch.from_numpy(tiny_dataset.item_popularity().astype(np.float32))
+    for row in scores:
+        torch.testing.assert_close(row, pop)
+
+
+@pytest.mark.parametrize("tau", [0.0, -0.1])
+def test_temperature_zero_is_rejected(tau):
+    with pytest.raises(ConfigError, match="temperature"):
+        preset_config("default", temperature=tau)
+    with pytest.raises(ConfigError, match="temperature"):
+        preset_config("paper", direct_temperature=tau)
+
+
+def test_unknown_variant_and_missing_modalities_are_config_errors():
+    ds = make_tiny_dataset(with_features=False)
+    with pytest.raises(ConfigError, match="unknown"):
+        build_model("anchorr", ds)
+    with pytest.raises(ConfigError, match="image"):
+        build_model("anchor", ds)
+    assert build_model("lightgcn", ds).players == ("id",)
+
+
+def test_knn_graph_keeps_self_and_k_neighbours_and_blocks_change_nothing(monkeypatch):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 5)).astype(np.float32)
+    g = knn_graph(x, 4)
+    assert (np.diff(g.indptr) == 4).all()
+    assert all(i in g.indices[g.indptr[i] : g.indptr[i + 1]] for i in range(30))
+    monkeypatch.setattr(graphs_mod, "KNN_BLOCK_ENTRIES", 64)  # 2 rows per block
+    g_blocks = graphs_mod.knn_graph(x, 4)
+    np.testing.assert_allclose(g.toarray(), g_blocks.toarray(), atol=1e-7)
+    # symmetric normalisation of the cosine values: w_ij = s_ij / sqrt(d_i d_j)
+    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
+    s = np.zeros((30, 30), np.float32)
+    for i in range(30):
+        cols = g.indices[g.indptr[i] : g.indptr[i + 1]]
+        s[i, cols] = xn[i] @ xn[cols].T
+    d = s.sum(1)
+    np.testing.assert_allclose(g.toarray(), s / np.sqrt(np.outer(d, d)), atol=1e-6)
+
+
+def test_loss_has_named_terms_and_total(tiny_dataset):
+    model = build_model("anchor", tiny_dataset, fast_config("anchor"), seed=0)
+    batch = Batch(
+        torch.tensor([0, 1, 2, 3]), torch.tensor([0, 1, 2, 3]), torch.tensor([5, 6, 7, 8])
+    )
+    terms = model.loss(batch)
+    assert {"bpr", "l2", "uim", "aal", "amp", "smooth", "total"} <= set(terms)
+    torch.testing.assert_close(terms["total"], sum(v for k, v in terms.items() if k != "total"))
+    none_terms = build_model("none", tiny_dataset, fast_config("none"), seed=0).loss(batch)
+    assert "aal" not in none_terms and "amp" not in none_terms
+    noamp = build_model("anchor-noamp", tiny_dataset, fast_config("anchor-noamp"), seed=0)
+    assert "amp" not in noamp.loss(batch) and "aal" in noamp.loss(batch)
