@@ -50,6 +50,10 @@ DEFAULT_BABY_DIR = ROOT.parent / "shared" / "data" / "amazon_baby_5core"
 MIN_USER_INTERACTIONS = 5  #: as in a 5-core dataset
 
 
+def log(message: str) -> None:
+    print(f"[scale_training] {message}", file=sys.stderr, flush=True)
+
+
 def parse_sizes(text: str) -> dict[str, int]:
     """``image=128,text=64[,fused=768]`` → {modality: width}."""
     sizes = {}
@@ -155,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         sizes = args.feature_sizes or PAPER_FEATURE_SIZES
         ds = baby_dataset(args.baby_dir, sizes, args.seed)
     build_data_seconds = time.perf_counter() - t0
+    log(f"{ds.name}: {ds.n_users} users, {ds.n_items} items, built in {build_data_seconds:.1f} s")
 
     def sync() -> None:
         if dev.type == "cuda":
@@ -185,12 +190,14 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     step(0)  # builds the interaction and kNN graphs
     first_step_seconds = time.perf_counter() - t0
+    log(f"first step (builds the graphs) {first_step_seconds:.1f} s; {n_steps} steps per epoch")
     step_times = []
     for i in range(1, 1 + max(1, args.timed_steps)):
         t0 = time.perf_counter()
         step(i)
         step_times.append(time.perf_counter() - t0)
     step_seconds = statistics.median(step_times)
+    log(f"steps {[round(t, 2) for t in step_times]} s")
 
     figures: dict[str, Any] = {}
     if step_seconds * n_steps * max(3, args.repeats) <= args.max_epoch_seconds:
@@ -208,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             epoch_note=f"median of {len(step_times)} timed steps × {n_steps} steps per epoch",
         )
 
+    log(f"epoch {epoch_seconds:.1f} s ({figures['epoch_mode']}); evaluating")
     model.eval()
     eval_seconds, eval_runs = median_time(
         lambda: (evaluate(model, ds, "test"), sync()), repeats=args.repeats
