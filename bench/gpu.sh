@@ -7,9 +7,10 @@
 # (image 4096, text 384, fused 768): training seconds per epoch of lightgcn, anchor with the
 # default and the paper presets, each in float32 and with bfloat16 autocast (mixed
 # precision), and the evaluation time of all test users; then the synthetic 100k-item,
-# 1M-interaction set (lightgcn and anchor default); then a 1-epoch torchrun/DDP run over every
-# visible GPU (NCCL backend). Every figure comes from bench/scale_training.py --device cuda
-# and lands in bench/results/*.jsonl; the README table is regenerated at the end.
+# 1M-interaction set (anchor default); then data-parallel training with torchrun
+# + DDP (NCCL) on 1 GPU and on every visible GPU. Every figure comes from a bench script run
+# with --device cuda (scale_training.py, distributed_training.py) and lands in
+# bench/results/*.jsonl; the README table is regenerated at the end.
 #
 # Exits 1 with a message, before measuring anything, when torch sees no CUDA GPU.
 set -euo pipefail
@@ -33,29 +34,32 @@ fi
 "$PY" -c 'import torch; print("GPU:", torch.cuda.get_device_name(0), "| torch", torch.__version__)'
 
 started=$SECONDS
-figure() {
-  echo "== scale_training.py --device cuda $* ($((SECONDS - started)) s elapsed)" >&2
-  timeout "$STEP_TIMEOUT" "$PY" bench/scale_training.py --device cuda "$@"
+failed=0
+figure() {  # one bench run; a failure or a timeout is reported and the next figure runs
+  echo "== $* ($((SECONDS - started)) s elapsed)" >&2
+  if ! timeout "$STEP_TIMEOUT" "$PY" "$@"; then
+    echo "bench/gpu.sh: FAILED: $*" >&2
+    failed=$((failed + 1))
+  fi
 }
 
 baby=(--dataset baby --baby-dir "$BABY_DIR")
-figure "${baby[@]}" --variant lightgcn --preset default
-figure "${baby[@]}" --variant anchor --preset default
-figure "${baby[@]}" --variant anchor --preset default --amp
-figure "${baby[@]}" --variant anchor --preset paper
-figure "${baby[@]}" --variant anchor --preset paper --amp
-figure --dataset synthetic --variant lightgcn --preset default --max-epoch-seconds 60
-figure --dataset synthetic --variant anchor --preset default --max-epoch-seconds 60
+scale=(bench/scale_training.py --device cuda)
+figure "${scale[@]}" "${baby[@]}" --variant lightgcn --preset default
+figure "${scale[@]}" "${baby[@]}" --variant anchor --preset default
+figure "${scale[@]}" "${baby[@]}" --variant anchor --preset default --amp
+figure "${scale[@]}" "${baby[@]}" --variant anchor --preset paper
+figure "${scale[@]}" "${baby[@]}" --variant anchor --preset paper --amp
+# synthetic 100k items / 1M interactions (its kNN graphs are built on the CPU: ~1 min)
+figure "${scale[@]}" --dataset synthetic --variant anchor --preset default --max-epoch-seconds 45
 
-# data-parallel training over every visible GPU (NCCL); lightgcn: the shared Baby copy has
-# interactions only
+# data-parallel training (torchrun + DDP, NCCL): 1 process, and one per visible GPU when
+# there are several; lightgcn, because the shared Baby copy has interactions only
 n_gpus=$("$PY" -c 'import torch; print(torch.cuda.device_count())')
-model_dir=$(mktemp -d)/baby_lightgcn_ddp
-echo "== torchrun --nproc_per_node $n_gpus (NCCL), lightgcn on Baby, 1 epoch ($((SECONDS - started)) s elapsed)" >&2
-timeout "$STEP_TIMEOUT" "$PY" -m torch.distributed.run --standalone --nproc_per_node "$n_gpus" \
-  -m anchorrec.training.distributed "$BABY_DIR" --variant lightgcn --epochs 1 \
-  --device cuda --out "$model_dir"
-"$PY" -m anchorrec evaluate "$model_dir" --device cuda
+nprocs=1
+[ "$n_gpus" -gt 1 ] && nprocs="1,$n_gpus"
+figure bench/distributed_training.py --data "$BABY_DIR" --device cuda --nproc "$nprocs" --epochs 3
 
-echo "== done in $((SECONDS - started)) s" >&2
+echo "== done in $((SECONDS - started)) s, $failed figure(s) failed" >&2
 "$PY" bench/report.py --update-readme >/dev/null
+[ "$failed" -eq 0 ]
