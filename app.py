@@ -17,8 +17,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded at run tim
 
 import streamlit as st  # noqa: E402
 
-from anchorrec.ui.state import sidebar  # noqa: E402
-
 st.set_page_config(page_title="AnchorRec Studio", page_icon=":material/hub:", layout="wide")
 
 PAGES = [
@@ -44,6 +42,4 @@ PAGES = [
     st.Page(str(ROOT / "pages" / "data.py"), title="Data", icon=":material/database:"),
 ]
 
-page = st.navigation(PAGES)
-sidebar()
-page.run()
+st.navigation(PAGES).run()  # every page draws the shared sidebar first (anchorrec.ui.state)

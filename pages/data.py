@@ -11,6 +11,7 @@ from anchorrec import workspace as ws
 from anchorrec.ui import loaders
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.progress import tqdm_progress
+from anchorrec.ui.state import sidebar
 
 #: Upload caps (the server-wide cap is server.maxUploadSize in .streamlit/config.toml).
 MAX_CSV_MB = 50
@@ -45,6 +46,7 @@ def _open(path: Path) -> None:
     st.rerun()
 
 
+sidebar()
 st.title("Data")
 st.caption(
     f"Datasets you import are written to the workspace `{ws.workspace_datasets_dir()}` "
@@ -61,8 +63,8 @@ with tab_dir:
         "folder appear in the variant toggle."
     )
     with st.form("open_mmrec"):
-        raw = st.text_input("Directory", placeholder="/path/to/dataset")
-        go = st.form_submit_button("Validate and open", type="primary")
+        raw = st.text_input("Directory", placeholder="/path/to/dataset", key="data_open_path")
+        go = st.form_submit_button("Validate and open", type="primary", key="data_open_go")
     if go:
         with user_errors("Dataset"):
             path = ws.check_dataset_dir(raw)

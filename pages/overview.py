@@ -7,7 +7,7 @@ import streamlit as st
 
 from anchorrec.ui import charts, loaders
 from anchorrec.ui.errors import user_errors
-from anchorrec.ui.state import current
+from anchorrec.ui.state import sidebar
 
 ACCURACY = ("recall@10", "recall@20", "ndcg@10", "ndcg@20")
 HEADLINE = (
@@ -24,6 +24,7 @@ HEADLINE = (
     ("effective_rank", "effective rank (final)", "directions the final space really uses"),
 )
 
+state = sidebar()
 st.title("AnchorRec Studio")
 st.caption(
     "See why a multimodal recommender recommends what it does: each modality's embedding "
@@ -52,7 +53,6 @@ with st.expander("Where to start", expanded=True):
         "self-contained HTML report."
     )
 
-state = current()
 if state.dataset is None:
     st.info("Open a dataset in the sidebar, or import a catalogue on the **Data** page.")
     st.stop()

@@ -34,14 +34,17 @@ usable = [v for v in VARIANTS if v not in MULTIMODAL_VARIANTS or ds.features]
 with st.form("train"):
     c1, c2, c3, c4 = st.columns(4)
     variant = c1.selectbox(
-        "Variant", usable, format_func=lambda v: f"{v} — {VARIANT_HELP.get(v, '')}".rstrip(" —")
+        "Variant",
+        usable,
+        key="train_variant",
+        format_func=lambda v: f"{v} — {VARIANT_HELP.get(v, '')}".rstrip(" —"),
     )
     preset = c2.selectbox(
         "Preset", PRESETS, help="default: tuned for this app; paper: the paper's settings"
     )
-    epochs = c3.number_input("Epochs (max)", 1, 1000, 20)
+    epochs = c3.number_input("Epochs (max)", 1, 1000, 20, key="train_epochs")
     seed = c4.number_input("Seed", 0, 10_000, 0)
-    go = st.form_submit_button("Train", type="primary")
+    go = st.form_submit_button("Train", type="primary", key="train_go")
 
 if go:
     from anchorrec.training.trainer import train

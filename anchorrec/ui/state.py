@@ -1,7 +1,8 @@
 """The state every page shares: dataset, variants, the selected user and item, and the URL.
 
-:func:`sidebar` draws the shared sidebar (called once per run by ``app.py``) and returns an
-:class:`AppState`; pages read it with :func:`current`. The selected user and item are kept in
+:func:`sidebar` draws the shared sidebar and returns an :class:`AppState`; every page calls
+it first (directly or through :func:`require_dataset`), so the sidebar is the same on every page
+and a page also runs on its own (as ``AppTest.switch_page`` runs it). The selected user and item are kept in
 plain session keys (``sel_user`` / ``sel_item``) so any page may change them at any point of a
 run (:func:`select_item`); the sidebar's number inputs follow them on the next run. The
 shareable part — dataset, variants, user, item — is mirrored in ``st.query_params``.
@@ -22,7 +23,7 @@ from anchorrec.ui.errors import USER_ERRORS, show_error
 
 OTHER = "Another directory…"
 STATE_KEY = "_anchorrec_state"
-SEL_USER, SEL_ITEM = "sel_user", "sel_item"
+SEL_USER, SEL_ITEM, SEL_DATASET = "sel_user", "sel_item", "sel_dataset"
 #: Variants shown side by side by default, the first two of these a dataset has.
 DEFAULT_VARIANTS: tuple[str, ...] = ("anchor", "direct", "none", "lightgcn")
 
@@ -50,8 +51,8 @@ def current() -> AppState:
 
 
 def require_dataset() -> AppState:
-    """The state, or stop the page with a hint when no dataset could be opened."""
-    state = current()
+    """Draw the sidebar; stop the page with a hint when no dataset could be opened."""
+    state = sidebar()
     if state.dataset is None:
         st.info("Open a dataset in the sidebar (or import one on the Data page) to see this page.")
         st.stop()
@@ -119,38 +120,63 @@ def _dataset_label(path: str) -> str:
     return f"{p.name} — {p.parent}"
 
 
+def _resolved(raw: str) -> str:
+    try:
+        return str(Path(raw).expanduser().resolve())
+    except (OSError, RuntimeError):
+        return raw
+
+
 def _choose_dataset() -> Path | None:
+    """The dataset selector: known datasets, or any directory typed in.
+
+    The choice lives in the plain key ``sel_dataset`` (the raw path); the widgets are set from it
+    before they are drawn and write back through their callbacks, so the choice survives page
+    switches (where Streamlit may drop widget state).
+    """
     known = [str(p) for p in ws.registered_datasets()]
     options = [*known, OTHER]
     wanted = st.session_state.pop("_qp_dataset", None) or st.session_state.pop(
         "_goto_dataset", None
     )
     if wanted is not None:
-        try:
-            resolved = str(Path(wanted).expanduser().resolve())
-        except (OSError, RuntimeError):
-            resolved = wanted
-        if resolved in known:
-            st.session_state["dataset_choice"] = resolved
-        else:
-            st.session_state["dataset_choice"] = OTHER
-            st.session_state["dataset_path"] = wanted
-    if st.session_state.get("dataset_choice") not in options:
-        st.session_state["dataset_choice"] = options[0]
-    choice = st.sidebar.selectbox(
-        "Dataset", options, format_func=_dataset_label, key="dataset_choice"
-    )
-    raw = choice
+        st.session_state[SEL_DATASET] = wanted
+    raw = st.session_state.get(SEL_DATASET)
+    if raw is None:
+        raw = known[0] if known else ""
+        st.session_state[SEL_DATASET] = raw
+    choice = _resolved(raw) if raw and _resolved(raw) in known else OTHER
+    st.session_state["dataset_choice"] = choice
     if choice == OTHER:
-        raw = st.sidebar.text_input(
+        st.session_state["dataset_path"] = raw
+
+    def _on_choice() -> None:
+        picked = st.session_state["dataset_choice"]
+        st.session_state[SEL_DATASET] = "" if picked == OTHER else picked
+
+    def _on_path() -> None:
+        st.session_state[SEL_DATASET] = st.session_state["dataset_path"]
+
+    st.sidebar.selectbox(
+        "Dataset", options, format_func=_dataset_label, key="dataset_choice", on_change=_on_choice
+    )
+    if choice == OTHER:
+        st.sidebar.text_input(
             "Dataset directory",
             key="dataset_path",
+            on_change=_on_path,
             placeholder="/path/to/an/mmrec/dataset",
             help="A folder holding <name>.inter and image_feat.npy / text_feat.npy "
             "(MMRec format), optionally items.csv and users.csv.",
         )
         if not raw:
-            st.sidebar.info("Type the path of an MMRec dataset directory.")
+            if not known:
+                st.sidebar.warning(
+                    f"The bundled sample is missing ({ws.SAMPLE_DATASET_DIR}); type the path of "
+                    "a dataset, or import one on the Data page."
+                )
+            else:
+                st.sidebar.info("Type the path of an MMRec dataset directory.")
             return None
     try:
         return ws.check_dataset_dir(raw)
@@ -171,23 +197,30 @@ def _choose_variants(models: list[ws.ModelEntry], fingerprint: str) -> list[ws.M
         st.sidebar.caption("No trained model yet — train one on the Train page.")
         return []
     names = [e.name for e in usable]
-    key = f"variants_{fingerprint}"
+    key, canonical = f"variants_{fingerprint}", f"_variants_{fingerprint}"
     wanted = st.session_state.pop("_qp_variants", None)
     added = st.session_state.get("_add_variant")
+    chosen = st.session_state.get(canonical)
     if added in names:  # a model trained in the app joins the comparison
         st.session_state.pop("_add_variant")
-        st.session_state[key] = [*st.session_state.get(key, []), added]
+        chosen = [*(chosen or []), added]
     elif wanted is not None:
-        st.session_state[key] = [v for v in wanted if v in names] or names[:1]
-    elif key not in st.session_state:
-        st.session_state[key] = [v for v in DEFAULT_VARIANTS if v in names][:2] or names[:1]
-    else:  # a model may have disappeared, or joined (trained in the app: selected then)
-        st.session_state[key] = [v for v in st.session_state[key] if v in names]
+        chosen = [v for v in wanted if v in names] or names[:1]
+    elif chosen is None:
+        chosen = [v for v in DEFAULT_VARIANTS if v in names][:2] or names[:1]
+    chosen = [v for v in dict.fromkeys(chosen) if v in names]  # a model may have disappeared
+    st.session_state[canonical] = chosen
+    st.session_state[key] = chosen
+
+    def _on_change() -> None:
+        st.session_state[canonical] = list(st.session_state[key])
+
     label = {e.name: e.label for e in usable}
-    chosen = st.sidebar.multiselect(
+    st.sidebar.multiselect(
         "Variants",
         names,
         key=key,
+        on_change=_on_change,
         format_func=lambda n: label.get(n, n),
         help="Pick several to compare them side by side: anchor (AnchorRec), direct "
         "(AlignRec-style), none (no alignment), ablations and ID-only baselines.",

@@ -1,0 +1,100 @@
+"""Selections, errors a user can cause, training in the app and opening a dataset."""
+
+from __future__ import annotations
+
+import shutil
+
+
+def _no_exception(at) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def test_a_chart_selection_opens_the_item_in_the_inspector(app):
+    at = app.run()
+    at.switch_page("pages/spaces.py").run()
+    at.session_state["spaces_final"] = {
+        "selection": {"points": [{"customdata": [42]}], "point_indices": [], "box": [], "lasso": []}
+    }
+    at.run()
+    _no_exception(at)
+    assert "Inspector — item 42" in [s.value for s in at.subheader]
+    assert any("number 42" in m.value for m in at.markdown)  # the item's title
+    neighbour_tables = [d.value for d in at.dataframe if "cosine" in d.value.columns]
+    assert neighbour_tables and 42 not in set(neighbour_tables[0]["item"])
+    # the selection became the shared current item: the sidebar's and the URL's
+    at.run()
+    assert at.sidebar.number_input[1].value == 42 and at.query_params["item"] == "42"
+
+
+def test_a_bad_dataset_path_is_an_error_not_a_traceback(shop, app_home):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["dataset"] = "/no/such/dataset"
+    at.run()
+    _no_exception(at)
+    assert any("does not exist" in e.value for e in at.error)
+    at.switch_page("pages/recommendations.py").run()
+    _no_exception(at)
+    assert any("Open a dataset" in i.value for i in at.info)
+
+
+def test_a_folder_without_inter_file_is_explained(app, tmp_path):
+    app.query_params["dataset"] = str(tmp_path)
+    at = app.run()
+    _no_exception(at)
+    assert any("no .inter file" in e.value for e in at.error)
+
+
+def test_an_unreadable_model_is_reported_and_the_others_still_work(shop, app_home, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    copy = tmp_path / "shop"
+    shutil.copytree(shop, copy)
+    (copy / "models" / "anchor" / "model.safetensors").write_bytes(b"truncated")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["dataset"] = str(copy)
+    at.query_params["variant"] = "anchor,lightgcn"
+    at.run()
+    at.switch_page("pages/recommendations.py").run()
+    _no_exception(at)
+    assert any("checksum" in e.value for e in at.error)  # says the file is truncated or edited
+    assert any("score" in d.value.columns for d in at.dataframe)  # lightgcn still shown
+
+
+def test_training_in_the_app_adds_the_model_to_the_variant_toggle(app, app_home):
+    at = app.run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="train_variant").set_value("lightgcn")
+    at.number_input(key="train_epochs").set_value(2)
+    at.button(key="train_go").click().run()
+    _no_exception(at)
+    assert any("Saved lightgcn-" in s.value for s in at.success)
+    trained = list((app_home / "models").glob("*/lightgcn-*"))
+    assert len(trained) == 1 and (trained[0] / "model.safetensors").is_file()
+    at.switch_page("pages/overview.py").run()
+    assert trained[0].name in at.sidebar.multiselect[0].value
+    assert trained[0].name + " (trained in app)" in set(at.dataframe[1].value["variant"])
+
+
+def test_opening_an_mmrec_directory_registers_it(app, shop, app_home):
+    at = app.run()
+    at.switch_page("pages/data.py").run()
+    at.text_input(key="data_open_path").input(str(shop))
+    at.button(key="data_open_go").click().run()
+    _no_exception(at)
+    assert any("60 items" in s.value for s in at.success)
+    assert (app_home / "datasets.json").is_file()
+
+
+def test_the_data_page_explains_a_bad_directory(app, tmp_path):
+    at = app.run()
+    at.switch_page("pages/data.py").run()
+    at.text_input(key="data_open_path").input(str(tmp_path / "missing"))
+    at.button(key="data_open_go").click().run()
+    _no_exception(at)
+    assert any("does not exist" in e.value for e in at.error)

@@ -1,0 +1,124 @@
+"""Every page of the dashboard renders on a dataset with trained models, without an exception."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _no_exception(at) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def _texts(at) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [s.value for s in at.subheader] + [t.value for t in at.title]
+    return "\n".join(str(p) for p in parts)
+
+
+def _plotly_count(at) -> int:
+    return len(at.get("plotly_chart"))
+
+
+def test_overview_opens_with_dataset_card_variants_and_curves(app):
+    at = app.run()
+    _no_exception(at)
+    assert at.title[0].value == "AnchorRec Studio"
+    assert [m.label for m in at.metric][:2] == ["Users", "Items"]
+    assert at.metric[1].value == "60"
+    variants = at.dataframe[1].value
+    assert list(variants["variant"]) == ["anchor", "lightgcn"]
+    assert variants["test recall@20"].notna().all()
+    assert _plotly_count(at) == 2  # training curves: valid Recall@20 and loss
+    assert "ID→final displacement" in [m.label for m in at.metric]
+    assert {"Merchandiser", "Researcher", "Auditor"} <= {
+        w for m in at.markdown for w in ("Merchandiser", "Researcher", "Auditor") if w in m.value
+    }
+
+
+def test_url_carries_dataset_variants_and_selection(app, shop):
+    app.query_params.update({"variant": "lightgcn", "user": "5", "item": "7"})
+    at = app.run()
+    _no_exception(at)
+    assert at.multiselect[0].value == ["lightgcn"]
+    assert at.number_input[0].value == 5 and at.number_input[1].value == 7
+    assert at.query_params["dataset"] == str(shop.resolve())
+    assert at.query_params["item"] == "7"
+
+
+@pytest.mark.parametrize(
+    "page, title, subheaders",
+    [
+        ("pages/spaces.py", "Embedding spaces", ["Anchor domain"]),
+        (
+            "pages/recommendations.py",
+            "Recommendations",
+            ["What if an input were removed?", "Similar items"],
+        ),
+        ("pages/collapse.py", "Positional collapse", ["Diagnostics, side by side"]),
+        (
+            "pages/audit.py",
+            "Audit",
+            ["Summary", "Attribution shares by segment", "Exposure", "Export"],
+        ),
+        ("pages/train.py", "Train", []),
+        ("pages/data.py", "Data", []),
+    ],
+)
+def test_page_renders(app, page, title, subheaders):
+    at = app.run()
+    at.switch_page(page).run()
+    _no_exception(at)
+    assert at.title[0].value == title
+    heads = [s.value for s in at.subheader]
+    for h in subheaders:
+        assert h in heads
+
+
+def test_spaces_page_draws_every_layout_with_trustworthiness(app):
+    at = app.run()
+    at.switch_page("pages/spaces.py").run()
+    charts = at.get("plotly_chart")
+    # anchor: raw image/text/fused, id view, modality views, final, and the anchor domain
+    assert len(charts) >= 5
+    assert "trustworthiness" in charts[0].proto.spec
+
+
+def test_recommendations_show_each_variant_side_by_side(app):
+    app.query_params["variant"] = "anchor,lightgcn"
+    at = app.run()
+    at.switch_page("pages/recommendations.py").run()
+    _no_exception(at)
+    tables = [d.value for d in at.dataframe]
+    top = [t for t in tables if "score" in t.columns]
+    assert len(top) >= 2 and all(len(t) == 10 for t in top[:2])
+    assert "id share" in top[0].columns and "image share" in top[0].columns
+    metrics = [m.label for m in at.metric]
+    assert "without image" in metrics and "without id" in metrics
+
+
+def test_branch_level_switch_changes_the_columns(app):
+    at = app.run()
+    at.switch_page("pages/recommendations.py").run()
+    at.radio(key="rec_level").set_value("branch").run()
+    _no_exception(at)
+    first = at.dataframe[0].value
+    assert any(
+        c.endswith(" share") and c.split()[0] not in ("image", "text") for c in first.columns
+    )
+
+
+def test_collapse_page_lists_metrics_with_nulls(app):
+    at = app.run()
+    at.switch_page("pages/collapse.py").run()
+    table = at.dataframe[0].value
+    assert {"metric", "space", "null"} <= set(table.columns)
+    assert "coembedding_displacement" in set(table["metric"])
+    assert "chance" in _texts(at) or "null" in _texts(at)
+
+
+def test_audit_offers_csv_and_html_downloads(app):
+    at = app.run()
+    at.switch_page("pages/audit.py").run()
+    _no_exception(at)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert any("CSV" in lbl for lbl in labels) and any("HTML" in lbl for lbl in labels)
