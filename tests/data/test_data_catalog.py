@@ -62,6 +62,7 @@ def knn_class_purity(features: np.ndarray, labels: np.ndarray, k: int) -> float:
 
 
 @pytest.mark.shared
+@pytest.mark.slow  # 300 photos through EfficientNet-Lite0: ~30 s of CPU on 2 cores
 def test_clothing_photos_give_class_pure_image_features(shared_dir: Path, tmp_path: Path) -> None:
     photos = shared_dir / "data" / "clothing_cc0" / "train"
     if not photos.is_dir():
