@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
+from pathlib import Path
 
+from anchorrec.data.archive import find_dataset_root, safe_extract_zip
 from anchorrec.data.catalog import DEFAULT_K_CORE, import_catalog
 from anchorrec.data.dataset import Dataset
 from anchorrec.data.mmrec import load_mmrec
@@ -24,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Load and validate an MMRec dataset directory (<name>.inter, feature "
         ".npy files, items.csv, users.csv). Exit 0 if valid, 2 with the reasons otherwise.",
     )
-    p.add_argument("directory", metavar="DIR", help="the dataset directory")
+    p.add_argument("directory", metavar="DIR", help="the dataset directory (or a .zip of it)")
     p.add_argument("--name", help="which <name>.inter to use when DIR holds several")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument(
@@ -113,17 +116,25 @@ def _print(ds: Dataset, as_json: bool) -> None:
 
 def _validate(args: argparse.Namespace) -> int:
     try:
-        ds = load_mmrec(
-            args.directory,
-            name=args.name,
-            on_duplicate="error" if args.strict_duplicates else "warn",
-        )
+        path = Path(args.directory)
+        if path.suffix.lower() == ".zip" and path.is_file():
+            with tempfile.TemporaryDirectory(prefix="anchorrec-validate-") as tmp:
+                root = find_dataset_root(safe_extract_zip(path, Path(tmp) / "x"))
+                ds = _load(root, args)
+        else:
+            ds = _load(path, args)
     except DatasetError as exc:
         if args.json:
             print(json.dumps({"ok": False, "errors": [str(exc)]}, indent=2))
         raise
     _print(ds, args.json)
     return 0
+
+
+def _load(path: Path, args: argparse.Namespace) -> Dataset:
+    return load_mmrec(
+        path, name=args.name, on_duplicate="error" if args.strict_duplicates else "warn"
+    )
 
 
 def _import_catalog(args: argparse.Namespace) -> int:

@@ -87,3 +87,19 @@ def test_fused_feature_is_the_concatenation_of_unit_norm_halves() -> None:
     np.testing.assert_allclose(fused[0, :7] * np.linalg.norm(image[0]), image[0], rtol=1e-5)
     with pytest.raises(ValueError, match="one row per item"):
         build_fused_features(image, text[:4])
+
+
+def test_validate_accepts_a_zipped_dataset(tmp_path: Path, capsys) -> None:
+    from anchorrec.cli import main
+
+    src = write_valid_mmrec(tmp_path / "toy")
+    archive = tmp_path / "toy.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for f in src.iterdir():
+            zf.write(f, f"wrapped/{f.name}")
+    assert main(["validate", str(archive)]) == 0
+    assert "items        8" in capsys.readouterr().out
+    with zipfile.ZipFile(tmp_path / "evil.zip", "w") as zf:
+        zf.writestr("../x.inter", b"x")
+    assert main(["validate", str(tmp_path / "evil.zip")]) == 2
+    assert "evil.zip" in capsys.readouterr().err

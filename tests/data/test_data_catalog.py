@@ -222,3 +222,16 @@ def test_k_core_filter_leaves_every_user_and_item_with_k() -> None:
         assert counts[counts > 0].min() >= 4
     # nothing that could stay was removed: re-running keeps everything
     assert k_core_filter(users[keep], items[keep], 4).all()
+
+
+def test_item_text_is_title_category_description() -> None:
+    from anchorrec.data.catalog import item_texts
+
+    items = pd.DataFrame(
+        {
+            "title": ["Red dress", " Hat ", ""],
+            "category": ["Dresses", "", ""],
+            "description": ["Cotton, knee length.", "Wool.", ""],
+        }
+    )
+    assert item_texts(items) == ["Red dress. Dresses. Cotton, knee length.", "Hat. Wool.", ""]
