@@ -40,6 +40,7 @@ from anchorrec.data.dataset import (
 from anchorrec.data.features import build_fused_features
 from anchorrec.data.mmrec import load_mmrec, write_mmrec_files
 from anchorrec.data.validation import csv_line_of_record, read_csv_table
+from anchorrec.device import resolve_device
 from anchorrec.errors import ConfigError, DatasetError
 from anchorrec.fileio import atomic_dir
 
@@ -232,6 +233,7 @@ def import_catalog(
         raise ConfigError(f"--on-missing-image {on_missing_image!r}: use mean or fail.")
     if batch_size < 1:
         raise ConfigError(f"batch size {batch_size}: must be 1 or more.")
+    resolve_device(device)  # an unavailable --device fails before any work
     if not images_dir.is_dir():
         raise DatasetError(f"{images_dir}: the image folder does not exist or is not a folder.")
     if out_dir.exists() and not overwrite:
@@ -273,13 +275,15 @@ def import_catalog(
             f"{interactions_csv}: the {k_core}-core filter removed every interaction (no set of "
             f"users and items has {k_core}+ interactions each); lower --k-core."
         )
-    frame = frame[keep]
     removed = int((~keep).sum())
     if removed:
+        lost_users = frame["u"].nunique() - frame["u"][keep].nunique()
+        lost_items = frame["i"].nunique() - frame["i"][keep].nunique()
         warnings.append(
-            f"{k_core}-core filter: removed {removed} interaction(s) of users/items with fewer "
-            f"than {k_core} interactions."
+            f"{k_core}-core filter: removed {removed} interaction(s), {lost_users} user(s) and "
+            f"{lost_items} item(s) (every kept user and item has {k_core}+ interactions)."
         )
+    frame = frame[keep]
     users, kept_users = pd.factorize(frame["u"], sort=False)
     items_kept_codes = np.sort(frame["i"].unique())  # keep catalogue order for items
     item_new = np.full(len(catalog.items), -1, dtype=np.int64)

@@ -96,9 +96,12 @@ def read_csv_table(path: Path, required: tuple[str, ...]) -> tuple[pd.DataFrame,
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
+        hint = ""
+        if len(frame.columns) == 1 and any(sep in frame.columns[0] for sep in ";\t|"):
+            hint = " The file must be comma-separated (it looks like ';', tab or '|' is used)."
         raise DatasetError(
             f"{path}, line 1 (header): missing column(s) {', '.join(missing)}; found "
-            f"{list(frame.columns)}. The header must name {', '.join(required)}."
+            f"{list(frame.columns)}. The header must name {', '.join(required)}.{hint}"
         )
     for col in frame.columns:
         lengths = frame[col].str.len().to_numpy()

@@ -147,7 +147,7 @@ def test_k_core_drops_sparse_items_and_users(small_catalog: dict[str, Path]) -> 
     umap = pd.read_csv(p["out"] / "user_id_map.csv")
     assert "I9" not in set(imap["original_id"]) and "U99" not in set(umap["original_id"])
     assert ds.n_items == CAT_ITEMS and ds.n_users == 6
-    assert any("3-core filter" in w for w in ds.warnings)
+    assert any("3-core filter" in w and "1 user(s) and 1 item(s)" in w for w in ds.warnings)
 
 
 def test_missing_photo_gets_the_mean_feature_with_a_warning(small_catalog: dict[str, Path]):
@@ -235,3 +235,12 @@ def test_item_text_is_title_category_description() -> None:
         }
     )
     assert item_texts(items) == ["Red dress. Dresses. Cotton, knee length.", "Hat. Wool.", ""]
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="CUDA is present here")
+def test_unavailable_device_fails_before_any_work(small_catalog: dict[str, Path]) -> None:
+    p = small_catalog
+    argv = ["import-catalog", "--items", str(p["items"]), "--interactions", str(p["interactions"])]
+    argv += ["--images", str(p["images"]), "--out", str(p["out"]), "--device", "cuda"]
+    assert main(argv) == 2
+    assert not p["out"].exists()

@@ -398,6 +398,12 @@ def cat_items_unclosed_quote(d: Path) -> None:
     replace_line(p["items"], 3, 'I1,"Product 1,A thing,toys,p1.png,1.99')
 
 
+@case("catalog", "items.csv", "line 1", "comma-separated")
+def cat_items_semicolon_separated(d: Path) -> None:
+    p = write_valid_catalog(d)
+    p["items"].write_text(p["items"].read_text(encoding="utf-8").replace(",", ";"), "utf-8")
+
+
 @case("catalog", "interactions.csv", "line 1", "user_id")
 def cat_inter_missing_user_column(d: Path) -> None:
     p = write_valid_catalog(d)
