@@ -9,7 +9,7 @@ import streamlit as st
 from anchorrec.analysis.diagnostics import MEANINGS, compare
 from anchorrec.analysis.projection import COEMBEDDING
 from anchorrec.ui import charts, loaders
-from anchorrec.ui.errors import user_errors
+from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.images import item_title
 from anchorrec.ui.state import require_dataset, require_models
 
@@ -53,7 +53,11 @@ for col, e in zip(cols, entries, strict=True):
             )
             continue
         folder, _ = layouts[f"{COEMBEDDING}/{methods[0]}"]
-        proj = loaders.projection(folder, COEMBEDDING, methods[0])
+        try:
+            proj = loaders.projection(folder, COEMBEDDING, methods[0])
+        except USER_ERRORS as exc:
+            show_error(exc, f"{e.label}")
+            continue
         ids = proj.item_ids.astype(np.int64)
         st.plotly_chart(
             charts.coembedding_figure(

@@ -12,7 +12,7 @@ from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS
 from anchorrec.analysis.spaces import SPACE_ORDER, neighbours
 from anchorrec.models.base import SPACE_DESCRIPTIONS
 from anchorrec.ui import charts, loaders
-from anchorrec.ui.errors import user_errors
+from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.images import item_image_path, item_title, thumbnail
 from anchorrec.ui.state import (
     consume_selections,
@@ -106,8 +106,12 @@ selected = consume_selections(keys, GROUP)
 
 
 def _panel(space: str, height: int = 300) -> None:
-    folder, entry_meta = layouts[f"{space}/{method}"]
-    proj = loaders.projection(folder, space, method)
+    folder, _ = layouts[f"{space}/{method}"]
+    try:
+        proj = loaders.projection(folder, space, method)
+    except USER_ERRORS as exc:
+        show_error(exc, f"Layout of {space}")
+        return
     ids = proj.item_ids.astype(np.int64)
     tags = proj.tag_labels
     fig = charts.layout_scatter(

@@ -38,8 +38,14 @@ def _compact(fig: go.Figure, height: int, title: str) -> go.Figure:
         height=height,
         margin={"l": 4, "r": 4, "t": 32 if title else 8, "b": 4},
         title={"text": title, "font": {"size": 13}} if title else None,
-        legend={"font": {"size": 10}, "itemsizing": "constant"},
-        dragmode="lasso",
+        legend={
+            "font": {"size": 10},
+            "itemsizing": "constant",
+            "orientation": "h",
+            "y": -0.02,
+            "yanchor": "top",
+            "title": None,
+        },
     )
     fig.update_xaxes(showticklabels=False, title=None, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, title=None, showgrid=False, zeroline=False)

@@ -135,7 +135,10 @@ def projection(model_dir: str | Path, space: str, method: str) -> Any:
 
 
 def available_projections(model_dir: str | Path) -> dict[str, tuple[Path, dict[str, Any]]]:
-    """``{"<space>/<method>": (folder, entry)}`` of the layouts cached on disk for a model.
+    """``{"<space>/<method>": (folder, entry)}`` of the current layouts cached for a model.
+
+    Layouts of another version of the model (a retrained directory) are left out, so the page
+    offers to compute them instead of failing.
 
     Looks in the model directory and in its workspace fallback (read-only installs); the
     workspace's entry wins when both have one (it was computed later, in the app).
@@ -144,6 +147,12 @@ def available_projections(model_dir: str | Path) -> dict[str, tuple[Path, dict[s
     from anchorrec.errors import AnchorRecError
     from anchorrec.workspace import analysis_dirs
 
+    from anchorrec.analysis.context import model_dir_fingerprint
+
+    try:
+        current = model_dir_fingerprint(Path(model_dir))
+    except (AnchorRecError, OSError):
+        current = None
     found: dict[str, tuple[Path, dict[str, Any]]] = {}
     for folder in analysis_dirs(model_dir):
         try:
@@ -151,7 +160,8 @@ def available_projections(model_dir: str | Path) -> dict[str, tuple[Path, dict[s
         except AnchorRecError:
             continue
         for key, entry in entries.items():
-            found[key] = (folder, entry)
+            if current is None or entry.get("fingerprint") == current:  # skip stale layouts
+                found[key] = (folder, entry)
     return found
 
 

@@ -247,8 +247,24 @@ def _number(label: str, canonical: str, upper: int, fingerprint: str, help_: str
     )
 
 
+def _leave_pages_directory_mode() -> None:
+    """Make a deep link on a fresh server go through ``app.py``'s router.
+
+    Because the page scripts live in ``pages/``, Streamlit starts in its legacy multipage mode:
+    until ``st.navigation`` has run once in the server, a link such as ``/spaces?item=42``
+    runs ``pages/spaces.py`` alone (no router, no page config). Leaving that mode and rerunning
+    runs ``app.py``, which routes to the same page with the same URL.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def sidebar() -> AppState:
     """Draw the shared sidebar and store the resulting :class:`AppState` for the pages."""
+    _leave_pages_directory_mode()
     _read_query_params()
     state = AppState()
     st.session_state[STATE_KEY] = state
@@ -294,6 +310,8 @@ def selection_ids(event: Any) -> list[int]:
     ids: list[int] = []
     for p in points or []:
         custom = p.get("customdata") if isinstance(p, dict) else None
+        if isinstance(custom, dict) and custom:  # a typed array arrives as {"0": 42}
+            custom = custom.get("0", next(iter(custom.values())))
         if isinstance(custom, list | tuple) and custom:
             custom = custom[0]
         try:

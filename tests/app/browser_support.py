@@ -1,0 +1,114 @@
+"""Start the dashboard as a real server and drive it with headless Debian chromium (playwright).
+
+Shared by tests/app/test_browser.py and bench/screenshots.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(port: int, timeout: float = 120.0) -> None:
+    """Wait until GET /_stcore/health answers ``ok``."""
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{port}/_stcore/health"
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return
+        time.sleep(0.3)
+    raise TimeoutError(f"the app did not answer {url} within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def running_app(env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port; yields the base URL and stops it afterwards."""
+    port = free_port()
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT
+    )
+    try:
+        wait_healthy(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if log:
+            out.close()
+
+
+@contextlib.contextmanager
+def browser_page(width: int = 1440, height: int = 1000) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            yield page
+        finally:
+            browser.close()
+
+
+def wait_idle(page, timeout: float = 90_000) -> None:
+    """Wait until the script run finished (no 'Running…' status widget)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
+    )
+    page.wait_for_timeout(300)
+
+
+def point_position(
+    page, chart_index: int = 0, trace: int = 0, point: int = 0
+) -> tuple[float, float, int]:
+    """Page coordinates and item id (custom_data) of one point of the n-th plotly chart."""
+    return page.evaluate(
+        """([c, t, p]) => {
+            const gd = document.querySelectorAll('.js-plotly-plot')[c];
+            const fl = gd._fullLayout, d = gd._fullData[t];
+            const box = gd.getBoundingClientRect();
+            const x = box.left + fl.xaxis._offset + fl.xaxis.l2p(d.x[p]);
+            const y = box.top + fl.yaxis._offset + fl.yaxis.l2p(d.y[p]);
+            const c0 = d.customdata[p];
+            const id = (c0 !== null && typeof c0 === 'object' && c0.length !== undefined) ? c0[0] : c0;
+            return [x + window.scrollX, y + window.scrollY, Number(id)];
+        }""",
+        [chart_index, trace, point],
+    )
