@@ -143,11 +143,10 @@ def available_projections(model_dir: str | Path) -> dict[str, tuple[Path, dict[s
     Looks in the model directory and in its workspace fallback (read-only installs); the
     workspace's entry wins when both have one (it was computed later, in the app).
     """
+    from anchorrec.analysis.context import model_dir_fingerprint
     from anchorrec.analysis.projection import available_projections as _available
     from anchorrec.errors import AnchorRecError
     from anchorrec.workspace import analysis_dirs
-
-    from anchorrec.analysis.context import model_dir_fingerprint
 
     try:
         current = model_dir_fingerprint(Path(model_dir))

@@ -253,13 +253,15 @@ def _leave_pages_directory_mode() -> None:
     Because the page scripts live in ``pages/``, Streamlit starts in its legacy multipage mode:
     until ``st.navigation`` has run once in the server, a link such as ``/spaces?item=42``
     runs ``pages/spaces.py`` alone (no router, no page config). Leaving that mode and rerunning
-    runs ``app.py``, which routes to the same page with the same URL.
+    runs ``app.py``, which routes to the same page with the same URL. Only a session's first
+    run is rerun (a later run may carry a button click that a rerun would drop).
     """
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        if "_qp_read" not in st.session_state:  # a session's first run: nothing to lose
+            st.rerun()
 
 
 def sidebar() -> AppState:

@@ -39,10 +39,9 @@ def wait_healthy(port: int, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     url = f"http://127.0.0.1:{port}/_stcore/health"
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as r:
+            if r.read().strip() == b"ok":
+                return
         time.sleep(0.3)
     raise TimeoutError(f"the app did not answer {url} within {timeout:.0f} s")
 
