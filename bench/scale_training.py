@@ -134,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--max-epoch-seconds", type=float, default=120.0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--no-eval", action="store_true", help="skip the evaluation (for the largest sizes)"
+    )
     p.add_argument("--name", default=None, help="bench name (default: from the options)")
     args = p.parse_args(argv)
 
@@ -217,9 +220,15 @@ def main(argv: list[str] | None = None) -> int:
 
     log(f"epoch {epoch_seconds:.1f} s ({figures['epoch_mode']}); evaluating")
     model.eval()
-    eval_seconds, eval_runs = median_time(
-        lambda: (evaluate(model, ds, "test"), sync()), repeats=args.repeats
-    )
+    evaluation: dict[str, Any] = {"eval_users": int((np.diff(ds.test.indptr) > 0).sum())}
+    if args.no_eval:
+        evaluation["eval_note"] = "not evaluated (--no-eval)"
+    else:
+        eval_seconds, eval_runs = median_time(
+            lambda: (evaluate(model, ds, "test"), sync()), repeats=args.repeats
+        )
+        evaluation["eval_seconds"] = round(eval_seconds, 3)
+        evaluation["eval_runs_seconds"] = [round(t, 3) for t in eval_runs]
 
     device_name = dev.type + ("_amp" if args.amp else "")
     name = args.name or f"scale_training_{args.dataset}_{args.variant}_{args.preset}_{device_name}"
@@ -247,9 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             "step_seconds": round(step_seconds, 4),
             "epoch_seconds": round(epoch_seconds, 2),
             **figures,
-            "eval_users": int((np.diff(ds.test.indptr) > 0).sum()),
-            "eval_seconds": round(eval_seconds, 3),
-            "eval_runs_seconds": [round(t, 3) for t in eval_runs],
+            **evaluation,
             "peak_rss_mb": round(peak_rss_mb(), 1),
             "loadavg_before": [round(x, 2) for x in load_before],
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
