@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -122,6 +121,15 @@ def open_image(path: str | PathLike[str]) -> Image.Image:
         raise ValueError(f"could not be decoded ({type(exc).__name__}: {exc})") from None
 
 
+def _batch_starts(n: int, batch_size: int, progress: bool) -> Iterable[int]:
+    starts = range(0, n, batch_size)
+    if not progress:
+        return starts
+    from tqdm import tqdm
+
+    return tqdm(starts, desc="images", unit="batch")
+
+
 class ImageEncoder:
     """Encode images into 1280-d EfficientNet-Lite0 features (batched, no gradients).
 
@@ -145,10 +153,12 @@ class ImageEncoder:
             pooled = torch.nn.functional.adaptive_avg_pool2d(fmap, 1).flatten(1)
         return pooled.float().cpu().numpy()
 
-    def encode_images(self, images: Sequence[Image.Image], batch_size: int = 32) -> np.ndarray:
+    def encode_images(
+        self, images: Sequence[Image.Image], batch_size: int = 32, progress: bool = False
+    ) -> np.ndarray:
         """One float32 row of length 1280 per PIL image (any mode; converted to RGB)."""
         out = np.zeros((len(images), IMAGE_DIM), dtype=np.float32)
-        for start in range(0, len(images), batch_size):
+        for start in _batch_starts(len(images), batch_size, progress):
             chunk = [preprocess(im) for im in images[start : start + batch_size]]
             out[start : start + len(chunk)] = self._encode_batch(chunk)
         return out
@@ -166,12 +176,7 @@ class ImageEncoder:
         """
         out = np.zeros((len(paths), IMAGE_DIM), dtype=np.float32)
         failures: list[ImageFailure] = []
-        starts: Any = range(0, len(paths), batch_size)
-        if progress:
-            from tqdm import tqdm
-
-            starts = tqdm(starts, desc="images", unit="batch")
-        for start in starts:
+        for start in _batch_starts(len(paths), batch_size, progress):
             rows, arrays = [], []
             for i in range(start, min(start + batch_size, len(paths))):
                 try:

@@ -151,7 +151,7 @@ def generate_sample(
     items, users, u, i = draft.items, draft.users, draft.user_index, draft.item_index
     # Encode the JPEGs as written, so the features are those of the files on disk.
     pictures = [Image.open(io.BytesIO(draft.images[p])).convert("RGB") for p in items["image"]]
-    image_feat = ImageEncoder(device).encode_images(pictures)
+    image_feat = ImageEncoder(device).encode_images(pictures, progress=progress)
     text_feat = TextEncoder(device).encode(item_text(items), progress=progress)
     features = {
         IMAGE: image_feat,
