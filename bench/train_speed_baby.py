@@ -43,12 +43,26 @@ def child(preset: str, epochs: int, threads: int) -> dict:
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     del model
     load = [os.getloadavg()[0]]
-    result = train(ds, "anchor", cfg, seed=0, device="cpu", progress=False)
+    cpu: list[float] = []
+    last = [time.process_time()]
+
+    def on_epoch(record: dict) -> None:  # CPU seconds: stable on a shared machine
+        now = time.process_time()
+        cpu.append(round(now - last[0], 2))
+        last[0] = now
+        print(
+            json.dumps({"epoch": record["epoch"], "train_s": record["train_seconds"]}),
+            file=sys.stderr,
+            flush=True,
+        )
+
+    result = train(ds, "anchor", cfg, seed=0, device="cpu", progress=False, on_epoch=on_epoch)
     load.append(os.getloadavg()[0])
     return {
         "preset": preset,
         "train_s_per_epoch": [r["train_seconds"] for r in result.log],
         "valid_eval_s": [round(r["seconds"] - r["train_seconds"], 3) for r in result.log],
+        "cpu_s_per_epoch_incl_eval": cpu,
         "build_s": round(build_s, 2),
         "trainable_params": n_params,
         "peak_rss_mb": round(peak_rss_mb(), 1),

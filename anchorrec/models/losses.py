@@ -29,21 +29,33 @@ def cosine_matrix(x: torch.Tensor) -> torch.Tensor:
     return xn @ xn.T
 
 
-def batch_cosine_target(features: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
-    """cos(x_P) of the batch items ``items``, computed once per distinct item (exact).
+def similarity_preservation(
+    z: torch.Tensor, features: torch.Tensor, items: torch.Tensor
+) -> torch.Tensor:
+    """Lsim(Z, cos(x_P)) = ‖Z Zᵀ − sg(S)‖_F / B with S_kl = cos(x_{P_k}, x_{P_l}).
 
-    A batch repeats popular items; the Gram matrix of the distinct rows is gathered back to
-    the batch, which saves (1 − distinct/B)² of the matrix product on wide features.
+    Computed without any B×B matrix: with N the L2-normalised x_P (S = N Nᵀ),
+    ‖Z Zᵀ − N Nᵀ‖² = ‖ZᵀZ‖² − 2‖ZᵀN‖² + ‖NᵀN‖², three small Gram matrices (the last one, a
+    constant, over the distinct batch items weighted by their counts, on the cheaper side of
+    N). Squares are summed in float64, so the difference loses nothing to cancellation.
     """
+    b = z.shape[0]
     with torch.no_grad():
-        uniq, inverse = torch.unique(items, return_inverse=True)
-        gram = cosine_matrix(features[uniq])
-        return gram[inverse][:, inverse]
-
-
-def similarity_preservation(z: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Lsim(Z, S) = ‖Z Zᵀ − sg(S)‖_F / B."""
-    return torch.linalg.matrix_norm(z @ z.T - target.detach()) / z.shape[0]
+        uniq, inverse, counts = torch.unique(items, return_inverse=True, return_counts=True)
+        n_u = F.normalize(features[uniq].float(), dim=1)
+        w = counts.to(n_u.dtype)
+        if n_u.shape[1] <= n_u.shape[0]:  # ‖Σ_u c_u n_u n_uᵀ‖² (d×d)
+            gram = (n_u * w[:, None]).T @ n_u
+            const = gram.double().pow(2).sum()
+        else:  # Σ_uv c_u c_v (n_u·n_v)² (U×U)
+            gram = (n_u @ n_u.T).double()
+            wd = w.double()
+            const = wd @ gram.pow(2) @ wd
+        n_p = n_u[inverse]
+    zz = (z.T @ z).double().pow(2).sum()
+    zn = (z.T @ n_p.to(z.dtype)).double().pow(2).sum()
+    sq = (zz - 2 * zn + const).clamp_min(1e-12)
+    return (sq.sqrt() / b).to(z.dtype)
 
 
 def uniformity_margin(

@@ -47,6 +47,8 @@ from anchorrec.models.graphs import (
 VIEW_SPACE = {FUSED: "fused_view", TEXT: "text_view", IMAGE: "image_view"}
 RAW_SPACE = {FUSED: "raw_fused", TEXT: "raw_text", IMAGE: "raw_image"}
 RECOVER = "recover"
+#: a shipped fused_feat.npy within this of build_fused_features(image, text) counts as derived
+FUSED_MATCH_TOLERANCE = 1e-5
 
 
 def mlp(d_in: int, d: int) -> nn.Sequential:
@@ -93,13 +95,18 @@ class MultimodalRecommender(Recommender):
         self.n_users, self.n_items = dataset.n_users, dataset.n_items
         self._train = dataset.train
         d = config.embedding_dim
-        self.fused_is_derived = FUSED not in dataset.features
         raw = {IMAGE: dataset.features[IMAGE], TEXT: dataset.features[TEXT]}
-        raw[FUSED] = (
-            build_fused_features(raw[IMAGE], raw[TEXT])
-            if self.fused_is_derived
-            else dataset.features[FUSED]
+        derived = build_fused_features(raw[IMAGE], raw[TEXT])
+        shipped = dataset.features.get(FUSED)
+        #: the fused input is build_fused_features(image, text) (absent, or shipped but equal to
+        #: it); otherwise it is an opaque feature and a player of its own
+        self.fused_is_derived = shipped is None or (
+            shipped.shape == derived.shape
+            and np.allclose(
+                shipped, derived, rtol=FUSED_MATCH_TOLERANCE, atol=FUSED_MATCH_TOLERANCE
+            )
         )
+        raw[FUSED] = derived if self.fused_is_derived else shipped
         #: frozen numpy copies of the input features (graphs and derived fused are built from them)
         self._raw = {m: np.ascontiguousarray(x, dtype=np.float32) for m, x in raw.items()}
         self.tables_for = self._table_modalities()
@@ -346,14 +353,12 @@ class MultimodalRecommender(Recommender):
         if self.aal_on and cfg.aal_weight > 0:
             out["aal"] = cfg.aal_weight * self._aal(fw, pos, z_mm)
         if self.amp_on and cfg.amp_weight > 0:
-            amp = losses.similarity_preservation(
-                z_mm, losses.batch_cosine_target(fw.features[FUSED], pos)
-            )
+            amp = losses.similarity_preservation(z_mm, fw.features[FUSED], pos)
             amp = amp + cfg.amp_text_weight * losses.similarity_preservation(
-                fw.view_items[TEXT][pos], losses.batch_cosine_target(fw.features[TEXT], pos)
+                fw.view_items[TEXT][pos], fw.features[TEXT], pos
             )
             amp = amp + cfg.amp_image_weight * losses.similarity_preservation(
-                fw.view_items[IMAGE][pos], losses.batch_cosine_target(fw.features[IMAGE], pos)
+                fw.view_items[IMAGE][pos], fw.features[IMAGE], pos
             )
             out["amp"] = cfg.amp_weight * amp
         if cfg.smooth_weight > 0:
@@ -446,7 +451,5 @@ class DirectAlignment(MultimodalRecommender):
             "align": cfg.direct_alpha * align,
             "cos": cfg.direct_cos_weight * (1 - F.cosine_similarity(hu, hp, dim=1)).mean(),
             "sim": cfg.direct_gamma
-            * losses.similarity_preservation(
-                z_items, losses.batch_cosine_target(fw.features[FUSED], pos)
-            ),
+            * losses.similarity_preservation(z_items, fw.features[FUSED], pos),
         }

@@ -213,3 +213,29 @@ def test_loss_has_named_terms_and_total(tiny_dataset):
     assert "aal" not in none_terms and "amp" not in none_terms
     noamp = build_model("anchor-noamp", tiny_dataset, fast_config("anchor-noamp"), seed=0)
     assert "amp" not in noamp.loss(batch) and "aal" in noamp.loss(batch)
+
+
+@pytest.mark.parametrize("width", [8, 200])  # narrower and wider than the distinct items
+def test_similarity_preservation_equals_the_direct_formula(width):
+    from anchorrec.models import losses
+
+    gen = torch.Generator().manual_seed(0)
+    feats = torch.randn(50, width, generator=gen)
+    items = torch.randint(0, 50, (64,), generator=gen)  # with repeats
+    z = torch.randn(64, 6, generator=gen, requires_grad=True)
+    fast = losses.similarity_preservation(z, feats, items)
+    (g_fast,) = torch.autograd.grad(fast, z)
+    zd = z.detach().double().requires_grad_(True)
+    n = torch.nn.functional.normalize(feats[items].double(), dim=1)
+    direct = torch.linalg.matrix_norm(zd @ zd.T - n @ n.T) / 64
+    (g_direct,) = torch.autograd.grad(direct, zd)
+    assert float(fast) == pytest.approx(float(direct), rel=1e-5)
+    torch.testing.assert_close(g_fast.double(), g_direct, rtol=1e-4, atol=1e-7)
+
+
+def test_a_shipped_fused_feature_equal_to_the_rule_counts_as_derived():
+    ds = make_tiny_dataset()
+    fused = build_fused_features(ds.features["image"], ds.features["text"])
+    ds = dataclasses.replace(ds, features={**ds.features, "fused": fused}, fingerprint="")
+    model = build_model("anchor", ds, fast_config("anchor"), seed=0)
+    assert model.players == ("id", "image", "text")
