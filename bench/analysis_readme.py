@@ -88,7 +88,11 @@ def last(name: str) -> dict[str, Any] | None:
 
 def provenance(row: dict[str, Any]) -> str:
     m = row.get("machine", {})
-    return f"`bench/{row['bench']}.py`, {row['date']}, git {row['git']}, {m.get('cpu')} × {m.get('cores')} cores"
+    load = row.get("load_avg_1m", row.get("load_avg_1m_start"))
+    shared = (
+        f", 1-min load average {load} while it ran (other jobs shared the cores)" if load else ""
+    )
+    return f"`bench/{row['bench']}.py`, {row['date']}, git {row['git']}, {m.get('cpu')} × {m.get('cores')} cores{shared}"
 
 
 def yes(b: bool) -> str:
@@ -207,7 +211,12 @@ def projection_section(row: dict[str, Any]) -> list[str]:
             "",
             f"UMAP's one-off costs, excluded above: cold import {row['umap_cold_import_s']} s, first fit (JIT) {row['umap_first_fit_500_s']} s.",
         ]
-    out += ["", f"Source: {provenance(row)}; median of {row.get('repeats', 3)} runs.", ""]
+    caveat = (
+        ""
+        if "load_avg_1m_start" in row
+        else " This run did not record the load; the machine's 2 cores were shared with other jobs."
+    )
+    out += ["", f"Source: {provenance(row)}; median of {row.get('repeats', 3)} runs.{caveat}", ""]
     return out
 
 

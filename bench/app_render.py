@@ -86,7 +86,10 @@ def main() -> int:
     first_render = {}
     for page in PAGES:
         med, runs = median_time(lambda p=page: render_page(dataset, p), repeats=args.repeats)
-        first_render[Path(page).stem] = {"median_s": round(med, 3), "runs_s": [round(r, 3) for r in runs]}
+        first_render[Path(page).stem] = {
+            "median_s": round(med, 3),
+            "runs_s": [round(r, 3) for r in runs],
+        }
 
     # interactions, each on a session already showing the page
     at = new_app(dataset)
@@ -99,7 +102,12 @@ def main() -> int:
     def select_point() -> None:
         item = next(picks) % n_items
         at.session_state["spaces_final"] = {
-            "selection": {"points": [{"customdata": [item]}], "point_indices": [], "box": [], "lasso": []}
+            "selection": {
+                "points": [{"customdata": [item]}],
+                "point_indices": [],
+                "box": [],
+                "lasso": [],
+            }
         }
         at.run()
         assert f"Inspector — item {item}" in [s.value for s in at.subheader]

@@ -17,6 +17,7 @@ per-user latency over 50 users (median of >= 3 repeats of that loop, per benchli
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import tempfile
@@ -144,6 +145,7 @@ def main() -> None:
             "worst_input_and_branch_ms": max(r["input_and_branch_ms"] for r in rows),
             "median_input_ms": statistics.median(r["input_ms"] for r in rows),
             "peak_rss_mb": round(peak_rss_mb(), 1),
+            "load_avg_1m": round(os.getloadavg()[0], 1),
         },
     )
 

@@ -102,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
             "runs": per_n,
             "loadavg_before": [round(x, 2) for x in load_before],
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+            "headline": [
+                "variant",
+                "epoch_train_seconds",
+                "speedup",
+                "steps_per_rank",
+                "valid_recall@20",
+            ],  # fmt: skip
         },
     )
     return 0

@@ -14,6 +14,7 @@ measured separately and excluded from the per-layout median.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -40,7 +41,12 @@ def main() -> None:
     from anchorrec.analysis.projection import project_space
     from anchorrec.analysis.spaces import Space
 
-    figures: dict[str, object] = {"dim": DIM, "clusters": CLUSTERS, "repeats": max(3, args.repeats)}
+    figures: dict[str, object] = {
+        "dim": DIM,
+        "clusters": CLUSTERS,
+        "repeats": max(3, args.repeats),
+        "load_avg_1m_start": round(os.getloadavg()[0], 1),
+    }
     methods = [m for m in args.methods.split(",") if m]
     if "umap" in methods:
         t0 = time.perf_counter()
@@ -63,6 +69,7 @@ def main() -> None:
             figures[f"{method}_{n}_runs_s"] = [round(t, 2) for t in times]
             figures[f"{method}_{n}_trustworthiness"] = round(float(np.median(trust)), 4)
             print(f"{method} {n}: {med:.1f}s", flush=True)
+    figures["load_avg_1m_end"] = round(os.getloadavg()[0], 1)
     figures["peak_rss_mb"] = round(peak_rss_mb(), 1)
     record("projection_time", figures)
 

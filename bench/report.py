@@ -26,8 +26,12 @@ TABLE_START = "<!-- BENCH-TABLE -->"
 TABLE_END = "<!-- /BENCH-TABLE -->"
 PROVENANCE = {"bench", "date", "git", "machine", "headline"}
 #: Keys that describe the run rather than measure it (shown only when nothing else is left).
-CONTEXT_KEYS = re.compile(r"^(loadavg|torch_threads|seed|note|.*_note$|.*_runs(_seconds)?$)")
-TIMING = re.compile(r"(seconds|_s$|_ms|ms$|_mb|mb$|_gb|memory|per_sec|throughput|speed|time)")
+CONTEXT_KEYS = re.compile(
+    r"^(load_?avg.*|torch_threads|threads|seed|note|.*_note|.*_runs(_seconds)?)$"
+)
+TIMING = re.compile(
+    r"(seconds|(^|_)(s|ms|mb|gb)($|_)|memory|per_sec|throughput|speed|time|latency)"
+)
 QUALITY = re.compile(r"(recall|ndcg|precision|hitrate|map@|coverage|loss|error|accuracy)")
 MAX_FIGURES = 10
 MAX_CHARS = 400
@@ -127,7 +131,10 @@ def _machine(m: Any) -> str:
 
 
 def _load(row: dict[str, Any]) -> str:
-    load = row.get("loadavg_before", row.get("loadavg"))
+    load = next(
+        (row[k] for k in ("loadavg_before", "loadavg", "load_avg_1min", "load_avg") if k in row),
+        None,
+    )
     if isinstance(load, list) and load:
         return f"{load[0]:.1f}"
     if isinstance(load, int | float):

@@ -24,6 +24,9 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--patience", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--lr", type=float, default=5e-3, help="learning rate (released grid 1e-4…5e-3)"
+    )
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument(
         "--rows",
@@ -37,7 +40,7 @@ def main() -> None:
     from anchorrec.models.config import preset_config
     from anchorrec.training import train
 
-    budget = {"epochs": args.epochs, "patience": args.patience}
+    budget = {"epochs": args.epochs, "patience": args.patience, "learning_rate": args.lr}
     configs = {
         "paper": preset_config("paper", **budget),
         "default": preset_config("default", **budget),

@@ -34,6 +34,9 @@ def main() -> None:
     ap.add_argument("--preset", default="default")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--variants", nargs="+", default=[*SHIPPED, *BASELINES])
+    ap.add_argument(
+        "--lr", type=float, default=5e-3, help="learning rate (released grid 1e-4…5e-3)"
+    )
     ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args()
     if args.threads:
@@ -59,7 +62,11 @@ def main() -> None:
             else:
                 out = shipped_dir if variant in SHIPPED else scratch / variant
                 cfg = preset_config(
-                    args.preset, variant=variant, epochs=args.epochs, patience=args.patience
+                    args.preset,
+                    variant=variant,
+                    epochs=args.epochs,
+                    patience=args.patience,
+                    learning_rate=args.lr,
                 )
                 result = train(
                     ds,
@@ -100,6 +107,7 @@ def main() -> None:
             "seed": args.seed,
             "max_epochs": args.epochs,
             "patience": args.patience,
+            "lr": args.lr,
             "load_avg_1min": round(os.getloadavg()[0], 2),
             "results": rows,
         },

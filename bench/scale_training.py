@@ -260,6 +260,20 @@ def main(argv: list[str] | None = None) -> int:
             "peak_rss_mb": round(peak_rss_mb(), 1),
             "loadavg_before": [round(x, 2) for x in load_before],
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+            "headline": [
+                "variant",
+                "preset",
+                "users",
+                "items",
+                "interactions",
+                "step_seconds",
+                "epoch_seconds",
+                "epoch_mode",
+                "first_step_seconds",
+                "eval_seconds",
+                "peak_rss_mb",
+                "peak_gpu_mb",
+            ],  # fmt: skip
         },
     )
     return 0
