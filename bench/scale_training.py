@@ -25,7 +25,8 @@ the test split, i.e. ranking all items for every user with a test interaction, m
 memory). The load average of the machine is recorded before and after.
 
     python bench/scale_training.py --variant anchor --preset default
-    python bench/scale_training.py --dataset baby --variant anchor --preset paper --device cuda --amp
+    python bench/scale_training.py --dataset baby --variant anchor --preset paper \
+        --device cuda --amp
 """
 
 from __future__ import annotations
