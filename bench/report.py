@@ -24,6 +24,10 @@ RESULTS_DIR = ROOT / "bench" / "results"
 README = ROOT / "README.md"
 TABLE_START = "<!-- BENCH-TABLE -->"
 TABLE_END = "<!-- /BENCH-TABLE -->"
+SCALE_START = "<!-- SCALE-LIST -->"
+SCALE_END = "<!-- /SCALE-LIST -->"
+#: Bench names whose rows describe training at scale (bench/scale_training.py).
+SCALE_PREFIXES = ("scale_training_", "largest_dataset_")
 PROVENANCE = {"bench", "date", "git", "machine", "headline"}
 #: Keys that describe the run rather than measure it (shown only when nothing else is left).
 CONTEXT_KEYS = re.compile(
@@ -177,16 +181,63 @@ def markdown_table(latest: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def update_readme(table: str, readme: Path = README) -> None:
-    """Replace the text between the BENCH-TABLE markers of ``readme`` with ``table``."""
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:.1f} s"
+
+
+def scale_list(latest: dict[str, dict[str, Any]]) -> str:
+    """One bullet per training-at-scale row: size, step and epoch time, evaluation, memory."""
+    lines = []
+    for name, row in latest.items():
+        if not name.startswith(SCALE_PREFIXES) or "epoch_seconds" not in row:
+            continue
+        machine = row.get("machine") or {}
+        where = machine.get("gpu") or f"{machine.get('cores', '?')} CPU cores"
+        text = (
+            f"- `{name}`: {row.get('variant')} ({row.get('preset')} preset), "
+            f"{row.get('users', 0):,} users × {row.get('items', 0):,} items, "
+            f"{row.get('interactions', 0):,} interactions, on {where}: "
+            f"{float(row.get('step_seconds', 0)):.2f} s per step of {row.get('batch_size')} triples, "
+            f"≈ {_duration(float(row['epoch_seconds']))} per epoch "
+            f"({row.get('epoch_mode', 'measured')}); first step with the graph build "
+            f"{_duration(float(row.get('first_step_seconds', 0)))}; "
+        )
+        if "eval_seconds" in row:
+            text += (
+                f"evaluation of all {row.get('eval_users', 0):,} test users "
+                f"{_duration(float(row['eval_seconds']))}; "
+            )
+        else:
+            text += "not evaluated; "
+        text += f"peak memory {float(row.get('peak_rss_mb', 0)) / 1024:.1f} GB RSS"
+        if "peak_gpu_mb" in row:
+            text += f", {float(row['peak_gpu_mb']) / 1024:.1f} GB GPU"
+        load = _load(row)
+        text += f" (load {load}, {str(row.get('date', ''))[:10]})." if load else "."
+        lines.append(text)
+    return "\n".join(lines) if lines else "- (no training-at-scale results yet)"
+
+
+def _replace_between(text: str, start_marker: str, end_marker: str, body: str) -> str:
+    start, end = text.find(start_marker), text.find(end_marker)
+    if start < 0 or end < start:
+        raise SystemExit(f"README markers {start_marker} … {end_marker} not found")
+    return text[: start + len(start_marker)] + "\n" + body + "\n" + text[end:]
+
+
+def update_readme(table: str, readme: Path = README, scale: str | None = None) -> None:
+    """Replace the text between the BENCH-TABLE markers of ``readme`` with ``table`` (and
+    between the SCALE-LIST markers with ``scale`` when given)."""
     from anchorrec.fileio import atomic_write_text
 
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.find(TABLE_START), text.find(TABLE_END)
-    if start < 0 or end < start:
-        raise SystemExit(f"{readme}: markers {TABLE_START} … {TABLE_END} not found")
-    new = text[: start + len(TABLE_START)] + "\n" + table + "\n" + text[end:]
-    atomic_write_text(readme, new)
+    text = _replace_between(readme.read_text(encoding="utf-8"), TABLE_START, TABLE_END, table)
+    if scale is not None:
+        text = _replace_between(text, SCALE_START, SCALE_END, scale)
+    atomic_write_text(readme, text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,12 +245,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--results", type=Path, default=RESULTS_DIR)
     p.add_argument("--update-readme", action="store_true", help="rewrite README.md's table")
     args = p.parse_args(argv)
-    table = markdown_table(latest_by_bench(load_rows(args.results)))
+    latest = latest_by_bench(load_rows(args.results))
+    table, scale = markdown_table(latest), scale_list(latest)
     if args.update_readme:
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
-        update_readme(table)
+        update_readme(table, scale=scale)
     print(table)
+    print()
+    print(scale)
     return 0
 
 

@@ -53,3 +53,18 @@ def test_update_readme_replaces_only_the_marked_table(tmp_path: Path) -> None:
     text = readme.read_text()
     assert "old table" not in text and "| new |" in text
     assert text.startswith("intro\n") and text.endswith(f"{report.TABLE_END}\nafter\n")
+
+
+def test_scale_list_describes_each_training_at_scale_row() -> None:
+    row = {"bench": "scale_training_synthetic_anchor_default_cpu", "date": "2026-11-26T19:29:01Z",
+           "machine": MACHINE, "variant": "anchor", "preset": "default", "users": 100000,
+           "items": 100000, "interactions": 985831, "batch_size": 2048, "step_seconds": 13.3081,
+           "epoch_seconds": 4950.6, "epoch_mode": "extrapolated", "first_step_seconds": 576.7,
+           "eval_users": 100000, "eval_seconds": 148.0, "peak_rss_mb": 5432.7,
+           "loadavg_before": [8.7, 9, 6]}  # fmt: skip
+    other = {"bench": "attribution_latency", "median_ms": 3.0}
+    text = report.scale_list({row["bench"]: row, "attribution_latency": other})
+    assert text.count("\n") == 0  # one bullet, the other bench is not about scale
+    for part in ("100,000 users × 100,000 items", "13.31 s per step", "1.4 h per epoch",
+                 "(extrapolated)", "9.6 min", "2.5 min", "5.3 GB RSS", "load 8.7"):  # fmt: skip
+        assert part in text, part
