@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS
 from anchorrec.analysis.audit_report import render_audit_html
 from anchorrec.ui import charts, loaders
 from anchorrec.ui.errors import user_errors
@@ -123,9 +124,9 @@ for name, r in results.items():
     recs = r.recommendations
     cold = recs[recs["cold"].astype(str).str.startswith("cold")]
     exp = r.exposure
-    n_cold = int((exp["popularity"] <= 3).sum())
+    n_cold = int((exp["popularity"] <= COLD_MAX_INTERACTIONS).sum())
     st.markdown(
-        f"**{name}**: {n_cold} cold items in the catalogue; {cold['item'].nunique()} of them "
+        f"**{name}**: {n_cold} cold items (≤{COLD_MAX_INTERACTIONS} train interactions) in the catalogue; {cold['item'].nunique()} of them "
         f"recommended, in {len(cold) / max(len(recs), 1):.1%} of all recommendations."
     )
     if len(cold):

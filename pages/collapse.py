@@ -70,6 +70,10 @@ for col, e in zip(cols, entries, strict=True):
             width="stretch",
             key=f"coemb_{e.name}",
         )
+        if e.variant in ("lightgcn", "mf", "popularity"):
+            st.caption(
+                "An ID-only model: its final vectors are its ID view, so the two clouds coincide."
+            )
 
 # ------------------------------------------------------------------------------ diagnostics
 st.subheader("Diagnostics, side by side")

@@ -116,19 +116,30 @@ st.caption(
 selected = state.selected
 if selected:
     st.markdown("**Collapse headline** of the selected variants (details on *Positional collapse*)")
-    cols = st.columns(len(selected))
-    for col, e in zip(cols, selected, strict=True):
-        with col:
-            st.markdown(f"**{e.label}**")
-            with user_errors(f"Model {e.name}", stop=False):
-                report = loaders.diagnostics(state.loaded(e))
-                for metric, label, meaning in HEADLINE:
-                    try:
-                        space = "final" if metric == "effective_rank" else None
-                        value = report.value(metric, space)
-                    except KeyError:
-                        continue
-                    st.metric(label, f"{value:.3g}", help=meaning)
+    headline = []
+    for e in selected:
+        with user_errors(f"Model {e.name}", stop=False):
+            report = loaders.diagnostics(state.loaded(e))
+            row: dict[str, object] = {"variant": e.label}
+            for metric, label, _ in HEADLINE:
+                try:
+                    space = "final" if metric == "effective_rank" else None
+                    row[label] = report.value(metric, space)
+                except KeyError:
+                    row[label] = None
+            headline.append(row)
+    if headline:
+        st.dataframe(
+            pd.DataFrame(headline),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                label: st.column_config.NumberColumn(label, help=meaning, format="%.3f")
+                for _, label, meaning in HEADLINE
+            },
+            key="overview_headline",
+        )
+        st.caption(" · ".join(f"**{label}**: {meaning}" for _, label, meaning in HEADLINE))
 
     logs = {e.name: loaders.train_log(e.path) for e in selected}
     logs = {k: v for k, v in logs.items() if len(v)}

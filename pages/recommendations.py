@@ -74,7 +74,7 @@ if ds.users is not None:
 st.markdown(f"**Shopper {user}** — {len(hist)} past purchases (train). {extra}")
 if len(hist):
     shown = hist[-HISTORY_MAX:]
-    cols = st.columns(min(len(shown), HISTORY_MAX))
+    cols = st.columns(HISTORY_MAX)
     for col, i in zip(cols, shown, strict=False):
         with col:
             path = item_image_path(ds, int(i))
@@ -133,6 +133,7 @@ for col, e in zip(cols, entries, strict=True):
                 hide_index=True,
                 width="stretch",
                 row_height=56,
+                height=56 * (len(table) + 1) + 3,
                 column_config={
                     "image": st.column_config.ImageColumn("", width="small"),
                     "score": st.column_config.NumberColumn(format="%.3f"),

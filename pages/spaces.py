@@ -105,7 +105,7 @@ keys = [f"spaces_{s}" for s in space_names] + [f"spaces_{ANCHOR_DOMAIN}"]
 selected = consume_selections(keys, GROUP)
 
 
-def _panel(space: str, height: int = 300) -> None:
+def _panel(space: str, height: int = 300, legend: bool = True) -> None:
     folder, _ = layouts[f"{space}/{method}"]
     try:
         proj = loaders.projection(folder, space, method)
@@ -124,6 +124,7 @@ def _panel(space: str, height: int = 300) -> None:
         tags=tags,
         title=f"{space.replace('_', ' ')} · trustworthiness {proj.trustworthiness:.2f}",
         height=height,
+        legend=legend,
     )
     key = f"spaces_{space}"
     st.plotly_chart(
@@ -140,7 +141,7 @@ for start in range(0, len(space_names), 3):
     cols = st.columns(3)
     for col, space in zip(cols, space_names[start : start + 3], strict=False):
         with col:
-            _panel(space)
+            _panel(space, legend=start == 0 and space == space_names[0])
 
 if f"{ANCHOR_DOMAIN}/{method}" in layouts:
     st.subheader("Anchor domain")

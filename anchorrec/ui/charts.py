@@ -70,6 +70,7 @@ def layout_scatter(
     title: str = "",
     height: int = 320,
     tags: np.ndarray | None = None,
+    legend: bool = True,
 ) -> go.Figure:
     """A 2-D layout of items, coloured by ``colour`` (discrete or numeric), ``selected`` ringed.
 
@@ -111,7 +112,11 @@ def layout_scatter(
         render_mode="webgl",
         **kwargs,
     )
-    fig.update_traces(marker={"size": 5, "opacity": 0.75})
+    fig.update_traces(
+        marker={"size": 5, "opacity": 0.75},
+        selected={"marker": {"opacity": 1.0}},
+        unselected={"marker": {"opacity": 0.35}},
+    )
     sel = frame[frame["item_id"].isin(set(int(i) for i in selected))]
     if len(sel):
         fig.add_trace(
@@ -131,7 +136,10 @@ def layout_scatter(
                 showlegend=True,
             )
         )
-    return _compact(fig, height, title)
+    fig = _compact(fig, height, title)
+    if not legend:
+        fig.update_layout(showlegend=False)
+    return fig
 
 
 def coembedding_figure(
@@ -226,7 +234,7 @@ def share_bars(
         margin={"l": 4, "r": 4, "t": 8, "b": 4},
         xaxis={"tickformat": ".0%", "range": [0, 1]},
         yaxis={"autorange": "reversed"},
-        legend={"orientation": "h", "y": -0.15},
+        legend={"orientation": "h", "y": -0.25, "traceorder": "normal"},
     )
     return fig
 
@@ -249,7 +257,7 @@ def training_curves(logs: dict[str, pd.DataFrame], column: str, *, height: int =
         height=height,
         margin={"l": 4, "r": 4, "t": 28, "b": 4},
         title={"text": column.replace("_", " "), "font": {"size": 12}},
-        xaxis_title="epoch",
+        xaxis={"title": "epoch", "tickformat": "d"},
         legend={"orientation": "h", "y": -0.25},
     )
     return fig
