@@ -194,7 +194,7 @@ def weights_sha256(model: Recommender) -> str:
     return hashlib.sha256(state_bytes(model)).hexdigest()
 
 
-def _unused_parameters(model: Recommender, sampler: BprSampler, dev: torch.device) -> list[str]:
+def unused_parameters(model: Recommender, sampler: BprSampler, dev: torch.device) -> list[str]:
     """Names of trainable parameters the loss leaves without a gradient (e.g. the heads of
     ``none``), found with one probe step; DDP must be told when there are any."""
     users, pos, neg = next(sampler.epoch(0, min(len(sampler), 64)))
@@ -248,7 +248,7 @@ def train_distributed(
             f"variant {variant!r} has no trainable parameters; train it with `anchorrec train`."
         )
     sampler = BprSampler(dataset.train, seed=seed)
-    unused = _unused_parameters(model, sampler, dev)
+    unused = unused_parameters(model, sampler, dev)
     objective = DistributedDataParallel(
         _BprObjective(model, mixed_precision),
         device_ids=[dev.index] if dev.type == "cuda" else None,

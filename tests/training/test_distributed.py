@@ -103,3 +103,19 @@ def test_shards_are_disjoint_and_cover_the_epoch() -> None:
     u2, p2, n2 = shard_triples(sampler, 1, 1, 3)  # seeded: same shard when asked again
     assert np.array_equal(u2, shards[1][0]) and np.array_equal(n2, shards[1][2])
     assert not np.array_equal(shard_triples(sampler, 2, 1, 3)[0], u2)  # new epoch, new order
+
+
+def test_parameters_the_loss_leaves_unused_are_found_for_ddp() -> None:
+    from anchorrec.models.registry import build_model
+    from anchorrec.training.distributed import unused_parameters
+
+    ds = make_tiny_dataset()
+    sampler = BprSampler(ds.train, seed=0)
+    dev = torch.device("cpu")
+    none = unused_parameters(build_model("none", ds, seed=0), sampler, dev)
+    # `none` has no AAL: P_id, P_v and P_t get no gradient (P_mm still feeds the recover branch)
+    assert {n.split(".")[0] for n in none} == {"proj_id", "proj_image", "proj_text"}
+    assert unused_parameters(build_model("anchor", ds, seed=0), sampler, dev) == []
+    model = build_model("lightgcn", ds, seed=0)
+    assert unused_parameters(model, sampler, dev) == []
+    assert all(p.grad is None for p in model.parameters())  # the probe leaves no gradient behind
