@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument(
         "--lr", type=float, default=5e-3, help="learning rate (released grid 1e-4…5e-3)"
     )
+    ap.add_argument("--resume", action="store_true", help="continue interrupted shipped runs")
     ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args()
     if args.threads:
@@ -77,6 +78,7 @@ def main() -> None:
                     device="cpu",
                     progress=False,
                     overwrite=True,
+                    resume=args.resume,
                 )
                 test = result.metrics["test"]
                 best_epoch = result.best_epoch

@@ -188,7 +188,17 @@ def train(
 
     if resume and resume_dir is not None and (resume_dir / STATE_JSON).exists():
         meta, tensors = _read_state(resume_dir)
-        for key in ("variant", "config", "seed", "dataset_fingerprint"):
+        budget = {"epochs", "patience"}  # a resumed run may be given more or fewer epochs
+        saved_cfg = {k: v for k, v in meta.get("config", {}).items() if k not in budget}
+        this_cfg = {k: v for k, v in meta_base["config"].items() if k not in budget}
+        if saved_cfg != this_cfg:
+            changed = sorted(k for k in this_cfg if saved_cfg.get(k) != this_cfg[k])
+            raise CheckpointError(
+                f"{resume_dir / STATE_JSON}: hyper-parameters {changed} differ from this run; "
+                "resume with the same options (only --epochs and --patience may change) or "
+                "start afresh without --resume."
+            )
+        for key in ("variant", "seed", "dataset_fingerprint"):
             if meta.get(key) != meta_base[key]:
                 raise CheckpointError(
                     f"{resume_dir / STATE_JSON}: field {key!r} differs from this run "

@@ -160,3 +160,30 @@ def test_adam_is_fused(tiny_dataset):
     opt = make_optimizer(build_model("mf", tiny_dataset), fast_config("mf"))
     assert opt.defaults["fused"] is True
     assert torch.optim.Adam is type(opt)
+
+
+def test_resume_with_fewer_epochs_keeps_the_best_epoch_so_far(tiny_dataset, tmp_path):
+    out = tmp_path / "m"
+    cfg = fast_config("mf", epochs=6)
+    train(tiny_dataset, "mf", cfg, out_dir=out, seed=0, progress=False, stop_after=3)
+    done = train(
+        tiny_dataset,
+        "mf",
+        fast_config("mf", epochs=3),
+        out_dir=out,
+        seed=0,
+        progress=False,
+        resume=True,
+    )
+    assert len(done.log) == 3 and (out / "model.safetensors").exists()
+    with pytest.raises(CheckpointError, match="learning_rate"):
+        train(tiny_dataset, "mf", cfg, out_dir=tmp_path / "n", seed=0, progress=False, stop_after=1)
+        train(
+            tiny_dataset,
+            "mf",
+            fast_config("mf", epochs=6, learning_rate=0.5),
+            out_dir=tmp_path / "n",
+            seed=0,
+            progress=False,
+            resume=True,
+        )
