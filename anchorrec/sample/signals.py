@@ -18,6 +18,8 @@ from anchorrec.sample.shoppers import GROUPS, parse_drops
 
 #: Neighbours per item in the purity measure.
 PURITY_K = 10
+#: Cut-off of the one-signal recommenders' recall.
+RECALL_K = 20
 #: (attribute, feature space) pairs the datasheet reports: both-modality attributes in both
 #: spaces, and each single-modality attribute in its own space and, as a control, the other.
 PURITY_PAIRS: tuple[tuple[str, str], ...] = (
@@ -82,6 +84,22 @@ class GroupBehaviour:
 
 
 @dataclass(frozen=True)
+class GroupRecall:
+    """Recall@k on test of four one-signal recommenders, averaged over one shopper group.
+
+    ``image`` / ``text``: score = summed cosine similarity (in that feature space) to the
+    shopper's train items; ``item_cf``: the same with items' train co-purchase vectors (IDs
+    only); ``popularity``: train popularity.
+    """
+
+    group: str
+    image: float
+    text: float
+    item_cf: float
+    popularity: float
+
+
+@dataclass(frozen=True)
 class SampleSignals:
     n_users: int
     n_items: int
@@ -94,6 +112,7 @@ class SampleSignals:
     top10pct_item_share: float
     purities: tuple[Purity, ...]
     groups: tuple[GroupBehaviour, ...]
+    recalls: tuple[GroupRecall, ...] = ()
 
     def purity(self, attribute: str, space: str, within_category: bool = False) -> Purity:
         for p in self.purities:
@@ -128,6 +147,46 @@ def remove_group_means(features: np.ndarray, groups: np.ndarray) -> np.ndarray:
         sel = groups == g
         out[sel] = x[sel] - x[sel].mean(axis=0)
     return out
+
+
+def one_signal_recall(ds: Dataset, k: int = RECALL_K) -> tuple[GroupRecall, ...]:
+    """Per shopper group, Recall@k of image-kNN, text-kNN, item-CF and popularity scorers."""
+    if ds.users is None or "group" not in ds.users.columns:
+        return ()
+    train = ds.train.toarray()
+    test = ds.test.toarray()
+    scorers: dict[str, np.ndarray] = {}
+    for space in ("image", "text"):
+        if space in ds.features:
+            x = l2_normalise_rows(ds.features[space])
+            scorers[space] = train @ (x @ x.T)
+    co = l2_normalise_rows(train.T)
+    scorers["item_cf"] = train @ (co @ co.T)
+    scorers["popularity"] = np.broadcast_to(train.sum(axis=0), train.shape)
+    recall: dict[str, np.ndarray] = {}
+    n_test = test.sum(axis=1)
+    kk = min(k, ds.n_items - 1)
+    for name, scores in scorers.items():
+        masked = np.where(train > 0, -np.inf, scores)
+        top = np.argpartition(-masked, kk - 1, axis=1)[:, :kk]
+        hits = np.take_along_axis(test, top, axis=1).sum(axis=1)
+        recall[name] = hits / np.maximum(n_test, 1)
+    group = ds.users["group"].astype(str).to_numpy()
+    out = []
+    for name in GROUPS:
+        sel = (group == name) & (n_test > 0)
+        if not sel.any():
+            continue
+        out.append(
+            GroupRecall(
+                group=name,
+                image=float(recall["image"][sel].mean()) if "image" in recall else float("nan"),
+                text=float(recall["text"][sel].mean()) if "text" in recall else float("nan"),
+                item_cf=float(recall["item_cf"][sel].mean()),
+                popularity=float(recall["popularity"][sel].mean()),
+            )
+        )
+    return tuple(out)
 
 
 def chance_purity(labels: np.ndarray) -> float:
@@ -233,6 +292,7 @@ def measure_signals(ds: Dataset) -> SampleSignals:
         top10pct_item_share=float(top.sum() / per_item.sum()),
         purities=tuple(purities),
         groups=tuple(groups),
+        recalls=one_signal_recall(ds),
     )
 
 
@@ -274,6 +334,19 @@ def group_table(signals: SampleSignals) -> str:
             f"{g.textual_match:.3f} ({g.textual_base:.3f}) | "
             f"{g.collaborative_match:.3f} ({g.collaborative_base:.3f}) | "
             f"{g.mean_item_popularity_rank:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def recall_table(signals: SampleSignals) -> str:
+    """The one-signal recommenders' Recall@k per shopper group as a Markdown table."""
+    lines = [
+        "| group | image kNN | text kNN | item-CF (IDs only) | popularity |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in signals.recalls:
+        lines.append(
+            f"| {r.group} | {r.image:.3f} | {r.text:.3f} | {r.item_cf:.3f} | {r.popularity:.3f} |"
         )
     return "\n".join(lines)
 

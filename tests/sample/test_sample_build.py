@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from anchorrec.data.mmrec import load_mmrec
 from anchorrec.sample.build import ITEM_COLUMNS, SampleConfig, draft_sample
 from anchorrec.sample.catalogue import COLOURS, PATTERNS, SHADES
 from anchorrec.sample.shoppers import DRIVERS, iterative_k_core
-from anchorrec.sample.signals import measure_signals
+from anchorrec.sample.signals import measure_signals, one_signal_recall
 
 N_ITEMS, N_USERS = 120, 200
 ARGS = ["--items", str(N_ITEMS), "--users", str(N_USERS), "--device", "cpu", "--quiet"]
@@ -132,6 +133,7 @@ def test_planted_signals_are_present(dataset) -> None:
     assert c.collaborative_match > 1.5 * c.collaborative_base
     assert c.collaborative_match > 1.3 * max(v.collaborative_match, t.collaborative_match)
     assert s.popularity_gini > 0.15
+    assert {r.group for r in s.recalls} == {"visual", "textual", "collaborative"}
 
 
 def test_datasheet_reports_the_measured_numbers(built: Path, dataset) -> None:
@@ -151,3 +153,19 @@ def test_iterative_k_core_removes_until_stable() -> None:
     items = np.array([0, 1, 0, 1, 1, 2])
     keep = iterative_k_core(users, items, k=2)
     assert keep.tolist() == [True, True, True, True, False, False]
+
+
+def test_one_signal_recall_prefers_the_informative_space() -> None:
+    from tests.conftest import make_tiny_dataset
+
+    tiny = make_tiny_dataset(n_users=60, n_items=40, seed=3)
+    rng = np.random.default_rng(0)
+    features = {
+        "image": tiny.features["image"],  # clustered like the users' preferences
+        "text": rng.normal(size=tiny.features["text"].shape).astype(np.float32),  # noise
+    }
+    users = pd.DataFrame({"user_id": np.arange(60), "group": "visual"})
+    ds = replace(tiny, features=features, users=users)
+    (r,) = one_signal_recall(ds, k=5)
+    assert r.group == "visual"
+    assert r.image > 1.5 * r.text
