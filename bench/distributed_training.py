@@ -5,7 +5,9 @@ Runs ``torchrun --nproc_per_node N -m anchorrec.training.distributed`` on an MMR
 for each N of ``--nproc`` and reads the per-epoch ``train_seconds`` (sampling + steps,
 without rank 0's evaluation) and the valid Recall@20 from the model's ``train_log.jsonl``. The
 figure is the median over the epochs after the first (the first builds the graphs), or the
-first when only one ran. On CPU each rank gets ``cores // N`` threads (gloo); on CUDA one GPU
+first when only one ran. On CPU each rank gets ``cores // N`` threads (gloo) unless
+``--threads-per-rank`` says otherwise (on a machine busy with other jobs, 2 threads per process
+oversubscribe the cores and the 1-process figure suffers, so pass 1 there); on CUDA one GPU
 per rank (NCCL), so N is at most the number of visible GPUs.
 
 Each rank runs ``--batch-size`` triples per step, so N ranks take N times fewer steps per
@@ -33,7 +35,9 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "amazon_baby_5core"
 
 
 def run_once(args: argparse.Namespace, nproc: int, out_dir: Path) -> dict[str, object]:
-    threads = max(1, (os.cpu_count() or 1) // nproc) if args.device == "cpu" else 1
+    threads = args.threads_per_rank or (
+        max(1, (os.cpu_count() or 1) // nproc) if args.device == "cpu" else 1
+    )
     env = dict(
         os.environ,
         OMP_NUM_THREADS=str(threads),
@@ -75,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--nproc", default="1,2", help="comma-separated process counts")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=None, help="triples per rank per step")
+    p.add_argument(
+        "--threads-per-rank",
+        type=int,
+        default=0,
+        help="torch threads of each rank (default: cores // N on CPU); 1 is fairer on a busy machine",
+    )
     args = p.parse_args(argv)
     if not (args.data / f"{args.data.name}.inter").exists() and not list(args.data.glob("*.inter")):
         raise SystemExit(f"{args.data} is not an MMRec directory; pass --data")
@@ -92,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             "preset": args.preset,
             "device": args.device,
             "epochs": args.epochs,
+            "threads_per_rank": {n: r["threads_per_rank"] for n, r in per_n.items()},
             "epoch_train_seconds": {n: r["epoch_train_seconds"] for n, r in per_n.items()},
             "speedup": {
                 n: round(float(first["epoch_train_seconds"]) / float(r["epoch_train_seconds"]), 2)

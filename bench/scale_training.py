@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--max-epoch-seconds", type=float, default=120.0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument(
         "--no-eval", action="store_true", help="skip the evaluation (for the largest sizes)"
     )
@@ -151,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     from anchorrec.training.sampler import BprSampler
     from anchorrec.training.trainer import learning_rate, make_optimizer
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     dev = resolve_device(args.device)
     if args.amp and dev.type != "cuda":
         raise SystemExit("--amp needs --device cuda (autocast is used on CUDA only)")
