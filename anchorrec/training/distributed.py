@@ -259,7 +259,10 @@ def train_distributed(
 
     log: list[dict[str, Any]] = []
     best_epoch, best_value, bad_epochs = 0, -math.inf, 0
-    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    # only rank 0 selects and saves the best epoch
+    best_state = (
+        {k: v.detach().clone() for k, v in model.state_dict().items()} if ctx.is_main else {}
+    )
     stopped_early = False
     epochs = config.epochs
     for epoch in range(epochs):
