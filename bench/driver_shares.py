@@ -37,6 +37,8 @@ def group_shares(model_dir: Path, k: int) -> dict:
             "users": int(r["users"]),
             **{f"share_{p}": round(float(r[f"share_{p}"]), 4) for p in players},
             **{f"phi_{p}": round(float(r[f"phi_{p}"]), 4) for p in players},
+            **{f"zshare_{p}": round(float(r[f"zshare_{p}"]), 4) for p in players},
+            **{f"zphi_{p}": round(float(r[f"zphi_{p}"]), 4) for p in players},
         }
     overall = res.shares.iloc[0]
     out["all"] = {f"share_{p}": round(float(overall[f"share_{p}"]), 4) for p in players}
@@ -51,6 +53,20 @@ def group_shares(model_dir: Path, k: int) -> dict:
         checks["collaborative_id_largest_of_inputs"] = g["collaborative"]["share_id"] == max(
             g["collaborative"][f"share_{p}"] for p in players
         )
+        for game, pre in (
+            ("signed", "phi_"),
+            ("standardised", "zshare_"),
+            ("standardised_signed", "zphi_"),
+        ):
+            checks[f"{game}:visual_image_gt_text"] = (
+                g["visual"][f"{pre}image"] > g["visual"][f"{pre}text"]
+            )
+            checks[f"{game}:textual_text_gt_image"] = (
+                g["textual"][f"{pre}text"] > g["textual"][f"{pre}image"]
+            )
+            checks[f"{game}:collaborative_id_largest_of_groups"] = g["collaborative"][
+                f"{pre}id"
+            ] == max(g[x][f"{pre}id"] for x in ("visual", "textual", "collaborative"))
     out["checks"] = checks
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out

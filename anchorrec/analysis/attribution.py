@@ -118,12 +118,53 @@ class CoalitionCache:
         values = self.coalition_values(user, items)
         return self.weights @ values, values[0]
 
+    def coalition_moments(
+        self, users: np.ndarray, chunk: int = 128
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation of ``v(S)`` over each user's unseen items (``S × len(users)``)."""
+        users = np.asarray(users, dtype=np.int64)
+        mean = np.zeros((len(self.subsets), len(users)))
+        std = np.zeros((len(self.subsets), len(users)))
+        for start in range(0, len(users), chunk):
+            ub = users[start : start + chunk]
+            vals = np.matmul(self.users[:, ub], np.swapaxes(self.items, 1, 2)).astype(np.float64)
+            unseen = np.ones((len(ub), self.n_items), dtype=bool)
+            sub = self.train[ub]
+            unseen[np.repeat(np.arange(len(ub)), np.diff(sub.indptr)), sub.indices] = False
+            count = np.maximum(unseen.sum(axis=1), 1)
+            m = (vals * unseen).sum(axis=2) / count
+            var = (((vals - m[..., None]) ** 2) * unseen).sum(axis=2) / count
+            mean[:, start : start + len(ub)] = m
+            std[:, start : start + len(ub)] = np.sqrt(var)
+        return mean, std
+
+    def standardised_input_values(self, user: int, items: np.ndarray | None = None) -> np.ndarray:
+        """Input-level Shapley values of the *standardised-score* game (``n_players × n_items``).
+
+        ``v_z(S) = (v(S) − mean) / std`` over the user's unseen items under coalition ``S``
+        (0 when every item ties, as under ``∅``): how far the item stands out among the
+        user's candidates, in units of that coalition's spread. It is blind to a coalition
+        merely rescaling all scores, which the raw game is not; ``Σφ_z`` equals the item's
+        z-score in the full model.
+        """
+        mean, std = self.coalition_moments(np.array([user]))
+        return self.weights @ _zscore(self.coalition_values(user, items), mean[:, 0:1], std[:, 0:1])
+
     def branch_values(self, user: int, items: np.ndarray | None = None) -> np.ndarray:
         """Branch-level Shapley values (``n_branches × n_items``); they sum to the score."""
         item_br = self.item_branches if items is None else self.item_branches[:, items]
         return branch_shapley(
             self.user_branches[:, user].astype(np.float64), item_br.astype(np.float64)
         )
+
+
+#: Below this spread a coalition's scores count as all tied (its z-scores are 0).
+_TIED_STD = 1e-9
+
+
+def _zscore(values: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    tied = std <= _TIED_STD
+    return np.where(tied, 0.0, (values - mean) / np.where(tied, 1.0, std))
 
 
 def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -279,6 +320,7 @@ class UserExplanation:
                     "attribution": {p: float(r[f"phi_{p}"]) for p in self.players},
                     "share": {p: float(r[f"share_{p}"]) for p in self.players},
                     "branch_attribution": {b: float(r[f"branch_{b}"]) for b in self.branches},
+                    "standardised_attribution": {p: float(r[f"zphi_{p}"]) for p in self.players},
                 }
             )
         return {"user": int(self.user), "baseline": float(self.baseline), "items": rows}
@@ -291,6 +333,7 @@ def explain_items(source: Any, user: int, items: np.ndarray) -> pd.DataFrame:
     items = np.asarray(items, dtype=np.int64)
     phi, baseline = cache.input_values(user, items)
     branch = cache.branch_values(user, items)
+    zphi = cache.standardised_input_values(user, items)
     score = baseline + phi.sum(axis=0)
     table = {"item": items, "score": score, "baseline": baseline}
     shares = abs_shares(phi, axis=0)
@@ -303,6 +346,11 @@ def explain_items(source: Any, user: int, items: np.ndarray) -> pd.DataFrame:
         table[f"branch_{name}"] = branch[b]
     for b, name in enumerate(cache.branches):
         table[f"branch_share_{name}"] = branch_shares[b]
+    zshares = abs_shares(zphi, axis=0)
+    for m, player in enumerate(cache.players):
+        table[f"zphi_{player}"] = zphi[m]
+    for m, player in enumerate(cache.players):
+        table[f"zshare_{player}"] = zshares[m]
     return pd.DataFrame(table)
 
 
@@ -379,7 +427,9 @@ def top_k_attribution(
     """Input- and branch-level attribution of every user's top-``k`` (the audit's raw table).
 
     One row per (user, recommended item) with ``user``, ``item``, ``rank``, ``score``,
-    ``baseline``, ``phi_*``, ``share_*``, ``branch_*``, ``branch_share_*``.
+    ``baseline``, ``phi_*``, ``share_*``, ``branch_*``, ``branch_share_*``, and the
+    standardised-score game's ``zphi_*`` / ``zshare_*`` (see
+    :meth:`CoalitionCache.standardised_input_values`).
     """
     cache = _as_cache(source)
     users = np.arange(cache.n_users) if users is None else np.asarray(users, dtype=np.int64)
@@ -402,6 +452,10 @@ def top_k_attribution(
             np.float64
         )
         phi = np.einsum("ms,sbk->mbk", cache.weights, values)
+        mean, std = cache.coalition_moments(ub)
+        zphi = np.einsum(
+            "ms,sbk->mbk", cache.weights, _zscore(values, mean[..., None], std[..., None])
+        )
         ubr = cache.user_branches[:, ub].astype(np.float64)
         ibr = cache.item_branches[:, top].astype(np.float64)
         gram = np.einsum("abd,cbkd->acbk", ubr, ibr)
@@ -425,5 +479,10 @@ def top_k_attribution(
             table[f"branch_{name}"] = branch[b].ravel()[mask]
         for b, name in enumerate(cache.branches):
             table[f"branch_share_{name}"] = bshares[b].ravel()[mask]
+        zshares = abs_shares(zphi, axis=0)
+        for m, player in enumerate(cache.players):
+            table[f"zphi_{player}"] = zphi[m].ravel()[mask]
+        for m, player in enumerate(cache.players):
+            table[f"zshare_{player}"] = zshares[m].ravel()[mask]
         frames.append(pd.DataFrame(table))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

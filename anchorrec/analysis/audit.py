@@ -120,6 +120,8 @@ def audit(loaded: Any, k: int = 10, users: np.ndarray | None = None) -> AuditRes
         [f"share_{p}" for p in cache.players]
         + [f"phi_{p}" for p in cache.players]
         + [f"branch_share_{b}" for b in cache.branches]
+        + [f"zshare_{p}" for p in cache.players]
+        + [f"zphi_{p}" for p in cache.players]
         + ["score", "baseline"]
     )
     parts = [_aggregate(recs, None, OVERALL, cols)]

@@ -152,3 +152,33 @@ def test_persisted_coalition_cache_round_trips(tiny_model, tmp_path):
     np.testing.assert_allclose(
         explain_user(read, 2).items["score"], explain_user(built, 2).items["score"]
     )
+
+
+def test_standardised_game_is_efficient_and_matches_the_batched_path(tiny_model):
+    cache = coalition_cache(tiny_model)
+    user = 6
+    items, _ = cache.ranking(user, 5)
+    zphi = cache.standardised_input_values(user, items)
+    # efficiency: Σφ_z = z_N(item) − z_∅(item), z-scores among the user's unseen items
+    unseen = np.setdiff1d(np.arange(cache.n_items), cache.seen(user))
+
+    def z(drop):
+        s = cache.scores(user, drop).astype(np.float64)
+        return (s[items] - s[unseen].mean()) / s[unseen].std()
+
+    expected = z(frozenset()) - z(frozenset(cache.players))
+    np.testing.assert_allclose(zphi.sum(axis=0), expected, rtol=1e-5, atol=1e-6)
+    table = top_k_attribution(tiny_model, k=5, users=np.array([user]))
+    np.testing.assert_allclose(table["zphi_image"], zphi[1], rtol=1e-6, atol=1e-9)
+    one = explain_user(tiny_model, user, 5).items
+    np.testing.assert_allclose(one["zshare_id"], table["zshare_id"], rtol=1e-6)
+
+
+def test_standardised_game_ignores_a_coalition_that_only_rescales_scores():
+    from anchorrec.analysis.attribution import _zscore
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=20)
+    values = np.stack([base * s for s in (1.0, 5.0)])  # two coalitions, same ranking
+    z = _zscore(values, values.mean(1, keepdims=True), values.std(1, keepdims=True))
+    np.testing.assert_allclose(z[0], z[1])
