@@ -77,10 +77,23 @@ for col, e in zip(cols, entries, strict=True):
 
 # ------------------------------------------------------------------------------ diagnostics
 st.subheader("Diagnostics, side by side")
-reports = []
+reports, missing = [], []
 for e in entries:
-    with user_errors(f"Model {e.name}", stop=False):
-        reports.append(loaders.diagnostics(state.loaded(e)))
+    report = loaders.stored_diagnostics(e.path)
+    if report is None:
+        missing.append(e)
+    else:
+        reports.append(report)
+if missing:
+    names = ", ".join(e.label for e in missing)
+    st.info(
+        f"Diagnostics of {names} are not computed yet. They take a few minutes per model on a "
+        "few thousand items and are stored beside the model, so this is done once."
+    )
+    if st.button(f"Compute diagnostics of {names}", type="primary", key="diag_compute"):
+        for e in missing:
+            with user_errors(f"Model {e.name}", stop=False), st.spinner(f"Measuring {e.label}…"):
+                reports.append(loaders.compute_diagnostics(state.loaded(e)))
 if not reports:
     st.stop()
 variants = [r.variant for r in reports]

@@ -116,18 +116,24 @@ st.caption(
 selected = state.selected
 if selected:
     st.markdown("**Collapse headline** of the selected variants (details on *Positional collapse*)")
-    headline = []
+    headline, missing = [], []
     for e in selected:
-        with user_errors(f"Model {e.name}", stop=False):
-            report = loaders.diagnostics(state.loaded(e))
-            row: dict[str, object] = {"variant": e.label}
-            for metric, label, _ in HEADLINE:
-                try:
-                    space = "final" if metric == "effective_rank" else None
-                    row[label] = report.value(metric, space)
-                except KeyError:
-                    row[label] = None
-            headline.append(row)
+        report = loaders.stored_diagnostics(e.path)
+        if report is None:
+            missing.append(e.label)
+            continue
+        row: dict[str, object] = {"variant": e.label}
+        for metric, label, _ in HEADLINE:
+            try:
+                space = "final" if metric == "effective_rank" else None
+                row[label] = report.value(metric, space)
+            except KeyError:
+                row[label] = None
+        headline.append(row)
+    if missing:
+        st.caption(
+            f"Not measured yet for {', '.join(missing)}: compute them once on *Positional collapse*."
+        )
     if headline:
         st.dataframe(
             pd.DataFrame(headline),

@@ -93,17 +93,27 @@ def spaces(loaded: Any) -> dict[str, Any]:
     return _spaces(d, loaded.dataset.fingerprint, model_stamp(d), loaded)
 
 
-@st.cache_resource(show_spinner="Measuring collapse diagnostics…", max_entries=32)
-def _diagnostics(model_dir: str, fingerprint: str, stamp: str, _loaded: Any) -> Any:
-    from anchorrec.analysis.diagnostics import diagnose
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _stored_diagnostics(model_dir: str, stamp: str, store_stamp: str) -> Any:
+    from anchorrec.diagnostics_store import read_diagnostics
 
-    return diagnose(_loaded)
+    return read_diagnostics(model_dir)
 
 
-def diagnostics(loaded: Any) -> Any:
-    """The model's :class:`DiagnosticsReport` (computed once per model per process)."""
-    d = str(loaded.model_dir)
-    return _diagnostics(d, loaded.dataset.fingerprint, model_stamp(d), loaded)
+def stored_diagnostics(model_dir: str | Path) -> Any:
+    """The model's stored :class:`DiagnosticsReport`, or None when not computed yet (cheap)."""
+    from anchorrec.diagnostics_store import DIAGNOSTICS_FILE
+    from anchorrec.workspace import analysis_dirs
+
+    stamps = "|".join(file_stamp(d / DIAGNOSTICS_FILE) for d in analysis_dirs(model_dir))
+    return _stored_diagnostics(str(model_dir), model_stamp(model_dir), stamps)
+
+
+def compute_diagnostics(loaded: Any) -> Any:
+    """Compute the model's diagnostics (slow: minutes on thousands of items) and store them."""
+    from anchorrec.diagnostics_store import store_diagnostics
+
+    return store_diagnostics(loaded)
 
 
 @st.cache_resource(show_spinner="Attributing every user's top-K…", max_entries=32)

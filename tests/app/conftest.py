@@ -35,6 +35,7 @@ def build_shop(root: Path) -> Path:
     """Write the shop dataset with its models under ``root/shop`` and return the directory."""
     from anchorrec.analysis.projection import precompute_projections
     from anchorrec.data.mmrec import load_mmrec, save_mmrec
+    from anchorrec.diagnostics_store import store_diagnostics
     from anchorrec.models.checkpoint import load_model
     from anchorrec.models.config import preset_config
     from anchorrec.training.trainer import train
@@ -64,7 +65,9 @@ def build_shop(root: Path) -> Path:
         config = preset_config("default", variant=variant).replace(epochs=2, embedding_dim=16)
         model_dir = out / "models" / variant
         train(ds, variant, config, out_dir=model_dir, device="cpu", progress=False)
-        precompute_projections(load_model(model_dir, ds), methods=("pca",))
+        loaded = load_model(model_dir, ds)
+        precompute_projections(loaded, methods=("pca",))
+        store_diagnostics(loaded)
     return out
 
 

@@ -98,3 +98,25 @@ def test_the_data_page_explains_a_bad_directory(app, tmp_path):
     at.button(key="data_open_go").click().run()
     _no_exception(at)
     assert any("does not exist" in e.value for e in at.error)
+
+
+def test_missing_diagnostics_are_computed_once_on_request(shop, app_home, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    copy = tmp_path / "shop"
+    shutil.copytree(shop, copy)
+    for stored in copy.glob("models/*/diagnostics.json"):
+        stored.unlink()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["dataset"] = str(copy)
+    at.run()
+    assert any("Not measured yet" in c.value for c in at.caption)  # the overview stays fast
+    at.switch_page("pages/collapse.py").run()
+    _no_exception(at)
+    assert not [d for d in at.dataframe if "metric" in d.value.columns]
+    at.button(key="diag_compute").click().run()
+    _no_exception(at)
+    assert (copy / "models" / "anchor" / "diagnostics.json").is_file()
+    assert any("metric" in d.value.columns for d in at.dataframe)
