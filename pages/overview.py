@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from anchorrec.ui import charts, loaders
-from anchorrec.ui.errors import user_errors
 from anchorrec.ui.state import sidebar
 
 ACCURACY = ("recall@10", "recall@20", "ndcg@10", "ndcg@20")
