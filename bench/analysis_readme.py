@@ -99,47 +99,65 @@ def yes(b: bool) -> str:
     return "yes" if b else "**no**"
 
 
+def _driver_table(row: dict[str, Any], pre: str, game: str) -> list[str]:
+    out = [
+        "| variant | group | users | ID | image | text | signed φ: ID | image | text |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    signed = "phi_" if pre == "share_" else "zphi_"
+    for m in row["models"]:
+        for group in ("visual", "textual", "collaborative"):
+            s = m["groups"].get(group)
+            if s is None:
+                continue
+            out.append(
+                f"| {m['variant']} | {group} | {s['users']} | "
+                + " | ".join(f"{s.get(pre + p, float('nan')):.3f}" for p in ("id", "image", "text"))
+                + " | "
+                + " | ".join(
+                    f"{s.get(signed + p, float('nan')):+.3f}" for p in ("id", "image", "text")
+                )
+                + " |"
+            )
+    prefix = "" if game == "raw" else "standardised:"
+    sprefix = "signed:" if game == "raw" else "standardised_signed:"
+    out += [
+        "",
+        "| variant | visual: image > text? | textual: text > image? | collaborative: largest ID share? | same three on signed φ |",
+        "|---|---|---|---|---|",
+    ]
+    for m in row["models"]:
+        c = m["checks"]
+        names = (
+            "visual_image_gt_text",
+            "textual_text_gt_image",
+            "collaborative_id_largest_of_groups",
+        )
+        out.append(
+            f"| {m['variant']} | "
+            + " | ".join(yes(c.get(prefix + n, False)) for n in names)
+            + " | "
+            + " / ".join(yes(c.get(sprefix + n, False)) for n in names)
+            + " |"
+        )
+    return out
+
+
 def driver_section(row: dict[str, Any]) -> list[str]:
     out = [
         f"### Do the shares find the planted drivers? (sample, top-{row['k']})",
         "",
-        "Mean input-level share |φ|/Σ|φ| over all top-10 recommendations of each planted shopper "
-        "group (users.csv `group`: the driver that dominates the shopper's purchases).",
+        "Mean input-level share |φ|/Σ|φ| (and mean signed φ) over all top-10 recommendations of each "
+        "planted shopper group (users.csv `group`: the driver that dominates the shopper's "
+        "purchases). First the game the CLI reports (raw scores, `baseline + Σφ = score`):",
         "",
-        "| variant | group | users | ID | image | text | image > text? | text > image? | ID largest? |",
-        "|---|---|---:|---:|---:|---:|---|---|---|",
-    ]
-    for m in row["models"]:
-        g = m["groups"]
-        for group in ("visual", "textual", "collaborative"):
-            if group not in g:
-                continue
-            s = g[group]
-            checks = m["checks"]
-            cells = {
-                "visual": (yes(checks.get("visual_image_gt_text", False)), "", ""),
-                "textual": ("", yes(checks.get("textual_text_gt_image", False)), ""),
-                "collaborative": (
-                    "",
-                    "",
-                    yes(checks.get("collaborative_id_largest_of_groups", False)),
-                ),
-            }[group]
-            out.append(
-                f"| {m['variant']} | {group} | {s['users']} | {s.get('share_id', 0):.3f} | "
-                f"{s.get('share_image', 0):.3f} | {s.get('share_text', 0):.3f} | "
-                + " | ".join(cells)
-                + " |"
-            )
-    out += [
+        *_driver_table(row, "share_", "raw"),
         "",
-        '"ID largest?" asks whether the collaborative group has the largest ID share of the three '
-        "groups; whether ID is also the largest input *within* that group is "
-        + ", ".join(
-            f"{m['variant']}: {yes(m['checks'].get('collaborative_id_largest_of_inputs', False))}"
-            for m in row["models"]
-        )
-        + ".",
+        "Then the standardised-score game (`zshare`, `zphi`): the same exact Shapley values on each "
+        "coalition's scores z-scored over the user's unseen items, so a coalition that only "
+        "rescales every score counts for nothing:",
+        "",
+        *_driver_table(row, "zshare_", "standardised"),
         "",
         f"Source: {provenance(row)}.",
         "",

@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,14 +125,17 @@ def embed_2d(x: np.ndarray, method: str, params: dict[str, Any] | None = None) -
         import umap  # lazy: a cold import costs ~15 s
 
         n_neighbors = min(int(p["n_neighbors"]), n - 1)
-        xy = umap.UMAP(
+        reducer = umap.UMAP(
             n_components=2,
             n_neighbors=n_neighbors,
             min_dist=float(p["min_dist"]),
             metric="cosine",
             random_state=p["seed"],
             init="spectral" if n > n_neighbors + 2 else "random",
-        ).fit_transform(x)
+        )
+        with warnings.catch_warnings():  # a seeded UMAP is single-threaded; it says so each time
+            warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+            xy = reducer.fit_transform(x)
     xy = np.asarray(xy, dtype=np.float64)
     return xy - xy.mean(axis=0)
 
