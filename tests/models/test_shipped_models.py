@@ -1,0 +1,40 @@
+"""The models shipped with the sample shop load and reproduce their recorded metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from anchorrec.evaluation import evaluate
+from anchorrec.models.checkpoint import load_model
+from tests.models.conftest import single_torch_thread  # noqa: F401
+
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data" / "boutique"
+SHIPPED = ("anchor", "direct", "none")
+MAX_MODEL_BYTES = 10 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def sample():
+    from anchorrec.data.mmrec import load_mmrec
+
+    return load_mmrec(SAMPLE_DIR)
+
+
+@pytest.mark.parametrize("variant", SHIPPED)
+def test_shipped_model_loads_and_reproduces_its_metrics(sample, variant):
+    model_dir = SAMPLE_DIR / "models" / variant
+    assert (model_dir / "model.safetensors").stat().st_size <= MAX_MODEL_BYTES
+    loaded = load_model(model_dir, sample)  # the fingerprint matches the shipped sample
+    assert loaded.variant == variant
+    for split in ("valid", "test"):
+        metrics = evaluate(loaded.model, sample, split)
+        for key in ("recall@20", "ndcg@20"):
+            assert metrics[key] == pytest.approx(loaded.metrics[split][key], abs=1e-6), (split, key)
+
+
+def test_shipped_models_find_their_dataset_from_config():
+    loaded = load_model(SAMPLE_DIR / "models" / "anchor")
+    assert loaded.dataset.path is not None
+    assert Path(loaded.dataset.path).resolve() == SAMPLE_DIR.resolve()
