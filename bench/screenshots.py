@@ -31,10 +31,10 @@ PAGES = {
     "": ("overview", "AnchorRec Studio"),
     "spaces": ("spaces", "Embedding spaces"),
     "recommendations": ("recommendations", "Recommendations"),
-    "collapse": ("collapse", "Positional collapse"),
     "audit": ("audit", "Audit"),
     "train": ("train", "Train"),
     "data": ("data", "Data"),
+    "collapse": ("collapse", "Positional collapse"),
 }
 
 

@@ -63,7 +63,7 @@ m[0].metric("Users", f"{ds.n_users:,}")
 m[1].metric("Items", f"{ds.n_items:,}")
 m[2].metric("Interactions", f"{ds.n_interactions:,}")
 m[3].metric("Sparsity", f"{ds.sparsity:.2%}")
-m[4].metric("Train / valid / test", f"{ds.train.nnz:,} / {ds.valid.nnz:,} / {ds.test.nnz:,}")
+m[4].metric("Per shopper", f"{ds.n_interactions / max(ds.n_users, 1):.1f}")
 left, right = st.columns([1, 2])
 with left:
     mods = pd.DataFrame(
@@ -74,7 +74,11 @@ with left:
     else:
         st.warning("This dataset has no item features: only ID baselines can be trained.")
 with right:
-    facts = [f"Directory: `{state.dataset_dir}`", f"Fingerprint: `{ds.fingerprint}`"]
+    facts = [
+        f"Split: {ds.train.nnz:,} train / {ds.valid.nnz:,} valid / {ds.test.nnz:,} test interactions",
+        f"Directory: `{state.dataset_dir}`",
+        f"Fingerprint: `{ds.fingerprint}`",
+    ]
     if ds.items is not None:
         facts.append(f"Item metadata: {', '.join(map(str, ds.items.columns[:12]))}")
         if "category" in ds.items.columns:
