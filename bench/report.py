@@ -196,7 +196,11 @@ def scale_list(latest: dict[str, dict[str, Any]]) -> str:
         if not name.startswith(SCALE_PREFIXES) or "epoch_seconds" not in row:
             continue
         machine = row.get("machine") or {}
-        where = machine.get("gpu") or f"{machine.get('cores', '?')} CPU cores"
+        threads = row.get("torch_threads")
+        where = machine.get("gpu") or (
+            f"{machine.get('cores', '?')} CPU cores"
+            + (f", {threads} torch thread{'s' if threads != 1 else ''}" if threads else "")
+        )
         text = (
             f"- `{name}`: {row.get('variant')} ({row.get('preset')} preset), "
             f"{row.get('users', 0):,} users × {row.get('items', 0):,} items, "
