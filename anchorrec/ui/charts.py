@@ -2,7 +2,8 @@
 
 Scatter points carry their item id in ``custom_data`` (``["item_id"]``): a selection is read
 by item id, never by point index (plotly makes one trace per colour, and indices restart in
-each). Scatters render with WebGL and never hold more than :data:`MAX_POINTS` points.
+each). Scatters above :data:`WEBGL_MIN_POINTS` points render with WebGL, and none holds more
+than :data:`MAX_POINTS` points.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import plotly.graph_objects as go
 from anchorrec.analysis.audit_report import PLAYER_COLOURS
 
 MAX_POINTS = 20_000
+#: Plots with more points than this use WebGL; smaller ones SVG. A browser keeps only ~16 WebGL
+#: contexts per page, and the spaces grid shows ten scatters: WebGL everywhere loses some.
+WEBGL_MIN_POINTS = 2_500
 #: Discrete colourings keep this many levels; the rest become "other".
 MAX_LEVELS = 12
 SELECTED_COLOUR = "#D62728"
@@ -109,7 +113,7 @@ def layout_scatter(
         custom_data=["item_id"],
         hover_name="title",
         hover_data={"x": False, "y": False, "item_id": True},
-        render_mode="webgl",
+        render_mode="webgl" if n > WEBGL_MIN_POINTS else "svg",
         **kwargs,
     )
     fig.update_traces(
@@ -119,8 +123,9 @@ def layout_scatter(
     )
     sel = frame[frame["item_id"].isin(set(int(i) for i in selected))]
     if len(sel):
+        trace = go.Scattergl if n > WEBGL_MIN_POINTS else go.Scatter
         fig.add_trace(
-            go.Scattergl(
+            trace(
                 x=sel["x"],
                 y=sel["y"],
                 mode="markers",
@@ -169,8 +174,9 @@ def coembedding_figure(
         for ra, rb in pairs:
             xs += [float(xy[ra, 0]), float(xy[rb, 0]), None]
             ys += [float(xy[ra, 1]), float(xy[rb, 1]), None]
+        trace = go.Scattergl if len(item_ids) > WEBGL_MIN_POINTS else go.Scatter
         fig.add_trace(
-            go.Scattergl(
+            trace(
                 x=xs,
                 y=ys,
                 mode="lines",

@@ -41,3 +41,18 @@ def test_tqdm_lines_drive_a_progress_bar():
     values = [v for v, _ in bar.calls]
     assert values[-1] == 1.0 and values == sorted(values)
     assert bar.calls[-1][1] == "Encoding: images 4/4"
+
+
+def test_scatter_carries_item_ids_and_uses_webgl_only_for_large_plots():
+    import numpy as np
+
+    from anchorrec.ui.charts import WEBGL_MIN_POINTS, layout_scatter
+
+    ids = np.arange(100, 130)
+    small = layout_scatter(np.random.default_rng(0).normal(size=(30, 2)), ids, selected=[105])
+    assert small.data[0].type == "scatter"
+    assert [int(c[0]) for c in small.data[0].customdata] == list(range(100, 130))
+    assert [int(c[0]) for c in small.data[-1].customdata] == [105]  # the selection ring
+    n = WEBGL_MIN_POINTS + 1
+    big = layout_scatter(np.zeros((n, 2)), np.arange(n))
+    assert big.data[0].type == "scattergl"
