@@ -42,6 +42,8 @@ from anchorrec.training.sampler import BprSampler
 SELECTION_METRIC = "recall@20"
 STATE_FILE = "state.safetensors"
 STATE_JSON = "state.json"
+#: key of the safetensors metadata entry that holds the state's JSON (epoch, log, optimizer)
+STATE_META_KEY = "anchorrec_state"
 RESUME_SUFFIX = ".resume"
 
 EpochCallback = Callable[[dict[str, Any]], None]
@@ -96,6 +98,13 @@ def _state_tensors(
     return tensors, scalars
 
 
+def safe_open_metadata(blob: bytes) -> dict[str, str]:
+    """The ``__metadata__`` of a safetensors file held in memory (its header is JSON)."""
+    header_len = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8 : 8 + header_len])
+    return dict(header.get("__metadata__") or {})
+
+
 def _write_state(
     resume_dir: Path,
     model: Recommender,
@@ -104,17 +113,23 @@ def _write_state(
     meta: dict[str, Any],
 ) -> None:
     tensors, opt_scalars = _state_tensors(model, optimizer, best)
-    atomic_write_bytes(resume_dir / STATE_FILE, st_save(tensors))
-    # the JSON last: a state is complete when its JSON names the epoch of the tensors
-    atomic_write_json(resume_dir / STATE_JSON, {**meta, "optimizer": opt_scalars})
+    full_meta = {**meta, "optimizer": opt_scalars}
+    # One file, one atomic rename: the tensors carry their own metadata, so a run killed at
+    # any instant leaves either the previous epoch's state or this one, never a mix of two.
+    atomic_write_bytes(
+        resume_dir / STATE_FILE, st_save(tensors, metadata={STATE_META_KEY: json.dumps(full_meta)})
+    )
+    # A readable progress summary for people and tools; resuming never reads it.
+    atomic_write_json(resume_dir / STATE_JSON, full_meta)
 
 
 def _read_state(
     resume_dir: Path,
 ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     try:
-        meta = json.loads((resume_dir / STATE_JSON).read_text(encoding="utf-8"))
-        tensors = st_load((resume_dir / STATE_FILE).read_bytes())
+        blob = (resume_dir / STATE_FILE).read_bytes()
+        tensors = st_load(blob)
+        meta = json.loads(safe_open_metadata(blob)[STATE_META_KEY])
     except FileNotFoundError:
         raise CheckpointError(
             f"{resume_dir} has no complete training state to resume; train without --resume."
@@ -186,7 +201,7 @@ def train(
         "dataset_fingerprint": dataset.fingerprint,
     }
 
-    if resume and resume_dir is not None and (resume_dir / STATE_JSON).exists():
+    if resume and resume_dir is not None and (resume_dir / STATE_FILE).exists():
         meta, tensors = _read_state(resume_dir)
         budget = {"epochs", "patience"}  # a resumed run may be given more or fewer epochs
         saved_cfg = {k: v for k, v in meta.get("config", {}).items() if k not in budget}
@@ -194,14 +209,14 @@ def train(
         if saved_cfg != this_cfg:
             changed = sorted(k for k in this_cfg if saved_cfg.get(k) != this_cfg[k])
             raise CheckpointError(
-                f"{resume_dir / STATE_JSON}: hyper-parameters {changed} differ from this run; "
+                f"{resume_dir / STATE_FILE}: hyper-parameters {changed} differ from this run; "
                 "resume with the same options (only --epochs and --patience may change) or "
                 "start afresh without --resume."
             )
         for key in ("variant", "seed", "dataset_fingerprint"):
             if meta.get(key) != meta_base[key]:
                 raise CheckpointError(
-                    f"{resume_dir / STATE_JSON}: field {key!r} differs from this run "
+                    f"{resume_dir / STATE_FILE}: field {key!r} differs from this run "
                     f"({meta.get(key)!r} vs {meta_base[key]!r}); resume with the same options "
                     "or start afresh without --resume."
                 )
