@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import json
 import os
 import shutil
@@ -11,23 +13,59 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def exchange_paths(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Swap two existing paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False where the system or file system cannot do it; the caller then falls back.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    renameat2.restype = ctypes.c_int
+    rc = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EXDEV):
+        return False
+    raise OSError(err, os.strerror(err), os.fspath(b))
+
 
 @contextlib.contextmanager
 def atomic_dir(target: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a fresh temporary directory beside ``target``; on success rename it into place.
 
     On any exception the temporary directory is removed and ``target`` is untouched. With
-    ``overwrite`` an existing ``target`` is replaced (the old one is moved aside first, then
-    deleted), so a reader sees either the old or the new directory, never a mix.
+    ``overwrite`` an existing ``target`` is replaced in one atomic exchange where the system
+    offers it (Linux), else by moving the old one aside first; either way a reader sees the
+    old or the new directory, never a mix.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} already exists; choose another output or pass --overwrite.")
+        raise FileExistsError(
+            f"{target} already exists; choose another output or pass --overwrite."
+        )
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         yield tmp
         if target.exists():
+            if exchange_paths(tmp, target):  # readers see the old or the new, never nothing
+                shutil.rmtree(tmp, ignore_errors=True)
+                return
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
             os.replace(target, old / "x")
             os.replace(tmp, target)

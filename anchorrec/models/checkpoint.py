@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,19 +122,10 @@ def save_model(
     return model_dir
 
 
-def read_model_info(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """``config.json`` of a model directory, validated."""
-    model_dir = Path(model_dir)
-    path = model_dir / CONFIG_FILE
-    if not model_dir.is_dir():
-        raise CheckpointError(f"{model_dir} is not a model directory (train one with `train`).")
+def _parse_info(text: str, path: Path) -> dict[str, Any]:
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CheckpointError(
-            f"{path} is missing; {model_dir} is not a complete model directory."
-        ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        info = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise CheckpointError(
             f"{path} is not valid JSON ({exc}); retrain or restore the model."
         ) from None
@@ -143,6 +135,100 @@ def read_model_info(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
         if key not in info:
             raise CheckpointError(f"{path}: field {key!r} is missing; retrain the model.")
     return info
+
+
+def _decode(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CheckpointError(
+            f"{path} is not UTF-8 text ({exc}); retrain or restore the model."
+        ) from None
+
+
+def read_model_info(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """``config.json`` of a model directory, validated."""
+    model_dir = Path(model_dir)
+    path = model_dir / CONFIG_FILE
+    if not model_dir.is_dir():
+        raise CheckpointError(f"{model_dir} is not a model directory (train one with `train`).")
+    try:
+        text = _decode(path, path.read_bytes())
+    except FileNotFoundError:
+        raise CheckpointError(
+            f"{path} is missing; {model_dir} is not a complete model directory."
+        ) from None
+    return _parse_info(text, path)
+
+
+#: How often a reader retries when the model directory is replaced while it reads.
+SNAPSHOT_ATTEMPTS = 20
+
+
+def _read_at(dir_fd: int, name: str) -> bytes:
+    fd = os.open(name, os.O_RDONLY, dir_fd=dir_fd)
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read()
+
+
+def read_model_snapshot(
+    model_dir: str | os.PathLike[str],
+) -> tuple[dict[str, Any], bytes, dict[str, Any]]:
+    """``config.json``, the weights and ``metrics.json`` of ONE version of ``model_dir``.
+
+    A new version replaces a model directory by renaming a complete directory into place
+    (:func:`anchorrec.fileio.atomic_dir`). All three files are read through one handle on the
+    directory, so they always belong to the same version even when a writer swaps the
+    directory meanwhile; if the old version is deleted mid-read, the read starts again on the
+    new one. The weights' checksum is then verified against ``config.json``.
+    """
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise CheckpointError(f"{model_dir} is not a model directory (train one with `train`).")
+    missing = CONFIG_FILE
+    for _ in range(SNAPSHOT_ATTEMPTS):
+        try:
+            dir_fd = os.open(model_dir, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:  # between the two renames of a replacement
+            time.sleep(0.01)
+            continue
+        try:
+            missing = CONFIG_FILE
+            info_bytes = _read_at(dir_fd, CONFIG_FILE)
+            missing = WEIGHTS_FILE
+            blob = _read_at(dir_fd, WEIGHTS_FILE)
+            missing = METRICS_FILE
+            try:
+                metrics_bytes: bytes | None = _read_at(dir_fd, METRICS_FILE)
+            except FileNotFoundError:
+                metrics_bytes = None
+                # absent metrics are allowed only while the directory itself is still there
+                os.stat(CONFIG_FILE, dir_fd=dir_fd)
+        except FileNotFoundError:
+            time.sleep(0.01)  # the version we were reading was deleted: read the new one
+            continue
+        finally:
+            os.close(dir_fd)
+        break
+    else:
+        raise CheckpointError(
+            f"{model_dir / missing} is missing; {model_dir} is not a complete model directory."
+        )
+    info = _parse_info(_decode(model_dir / CONFIG_FILE, info_bytes), model_dir / CONFIG_FILE)
+    if hashlib.sha256(blob).hexdigest() != info["weights_sha256"]:
+        raise CheckpointError(
+            f"{model_dir / WEIGHTS_FILE} does not match the checksum in {CONFIG_FILE} (field "
+            "weights_sha256): the file is truncated or was edited; retrain or restore the model."
+        )
+    metrics: dict[str, Any] = {}
+    if metrics_bytes is not None:
+        try:
+            metrics = json.loads(metrics_bytes)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CheckpointError(
+                f"{model_dir / METRICS_FILE} is not valid JSON ({exc})."
+            ) from None
+    return info, blob, metrics
 
 
 def _resolve_dataset(info: dict[str, Any], model_dir: Path) -> Dataset:
@@ -173,17 +259,8 @@ def load_model(
     truncated or edited, or ``dataset`` is not the data the model was trained on.
     """
     model_dir = Path(model_dir)
-    info = read_model_info(model_dir)
+    info, blob, metrics = read_model_snapshot(model_dir)
     weights_path = model_dir / WEIGHTS_FILE
-    try:
-        blob = weights_path.read_bytes()
-    except FileNotFoundError:
-        raise CheckpointError(f"{weights_path} is missing; retrain the model.") from None
-    if hashlib.sha256(blob).hexdigest() != info["weights_sha256"]:
-        raise CheckpointError(
-            f"{weights_path} does not match the checksum in {CONFIG_FILE} (field weights_sha256): "
-            "the file is truncated or was edited; retrain or restore the model."
-        )
     try:
         tensors = st_load(blob)
     except (SafetensorError, ValueError, RuntimeError) as exc:
@@ -216,13 +293,6 @@ def load_model(
         ) from None
     model.to(torch.device(device))
     model.eval()
-    metrics: dict[str, Any] = {}
-    metrics_path = model_dir / METRICS_FILE
-    if metrics_path.exists():
-        try:
-            metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise CheckpointError(f"{metrics_path} is not valid JSON ({exc}).") from None
     return LoadedModel(model, config, metrics, dataset, info["variant"], model_dir, info)
 
 
