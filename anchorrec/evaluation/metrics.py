@@ -25,8 +25,10 @@ from anchorrec.data.dataset import Dataset
 from anchorrec.models.base import Embeddings, Recommender
 
 DEFAULT_KS: tuple[int, ...] = (5, 10, 20, 50)
-#: users scored per matrix product (bounds memory at USER_BATCH × n_items floats)
+#: most users scored per matrix product
 USER_BATCH = 4096
+#: bound on one block of scores (users × items float32), so 1M-item catalogues fit too
+SCORE_BLOCK_BYTES = 256 * 1024**2
 
 
 def seen_items(dataset: Dataset, split: str) -> sp.csr_matrix:
@@ -61,12 +63,18 @@ def top_k_items(
     k: int,
     mask: sp.csr_matrix | None = None,
     *,
-    batch: int = USER_BATCH,
+    batch: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``k`` item ids and scores of ``users`` (len(users) × k), masked items excluded."""
+    """Top-``k`` item ids and scores of ``users`` (len(users) × k), masked items excluded.
+
+    Users are scored in blocks of ``batch`` (by default as many as keep one block of scores
+    under :data:`SCORE_BLOCK_BYTES`, at most :data:`USER_BATCH`).
+    """
     user_emb = embeddings.users
     item_t = embeddings.items.T.contiguous()
     k = min(k, item_t.shape[1])
+    if batch is None:
+        batch = max(1, min(USER_BATCH, SCORE_BLOCK_BYTES // (4 * max(1, item_t.shape[1]))))
     ids, scores = [], []
     for start in range(0, len(users), batch):
         chunk = users[start : start + batch]
