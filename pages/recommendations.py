@@ -136,7 +136,9 @@ for col, e in zip(cols, entries, strict=True):
                 height=56 * (len(table) + 1) + 3,
                 column_config={
                     "image": st.column_config.ImageColumn("", width="small"),
-                    "score": st.column_config.NumberColumn(format="%.3f"),
+                    "item": st.column_config.NumberColumn(width="small"),
+                    "title": st.column_config.TextColumn(width="medium"),
+                    "score": st.column_config.NumberColumn(format="%.3f", width="small"),
                     **{
                         f"{n} share": st.column_config.ProgressColumn(
                             f"{n} share", min_value=0.0, max_value=1.0, format="percent"
