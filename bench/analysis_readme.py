@@ -25,6 +25,7 @@ README_DIAGNOSTICS: tuple[tuple[str, str], ...] = (
     ("neighbour_image_cosine", "final"),
     ("neighbour_co_interactions", "final"),
     ("coembedding_displacement", "id_view~final"),
+    ("coembedding_displacement_2d", "id_view~final (tsne)"),
     ("linear_cka", "final~id_view"),
     ("knn_overlap", "final~id_view"),
     ("knn_overlap", "final~raw_text"),
@@ -159,6 +160,14 @@ def driver_section(row: dict[str, Any]) -> list[str]:
         "",
         *_driver_table(row, "zshare_", "standardised"),
         "",
+        "Why the two games differ: removing an input replaces its item–item graph by the identity, "
+        "so under coalitions without image and text each item keeps its own, un-smoothed "
+        "ID-gated modality vector and the top items' scores grow several-fold over the full "
+        "model's. The raw game therefore credits ID with large positive and the content inputs "
+        "with large negative values for every group, and |φ| shares mostly measure that "
+        "rescaling; the standardised game only credits what changes the item's standing among "
+        "the user's candidates. The what-if flip rates (dashboard) are a third, rank-based view.",
+        "",
         f"Source: {provenance(row)}.",
         "",
     ]
@@ -178,7 +187,9 @@ def diagnostics_section(row: dict[str, Any]) -> list[str]:
         r = index.get(key)
         if r is None:
             continue
-        vals = " | ".join(f"{r[v]:.3f}" if r.get(v) is not None else "—" for v in variants)
+        vals = " | ".join(
+            f"{r[v]:.3f}" if r.get(v) is not None and r[v] == r[v] else "—" for v in variants
+        )
         out.append(f"| {key[0]} | {key[1]} | {vals} | {r['null']:.3f} |")
     claim = row.get("paper_claim") or {}
     if claim:
