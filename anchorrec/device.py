@@ -12,8 +12,12 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"--device {name}: no CUDA device is available here; use --device cpu or auto.")
+        raise ConfigError(
+            f"--device {name}: no CUDA device is available here; use --device cpu or auto."
+        )
     try:
         return torch.device(name)
     except RuntimeError as exc:
-        raise ConfigError(f"--device {name!r} is not a device name; use auto, cpu or cuda.") from exc
+        raise ConfigError(
+            f"--device {name!r} is not a device name; use auto, cpu or cuda."
+        ) from exc

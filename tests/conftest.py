@@ -44,20 +44,30 @@ def make_tiny_dataset(
         others = np.flatnonzero(cluster != pref)
         k = int(rng.integers(6, 14))
         chosen = np.concatenate(
-            [rng.choice(pool, size=min(k - 2, len(pool)), replace=False), rng.choice(others, 2, replace=False)]
+            [
+                rng.choice(pool, size=min(k - 2, len(pool)), replace=False),
+                rng.choice(others, 2, replace=False),
+            ]
         )
         users.extend([u] * len(chosen))
         items.extend(chosen.tolist())
     users = np.asarray(users)
     items = np.asarray(items)
     labels = mmrec_split(users, items, seed=seed)
-    mats = [interactions_matrix(users[labels == s], items[labels == s], n_users, n_items) for s in (0, 1, 2)]
+    mats = [
+        interactions_matrix(users[labels == s], items[labels == s], n_users, n_items)
+        for s in (0, 1, 2)
+    ]
     features = {}
     if with_features:
         centres_img = rng.normal(size=(4, 32))
         centres_txt = rng.normal(size=(4, 16))
-        features[IMAGE] = (centres_img[cluster] + 0.3 * rng.normal(size=(n_items, 32))).astype(np.float32)
-        features[TEXT] = (centres_txt[cluster] + 0.3 * rng.normal(size=(n_items, 16))).astype(np.float32)
+        features[IMAGE] = (centres_img[cluster] + 0.3 * rng.normal(size=(n_items, 32))).astype(
+            np.float32
+        )
+        features[TEXT] = (centres_txt[cluster] + 0.3 * rng.normal(size=(n_items, 16))).astype(
+            np.float32
+        )
     return Dataset(
         name="tiny",
         n_users=n_users,
