@@ -77,12 +77,23 @@ def atomic_dir(target: str | os.PathLike[str], *, overwrite: bool = False) -> It
         raise
 
 
+def _default_file_mode() -> int:
+    """0666 less the process umask: the mode a plain ``open(path, "w")`` would give."""
+    umask = os.umask(0)  # reading the umask means setting it: done once, at import
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _default_file_mode()
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600; behave like open()
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

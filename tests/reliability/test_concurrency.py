@@ -80,3 +80,16 @@ def test_readers_never_see_a_mixed_or_half_written_version(dataset_dir: Path) ->
     leftovers = [p.name for p in model_dir.parent.iterdir() if p.name != "mf"]
     assert leftovers == [], f"temporary directories left behind: {leftovers}"
     assert np.isfinite(final.metrics["version"])
+
+
+def test_atomic_writes_get_the_mode_of_a_plain_write(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from anchorrec.fileio import atomic_write_json
+
+    plain = tmp_path / "plain.json"
+    plain.write_text("{}")
+    atomic = tmp_path / "atomic.json"
+    atomic_write_json(atomic, {})
+    assert stat.S_IMODE(os.stat(atomic).st_mode) == stat.S_IMODE(os.stat(plain).st_mode)
