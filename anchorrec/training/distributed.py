@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import hashlib
-import math
 import os
 import sys
 import time
@@ -56,6 +55,7 @@ from anchorrec.models.base import Batch, Recommender
 from anchorrec.models.checkpoint import save_model, state_bytes
 from anchorrec.models.config import PRESETS, ModelConfig, preset_config
 from anchorrec.models.registry import VARIANTS, build_model
+from anchorrec.training.early_stopping import EarlyStopping, copy_state
 from anchorrec.training.sampler import BprSampler
 from anchorrec.training.trainer import SELECTION_METRIC, learning_rate, make_optimizer
 
@@ -258,11 +258,8 @@ def train_distributed(
     )
 
     log: list[dict[str, Any]] = []
-    best_epoch, best_value, bad_epochs = 0, -math.inf, 0
     # only rank 0 selects and saves the best epoch
-    best_state = (
-        {k: v.detach().clone() for k, v in model.state_dict().items()} if ctx.is_main else {}
-    )
+    best = EarlyStopping(config.patience, best_state=copy_state(model) if ctx.is_main else {})
     stopped_early = False
     epochs = config.epochs
     for epoch in range(epochs):
@@ -300,11 +297,7 @@ def train_distributed(
             model.eval()
             valid = evaluate(model, dataset, "valid")
             value = valid[SELECTION_METRIC]
-            if value > best_value:
-                best_value, best_epoch, bad_epochs = value, epoch + 1, 0
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            else:
-                bad_epochs += 1
+            best.update(epoch + 1, value, model)
             record = {
                 "epoch": epoch + 1,
                 "epochs": epochs,
@@ -313,7 +306,7 @@ def train_distributed(
                 "valid": {k: v for k, v in valid.items() if "@" in k},
                 "seconds": round(time.perf_counter() - t0, 4),
                 "train_seconds": round(train_seconds, 4),
-                "best_epoch": best_epoch,
+                "best_epoch": best.best_epoch,
                 "world_size": ctx.world_size,
                 "steps": n_steps,
             }
@@ -326,7 +319,7 @@ def train_distributed(
                     file=sys.stderr,
                     flush=True,
                 )
-            stop[0] = float(bad_epochs >= config.patience)
+            stop[0] = float(best.exhausted)
         dist.broadcast(stop, src=0)  # every rank leaves the loop at the same epoch
         if stop.item():
             stopped_early = epoch + 1 < epochs
@@ -344,15 +337,15 @@ def train_distributed(
         config,
         ctx,
         log=log,
-        best_epoch=best_epoch,
+        best_epoch=best.best_epoch,
         final_weights_sha256=final_sha,
         rank_weights_sha256=[str(s) for s in all_sha],
     )
     if ctx.is_main:
-        model.load_state_dict(best_state)
+        model.load_state_dict(best.best_state)
         model.eval()
         metrics: dict[str, Any] = {
-            "best_epoch": best_epoch,
+            "best_epoch": best.best_epoch,
             "epochs_run": len(log),
             "stopped_early": stopped_early,
             "seed": seed,

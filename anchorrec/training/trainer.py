@@ -12,7 +12,6 @@ result as an uninterrupted run. At the end the best epoch's model is written to 
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import sys
 import time
@@ -36,6 +35,7 @@ from anchorrec.models.base import Batch, Recommender
 from anchorrec.models.checkpoint import save_model
 from anchorrec.models.config import ModelConfig, preset_config
 from anchorrec.models.registry import build_model
+from anchorrec.training.early_stopping import EarlyStopping, copy_state
 from anchorrec.training.sampler import BprSampler
 
 #: Early stopping and model selection metric (MODEL.md: best epoch by valid Recall@20).
@@ -192,8 +192,8 @@ def train(
     optimizer = make_optimizer(model, config)
     sampler = BprSampler(dataset.train, seed=seed)
     log: list[dict[str, Any]] = []
-    start_epoch, best_epoch, best_value, bad_epochs = 0, 0, -math.inf, 0
-    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    start_epoch = 0
+    best = EarlyStopping(config.patience, best_state=copy_state(model))
     meta_base = {
         "variant": variant,
         "config": config.to_dict(),
@@ -223,13 +223,13 @@ def train(
         model.load_state_dict(
             {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, strict=True
         )
-        best_state = {k[5:]: v.to(dev) for k, v in tensors.items() if k.startswith("best.")}
+        best.best_state = {k[5:]: v.to(dev) for k, v in tensors.items() if k.startswith("best.")}
         torch.set_rng_state(tensors["rng.torch"])
         if optimizer is not None:
             _restore_optimizer(optimizer, meta["optimizer"], tensors)
         start_epoch = int(meta["epoch"])
-        best_epoch, bad_epochs = int(meta["best_epoch"]), int(meta["bad_epochs"])
-        best_value = float(meta["best_value"])
+        best.best_epoch, best.bad_epochs = int(meta["best_epoch"]), int(meta["bad_epochs"])
+        best.best_value = float(meta["best_value"])
         log = list(meta["log"])
     elif resume_dir is not None and resume_dir.exists():
         shutil.rmtree(resume_dir)
@@ -237,11 +237,11 @@ def train(
     epochs = config.epochs if optimizer is not None else 0
     stopped_early = False
     for epoch in range(start_epoch, epochs):
-        if bad_epochs >= config.patience:
+        if best.exhausted:
             stopped_early = True
             break
         if stop_after is not None and epoch - start_epoch >= stop_after:
-            return TrainResult(model, config, {}, log, best_epoch, None)
+            return TrainResult(model, config, {}, log, best.best_epoch, None)
         t0 = time.perf_counter()
         lr = learning_rate(config, epoch)
         for group in optimizer.param_groups:  # type: ignore[union-attr]
@@ -276,17 +276,13 @@ def train(
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach())
             bar.set_postfix(
-                loss=f"{float(terms['total'].detach()):.4f}", best=f"{max(best_value, 0):.4f}"
+                loss=f"{float(terms['total'].detach()):.4f}", best=f"{max(best.best_value, 0):.4f}"
             )
         train_seconds = time.perf_counter() - t0
         model.eval()
         valid = evaluate(model, dataset, "valid")
         value = valid[SELECTION_METRIC]
-        if value > best_value:
-            best_value, best_epoch, bad_epochs = value, epoch + 1, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            bad_epochs += 1
+        best.update(epoch + 1, value, model)
         record = {
             "epoch": epoch + 1,
             "epochs": epochs,
@@ -295,7 +291,7 @@ def train(
             "valid": {k: v for k, v in valid.items() if "@" in k},
             "seconds": round(time.perf_counter() - t0, 4),
             "train_seconds": round(train_seconds, 4),
-            "best_epoch": best_epoch,
+            "best_epoch": best.best_epoch,
         }
         log.append(record)
         if progress:
@@ -309,22 +305,22 @@ def train(
             meta = {
                 **meta_base,
                 "epoch": epoch + 1,
-                "best_epoch": best_epoch,
-                "best_value": best_value,
-                "bad_epochs": bad_epochs,
+                "best_epoch": best.best_epoch,
+                "best_value": best.best_value,
+                "bad_epochs": best.bad_epochs,
                 "log": log,
             }
-            _write_state(resume_dir, model, optimizer, best_state, meta)
+            _write_state(resume_dir, model, optimizer, best.best_state, meta)
             atomic_write_text(
                 resume_dir / "train_log.jsonl", "".join(json.dumps(r) + "\n" for r in log)
             )
         if on_epoch is not None:
             on_epoch(record)
 
-    model.load_state_dict(best_state)
+    model.load_state_dict(best.best_state)
     model.eval()
     metrics: dict[str, Any] = {
-        "best_epoch": best_epoch,
+        "best_epoch": best.best_epoch,
         "epochs_run": len(log),
         "stopped_early": stopped_early,
         "seed": seed,
@@ -343,7 +339,7 @@ def train(
         )
         if resume_dir is not None and resume_dir.exists():
             shutil.rmtree(resume_dir)
-    return TrainResult(model, config, metrics, log, best_epoch, out_path)
+    return TrainResult(model, config, metrics, log, best.best_epoch, out_path)
 
 
 def _metric_dict(metrics: dict[str, float]) -> dict[str, float]:
