@@ -1,5 +1,5 @@
 """Sub-commands of the analysis area: ``project``, ``diagnose``, ``audit``, and
-``recommend --explain`` (registered on top of the model area's ``recommend``).
+``recommend --explain`` (the model area's ``recommend`` dispatches here when asked to explain).
 
 ``recommend`` accepts ``--user 12``, ``--user 3,5,8`` or ``--user all``; with ``--explain
 --json`` it prints one JSON array, one record per user::
@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
+from anchorrec.cli.model_commands import parse_users
 from anchorrec.errors import ConfigError
 
 
@@ -56,8 +56,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _common(p)
     p.set_defaults(func=cmd_audit)
-
-    extend_recommend(sub)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -144,59 +142,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------ recommend --explain
-def parse_users(specs: list[str] | None, n_users: int) -> list[int]:
-    """``["12"]``, ``["3,5,8"]``, ``["all"]`` (repeatable) → user ids, in order, without repeats."""
-    out: list[int] = []
-    for spec in specs or []:
-        for part in str(spec).split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if part == "all":
-                out.extend(range(n_users))
-                continue
-            try:
-                user = int(part)
-            except ValueError:
-                raise ConfigError(
-                    f"--user {spec!r}: give a user id, comma-separated ids, or 'all'."
-                ) from None
-            if not 0 <= user < n_users:
-                raise ConfigError(f"--user {user}: user ids run from 0 to {n_users - 1}.")
-            out.append(user)
-    if not out:
-        raise ConfigError("--user is required: a user id, comma-separated ids, or 'all'.")
-    return list(dict.fromkeys(out))
-
-
-def extend_recommend(sub: argparse._SubParsersAction) -> None:
-    """Add ``--explain`` to the model area's ``recommend`` and let ``--user`` take lists and ``all``."""
-    parser = sub.choices.get("recommend")
-    if parser is None:
-        return
-    for action in parser._actions:  # argparse has no public way to retype an option
-        if action.dest == "user":
-            action.type = str
-            action.help = "user id, comma-separated ids, or 'all' (repeatable)"
-    parser.add_argument(
-        "--explain",
-        action="store_true",
-        help="attribute every recommendation to the inputs (exact Shapley, input and branch level)",
-    )
-    original: Callable[[argparse.Namespace], int] = parser.get_default("func")
-
-    def cmd_recommend(args: argparse.Namespace) -> int:
-        if args.explain:
-            return cmd_recommend_explain(args)
-        from anchorrec.models.checkpoint import read_model_info
-
-        n_users = int(read_model_info(args.model_dir)["dataset"]["n_users"])
-        args.user = parse_users(args.user, n_users)
-        return original(args)
-
-    parser.set_defaults(func=cmd_recommend)
-
-
 def cmd_recommend_explain(args: argparse.Namespace) -> int:
     from anchorrec.analysis.attribution import coalition_cache, explain_user
 

@@ -45,11 +45,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("recommend", help="top-K items for a user")
     p.add_argument("model_dir", metavar="MODEL_DIR")
-    p.add_argument("--user", type=int, required=True, action="append", help="user id (repeatable)")
+    p.add_argument(
+        "--user",
+        required=True,
+        action="append",
+        help="user id, comma-separated ids, or 'all' (repeatable)",
+    )
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--data", default=None, help="dataset directory (default: the one recorded)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", action="store_true", help="last stdout line: the list as JSON")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="attribute every recommendation to the inputs (exact Shapley, input and branch level)",
+    )
     p.set_defaults(func=cmd_recommend)
 
 
@@ -130,11 +140,40 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_users(specs: list[str] | None, n_users: int) -> list[int]:
+    """``["12"]``, ``["3,5,8"]``, ``["all"]`` (repeatable) → user ids, in order, without repeats."""
+    out: list[int] = []
+    for spec in specs or []:
+        for part in str(spec).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part == "all":
+                out.extend(range(n_users))
+                continue
+            try:
+                user = int(part)
+            except ValueError:
+                raise ConfigError(
+                    f"--user {spec!r}: give a user id, comma-separated ids, or 'all'."
+                ) from None
+            if not 0 <= user < n_users:
+                raise ConfigError(f"--user {user}: user ids run from 0 to {n_users - 1}.")
+            out.append(user)
+    if not out:
+        raise ConfigError("--user is required: a user id, comma-separated ids, or 'all'.")
+    return list(dict.fromkeys(out))
+
+
 def cmd_recommend(args: argparse.Namespace) -> int:
+    if args.explain:
+        from anchorrec.cli.analysis_commands import cmd_recommend_explain
+
+        return cmd_recommend_explain(args)
     from anchorrec.models.recommend import recommend
 
     loaded = _load(args)
-    recs = recommend(loaded, args.user, args.k)
+    recs = recommend(loaded, parse_users(args.user, loaded.dataset.n_users), args.k)
     for r in recs:
         title = f"  {r.title}" if r.title else ""
         print(f"user {r.user}  #{r.rank:<3} item {r.item:<7} score {r.score:.4f}{title}")
