@@ -57,7 +57,12 @@ from anchorrec.models.config import PRESETS, ModelConfig, preset_config
 from anchorrec.models.registry import VARIANTS, build_model
 from anchorrec.training.early_stopping import EarlyStopping, copy_state
 from anchorrec.training.sampler import BprSampler
-from anchorrec.training.trainer import SELECTION_METRIC, learning_rate, make_optimizer
+from anchorrec.training.trainer import (
+    SELECTION_METRIC,
+    learning_rate,
+    make_optimizer,
+    restore_best,
+)
 
 #: How long a collective may wait (rank 0 evaluating a large catalogue keeps the others waiting).
 COLLECTIVE_TIMEOUT = _dt.timedelta(minutes=60)
@@ -342,16 +347,9 @@ def train_distributed(
         rank_weights_sha256=[str(s) for s in all_sha],
     )
     if ctx.is_main:
-        model.load_state_dict(best.best_state)
-        model.eval()
-        metrics: dict[str, Any] = {
-            "best_epoch": best.best_epoch,
-            "epochs_run": len(log),
-            "stopped_early": stopped_early,
-            "seed": seed,
-            "valid": _finite(evaluate(model, dataset, "valid")),
-            "test": _finite(evaluate(model, dataset, "test")),
-        }
+        metrics = restore_best(
+            model, dataset, best, epochs_run=len(log), stopped_early=stopped_early, seed=seed
+        )
         result.metrics = metrics
         if out_path is not None:
             save_model(
@@ -377,10 +375,6 @@ def train_distributed(
             result.model_dir = out_path
     dist.barrier()  # the others wait for the model directory to exist
     return result
-
-
-def _finite(metrics: dict[str, float]) -> dict[str, float]:
-    return {k: float(v) for k, v in metrics.items() if np.isfinite(v)}
 
 
 # ---------------------------------------------------------------------- command line

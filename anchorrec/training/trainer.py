@@ -317,16 +317,9 @@ def train(
         if on_epoch is not None:
             on_epoch(record)
 
-    model.load_state_dict(best.best_state)
-    model.eval()
-    metrics: dict[str, Any] = {
-        "best_epoch": best.best_epoch,
-        "epochs_run": len(log),
-        "stopped_early": stopped_early,
-        "seed": seed,
-        "valid": _metric_dict(evaluate(model, dataset, "valid")),
-        "test": _metric_dict(evaluate(model, dataset, "test")),
-    }
+    metrics = restore_best(
+        model, dataset, best, epochs_run=len(log), stopped_early=stopped_early, seed=seed
+    )
     if out_path is not None:
         save_model(
             model,
@@ -344,3 +337,25 @@ def train(
 
 def _metric_dict(metrics: dict[str, float]) -> dict[str, float]:
     return {k: float(v) for k, v in metrics.items() if np.isfinite(v)}
+
+
+def restore_best(
+    model: Recommender,
+    dataset: Dataset,
+    best: EarlyStopping,
+    *,
+    epochs_run: int,
+    stopped_early: bool,
+    seed: int,
+) -> dict[str, Any]:
+    """Put the best epoch's weights back into ``model`` and return what ``metrics.json`` holds."""
+    model.load_state_dict(best.best_state)
+    model.eval()
+    return {
+        "best_epoch": best.best_epoch,
+        "epochs_run": epochs_run,
+        "stopped_early": stopped_early,
+        "seed": seed,
+        "valid": _metric_dict(evaluate(model, dataset, "valid")),
+        "test": _metric_dict(evaluate(model, dataset, "test")),
+    }
