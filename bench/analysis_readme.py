@@ -90,9 +90,9 @@ def last(name: str) -> dict[str, Any] | None:
 def provenance(row: dict[str, Any]) -> str:
     m = row.get("machine", {})
     load = row.get("load_avg_1m", row.get("load_avg_1m_start"))
-    shared = (
-        f", 1-min load average {load} while it ran (other jobs shared the cores)" if load else ""
-    )
+    cores = m.get("cores") or 1
+    busy = " (other jobs shared the cores)" if load and load > cores else ""
+    shared = f", 1-min load average {load} while it ran{busy}" if load else ""
     return f"`bench/{row['bench']}.py`, {row['date']}, git {row['git']}, {m.get('cpu')} × {m.get('cores')} cores{shared}"
 
 
