@@ -202,8 +202,10 @@ def read_model_snapshot(
                 metrics_bytes: bytes | None = _read_at(dir_fd, METRICS_FILE)
             except FileNotFoundError:
                 metrics_bytes = None
-                # absent metrics are allowed only while the directory itself is still there
-                os.stat(CONFIG_FILE, dir_fd=dir_fd)
+                # Absent metrics are allowed only in the live version: a version swapped out
+                # is deleted file by file, so a missing file there means "read again".
+                if os.fstat(dir_fd).st_ino != os.stat(model_dir).st_ino:
+                    raise
         except FileNotFoundError:
             time.sleep(0.01)  # the version we were reading was deleted: read the new one
             continue
