@@ -50,7 +50,6 @@ from torch.nn.parallel import DistributedDataParallel
 
 from anchorrec.data.dataset import Dataset
 from anchorrec.errors import AnchorRecError, CheckpointError, ConfigError
-from anchorrec.evaluation.metrics import evaluate
 from anchorrec.models.base import Batch, Recommender
 from anchorrec.models.checkpoint import save_model, state_bytes
 from anchorrec.models.config import PRESETS, ModelConfig, preset_config
@@ -62,6 +61,7 @@ from anchorrec.training.trainer import (
     learning_rate,
     make_optimizer,
     restore_best,
+    validate_epoch,
 )
 
 #: How long a collective may wait (rank 0 evaluating a large catalogue keeps the others waiting).
@@ -295,31 +295,26 @@ def train_distributed(
         epoch_loss = torch.stack([sums[k] for k in keys]) / max(n_steps, 1)
         dist.all_reduce(epoch_loss)  # mean over ranks, for the log
         epoch_loss /= ctx.world_size
-        train_seconds = time.perf_counter() - t0
 
         stop = torch.zeros(1, device=dev)
         if ctx.is_main:
-            model.eval()
-            valid = evaluate(model, dataset, "valid")
-            value = valid[SELECTION_METRIC]
-            best.update(epoch + 1, value, model)
-            record = {
-                "epoch": epoch + 1,
-                "epochs": epochs,
-                "lr": lr,
-                "loss": dict(zip(keys, epoch_loss.cpu().tolist(), strict=True)),
-                "valid": {k: v for k, v in valid.items() if "@" in k},
-                "seconds": round(time.perf_counter() - t0, 4),
-                "train_seconds": round(train_seconds, 4),
-                "best_epoch": best.best_epoch,
-                "world_size": ctx.world_size,
-                "steps": n_steps,
-            }
+            record = validate_epoch(
+                model,
+                dataset,
+                best,
+                epoch=epoch,
+                epochs=epochs,
+                lr=lr,
+                loss=dict(zip(keys, epoch_loss.cpu().tolist(), strict=True)),
+                started=t0,
+            )
+            record.update(world_size=ctx.world_size, steps=n_steps)
             log.append(record)
             if progress:
                 print(
                     f"epoch {epoch + 1}/{epochs} loss {record['loss']['total']:.4f} valid "
-                    f"{SELECTION_METRIC} {value:.4f} ({record['seconds']:.1f}s, "
+                    f"{SELECTION_METRIC} {record['valid'][SELECTION_METRIC]:.4f} "
+                    f"({record['seconds']:.1f}s, "
                     f"{ctx.world_size} ranks × {n_steps} steps)",
                     file=sys.stderr,
                     flush=True,

@@ -278,27 +278,22 @@ def train(
             bar.set_postfix(
                 loss=f"{float(terms['total'].detach()):.4f}", best=f"{max(best.best_value, 0):.4f}"
             )
-        train_seconds = time.perf_counter() - t0
-        model.eval()
-        valid = evaluate(model, dataset, "valid")
-        value = valid[SELECTION_METRIC]
-        best.update(epoch + 1, value, model)
-        record = {
-            "epoch": epoch + 1,
-            "epochs": epochs,
-            "lr": lr,
-            "loss": {k: v / n_batches for k, v in sums.items()},
-            "valid": {k: v for k, v in valid.items() if "@" in k},
-            "seconds": round(time.perf_counter() - t0, 4),
-            "train_seconds": round(train_seconds, 4),
-            "best_epoch": best.best_epoch,
-        }
+        record = validate_epoch(
+            model,
+            dataset,
+            best,
+            epoch=epoch,
+            epochs=epochs,
+            lr=lr,
+            loss={k: v / n_batches for k, v in sums.items()},
+            started=t0,
+        )
         log.append(record)
         if progress:
             tqdm.write(
                 f"epoch {epoch + 1}/{epochs} loss {record['loss']['total']:.4f} "
-                f"valid recall@20 {value:.4f} ndcg@20 {valid['ndcg@20']:.4f} "
-                f"({record['seconds']:.1f}s)",
+                f"valid recall@20 {record['valid']['recall@20']:.4f} "
+                f"ndcg@20 {record['valid']['ndcg@20']:.4f} ({record['seconds']:.1f}s)",
                 file=sys.stderr,
             )
         if resume_dir is not None:
@@ -337,6 +332,38 @@ def train(
 
 def _metric_dict(metrics: dict[str, float]) -> dict[str, float]:
     return {k: float(v) for k, v in metrics.items() if np.isfinite(v)}
+
+
+def validate_epoch(
+    model: Recommender,
+    dataset: Dataset,
+    best: EarlyStopping,
+    *,
+    epoch: int,
+    epochs: int,
+    lr: float,
+    loss: dict[str, float],
+    started: float,
+) -> dict[str, Any]:
+    """Score the valid split after 0-based ``epoch``, update ``best``, return the log record.
+
+    ``started`` is the ``time.perf_counter()`` at the start of the epoch; ``train_seconds``
+    stops before the evaluation, ``seconds`` includes it.
+    """
+    train_seconds = time.perf_counter() - started
+    model.eval()
+    valid = evaluate(model, dataset, "valid")
+    best.update(epoch + 1, valid[SELECTION_METRIC], model)
+    return {
+        "epoch": epoch + 1,
+        "epochs": epochs,
+        "lr": lr,
+        "loss": loss,
+        "valid": {k: v for k, v in valid.items() if "@" in k},
+        "seconds": round(time.perf_counter() - started, 4),
+        "train_seconds": round(train_seconds, 4),
+        "best_epoch": best.best_epoch,
+    }
 
 
 def restore_best(
