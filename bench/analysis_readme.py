@@ -51,7 +51,8 @@ python -m anchorrec audit MODEL_DIR --out report.html [--csv shares.csv] [--k 10
 * **Attribution** is exact Shapley, at two levels. *Input level* (what "because of the image"
   means): the players are the inputs `id`, `image`, `text` (and an opaque `fused` when a
   dataset ships one); removing one replaces its features by the catalogue mean, its item graph
-  by the identity, and for `id` the ID embeddings (and the interaction graph's output) by
+  by the graph those mean features induce (every item equally similar: `J/n`; see below why
+  not the identity), and for `id` the ID embeddings (and the interaction graph's output) by
   their means. The model runs once per coalition (2^n forward passes, cached), then φ for any
   (user, item) is a few dot products; `baseline + Σφ = score` with `baseline = v(∅)`.
   *Branch level* splits the score along the model's additive branches (`id`, `fused`, `text`,
@@ -96,6 +97,23 @@ def provenance(row: dict[str, Any]) -> str:
     return f"`bench/{row['bench']}.py`, {row['date']}, git {row['git']}, {m.get('cpu')} × {m.get('cores')} cores{shared}"
 
 
+def last_where(name: str, keep: Any) -> dict[str, Any] | None:
+    """The last record of ``name`` for which ``keep(record)`` is true."""
+    path = RESULTS_DIR / f"{name}.jsonl"
+    if not path.is_file():
+        return None
+    rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    rows = [r for r in rows if keep(r)]
+    return rows[-1] if rows else None
+
+
+_CHECKS = (
+    "visual_image_gt_text",
+    "textual_text_gt_image",
+    "collaborative_id_largest_of_groups",
+)
+
+
 def yes(b: bool) -> str:
     return "yes" if b else "**no**"
 
@@ -129,11 +147,7 @@ def _driver_table(row: dict[str, Any], pre: str, game: str) -> list[str]:
     ]
     for m in row["models"]:
         c = m["checks"]
-        names = (
-            "visual_image_gt_text",
-            "textual_text_gt_image",
-            "collaborative_id_largest_of_groups",
-        )
+        names = _CHECKS
         out.append(
             f"| {m['variant']} | "
             + " | ".join(yes(c.get(prefix + n, False)) for n in names)
@@ -150,24 +164,45 @@ def driver_section(row: dict[str, Any]) -> list[str]:
         "",
         "Mean input-level share |φ|/Σ|φ| (and mean signed φ) over all top-10 recommendations of each "
         "planted shopper group (users.csv `group`: the driver that dominates the shopper's "
-        "purchases). First the game the CLI reports (raw scores, `baseline + Σφ = score`):",
+        "purchases), in the game the CLI and the dashboard report (`baseline + Σφ = score`):",
         "",
         *_driver_table(row, "share_", "raw"),
         "",
-        "Then the standardised-score game (`zshare`, `zphi`): the same exact Shapley values on each "
-        "coalition's scores z-scored over the user's unseen items, so a coalition that only "
-        "rescales every score counts for nothing:",
+    ]
+    z_checks = [
+        all(m["checks"].get(f"standardised:{n}", False) for n in _CHECKS) for m in row["models"]
+    ]
+    out += [
+        "The standardised-score game (each coalition's scores z-scored over the user's unseen "
+        "items, `zshare` in the audit CSV) passes all three checks for "
+        + (
+            ", ".join(m["variant"] for m, ok in zip(row["models"], z_checks, strict=True) if ok)
+            or "no variant"
+        )
+        + ".",
         "",
-        *_driver_table(row, "zshare_", "standardised"),
-        "",
-        "Why the two games differ: removing an input replaces its item–item graph by the identity, "
-        "so under coalitions without image and text each item keeps its own, un-smoothed "
-        "ID-gated modality vector and the top items' scores grow several-fold over the full "
-        "model's. The raw game therefore credits ID with large positive and the content inputs "
-        "with large negative values for every group, and |φ| shares mostly measure that "
-        "rescaling; the standardised game only credits what changes the item's standing among "
-        "the user's candidates. The what-if flip rates (dashboard) are a third, rank-based view.",
-        "",
+    ]
+    ident = last_where("driver_shares", lambda r: r.get("removed_graph") == "identity")
+    if ident is not None:
+        out += [
+            "**Why a removed input's item graph is the mean graph, not the identity.** ANALYSIS.md "
+            "first replaced it by the identity. Then a coalition without image and text keeps each "
+            "item's own un-smoothed, ID-gated modality vector, whose norm is several times that of "
+            "the kNN-averaged one, so the scores of the top items change scale and the raw game "
+            "credits the content inputs with large *negative* values for every group. The same "
+            "models under the identity rule:",
+            "",
+            *_driver_table(ident, "share_", "raw"),
+            "",
+            "A removed input's features are all the catalogue mean, so every pair of items is "
+            "equally similar and the graph they induce is the complete one (`J/n`, never "
+            "materialised): propagation gives every item the catalogue mean, and the branch keeps "
+            "nothing item-specific of the removed input. That is the rule now used everywhere.",
+            "",
+            f"Identity-rule source: {provenance(ident)}.",
+            "",
+        ]
+    out += [
         f"Source: {provenance(row)}.",
         "",
     ]
@@ -257,7 +292,11 @@ def render() -> str:
         ("attribution_latency", latency_section),
         ("projection_time", projection_section),
     ):
-        row = last(name)
+        row = (
+            last_where(name, lambda r: r.get("removed_graph") == "mean")
+            if name == "driver_shares"
+            else last(name)
+        )
         if row is not None:
             lines += fn(row)
     return "\n".join(lines).rstrip() + "\n"

@@ -8,6 +8,7 @@ should have the largest ID share. This script measures it on every shipped sampl
 (exact Shapley, mean |φ|/Σ|φ| over all top-10 recommendations of the group's users).
 
     .venv/bin/python bench/driver_shares.py [--models sample_data/boutique/models] [--k 10]
+        [--removed-graph mean|identity]
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from benchlib import ROOT, peak_rss_mb, record
 MODELS = ROOT / "sample_data" / "boutique" / "models"
 
 
-def group_shares(model_dir: Path, k: int) -> dict:
+def group_shares(model_dir: Path, k: int, removed_graph: str) -> dict:
     from anchorrec.analysis.audit import audit
     from anchorrec.models.checkpoint import load_model
 
     t0 = time.perf_counter()
     loaded = load_model(model_dir)
+    loaded.model.removed_graph = removed_graph
+    loaded.model.invalidate_graphs()
     res = audit(loaded, k=k)
     groups = res.shares[res.shares["kind"] == "user group"]
     players = list(res.players)
@@ -76,6 +79,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default=str(MODELS))
     ap.add_argument("--k", type=int, default=10)
+    ap.add_argument(
+        "--removed-graph",
+        choices=("mean", "identity"),
+        default="mean",
+        help="item graph of a removed input (identity: the rule the mean graph replaced)",
+    )
     args = ap.parse_args()
     rows = []
     for model_dir in sorted(Path(args.models).iterdir()):
@@ -85,11 +94,19 @@ def main() -> None:
 
         if len(read_model_info(model_dir).get("players", [])) < 2:
             continue  # ID-only baselines have nothing to attribute
-        rows.append(group_shares(model_dir, args.k))
+        rows.append(group_shares(model_dir, args.k, args.removed_graph))
         print(rows[-1]["variant"], rows[-1]["checks"], flush=True)
     if not rows:
         raise SystemExit(f"no multimodal model under {args.models}")
-    record("driver_shares", {"k": args.k, "models": rows, "peak_rss_mb": round(peak_rss_mb(), 1)})
+    record(
+        "driver_shares",
+        {
+            "k": args.k,
+            "removed_graph": args.removed_graph,
+            "models": rows,
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+        },
+    )
 
 
 if __name__ == "__main__":

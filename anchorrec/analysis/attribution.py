@@ -246,10 +246,17 @@ def coalition_cache(loaded: Any, *, persist: bool = False) -> CoalitionCache:
 
 
 ATTRIBUTION_DIR = "attribution"
+#: Bumped whenever the removal rule changes (2: a removed input's item graph is the mean
+#: graph, no longer the identity), so a cache persisted under an older rule is never read.
+COALITION_RULE_VERSION = 2
 
 
 def _persisted_path(model_dir: Path, fingerprint: str) -> Path:
-    return Path(model_dir) / ATTRIBUTION_DIR / f"coalitions-{fingerprint}.npz"
+    return (
+        Path(model_dir)
+        / ATTRIBUTION_DIR
+        / f"coalitions-v{COALITION_RULE_VERSION}-{fingerprint}.npz"
+    )
 
 
 def _write_cache(path: Path, cache: CoalitionCache) -> None:

@@ -157,7 +157,7 @@ def render_audit_html(
         f'<p class="note">Top-{result.k} lists of {s["users"]} users ({s["recommendations"]} recommendations) '
         f"over {s['items']} items. Input-level shares are exact Shapley values of the players "
         f"{', '.join(players)} (a player removed = its features replaced by the catalogue mean, its "
-        "item graph by the identity, ID embeddings by their mean), shown as |φ|/Σ|φ| per recommendation "
+        "item graph by the mean graph (every item equally similar), ID embeddings by their mean), shown as |φ|/Σ|φ| per recommendation "
         "and averaged. Branch-level shares split the score along the model's additive branches; since "
         "every modality branch is gated by the ID embedding, the two differ.</p>",
         "<h2>What drives the recommendations (input level)</h2>",

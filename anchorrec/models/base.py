@@ -13,7 +13,8 @@ domain).
 Input-level attribution removes an input *player* (``id``, ``image``, ``text``, and
 ``fused`` when the dataset ships an opaque fused feature) by passing it in ``drop``:
 its features are replaced by the catalogue mean, the item–item graph built only from it by
-the identity, and for ``id`` the user and item ID embeddings by their means.
+the graph those mean features induce (every item equally similar: the mean graph ``J/n``),
+and for ``id`` the user and item ID embeddings by their means.
 """
 
 from __future__ import annotations

@@ -52,6 +52,10 @@ DIRECT_COS_WEIGHT = 0.1
 DIRECT_L2_WEIGHT = 1e-4
 DIRECT_MODALITY_LAYERS = 1
 
+# --- ours: the `default` preset (README, "Presets", says what justified each) -----------------
+DEFAULT_MODALITY_LAYERS = 1  #: one item–item layer, combined with z as LightGCN combines layers
+DEFAULT_ALIGN_BATCH = 1024  #: in-batch negatives of the InfoNCE alignment terms (B×B → 1024×1024)
+
 PRESETS: tuple[str, ...] = ("default", "paper")
 
 
@@ -68,10 +72,16 @@ class ModelConfig:
     id_layers: int = ID_LAYERS
     modality_layers: int = MODALITY_LAYERS
     knn_k: int = KNN_K
+    #: combine the item–item layers as LightGCN does, Z = mean_{l=0..L} S^l z (keeps each
+    #: item's own z beside its neighbours'); False is the released Z = S^L z
+    modality_layer_mean: bool = False
     recover_lambda: float = RECOVER_LAMBDA
     score_modalities: tuple[str, ...] = ("fused", "text", "image")
     trainable_features: bool = False
     project_batch_only: bool = True
+    #: the in-batch InfoNCE alignment terms read only the first ``align_batch`` triples of each
+    #: (uniformly shuffled) batch; None = the whole batch, as released
+    align_batch: int | None = None
     #: frozen features wider than this are reduced to their top principal directions
     #: (uncentred truncated SVD, basis saved with the model); None keeps them raw
     feature_dim: int | None = 256
@@ -119,6 +129,10 @@ class ModelConfig:
             raise ConfigError(f"score_modalities has unknown names {sorted(bad)}.")
         if self.feature_dim is not None and self.feature_dim < 1:
             raise ConfigError(f"feature_dim must be >= 1 or None (got {self.feature_dim}).")
+        if self.align_batch is not None and self.align_batch < 2:
+            raise ConfigError(
+                f"align_batch must be >= 2 or None (got {self.align_batch}): InfoNCE needs negatives."
+            )
         if self.patience < 1:
             raise ConfigError(f"patience must be >= 1 (got {self.patience}).")
         object.__setattr__(self, "score_modalities", tuple(self.score_modalities))
@@ -163,7 +177,12 @@ def preset_config(
             feature_dim=None,
         )
     elif preset == "default":
-        base = ModelConfig(preset="default")
+        base = ModelConfig(
+            preset="default",
+            modality_layers=DEFAULT_MODALITY_LAYERS,
+            modality_layer_mean=True,
+            align_batch=DEFAULT_ALIGN_BATCH,
+        )
     else:
         raise ConfigError(f"preset {preset!r} is unknown; use one of {', '.join(PRESETS)}.")
     if variant == "direct":

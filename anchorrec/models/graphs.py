@@ -139,12 +139,38 @@ def knn_graph(features: np.ndarray, k: int) -> sp.csr_matrix:
     return _sym_normalise(s)
 
 
+class MeanGraph:
+    """The item–item graph of a removed input: every item as similar as every other.
+
+    A removed input's features are all the catalogue mean, so every pair of items has the
+    same cosine; the graph that induces is the complete one, whose symmetric normalisation is
+    ``J / n``. One propagation step therefore gives every item the catalogue mean of ``z``: the
+    branch keeps no item-specific signal of the removed input. Never materialised.
+    """
+
+    def __init__(self, n: int, device: torch.device | str = "cpu") -> None:
+        self.shape = (n, n)
+        self.nnz = n * n
+        self.dtype = torch.float32
+        self.row_sums = torch.ones(n, device=device)
+        self.col_sums = self.row_sums
+
+    def mm(self, x: torch.Tensor) -> torch.Tensor:
+        """``(J / n) @ x``: the column means of ``x`` on every row (differentiable)."""
+        x = x.to(self.dtype)
+        return x.mean(0, keepdim=True).expand_as(x).contiguous()
+
+
 def identity_graph(n: int) -> sp.csr_matrix:
-    """The identity: the item–item graph of a removed input (propagation leaves z unchanged)."""
+    """The identity (propagation leaves z unchanged): the removed-input graph of the first rule."""
     return sp.identity(n, dtype=np.float32, format="csr")
 
 
-def propagate(graph: SparseGraph, x: torch.Tensor, layers: int) -> torch.Tensor:
+#: What :func:`propagate` accepts: a stored sparse graph or the implicit mean graph.
+ItemGraph = SparseGraph | MeanGraph
+
+
+def propagate(graph: ItemGraph, x: torch.Tensor, layers: int) -> torch.Tensor:
     """``graph^layers @ x`` (sparse × dense, differentiable in ``x``)."""
     x = x.to(graph.dtype)  # under autocast the dense side may be half precision
     for _ in range(layers):
@@ -152,18 +178,22 @@ def propagate(graph: SparseGraph, x: torch.Tensor, layers: int) -> torch.Tensor:
     return x
 
 
-def lightgcn(a_hat: SparseGraph, ego: torch.Tensor, layers: int) -> torch.Tensor:
-    """mean over l = 0..layers of Â^l ego (LightGCN's layer combination)."""
-    ego = ego.to(a_hat.dtype)
-    out = ego
-    x = ego
+def layer_mean(graph: ItemGraph, x: torch.Tensor, layers: int) -> torch.Tensor:
+    """mean over l = 0..layers of graph^l x (LightGCN's layer combination)."""
+    x = x.to(graph.dtype)  # under autocast the dense side may be half precision
+    out = x
     for _ in range(layers):
-        x = a_hat.mm(x)
+        x = graph.mm(x)
         out = out + x
     return out / (layers + 1)
 
 
-def smoothness(graph: SparseGraph, z: torch.Tensor) -> torch.Tensor:
+def lightgcn(a_hat: SparseGraph, ego: torch.Tensor, layers: int) -> torch.Tensor:
+    """mean over l = 0..layers of Â^l ego (LightGCN's layer combination)."""
+    return layer_mean(a_hat, ego, layers)
+
+
+def smoothness(graph: ItemGraph, z: torch.Tensor) -> torch.Tensor:
     """mean over the edges (i, j) of w_ij ‖z_i − z_j‖², as a quadratic form.
 
     Σ w_ij ‖z_i − z_j‖² = Σ_i r_i‖z_i‖² + Σ_j c_j‖z_j‖² − 2 Σ_i z_i · (W z)_i with r, c the

@@ -19,7 +19,8 @@ def l2_penalty(*rows: torch.Tensor) -> torch.Tensor:
 
 def info_nce(x: torch.Tensor, y: torch.Tensor, temperature: float) -> torch.Tensor:
     """−mean_k log softmax_j(cos(x_k, y_j)/τ)[k]: one direction, in-batch negatives."""
-    logits = F.normalize(x, dim=1) @ F.normalize(y, dim=1).T / temperature
+    # 1/τ scales the B×d side, not the B×B logits (one B×B pass less, same values)
+    logits = (F.normalize(x, dim=1) / temperature) @ F.normalize(y, dim=1).T
     return F.cross_entropy(logits, torch.arange(x.shape[0], device=x.device))
 
 

@@ -34,9 +34,12 @@ from anchorrec.models import losses
 from anchorrec.models.base import ID, Batch, Embeddings, Recommender
 from anchorrec.models.config import ModelConfig
 from anchorrec.models.graphs import (
+    ItemGraph,
+    MeanGraph,
     SparseGraph,
     identity_graph,
     knn_graph,
+    layer_mean,
     lightgcn,
     normalised_bipartite,
     propagate,
@@ -82,6 +85,10 @@ class MultimodalRecommender(Recommender):
     has_recover: ClassVar[bool] = True
     aal_on: ClassVar[bool] = True
     amp_on: ClassVar[bool] = True
+    #: item graph of a view whose inputs are all removed: ``"mean"`` (J/n, the graph the
+    #: catalogue-mean features induce) or ``"identity"`` (the first rule of ANALYSIS.md, kept
+    #: to measure why it was replaced: bench/driver_shares.py --removed-graph identity)
+    removed_graph: str = "mean"
 
     def __init__(self, dataset: Dataset, config: ModelConfig) -> None:
         super().__init__()
@@ -135,7 +142,7 @@ class MultimodalRecommender(Recommender):
             self.proj_text = mlp(widths[TEXT], d)
         if self.has_recover:
             self.decoder = mlp(d, d)
-        self._graph_cache: dict[tuple[frozenset[str], str], dict[str, SparseGraph]] = {}
+        self._graph_cache: dict[tuple[frozenset[str], str], dict[str, ItemGraph]] = {}
         self._bipartite: dict[str, tuple[SparseGraph, SparseGraph]] = {}
 
     # ------------------------------------------------------------------ reduced inputs
@@ -228,25 +235,31 @@ class MultimodalRecommender(Recommender):
             )
         return self._source_numpy(m, drop)
 
-    def _graphs(self, drop: frozenset[str]) -> dict[str, torch.Tensor]:
-        """Item–item graph of every view for coalition ``drop`` (built lazily, cached, not saved)."""
+    def _graphs(self, drop: frozenset[str]) -> dict[str, ItemGraph]:
+        """Item–item graph of every view for coalition ``drop`` (built lazily, cached, not saved).
+
+        A view whose every source is dropped gets the :class:`MeanGraph` (the graph its
+        catalogue-mean features induce); a derived fused view with one source dropped gets the
+        kNN graph of the fused input rebuilt from the rest.
+        """
         drop = frozenset(p for p in drop if p != ID)
         key = (drop, str(self.device))
         if key not in self._graph_cache:
-            graphs = {}
+            graphs: dict[str, ItemGraph] = {}
             for m in self.views:
                 src = self._sources(m)
-                if src <= drop:
-                    g = identity_graph(self.n_items)
+                if src <= drop and self.removed_graph == "identity":
+                    graphs[m] = SparseGraph(identity_graph(self.n_items), self.device)
+                elif src <= drop:
+                    graphs[m] = MeanGraph(self.n_items, self.device)
                 elif src & drop:  # a derived input with some sources removed: rebuild it
-                    g = knn_graph(self._raw_numpy(m, drop), self.config.knn_k)
+                    graphs[m] = SparseGraph(
+                        knn_graph(self._raw_numpy(m, drop), self.config.knn_k), self.device
+                    )
                 elif drop:
-                    g = None
+                    graphs[m] = self._graphs(frozenset())[m]
                 else:
-                    g = knn_graph(self._raw[m], self.config.knn_k)
-                graphs[m] = (
-                    SparseGraph(g, self.device) if g is not None else self._graphs(frozenset())[m]
-                )
+                    graphs[m] = SparseGraph(knn_graph(self._raw[m], self.config.knn_k), self.device)
             self._graph_cache[key] = graphs
         return self._graph_cache[key]
 
@@ -283,7 +296,10 @@ class MultimodalRecommender(Recommender):
         view_users, view_items = {}, {}
         for m in self.views:
             z = e_i * torch.sigmoid(self.gate[m](self.encoder[m](feats[m])))
-            z_items = propagate(graphs[m], z, cfg.modality_layers)
+            if cfg.modality_layer_mean:
+                z_items = layer_mean(graphs[m], z, cfg.modality_layers)
+            else:
+                z_items = propagate(graphs[m], z, cfg.modality_layers)
             view_items[m] = z_items
             view_users[m] = propagate(r_hat, z_items, 1)
         users = h_u + sum((view_users[m] for m in self.score_views), torch.zeros_like(h_u))
@@ -351,7 +367,8 @@ class MultimodalRecommender(Recommender):
         z_mm = fw.view_items[FUSED][pos]
         out = {"uim": cfg.uim_weight * losses.uniformity_margin(hu, hp, hn, cfg.uim_margin)}
         if self.aal_on and cfg.aal_weight > 0:
-            out["aal"] = cfg.aal_weight * self._aal(fw, pos, z_mm)
+            head = pos[: cfg.align_batch]
+            out["aal"] = cfg.aal_weight * self._aal(fw, head, z_mm[: cfg.align_batch])
         if self.amp_on and cfg.amp_weight > 0:
             amp = losses.similarity_preservation(z_mm, fw.features[FUSED], pos)
             amp = amp + cfg.amp_text_weight * losses.similarity_preservation(
@@ -444,9 +461,10 @@ class DirectAlignment(MultimodalRecommender):
         pos, users = batch.pos_items, batch.users
         tau = cfg.direct_temperature
         z_items = fw.view_items[FUSED][pos]
-        align = losses.info_nce(z_items, fw.id_items[pos], tau) + losses.info_nce(
-            fw.view_users[FUSED][users], fw.id_users[users], tau
-        )
+        head, head_users = pos[: cfg.align_batch], users[: cfg.align_batch]
+        align = losses.info_nce(
+            z_items[: cfg.align_batch], fw.id_items[head], tau
+        ) + losses.info_nce(fw.view_users[FUSED][head_users], fw.id_users[head_users], tau)
         return {
             "align": cfg.direct_alpha * align,
             "cos": cfg.direct_cos_weight * (1 - F.cosine_similarity(hu, hp, dim=1)).mean(),

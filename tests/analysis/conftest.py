@@ -3,7 +3,7 @@
 ``GatedTinyRecommender`` has AnchorRec's shape on tiny data: ID embeddings propagated over
 the interaction graph, modality branches gated by the item ID embedding and propagated over
 a feature kNN graph, and an anchor-domain projection. Removing a player follows the
-contract: its features become the catalogue mean, its item graph the identity, and for
+contract: its features become the catalogue mean, its item graph the mean graph J/n, and for
 ``id`` the ID embeddings their means.
 """
 
@@ -87,7 +87,7 @@ class GatedTinyRecommender(Recommender):
             graph = getattr(self, f"graph_{m}")
             if m in drop:
                 x = x.mean(0, keepdim=True).expand_as(x)
-                graph = torch.eye(self.n_items)
+                graph = torch.full((self.n_items, self.n_items), 1.0 / self.n_items)
             f = self.proj[m](x)
             z = ei * torch.sigmoid(self.gate[m](f))
             z_items = graph @ z

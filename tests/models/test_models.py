@@ -13,7 +13,7 @@ from anchorrec.errors import ConfigError
 from anchorrec.models import VARIANTS, build_model, preset_config
 from anchorrec.models import graphs as graphs_mod
 from anchorrec.models.base import Batch
-from anchorrec.models.graphs import knn_graph
+from anchorrec.models.graphs import MeanGraph, knn_graph
 from anchorrec.training import train
 from tests.conftest import make_tiny_dataset
 from tests.models.conftest import fast_config
@@ -88,22 +88,25 @@ def test_derived_fused_input_is_build_fused_features(tiny_dataset):
 
 
 def _graph_dense(model, drop, m):
-    return model._graphs(frozenset(drop))[m].matrix.to_dense()
+    graph = model._graphs(frozenset(drop))[m]
+    if isinstance(graph, MeanGraph):
+        return graph.mm(torch.eye(graph.shape[0]))
+    return graph.matrix.to_dense()
 
 
-def test_dropping_a_player_replaces_its_features_by_the_mean_and_its_graph_by_identity(
+def test_dropping_a_player_replaces_its_features_by_the_mean_and_its_graph_by_the_mean_graph(
     tiny_dataset,
 ):
     model = build_model("anchor", tiny_dataset, fast_config("anchor"), seed=0)
     n = tiny_dataset.n_items
-    eye = torch.eye(n)
+    mean_graph = torch.full((n, n), 1.0 / n)
     base_image = _graph_dense(model, (), "image")
-    assert not torch.equal(base_image, eye)
-    # image dropped: its graph is the identity, text untouched, the fused graph rebuilt
-    assert torch.equal(_graph_dense(model, {"image"}, "image"), eye)
+    assert not torch.allclose(base_image, mean_graph)
+    # image dropped: its graph is J/n, text untouched, the fused graph rebuilt
+    torch.testing.assert_close(_graph_dense(model, {"image"}, "image"), mean_graph)
     assert torch.equal(_graph_dense(model, {"image"}, "text"), _graph_dense(model, (), "text"))
     fused_wo_image = _graph_dense(model, {"image"}, "fused")
-    assert not torch.equal(fused_wo_image, eye)
+    assert not torch.allclose(fused_wo_image, mean_graph)
     assert not torch.equal(fused_wo_image, _graph_dense(model, (), "fused"))
     expected = knn_graph(
         build_fused_features(
@@ -113,8 +116,22 @@ def test_dropping_a_player_replaces_its_features_by_the_mean_and_its_graph_by_id
         model.config.knn_k,
     ).toarray()
     np.testing.assert_allclose(fused_wo_image.numpy(), expected, atol=1e-6)
-    # the fused graph is the identity only when all its sources are dropped
-    assert torch.equal(_graph_dense(model, {"image", "text"}, "fused"), eye)
+    # the fused graph is the mean graph only when all its sources are dropped
+    torch.testing.assert_close(_graph_dense(model, {"image", "text"}, "fused"), mean_graph)
+    # so a propagated view whose inputs are all removed carries nothing item-specific; with
+    # the layer mean, what stays item-specific is the layer-0 term E_i ⊙ σ(gate(mean)): ID only
+    released = build_model(
+        "anchor", tiny_dataset, fast_config("anchor", modality_layer_mean=False), seed=0
+    )
+    mean_model = build_model("anchor", tiny_dataset, fast_config("anchor"), seed=0)
+    assert mean_model.config.modality_layer_mean
+    with torch.no_grad():
+        mean_model.item_id.fill_(0.5)  # every item the same ID embedding
+    for mdl in (released, mean_model):
+        dropped = mdl.compute_embeddings(frozenset({"image", "text"}))
+        for m in ("image", "text", "fused"):
+            view = dropped.spaces[f"{m}_view"]
+            torch.testing.assert_close(view, view[:1].expand_as(view))
     emb = model.compute_embeddings(frozenset({"image"}))
     raw = emb.spaces["raw_image"]
     torch.testing.assert_close(raw, raw[:1].expand_as(raw))
@@ -140,8 +157,8 @@ def test_a_shipped_fused_feature_is_its_own_player():
     ds = dataclasses.replace(ds, features={**ds.features, "fused": fused}, fingerprint="")
     model = build_model("anchor", ds, fast_config("anchor"), seed=0)
     assert model.players == ("id", "image", "text", "fused")
-    eye = torch.eye(ds.n_items)
-    assert torch.equal(_graph_dense(model, {"fused"}, "fused"), eye)
+    mean_graph = torch.full((ds.n_items, ds.n_items), 1.0 / ds.n_items)
+    torch.testing.assert_close(_graph_dense(model, {"fused"}, "fused"), mean_graph)
     assert torch.equal(
         _graph_dense(model, {"image", "text"}, "fused"), _graph_dense(model, (), "fused")
     )
