@@ -7,7 +7,12 @@ import base64
 import pandas as pd
 import streamlit as st
 
-from anchorrec.analysis.attribution import explain_user, whatif
+from anchorrec.analysis.attribution import (
+    PLAYER_WORDS,
+    describe_recommendation,
+    explain_user,
+    whatif,
+)
 from anchorrec.analysis.spaces import SPACE_ORDER, neighbours
 from anchorrec.ui import charts, loaders
 from anchorrec.ui.errors import user_errors
@@ -94,7 +99,8 @@ level = st.radio(
     horizontal=True,
     key="rec_level",
     help="Exact Shapley values. Input level removes an input everywhere it reaches the score "
-    "(features → catalogue mean, its item graph → identity, ID → mean embedding). Branch level "
+    "(features → catalogue mean, its item graph → every item equally similar, ID → mean "
+    "embedding). Branch level "
     "splits h_u·h_i along the model's branches; AnchorRec gates every modality branch by the ID "
     "embedding, so the two levels differ. Negative = pushed the item down.",
 )
@@ -158,6 +164,74 @@ for col, e in zip(cols, entries, strict=True):
                 st.caption(
                     f"Baseline v(∅) = {exp.baseline:.3f}: the score with every input removed."
                 )
+
+
+# ------------------------------------------------------------------------------ why (dialog)
+@st.dialog("Why this recommendation?", width="large")
+def why_dialog(model_name: str, item: int) -> None:
+    cache, exp = explanations[model_name]
+    row = exp.items.loc[exp.items["item"] == item].iloc[0]
+    left, right = st.columns([1, 2])
+    with left:
+        path = item_image_path(ds, item)
+        data = thumbnail(str(path), 240) if path is not None else None
+        if data:
+            st.image(data, width="stretch")
+        st.caption(f"#{item} {item_title(ds, item)}")
+    with right:
+        st.markdown(describe_recommendation(row, exp.players))
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "input": [PLAYER_WORDS.get(p, p) for p in exp.players],
+                    "signed φ": [row[f"phi_{p}"] for p in exp.players],
+                    "share": [row[f"share_{p}"] for p in exp.players],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "signed φ": st.column_config.NumberColumn(format="%+.3f"),
+                "share": st.column_config.ProgressColumn(
+                    "share", min_value=0.0, max_value=1.0, format="percent"
+                ),
+            },
+        )
+        w = whatif(cache, user, k)
+        ranks = w.table.loc[w.table["item"] == item].iloc[0]
+        st.markdown(
+            "Rank without each input: "
+            + ", ".join(
+                f"{PLAYER_WORDS.get(p, p)} → #{int(ranks[f'rank_without_{p}'])}"
+                for p in exp.players
+            )
+            + f" (now #{int(row['rank'])})."
+        )
+        st.caption(
+            "Branch level (the model's additive branches, gated by the ID embedding): "
+            + ", ".join(f"{b} {row[f'branch_{b}']:+.3f}" for b in exp.branches)
+        )
+
+
+if explanations:
+    why = st.columns([1, 2, 1])
+    why_model = why[0].selectbox(
+        "Explain a recommendation of",
+        list(explanations),
+        format_func=lambda n: next(e.label for e in entries if e.name == n),
+        key="rec_why_model",
+    )
+    why_items = explanations[why_model][1].items
+    why_item = why[1].selectbox(
+        "Item",
+        [int(i) for i in why_items["item"]],
+        format_func=lambda i: (
+            f"#{int(why_items.loc[why_items['item'] == i, 'rank'].iloc[0])} — {item_title(ds, i)}"
+        ),
+        key="rec_why_item",
+    )
+    if why[2].button("Why this recommendation?", key="rec_why", icon=":material/help:"):
+        why_dialog(why_model, int(why_item))
 
 # ------------------------------------------------------------------------------ what-if
 st.subheader("What if an input were removed?")

@@ -2,7 +2,8 @@
 
 - spaces: :func:`model_spaces`, :class:`Space`, :func:`neighbours`
 - attribution: :func:`coalition_cache`, :func:`explain_user`, :func:`explain_items`,
-  :func:`explain_all_items`, :func:`whatif`, :func:`top_k_attribution`
+  :func:`explain_all_items`, :func:`whatif`, :func:`top_k_attribution`,
+  :func:`describe_recommendation`
 - diagnostics: :func:`diagnose` → :class:`DiagnosticsReport`, :func:`compare`
 - projections: :func:`precompute_projections`, :func:`load_projection`,
   :func:`load_projection_record`, :func:`available_projections`
@@ -16,6 +17,7 @@ from anchorrec.analysis.attribution import (
     UserExplanation,
     WhatIf,
     coalition_cache,
+    describe_recommendation,
     explain_all_items,
     explain_items,
     explain_user,
@@ -54,6 +56,7 @@ __all__ = [
     "diagnose",
     "explain_all_items",
     "explain_items",
+    "describe_recommendation",
     "explain_user",
     "load_projection",
     "load_projection_record",

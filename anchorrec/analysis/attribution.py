@@ -391,6 +391,44 @@ def explain_all_items(source: Any, user: int) -> pd.DataFrame:
     return pd.DataFrame(table)
 
 
+#: How a sentence names each input player.
+PLAYER_WORDS = {
+    "id": "purchase history (ID)",
+    "image": "picture",
+    "text": "product text",
+    "fused": "fused image+text feature",
+}
+
+
+def describe_recommendation(row: Any, players: tuple[str, ...]) -> str:
+    """One plain sentence on why an item sits where it does, from one ``explain_*`` row.
+
+    ``row`` has ``item``, ``score``, ``baseline`` and ``phi_<player>`` (and ``rank`` when it
+    comes from a top-k). Inputs are listed by signed Shapley value, largest first; the input
+    with the largest ``|φ|`` is named as the main reason.
+    """
+    phi = {p: float(row[f"phi_{p}"]) for p in players}
+    total = sum(abs(v) for v in phi.values())
+    where = (
+        f"ranked #{int(row['rank'])}" if "rank" in row and row["rank"] == row["rank"] else "scored"
+    )
+    parts = [
+        f"its {PLAYER_WORDS.get(p, p)} {'raised' if v >= 0 else 'lowered'} it by {v:+.3f}"
+        for p, v in sorted(phi.items(), key=lambda kv: -kv[1])
+    ]
+    text = (
+        f"Item #{int(row['item'])} is {where} with score {float(row['score']):.3f} "
+        f"({float(row['baseline']):.3f} with every input removed): " + "; ".join(parts) + "."
+    )
+    if total > 0:
+        main = max(phi, key=lambda p: abs(phi[p]))
+        text += (
+            f" The main reason is the {PLAYER_WORDS.get(main, main)} "
+            f"({abs(phi[main]) / total:.0%} of the total |φ|)."
+        )
+    return text
+
+
 @dataclass(frozen=True)
 class WhatIf:
     """Each top-``k`` item's rank with one input removed, and the top-``k`` rank-flip rate.

@@ -182,3 +182,28 @@ def test_standardised_game_ignores_a_coalition_that_only_rescales_scores():
     values = np.stack([base * s for s in (1.0, 5.0)])  # two coalitions, same ranking
     z = _zscore(values, values.mean(1, keepdims=True), values.std(1, keepdims=True))
     np.testing.assert_allclose(z[0], z[1])
+
+
+def test_describe_recommendation_names_the_input_with_the_largest_share():
+    from anchorrec.analysis.attribution import describe_recommendation
+
+    row = {
+        "item": 7,
+        "rank": 2,
+        "score": 1.5,
+        "baseline": 0.25,
+        "phi_id": 0.25,
+        "phi_image": 1.25,
+        "phi_text": -0.25,
+    }
+    text = describe_recommendation(row, ("id", "image", "text"))
+    assert text.startswith("Item #7 is ranked #2 with score 1.500 (0.250 with every input removed)")
+    # ordered by signed value: the image first, the text (which pulled it down) last
+    assert text.index("picture raised it by +1.250") < text.index(
+        "product text lowered it by -0.250"
+    )
+    assert "The main reason is the picture (71% of the total |φ|)." in text
+    row["phi_text"] = -2.0  # a large negative value is the main reason too, as |φ|
+    assert "main reason is the product text" in describe_recommendation(
+        row, ("id", "image", "text")
+    )

@@ -120,3 +120,20 @@ def test_missing_diagnostics_are_computed_once_on_request(shop, app_home, tmp_pa
     _no_exception(at)
     assert (copy / "models" / "anchor" / "diagnostics.json").is_file()
     assert any("metric" in d.value.columns for d in at.dataframe)
+
+
+def test_why_this_recommendation_explains_the_chosen_item_in_words(app):
+    at = app.run()
+    at.switch_page("pages/recommendations.py").run()
+    _no_exception(at)
+    items = at.selectbox(key="rec_why_item").options
+    assert len(items) >= 2
+    at.selectbox(key="rec_why_item").select_index(1).run()
+    chosen = at.selectbox(key="rec_why_item").value
+    at.button(key="rec_why").click().run()
+    _no_exception(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert f"Item #{chosen} is ranked #2" in text and "The main reason is the" in text
+    assert "Rank without each input" in text
+    tables = [d.value for d in at.dataframe if "signed φ" in d.value.columns]
+    assert tables and abs(tables[0]["share"].sum() - 1.0) < 1e-6
