@@ -1,5 +1,6 @@
-"""Collapse and ID-dominance diagnostics of the sample's anchor, direct and none models,
-side by side, and whether they reproduce the paper's claim.
+"""Collapse and ID-dominance diagnostics of the sample's shipped models, side by side, and
+whether they reproduce the paper's claim. Each report is also stored beside its model
+(``diagnostics.json``, what the dashboard's Positional collapse page reads).
 
 The paper's claim (MODEL.md, "Positional collapse"): direct alignment (AlignRec) is more
 ID-dominant and less content-coherent than anchored alignment (AnchorRec): its final-space
@@ -18,7 +19,7 @@ from pathlib import Path
 from benchlib import ROOT, peak_rss_mb, record
 
 MODELS = ROOT / "sample_data" / "boutique" / "models"
-VARIANTS = ("anchor", "direct", "none")
+VARIANTS = ("anchor", "direct", "none", "anchor-noproj", "anchor-noamp")
 
 
 def main() -> None:
@@ -26,6 +27,7 @@ def main() -> None:
     ap.add_argument("--models", default=str(MODELS))
     args = ap.parse_args()
     from anchorrec.analysis.diagnostics import compare, diagnose
+    from anchorrec.diagnostics_store import store_diagnostics
     from anchorrec.models.checkpoint import load_model
 
     reports = {}
@@ -34,8 +36,10 @@ def main() -> None:
         model_dir = Path(args.models) / variant
         if (model_dir / "config.json").is_file():
             t0 = time.perf_counter()
-            reports[variant] = diagnose(load_model(model_dir))
+            loaded = load_model(model_dir)
+            reports[variant] = diagnose(loaded)
             seconds[variant] = round(time.perf_counter() - t0, 1)
+            store_diagnostics(loaded, reports[variant])  # what Positional collapse shows
             print(f"{variant}: {seconds[variant]} s", flush=True)
     if not reports:
         raise SystemExit(f"none of {VARIANTS} under {args.models}")

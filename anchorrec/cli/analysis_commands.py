@@ -39,6 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("model_dir", metavar="MODEL_DIR")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--store",
+        action="store_true",
+        help="also store the report beside the model (the dashboard's Positional collapse reads it)",
+    )
     _common(p)
     p.set_defaults(func=cmd_diagnose)
 
@@ -98,7 +103,12 @@ def cmd_project(args: argparse.Namespace) -> int:
 def cmd_diagnose(args: argparse.Namespace) -> int:
     from anchorrec.analysis.diagnostics import diagnose, format_value
 
-    report = diagnose(_load(args))
+    loaded = _load(args)
+    report = diagnose(loaded)
+    if args.store:
+        from anchorrec.diagnostics_store import store_diagnostics
+
+        store_diagnostics(loaded, report)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
         return 0

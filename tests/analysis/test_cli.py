@@ -78,6 +78,19 @@ def test_diagnose_json(model_dir, capsys):
     assert all(d["meaning"] for d in report["diagnostics"])
 
 
+def test_diagnose_store_writes_what_the_dashboard_reads(model_dir, capsys):
+    from anchorrec.diagnostics_store import read_diagnostics
+
+    assert read_diagnostics(model_dir) is None
+    report = run_json(capsys, ["diagnose", str(model_dir), "--json", "--store"])
+    stored = read_diagnostics(model_dir)
+    assert stored is not None
+    ranks = {(d["metric"], d["space"]): d["value"] for d in report["diagnostics"]}
+    assert stored.value("effective_rank", "final") == pytest.approx(
+        ranks[("effective_rank", "final")]
+    )
+
+
 def test_project_then_cache_hit(model_dir, capsys):
     assert main(["project", str(model_dir), "--methods", "pca"]) == 0
     first = capsys.readouterr().out
