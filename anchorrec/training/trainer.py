@@ -45,6 +45,8 @@ STATE_JSON = "state.json"
 #: key of the safetensors metadata entry that holds the state's JSON (epoch, log, optimizer)
 STATE_META_KEY = "anchorrec_state"
 RESUME_SUFFIX = ".resume"
+#: the progress bar shows the loss every this many steps (each read waits for the device)
+POSTFIX_EVERY = 10
 
 EpochCallback = Callable[[dict[str, Any]], None]
 
@@ -248,7 +250,7 @@ def train(
             group["lr"] = lr
         model.train()
         model.on_epoch_start(epoch)
-        sums: dict[str, float] = {}
+        sums: dict[str, Any] = {}
         n_batches = sampler.n_batches(config.batch_size)
         bar = tqdm(
             sampler.epoch(epoch, config.batch_size),
@@ -258,7 +260,7 @@ def train(
             file=sys.stderr,
             leave=False,
         )
-        for users, pos, neg in bar:
+        for step, (users, pos, neg) in enumerate(bar, start=1):
             batch = Batch(
                 torch.from_numpy(users).to(dev),
                 torch.from_numpy(pos).to(dev),
@@ -273,11 +275,14 @@ def train(
             optimizer.zero_grad(set_to_none=True)  # type: ignore[union-attr]
             terms["total"].backward()
             optimizer.step()  # type: ignore[union-attr]
+            # summed on the device: a float() per term and step would wait for the GPU each time
             for k, v in terms.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach())
-            bar.set_postfix(
-                loss=f"{float(terms['total'].detach()):.4f}", best=f"{max(best.best_value, 0):.4f}"
-            )
+                sums[k] = sums.get(k, 0.0) + v.detach().double()
+            if progress and step % POSTFIX_EVERY == 0:
+                bar.set_postfix(
+                    loss=f"{float(terms['total'].detach()):.4f}",
+                    best=f"{max(best.best_value, 0):.4f}",
+                )
         record = validate_epoch(
             model,
             dataset,
@@ -285,7 +290,7 @@ def train(
             epoch=epoch,
             epochs=epochs,
             lr=lr,
-            loss={k: v / n_batches for k, v in sums.items()},
+            loss={k: float(v) / n_batches for k, v in sums.items()},
             started=t0,
         )
         log.append(record)
