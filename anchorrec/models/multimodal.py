@@ -254,12 +254,15 @@ class MultimodalRecommender(Recommender):
                     graphs[m] = MeanGraph(self.n_items, self.device)
                 elif src & drop:  # a derived input with some sources removed: rebuild it
                     graphs[m] = SparseGraph(
-                        knn_graph(self._raw_numpy(m, drop), self.config.knn_k), self.device
+                        knn_graph(self._raw_numpy(m, drop), self.config.knn_k, self.device),
+                        self.device,
                     )
                 elif drop:
                     graphs[m] = self._graphs(frozenset())[m]
                 else:
-                    graphs[m] = SparseGraph(knn_graph(self._raw[m], self.config.knn_k), self.device)
+                    graphs[m] = SparseGraph(
+                        knn_graph(self._raw[m], self.config.knn_k, self.device), self.device
+                    )
             self._graph_cache[key] = graphs
         return self._graph_cache[key]
 
