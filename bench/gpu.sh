@@ -50,7 +50,7 @@ figure "${scale[@]}" "${baby[@]}" --variant anchor --preset default
 figure "${scale[@]}" "${baby[@]}" --variant anchor --preset default --amp
 figure "${scale[@]}" "${baby[@]}" --variant anchor --preset paper
 figure "${scale[@]}" "${baby[@]}" --variant anchor --preset paper --amp
-# synthetic 100k items / 1M interactions (its kNN graphs are built on the CPU: ~1 min)
+# synthetic 100k items / 1M interactions (its kNN graphs are built on the GPU)
 figure "${scale[@]}" --dataset synthetic --variant anchor --preset default --max-epoch-seconds 45
 
 # data-parallel training (torchrun + DDP, NCCL): 1 process, and one per visible GPU when
