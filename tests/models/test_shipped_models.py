@@ -11,7 +11,7 @@ from anchorrec.models.checkpoint import load_model
 from tests.models.conftest import single_torch_thread  # noqa: F401
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data" / "boutique"
-SHIPPED = ("anchor", "direct", "none")
+SHIPPED = ("anchor", "direct", "none", "anchor-noproj", "anchor-noamp")
 MAX_MODEL_BYTES = 10 * 1024 * 1024
 
 
@@ -32,6 +32,14 @@ def test_shipped_model_loads_and_reproduces_its_metrics(sample, variant):
         metrics = evaluate(loaded.model, sample, split)
         for key in ("recall@20", "ndcg@20"):
             assert metrics[key] == pytest.approx(loaded.metrics[split][key], abs=1e-6), (split, key)
+
+
+def test_shipped_models_share_one_seed_and_budget():
+    configs = [load_model(SAMPLE_DIR / "models" / v).config for v in SHIPPED]
+    budgets = {(c.epochs, c.patience, c.learning_rate, c.batch_size, c.preset) for c in configs}
+    assert len(budgets) == 1, budgets
+    seeds = {load_model(SAMPLE_DIR / "models" / v).metrics["seed"] for v in SHIPPED}
+    assert seeds == {0}
 
 
 def test_shipped_models_find_their_dataset_from_config():
