@@ -58,3 +58,42 @@ def test_switch_variant_click_point_and_inspect(chromium, shop, tmp_path):
         heading.scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "browser_inspector.png"))
         assert f"item={item}" in page.url
+
+
+def test_upload_a_catalogue_with_a_photo_zip_and_import_it(chromium, shop, tmp_path):
+    """The Data page's real upload path: two CSVs and a zip through the browser, then encoding."""
+    import zipfile
+
+    from tests.data.malformed.corpus import write_valid_catalog
+
+    cat = write_valid_catalog(tmp_path / "cat")
+    archive = tmp_path / "photos.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for photo in sorted(cat["images"].iterdir()):
+            z.write(photo, photo.name)
+    home = tmp_path / "home"
+    env = {"ANCHORREC_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    with running_app(env, log=tmp_path / "app.log") as base, browser_page() as page:
+        page.goto(f"{base}/data?dataset={quote(str(shop))}")
+        main = page.get_by_test_id("stMainBlockContainer")
+        main.get_by_role("heading", name="Data").first.wait_for(timeout=90_000)
+        wait_idle(page)
+        main.get_by_role("tab", name=re.compile("catalogue", re.I)).click()
+        form = page.get_by_test_id("stForm")
+        form.get_by_label("Dataset name").fill("uploaded-shop")
+        form.get_by_label("k-core").fill("3")  # the small catalogue has 4 purchases a shopper
+        uploads = form.locator("input[type=file]")
+        uploads.nth(0).set_input_files(str(cat["items"]))
+        uploads.nth(1).set_input_files(str(cat["interactions"]))
+        uploads.nth(2).set_input_files(str(archive))
+        page.wait_for_timeout(1000)
+        form.get_by_role("button", name="Import and encode").click()
+        try:
+            main.get_by_text(re.compile("Imported uploaded-shop")).wait_for(timeout=180_000)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "browser_upload_failure.png"), full_page=True)
+            raise
+    out = home / "datasets" / "uploaded-shop"
+    assert (out / "uploaded-shop.inter").is_file()
+    assert (out / "image_feat.npy").is_file() and (out / "text_feat.npy").is_file()
+    assert not list(out.parent.glob(".upload-*"))  # the temporary upload folder is gone
