@@ -99,7 +99,7 @@ with tab_cat:
         with user_errors("Import"):
             from anchorrec.data.archive import safe_extract_zip
             from anchorrec.data.catalog import import_catalog
-            from anchorrec.errors import DatasetError
+            from anchorrec.errors import AnchorRecError, DatasetError
 
             if items_up is None or inter_up is None:
                 raise DatasetError("Upload both items.csv and interactions.csv.")
@@ -125,18 +125,25 @@ with tab_cat:
                     raise DatasetError(
                         "Give the photo folder's path or upload a zip of the photos."
                     )
-                with tqdm_progress("Encoding the catalogue"):
-                    ds = import_catalog(
-                        tmp_path / "items.csv",
-                        tmp_path / "interactions.csv",
-                        photos,
-                        out_dir,
-                        k_core=int(k_core),
-                        split=split,
-                        device="auto",
-                        progress=True,
-                        name=ws.safe_name(name),
-                    )
+                try:
+                    with tqdm_progress("Encoding the catalogue"):
+                        ds = import_catalog(
+                            tmp_path / "items.csv",
+                            tmp_path / "interactions.csv",
+                            photos,
+                            out_dir,
+                            k_core=int(k_core),
+                            split=split,
+                            device="auto",
+                            progress=True,
+                            name=ws.safe_name(name),
+                        )
+                except AnchorRecError as exc:  # name the uploaded file, not its temporary copy
+                    raise type(exc)(
+                        str(exc)
+                        .replace(f"{tmp_path}/", "uploaded ")
+                        .replace(str(tmp_path), "upload")
+                    ) from exc
             st.success(f"Imported {ds.name} to {out_dir}.")
             _validation_report(out_dir)
             st.session_state["_goto_dataset"] = str(out_dir)

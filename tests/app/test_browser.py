@@ -81,12 +81,17 @@ def test_upload_a_catalogue_with_a_photo_zip_and_import_it(chromium, shop, tmp_p
         main.get_by_role("tab", name=re.compile("catalogue", re.I)).click()
         form = page.get_by_test_id("stForm")
         form.get_by_label("Dataset name").fill("uploaded-shop")
-        form.get_by_label("k-core").fill("3")  # the small catalogue has 4 purchases a shopper
         uploads = form.locator("input[type=file]")
         uploads.nth(0).set_input_files(str(cat["items"]))
         uploads.nth(1).set_input_files(str(cat["interactions"]))
         uploads.nth(2).set_input_files(str(archive))
         page.wait_for_timeout(1000)
+        form.get_by_role("button", name="Import and encode").click()
+        # the 5-core default empties this small catalogue: the error names the uploaded file
+        error = main.get_by_text(re.compile("uploaded interactions.csv: the 5-core filter"))
+        error.wait_for(timeout=180_000)
+        assert ".upload-" not in error.inner_text()
+        form.get_by_label("k-core").fill("3")  # the small catalogue has 4 purchases a shopper
         form.get_by_role("button", name="Import and encode").click()
         try:
             main.get_by_text(re.compile("Imported uploaded-shop")).wait_for(timeout=180_000)
