@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerate everything the README's "Analysis" section reports about the shipped sample:
 # the projections shipped in each sample model directory, the planted-driver shares, the
-# anchor/direct/none diagnostics, the attribution latency, then the README section itself.
+# diagnostics of every shipped model (stored beside each, for Positional collapse), the
+# attribution latency, then the README section itself.
 #   bash bench/analysis_sample.sh [METHODS]      (METHODS default: pca,tsne,umap)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ for dir in "$MODELS"/*/; do
   "$PY" -m anchorrec project "$dir" --methods "$METHODS"
 done
 "$PY" bench/driver_shares.py
+"$PY" bench/driver_shares.py --removed-graph identity   # the rule the mean graph replaced
 "$PY" bench/variant_diagnostics.py
 "$PY" bench/attribution_latency.py
 "$PY" bench/analysis_readme.py
