@@ -19,7 +19,7 @@ from pathlib import Path
 from benchlib import ROOT, peak_rss_mb, record
 
 MODELS = ROOT / "sample_data" / "boutique" / "models"
-VARIANTS = ("anchor", "direct", "none", "anchor-noproj", "anchor-noamp")
+VARIANTS = ("anchor", "direct", "none", "anchor-noproj", "anchor-noamp", "lightgcn")
 
 
 def main() -> None:

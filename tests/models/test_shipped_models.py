@@ -11,7 +11,7 @@ from anchorrec.models.checkpoint import load_model
 from tests.models.conftest import single_torch_thread  # noqa: F401
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data" / "boutique"
-SHIPPED = ("anchor", "direct", "none", "anchor-noproj", "anchor-noamp")
+SHIPPED = ("anchor", "direct", "none", "anchor-noproj", "anchor-noamp", "lightgcn")
 MAX_MODEL_BYTES = 10 * 1024 * 1024
 
 
