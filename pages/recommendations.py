@@ -179,6 +179,8 @@ def why_dialog(model_name: str, item: int) -> None:
             st.image(data, width="stretch")
         st.caption(f"#{item} {item_title(ds, item)}")
     with right:
+        label = next(e.label for e in entries if e.name == model_name)
+        st.caption(f"Model {label} · exact input-level Shapley values (baseline + Σφ = score)")
         st.markdown(describe_recommendation(row, exp.players))
         st.dataframe(
             pd.DataFrame(

@@ -135,5 +135,6 @@ def test_why_this_recommendation_explains_the_chosen_item_in_words(app):
     text = " ".join(m.value for m in at.markdown)
     assert f"Item #{chosen} is ranked #2" in text and "The main reason is the" in text
     assert "Rank without each input" in text
+    assert any(c.value.startswith("Model anchor") for c in at.caption)
     tables = [d.value for d in at.dataframe if "signed φ" in d.value.columns]
     assert tables and abs(tables[0]["share"].sum() - 1.0) < 1e-6
