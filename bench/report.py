@@ -60,10 +60,16 @@ def load_rows(results_dir: Path = RESULTS_DIR) -> list[dict[str, Any]]:
 
 
 def latest_by_bench(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The latest row (by ``date``; file order breaks ties) of each bench name."""
+    """The latest row (by ``date``; file order breaks ties) of each bench name.
+
+    ``driver_shares`` runs under the replaced identity-graph rule are comparisons, not the
+    current figure, and are skipped.
+    """
     latest: dict[str, dict[str, Any]] = {}
     for row in rows:
         name = str(row["bench"])
+        if row.get("removed_graph") == "identity":  # a comparison run of a replaced rule
+            continue
         if name not in latest or str(row.get("date", "")) >= str(latest[name].get("date", "")):
             latest[name] = row
     return dict(sorted(latest.items()))
