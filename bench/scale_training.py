@@ -68,7 +68,7 @@ def synthetic_dataset(
     n_items: int, n_interactions: int, feature_sizes: dict[str, int], zipf: float, seed: int
 ):
     """A power-law random dataset with MMRec's split and Gaussian features."""
-    from anchorrec.data.dataset import Dataset, interactions_matrix, mmrec_split
+    from anchorrec.data.dataset import Dataset, mmrec_split, split_matrices
 
     rng = np.random.default_rng(seed)
     n_users = max(1, n_interactions // 10)
@@ -86,10 +86,7 @@ def synthetic_dataset(
     keys = np.unique(users * n_items + items)  # duplicates collapse
     users, items = keys // n_items, keys % n_items
     labels = mmrec_split(users, items, seed=seed)
-    mats = [
-        interactions_matrix(users[labels == s], items[labels == s], n_users, n_items)
-        for s in (0, 1, 2)
-    ]
+    train, valid, test = split_matrices(users, items, labels, n_users, n_items)
     features = {
         m: rng.standard_normal((n_items, d), dtype=np.float32) for m, d in feature_sizes.items()
     }
@@ -97,9 +94,9 @@ def synthetic_dataset(
         name=f"synthetic_{n_items}x{len(users)}",
         n_users=n_users,
         n_items=n_items,
-        train=mats[0],
-        valid=mats[1],
-        test=mats[2],
+        train=train,
+        valid=valid,
+        test=test,
         features=features,
         fingerprint="synthetic",
     )

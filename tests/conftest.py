@@ -33,7 +33,7 @@ def make_tiny_dataset(
 
     Items fall in 4 clusters; each user prefers one cluster, so content features carry signal.
     """
-    from anchorrec.data.dataset import IMAGE, TEXT, Dataset, interactions_matrix, mmrec_split
+    from anchorrec.data.dataset import IMAGE, TEXT, Dataset, mmrec_split, split_matrices
 
     rng = np.random.default_rng(seed)
     cluster = np.arange(n_items) % 4
@@ -54,10 +54,7 @@ def make_tiny_dataset(
     users = np.asarray(users)
     items = np.asarray(items)
     labels = mmrec_split(users, items, seed=seed)
-    mats = [
-        interactions_matrix(users[labels == s], items[labels == s], n_users, n_items)
-        for s in (0, 1, 2)
-    ]
+    train, valid, test = split_matrices(users, items, labels, n_users, n_items)
     features = {}
     if with_features:
         centres_img = rng.normal(size=(4, 32))
@@ -72,9 +69,9 @@ def make_tiny_dataset(
         name="tiny",
         n_users=n_users,
         n_items=n_items,
-        train=mats[0],
-        valid=mats[1],
-        test=mats[2],
+        train=train,
+        valid=valid,
+        test=test,
         features=features,
     )
 

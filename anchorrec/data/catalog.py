@@ -31,11 +31,10 @@ from anchorrec.data.dataset import (
     SPLIT_NAMES,
     TEST,
     TEXT,
-    TRAIN,
     VALID,
     Dataset,
-    interactions_matrix,
     mmrec_split,
+    split_matrices,
 )
 from anchorrec.data.features import build_fused_features
 from anchorrec.data.mmrec import load_mmrec, write_mmrec_files
@@ -300,10 +299,7 @@ def import_catalog(
                 "3 or more interactions after filtering. Add interactions or raise --k-core "
                 "to 3 or more."
             )
-    mats = [
-        interactions_matrix(users[labels == s], items[labels == s], n_users, n_items)
-        for s in (TRAIN, VALID, TEST)
-    ]
+    train, valid, test = split_matrices(users, items, labels, n_users, n_items)
 
     meta = catalog.items.iloc[items_kept_codes].reset_index(drop=True)
     # Images: resolve, then encode (failures get the mean feature or stop the import).
@@ -391,9 +387,9 @@ def import_catalog(
         name=name or out_dir.name,
         n_users=n_users,
         n_items=n_items,
-        train=mats[0],
-        valid=mats[1],
-        test=mats[2],
+        train=train,
+        valid=valid,
+        test=test,
         features=features,
         items=out_items,
     )

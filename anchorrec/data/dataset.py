@@ -128,6 +128,17 @@ def interactions_matrix(
     return m
 
 
+def split_matrices(
+    users: np.ndarray, items: np.ndarray, labels: np.ndarray, n_users: int, n_items: int
+) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
+    """The train, valid and test matrices of interactions labelled as by :func:`mmrec_split`."""
+    train, valid, test = (
+        interactions_matrix(users[labels == s], items[labels == s], n_users, n_items)
+        for s in (TRAIN, VALID, TEST)
+    )
+    return train, valid, test
+
+
 def compute_fingerprint(ds: Dataset) -> str:
     """A stable SHA-256 over the interactions (with their split) and the feature matrices.
 

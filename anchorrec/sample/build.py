@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from anchorrec.data.dataset import FUSED, IMAGE, TEXT, Dataset, interactions_matrix, mmrec_split
+from anchorrec.data.dataset import FUSED, IMAGE, TEXT, Dataset, mmrec_split, split_matrices
 from anchorrec.data.features import build_fused_features
 from anchorrec.data.mmrec import save_mmrec
 from anchorrec.sample.catalogue import generate_attributes, write_copy
@@ -160,17 +160,14 @@ def generate_sample(
     }
 
     labels = mmrec_split(u, i, seed=config.seed)
-    mats = [
-        interactions_matrix(u[labels == s], i[labels == s], len(users), len(items))
-        for s in (0, 1, 2)
-    ]
+    train, valid, test = split_matrices(u, i, labels, len(users), len(items))
     dataset = Dataset(
         name=config.name,
         n_users=len(users),
         n_items=len(items),
-        train=mats[0],
-        valid=mats[1],
-        test=mats[2],
+        train=train,
+        valid=valid,
+        test=test,
         features=features,
         items=items,
         users=users,

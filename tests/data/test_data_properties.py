@@ -17,8 +17,8 @@ from anchorrec.data.dataset import (
     TRAIN,
     VALID,
     Dataset,
-    interactions_matrix,
     mmrec_split,
+    split_matrices,
 )
 from anchorrec.data.mmrec import load_mmrec, save_mmrec
 
@@ -58,10 +58,7 @@ def datasets(draw) -> Dataset:
     has_train = np.zeros(n_users, bool)
     has_train[users_a[labels == TRAIN]] = True
     labels[~has_train[users_a]] = TRAIN
-    mats = [
-        interactions_matrix(users_a[labels == s], items_a[labels == s], n_users, n_items)
-        for s in (TRAIN, VALID, TEST)
-    ]
+    train, valid, test = split_matrices(users_a, items_a, labels, n_users, n_items)
     features = {}
     if draw(st.booleans()):
         features[IMAGE] = rng.normal(size=(n_items, int(rng.integers(1, 6)))).astype(np.float32)
@@ -72,9 +69,9 @@ def datasets(draw) -> Dataset:
         name="prop",
         n_users=n_users,
         n_items=n_items,
-        train=mats[0],
-        valid=mats[1],
-        test=mats[2],
+        train=train,
+        valid=valid,
+        test=test,
         features=features,
         items=meta,
     )
