@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from malformed.corpus import write_valid_mmrec
 
 from anchorrec.data.archive import find_dataset_root, safe_extract_zip
 from anchorrec.data.features import build_fused_features, l2_normalise_rows
 from anchorrec.data.mmrec import load_mmrec
 from anchorrec.errors import DatasetError
+from tests.data.malformed.corpus import write_valid_mmrec
 
 
 def test_a_zipped_dataset_extracts_and_loads(tmp_path: Path) -> None:

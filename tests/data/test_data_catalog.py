@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from malformed.corpus import CAT_ITEMS, write_valid_catalog
 
 from anchorrec.cli import main
 from anchorrec.data.catalog import import_catalog, k_core_filter
@@ -16,6 +15,7 @@ from anchorrec.data.dataset import FUSED, IMAGE, TEXT
 from anchorrec.data.features import build_fused_features
 from anchorrec.data.mmrec import load_mmrec
 from anchorrec.errors import DatasetError
+from tests.data.malformed.corpus import CAT_ITEMS, write_valid_catalog
 
 PHOTOS_PER_CLASS = 30
 USERS_PER_CLASS = 15

@@ -11,14 +11,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import BABY_INTERACTIONS, BABY_ITEMS, BABY_USERS
-from malformed.corpus import N_ITEMS, N_USERS, base_inter_rows, inter_text, write_valid_mmrec
 
 from anchorrec.cli import main
 from anchorrec.data.dataset import FUSED, IMAGE, TEXT
 from anchorrec.data.features import build_fused_features
 from anchorrec.data.mmrec import load_mmrec
 from anchorrec.errors import DatasetError
+from tests.data.conftest import BABY_INTERACTIONS, BABY_ITEMS, BABY_USERS
+from tests.data.malformed.corpus import (
+    N_ITEMS,
+    N_USERS,
+    base_inter_rows,
+    inter_text,
+    write_valid_mmrec,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from malformed.corpus import CASES, Case
 
 from anchorrec.cli import main
 from anchorrec.data.archive import safe_extract_zip
 from anchorrec.data.catalog import import_catalog
 from anchorrec.data.mmrec import load_mmrec
 from anchorrec.errors import DatasetError
+from tests.data.malformed.corpus import CASES, Case
 
 #: Options of the catalogue cases unless a case overrides them.
 CATALOG_DEFAULTS = {"k_core": 3, "on_missing_image": "fail", "split": "auto"}
