@@ -17,6 +17,7 @@ import pandas as pd
 
 from anchorrec.analysis.attribution import coalition_cache, top_k_attribution
 from anchorrec.analysis.context import dataset_of, variant_of
+from anchorrec.concentration import gini
 
 #: An item is *cold* when it has at most this many train interactions.
 COLD_MAX_INTERACTIONS = 3
@@ -51,16 +52,6 @@ class AuditResult:
     shares: pd.DataFrame
     exposure: pd.DataFrame
     summary: dict[str, Any]
-
-
-def gini(counts: np.ndarray) -> float:
-    """Gini coefficient of non-negative ``counts`` (0 = equal exposure, → 1 = one item gets all)."""
-    x = np.sort(np.asarray(counts, dtype=np.float64))
-    n = len(x)
-    if n == 0 or x.sum() == 0:
-        return 0.0
-    cum = np.cumsum(x)
-    return float((n + 1 - 2 * (cum / cum[-1]).sum()) / n)
 
 
 def popularity_buckets(popularity: np.ndarray) -> np.ndarray:

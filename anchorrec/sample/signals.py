@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from anchorrec.concentration import gini
 from anchorrec.data.dataset import Dataset
 from anchorrec.data.features import l2_normalise_rows
 from anchorrec.sample.shoppers import GROUPS, parse_drops
@@ -194,16 +195,6 @@ def chance_purity(labels: np.ndarray) -> float:
     _, counts = np.unique(np.asarray(labels), return_counts=True)
     n = counts.sum()
     return float((counts * (counts - 1)).sum() / (n * (n - 1)))
-
-
-def gini(values: np.ndarray) -> float:
-    """Gini coefficient of non-negative ``values`` (0 = all equal, → 1 = one takes all)."""
-    v = np.sort(np.asarray(values, dtype=np.float64))
-    n = len(v)
-    if n == 0 or v.sum() == 0:
-        return 0.0
-    cum = np.cumsum(v)
-    return float((n + 1 - 2 * (cum / cum[-1]).sum()) / n)
 
 
 def measure_signals(ds: Dataset) -> SampleSignals:

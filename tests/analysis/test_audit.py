@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from anchorrec.analysis.audit import audit, gini, popularity_buckets
+from anchorrec.analysis.audit import audit, popularity_buckets
 from anchorrec.analysis.audit_report import render_audit_html, write_audit_html, write_shares_csv
 from anchorrec.analysis.diagnostics import diagnose
 
@@ -16,12 +16,6 @@ from anchorrec.analysis.diagnostics import diagnose
 @pytest.fixture(scope="module")
 def tiny_audit(tiny_model):
     return audit(tiny_model, k=5)
-
-
-def test_gini_extremes():
-    assert gini(np.ones(10)) == pytest.approx(0.0)
-    assert gini(np.r_[np.zeros(99), 1.0]) == pytest.approx(0.99)
-    assert gini(np.zeros(5)) == 0.0
 
 
 def test_popularity_buckets_split_head_torso_tail():

@@ -1,0 +1,15 @@
+"""How unevenly counts are spread (recommendation exposure, item popularity)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def gini(counts: np.ndarray) -> float:
+    """Gini coefficient of non-negative ``counts`` (0 = all equal, → 1 = one takes all)."""
+    x = np.sort(np.asarray(counts, dtype=np.float64))
+    n = len(x)
+    if n == 0 or x.sum() == 0:
+        return 0.0
+    cum = np.cumsum(x)
+    return float((n + 1 - 2 * (cum / cum[-1]).sum()) / n)
