@@ -18,7 +18,11 @@ import json
 import sys
 from pathlib import Path
 
-from anchorrec.cli.model_commands import parse_users
+from anchorrec.cli.model_commands import (
+    add_model_source_arguments,
+    load_model_from_args,
+    parse_users,
+)
 from anchorrec.errors import ConfigError
 
 
@@ -30,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("model_dir", metavar="MODEL_DIR")
     p.add_argument("--methods", default="pca,tsne,umap", help="comma-separated: pca, tsne, umap")
-    _common(p)
+    add_model_source_arguments(p)
     p.set_defaults(func=cmd_project)
 
     p = sub.add_parser(
@@ -44,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also store the report beside the model (the dashboard's Positional collapse reads it)",
     )
-    _common(p)
+    add_model_source_arguments(p)
     p.set_defaults(func=cmd_diagnose)
 
     p = sub.add_parser(
@@ -59,26 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-diagnostics", action="store_true", help="leave the diagnostics table out (faster)"
     )
-    _common(p)
+    add_model_source_arguments(p)
     p.set_defaults(func=cmd_audit)
-
-
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--data", default=None, help="dataset directory (default: the one the model records)"
-    )
-    p.add_argument("--device", default="cpu", help="auto, cpu or cuda")
-
-
-def _load(args: argparse.Namespace):
-    from anchorrec.models.checkpoint import load_model
-
-    dataset = None
-    if args.data:
-        from anchorrec.data.mmrec import load_mmrec
-
-        dataset = load_mmrec(args.data)
-    return load_model(args.model_dir, dataset, device=args.device)
 
 
 # ------------------------------------------------------------------------------ project
@@ -91,7 +77,7 @@ def cmd_project(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"--methods {args.methods!r}: use a comma-separated subset of {', '.join(METHODS)}."
         )
-    loaded = _load(args)
+    loaded = load_model_from_args(args)
     out = precompute_projections(
         loaded, methods, model_dir=args.model_dir, log=lambda s: print(s, flush=True)
     )
@@ -103,7 +89,7 @@ def cmd_project(args: argparse.Namespace) -> int:
 def cmd_diagnose(args: argparse.Namespace) -> int:
     from anchorrec.analysis.diagnostics import diagnose, format_value
 
-    loaded = _load(args)
+    loaded = load_model_from_args(args)
     report = diagnose(loaded)
     if args.store:
         from anchorrec.diagnostics_store import store_diagnostics
@@ -132,7 +118,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     if args.k < 1:
         raise ConfigError(f"--k must be >= 1 (got {args.k}).")
-    loaded = _load(args)
+    loaded = load_model_from_args(args)
     result = audit(loaded, k=args.k)
     diagnostics = None if args.no_diagnostics else diagnose(loaded)
     write_audit_html(
@@ -157,7 +143,7 @@ def cmd_recommend_explain(args: argparse.Namespace) -> int:
 
     if args.k < 1:
         raise ConfigError(f"--k must be >= 1 (got {args.k}).")
-    loaded = _load(args)
+    loaded = load_model_from_args(args)
     users = parse_users(args.user, loaded.dataset.n_users)
     cache = coalition_cache(loaded)
     records = [explain_user(cache, u, args.k).to_json() for u in users]

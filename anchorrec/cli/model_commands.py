@@ -38,8 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="full-ranking metrics of a trained model")
     p.add_argument("model_dir", metavar="MODEL_DIR")
     p.add_argument("--split", default="test", choices=("valid", "test"))
-    p.add_argument("--data", default=None, help="dataset directory (default: the one recorded)")
-    p.add_argument("--device", default="cpu")
+    add_model_source_arguments(p)
     p.add_argument("--json", action="store_true", help="last stdout line: metrics as JSON")
     p.set_defaults(func=cmd_evaluate)
 
@@ -52,8 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="user id, comma-separated ids, or 'all' (repeatable)",
     )
     p.add_argument("--k", type=int, default=10)
-    p.add_argument("--data", default=None, help="dataset directory (default: the one recorded)")
-    p.add_argument("--device", default="cpu")
+    add_model_source_arguments(p)
     p.add_argument("--json", action="store_true", help="last stdout line: the list as JSON")
     p.add_argument(
         "--explain",
@@ -114,7 +112,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load(args: argparse.Namespace):
+def add_model_source_arguments(p: argparse.ArgumentParser) -> None:
+    """``--data`` and ``--device``: how a command that reads MODEL_DIR loads the model."""
+    p.add_argument(
+        "--data", default=None, help="dataset directory (default: the one the model records)"
+    )
+    p.add_argument("--device", default="cpu", help="auto, cpu or cuda")
+
+
+def load_model_from_args(args: argparse.Namespace):
+    """The model of ``args.model_dir`` on ``args.device``, against ``args.data`` if given."""
     from anchorrec.models.checkpoint import load_model
 
     dataset = None
@@ -128,7 +135,7 @@ def _load(args: argparse.Namespace):
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from anchorrec.evaluation import evaluate
 
-    loaded = _load(args)
+    loaded = load_model_from_args(args)
     metrics = evaluate(loaded.model, loaded.dataset, args.split)
     print(
         f"{loaded.variant} ({loaded.preset}) on {loaded.dataset.name}, split {args.split}, "
@@ -172,7 +179,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         return cmd_recommend_explain(args)
     from anchorrec.models.recommend import recommend
 
-    loaded = _load(args)
+    loaded = load_model_from_args(args)
     recs = recommend(loaded, parse_users(args.user, loaded.dataset.n_users), args.k)
     for r in recs:
         title = f"  {r.title}" if r.title else ""
