@@ -60,6 +60,7 @@ from anchorrec.training.trainer import (
     SELECTION_METRIC,
     learning_rate,
     make_optimizer,
+    optimizer_step,
     restore_best,
     validate_epoch,
 )
@@ -275,7 +276,7 @@ def train_distributed(
         model.train()
         model.on_epoch_start(epoch)
         users, pos, neg = shard_triples(sampler, epoch, ctx.rank, ctx.world_size)
-        sums: dict[str, torch.Tensor] = {}
+        sums: dict[str, Any] = {}
         n_steps = 0
         for start in range(0, len(users), config.batch_size):
             sl = slice(start, start + config.batch_size)
@@ -285,11 +286,7 @@ def train_distributed(
                 torch.from_numpy(neg[sl]).to(dev),
                 epoch,
             )
-            optimizer.zero_grad(set_to_none=True)
-            terms["total"].backward()  # DDP all-reduces (averages) the gradients here
-            optimizer.step()
-            for k, v in terms.items():
-                sums[k] = sums.get(k, torch.zeros((), device=dev)) + v.detach().float()
+            optimizer_step(optimizer, terms, sums)
             n_steps += 1
         keys = sorted(sums)
         epoch_loss = torch.stack([sums[k] for k in keys]) / max(n_steps, 1)

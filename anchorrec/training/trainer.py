@@ -63,6 +63,21 @@ class TrainResult:
     model_dir: Path | None = None
 
 
+def optimizer_step(
+    optimizer: torch.optim.Optimizer, terms: dict[str, torch.Tensor], sums: dict[str, Any]
+) -> None:
+    """Back-propagate ``terms["total"]``, step, and add every detached term to ``sums``.
+
+    The sums stay on the device (float64): a ``float()`` per term and step would make every
+    CUDA step wait for the GPU.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    terms["total"].backward()  # under DDP the gradients are all-reduced (averaged) here
+    optimizer.step()
+    for k, v in terms.items():
+        sums[k] = sums.get(k, 0.0) + v.detach().double()
+
+
 def resume_dir_for(out_dir: str | Path) -> Path:
     out_dir = Path(out_dir)
     return out_dir.parent / (out_dir.name + RESUME_SUFFIX)
@@ -272,12 +287,7 @@ def train(
                 enabled=mixed_precision and dev.type == "cuda",
             ):
                 terms = model.loss(batch, epoch)
-            optimizer.zero_grad(set_to_none=True)  # type: ignore[union-attr]
-            terms["total"].backward()
-            optimizer.step()  # type: ignore[union-attr]
-            # summed on the device: a float() per term and step would wait for the GPU each time
-            for k, v in terms.items():
-                sums[k] = sums.get(k, 0.0) + v.detach().double()
+            optimizer_step(optimizer, terms, sums)
             if progress and step % POSTFIX_EVERY == 0:
                 bar.set_postfix(
                     loss=f"{float(terms['total'].detach()):.4f}",
