@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-
 import pandas as pd
 import streamlit as st
 
@@ -13,10 +11,16 @@ from anchorrec.analysis.attribution import (
     explain_user,
     whatif,
 )
-from anchorrec.analysis.spaces import SPACE_ORDER, neighbours
 from anchorrec.ui import charts, loaders
 from anchorrec.ui.errors import user_errors
-from anchorrec.ui.images import item_image_path, item_title, thumbnail
+from anchorrec.ui.images import (
+    item_image_path,
+    item_title,
+    show_item_card,
+    thumbnail,
+    thumbnail_uri,
+)
+from anchorrec.ui.neighbours import show_neighbour_tabs
 from anchorrec.ui.state import require_dataset, require_models, select_user
 
 HISTORY_MAX = 12
@@ -26,12 +30,6 @@ entries = require_models(state)
 ds = state.dataset
 
 st.title("Recommendations")
-
-
-def _data_uri(i: int, size: int = 96) -> str | None:
-    path = item_image_path(ds, i)
-    data = thumbnail(str(path), size) if path is not None else None
-    return "data:image/jpeg;base64," + base64.b64encode(data).decode() if data else None
 
 
 # ------------------------------------------------------------------------------ who
@@ -126,7 +124,7 @@ for col, e in zip(cols, entries, strict=True):
             )
             table = pd.DataFrame(
                 {
-                    "image": [_data_uri(int(i)) for i in t["item"]],
+                    "image": [thumbnail_uri(ds, int(i)) for i in t["item"]],
                     "rank": t["rank"],
                     "item": t["item"],
                     "title": [item_title(ds, int(i)) for i in t["item"]],
@@ -173,11 +171,7 @@ def why_dialog(model_name: str, item: int) -> None:
     row = exp.items.loc[exp.items["item"] == item].iloc[0]
     left, right = st.columns([1, 2])
     with left:
-        path = item_image_path(ds, item)
-        data = thumbnail(str(path), 240) if path is not None else None
-        if data:
-            st.image(data, width="stretch")
-        st.caption(f"#{item} {item_title(ds, item)}")
+        show_item_card(ds, item, size=240)
     with right:
         label = next(e.label for e in entries if e.name == model_name)
         st.caption(f"Model {label} · exact input-level Shapley values (baseline + Σφ = score)")
@@ -267,26 +261,5 @@ chosen = st.selectbox(
 )
 e = entries[0]
 with user_errors(f"Model {e.name}", stop=False):
-    spaces = loaders.spaces(state.loaded(e))
-    names = [s for s in SPACE_ORDER if s in spaces]
     st.caption(f"Nearest items by cosine in each space of {e.label}.")
-    tabs = st.tabs([s.replace("_", " ") for s in names])
-    for tab, s in zip(tabs, names, strict=True):
-        nb = neighbours(spaces[s], int(chosen), k=6)
-        tab.dataframe(
-            pd.DataFrame(
-                {
-                    "image": [_data_uri(int(i)) for i in nb["item"]],
-                    "item": nb["item"],
-                    "title": [item_title(ds, int(i)) for i in nb["item"]],
-                    "cosine": nb["cosine"],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "image": st.column_config.ImageColumn("", width="small"),
-                "cosine": st.column_config.NumberColumn(format="%.3f"),
-            },
-            key=f"similar_{s}",
-        )
+    show_neighbour_tabs(ds, loaders.spaces(state.loaded(e)), int(chosen), "similar_")

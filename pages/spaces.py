@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS
-from anchorrec.analysis.spaces import SPACE_ORDER, neighbours
+from anchorrec.analysis.spaces import SPACE_ORDER
 from anchorrec.models.base import SPACE_DESCRIPTIONS
 from anchorrec.ui import charts, loaders
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.images import item_image_path, item_title, thumbnail
+from anchorrec.ui.neighbours import show_neighbour_tabs
 from anchorrec.ui.state import (
     consume_selections,
     require_dataset,
@@ -159,12 +158,6 @@ if len(selected) > 1:
     st.caption(f"{len(selected)} items selected; showing the first. Selected: {selected[:30]}")
 
 
-def _data_uri(i: int) -> str | None:
-    path = item_image_path(ds, i)
-    data = thumbnail(str(path), 96) if path is not None else None
-    return "data:image/jpeg;base64," + base64.b64encode(data).decode() if data else None
-
-
 left, right = st.columns([1, 2])
 with left:
     path = item_image_path(ds, item)
@@ -185,27 +178,5 @@ with left:
             st.caption(" · ".join(f"{k}: {v}" for k, v in list(attrs.items())[:10]))
     st.caption(f"{int(ds.item_popularity()[item])} train interactions")
 with right, user_errors("Neighbours", stop=False):
-    all_spaces = loaders.spaces(state.loaded(entry))
-    names = [s for s in SPACE_ORDER if s in all_spaces]
     st.markdown(f"**Nearest neighbours in each space** ({entry.name}, cosine)")
-    tabs = st.tabs([s.replace("_", " ") for s in names])
-    for tab, s in zip(tabs, names, strict=True):
-        nb = neighbours(all_spaces[s], item, k=6)
-        table = pd.DataFrame(
-            {
-                "image": [_data_uri(int(i)) for i in nb["item"]],
-                "item": nb["item"],
-                "title": [item_title(ds, int(i)) for i in nb["item"]],
-                "cosine": nb["cosine"],
-            }
-        )
-        tab.dataframe(
-            table,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "image": st.column_config.ImageColumn("", width="small"),
-                "cosine": st.column_config.NumberColumn(format="%.3f"),
-            },
-            key=f"nb_{s}",
-        )
+    show_neighbour_tabs(ds, loaders.spaces(state.loaded(entry)), item, "nb_")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
 
@@ -45,6 +46,13 @@ def thumbnail(path: str, size: int = THUMB_SIZE) -> bytes | None:
         return None
 
 
+def thumbnail_uri(ds: Dataset, item: int, size: int = 96) -> str | None:
+    """The item's thumbnail as a ``data:`` URI (for image columns of tables); None if none."""
+    path = item_image_path(ds, item)
+    data = thumbnail(str(path), size) if path is not None else None
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode() if data else None
+
+
 def item_title(ds: Dataset, item: int) -> str:
     """The item's title (``title`` or ``name`` of items.csv), else ``item <id>``."""
     if ds.items is not None:
@@ -59,7 +67,7 @@ def item_title(ds: Dataset, item: int) -> str:
 def show_item_card(ds: Dataset, item: int, *, caption: str = "", size: int = 140) -> None:
     """Thumbnail (or a placeholder) and the title of ``item`` in the current container."""
     path = item_image_path(ds, item)
-    data = thumbnail(str(path)) if path is not None else None
+    data = thumbnail(str(path), max(size, THUMB_SIZE)) if path is not None else None
     if data is not None:
         st.image(data, width=size)
     else:
