@@ -81,11 +81,8 @@ python -m anchorrec audit MODEL_DIR --out report.html [--csv shares.csv] [--k 10
 
 
 def last(name: str) -> dict[str, Any] | None:
-    path = RESULTS_DIR / f"{name}.jsonl"
-    if not path.is_file():
-        return None
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return json.loads(lines[-1]) if lines else None
+    """The last record of ``name``."""
+    return last_where(name, lambda _row: True)
 
 
 def provenance(row: dict[str, Any]) -> str:
