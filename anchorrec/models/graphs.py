@@ -149,12 +149,9 @@ class MeanGraph:
     branch keeps no item-specific signal of the removed input. Never materialised.
     """
 
-    def __init__(self, n: int, device: torch.device | str = "cpu") -> None:
+    def __init__(self, n: int) -> None:
         self.shape = (n, n)
-        self.nnz = n * n
         self.dtype = torch.float32
-        self.row_sums = torch.ones(n, device=device)
-        self.col_sums = self.row_sums
 
     def mm(self, x: torch.Tensor) -> torch.Tensor:
         """``(J / n) @ x``: the column means of ``x`` on every row (differentiable)."""
@@ -194,7 +191,7 @@ def lightgcn(a_hat: SparseGraph, ego: torch.Tensor, layers: int) -> torch.Tensor
     return layer_mean(a_hat, ego, layers)
 
 
-def smoothness(graph: ItemGraph, z: torch.Tensor) -> torch.Tensor:
+def smoothness(graph: SparseGraph, z: torch.Tensor) -> torch.Tensor:
     """mean over the edges (i, j) of w_ij ‖z_i − z_j‖², as a quadratic form.
 
     Σ w_ij ‖z_i − z_j‖² = Σ_i r_i‖z_i‖² + Σ_j c_j‖z_j‖² − 2 Σ_i z_i · (W z)_i with r, c the

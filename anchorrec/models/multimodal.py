@@ -251,7 +251,7 @@ class MultimodalRecommender(Recommender):
                 if src <= drop and self.removed_graph == "identity":
                     graphs[m] = SparseGraph(identity_graph(self.n_items), self.device)
                 elif src <= drop:
-                    graphs[m] = MeanGraph(self.n_items, self.device)
+                    graphs[m] = MeanGraph(self.n_items)
                 elif src & drop:  # a derived input with some sources removed: rebuild it
                     graphs[m] = SparseGraph(
                         knn_graph(self._raw_numpy(m, drop), self.config.knn_k, self.device),
