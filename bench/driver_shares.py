@@ -28,8 +28,7 @@ def group_shares(model_dir: Path, k: int, removed_graph: str) -> dict:
 
     t0 = time.perf_counter()
     loaded = load_model(model_dir)
-    loaded.model.removed_graph = removed_graph
-    loaded.model.invalidate_graphs()
+    loaded.model.removed_graph = removed_graph  # the graph cache is keyed by the rule
     res = audit(loaded, k=k)
     groups = res.shares[res.shares["kind"] == "user group"]
     players = list(res.players)

@@ -142,7 +142,7 @@ class MultimodalRecommender(Recommender):
             self.proj_text = mlp(widths[TEXT], d)
         if self.has_recover:
             self.decoder = mlp(d, d)
-        self._graph_cache: dict[tuple[frozenset[str], str], dict[str, ItemGraph]] = {}
+        self._graph_cache: dict[tuple[frozenset[str], str, str], dict[str, ItemGraph]] = {}
         self._bipartite: dict[str, tuple[SparseGraph, SparseGraph]] = {}
 
     # ------------------------------------------------------------------ reduced inputs
@@ -243,7 +243,7 @@ class MultimodalRecommender(Recommender):
         kNN graph of the fused input rebuilt from the rest.
         """
         drop = frozenset(p for p in drop if p != ID)
-        key = (drop, str(self.device))
+        key = (drop, str(self.device), self.removed_graph)
         if key not in self._graph_cache:
             graphs: dict[str, ItemGraph] = {}
             for m in self.views:
