@@ -56,6 +56,13 @@ def machine() -> dict[str, Any]:
 
 
 def git_revision() -> str:
+    """``git rev-parse --short HEAD`` (``-dirty`` with uncommitted changes to tracked files).
+
+    ``BENCH_GIT_REVISION`` overrides it: a copy of the working tree without ``.git`` (the GPU
+    machine gets one) is told the revision it was copied from.
+    """
+    if os.environ.get("BENCH_GIT_REVISION"):
+        return os.environ["BENCH_GIT_REVISION"]
     try:
         rev = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],

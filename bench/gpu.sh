@@ -6,9 +6,12 @@
 # On the Amazon Baby 5-core graph with seeded random features of the paper's sizes
 # (image 4096, text 384, fused 768): training seconds per epoch of lightgcn, anchor with the
 # default and the paper presets, each in float32 and with bfloat16 autocast (mixed
-# precision), and the evaluation time of all test users; then the synthetic 100k-item,
-# 1M-interaction set (anchor default); then data-parallel training with torchrun
-# + DDP (NCCL) on 1 GPU and on every visible GPU. Every figure comes from a bench script run
+# precision), and the evaluation time of all test users (with a torch.profiler op table of
+# the default step in $PROFILE_DIR); then the synthetic 100k-item, 1M-interaction set (anchor
+# default); then whether CUDA training keeps the sample's metrics, in float32 and bfloat16
+# (device_metrics.py), and whether the shipped models evaluate on CUDA to their recorded
+# metrics; then data-parallel training with torchrun + DDP (NCCL) on 1 GPU and on every
+# visible GPU. Every figure comes from a bench script run
 # with --device cuda (scale_training.py, distributed_training.py) and lands in
 # bench/results/*.jsonl; the README table is regenerated at the end.
 #
@@ -21,6 +24,10 @@ PY=${PYTHON:-.venv/bin/python}
 BABY_DIR=${BABY_DIR:-../shared/data/amazon_baby_5core}
 # each figure gets at most this long; the whole set stays under 8 minutes on one H100
 STEP_TIMEOUT=${STEP_TIMEOUT:-150}
+PROFILE_DIR=${PROFILE_DIR:-bench/profiles}
+# when set, a tar of bench/results and the profiles is (re)written there after each figure,
+# so a run cut short still hands back what it measured
+RESULTS_TAR=${RESULTS_TAR:-}
 export HF_HUB_OFFLINE=1
 
 if ! "$PY" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
@@ -41,17 +48,27 @@ figure() {  # one bench run; a failure or a timeout is reported and the next fig
     echo "bench/gpu.sh: FAILED: $*" >&2
     failed=$((failed + 1))
   fi
+  if [ -n "$RESULTS_TAR" ]; then
+    mkdir -p "$PROFILE_DIR"
+    tar cf "$RESULTS_TAR" bench/results "$PROFILE_DIR"
+  fi
 }
 
 baby=(--dataset baby --baby-dir "$BABY_DIR")
 scale=(bench/scale_training.py --device cuda)
+figure "${scale[@]}" "${baby[@]}" --variant anchor --preset default \
+  --profile "$PROFILE_DIR/baby_anchor_default_cuda.txt"
+figure "${scale[@]}" "${baby[@]}" --variant anchor --preset paper \
+  --profile "$PROFILE_DIR/baby_anchor_paper_cuda.txt"
 figure "${scale[@]}" "${baby[@]}" --variant lightgcn --preset default
-figure "${scale[@]}" "${baby[@]}" --variant anchor --preset default
 figure "${scale[@]}" "${baby[@]}" --variant anchor --preset default --amp
-figure "${scale[@]}" "${baby[@]}" --variant anchor --preset paper
 figure "${scale[@]}" "${baby[@]}" --variant anchor --preset paper --amp
 # synthetic 100k items / 1M interactions (its kNN graphs are built on the GPU)
 figure "${scale[@]}" --dataset synthetic --variant anchor --preset default --max-epoch-seconds 45
+
+# CUDA training keeps the metrics (float32 and bfloat16 autocast) on the sample, and the
+# shipped models (trained on a CPU) evaluate on CUDA to their recorded test metrics
+figure bench/device_metrics.py --device cuda --variants anchor
 
 # data-parallel training (torchrun + DDP, NCCL): 1 process, and one per visible GPU when
 # there are several; lightgcn, because the shared Baby copy has interactions only
@@ -61,5 +78,5 @@ nprocs=1
 figure bench/distributed_training.py --data "$BABY_DIR" --device cuda --nproc "$nprocs" --epochs 3
 
 echo "== done in $((SECONDS - started)) s, $failed figure(s) failed" >&2
-"$PY" bench/report.py --update-readme >/dev/null
+[ -n "${NO_REPORT:-}" ] || "$PY" bench/report.py --update-readme >/dev/null
 [ "$failed" -eq 0 ]

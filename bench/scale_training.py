@@ -116,6 +116,34 @@ def baby_dataset(baby_dir: Path, feature_sizes: dict[str, int], seed: int):
     return dataclasses.replace(ds, features=feats, fingerprint="baby-random-features")
 
 
+def write_profile(path: Path, step, n_steps: int, dev) -> None:
+    """Profile ``n_steps`` training steps and write torch.profiler's op table to ``path``.
+
+    Sorted by the device's own time on CUDA (by CPU time on CPU), with the number of kernel
+    launches per step first: on a GPU a step this small is often bound by launches, not maths.
+    """
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU]
+    if dev.type == "cuda":
+        activities.append(ProfilerActivity.CUDA)
+    with profile(activities=activities) as prof:
+        for i in range(n_steps):
+            step(i)
+    events = prof.key_averages()
+    sort = "self_cuda_time_total" if dev.type == "cuda" else "self_cpu_time_total"
+    kernels = sum(
+        e.count
+        for e in prof.events()
+        if getattr(e, "device_type", None) == torch.autograd.DeviceType.CUDA
+    )
+    header = f"{n_steps} steps profiled on {dev}; device events per step: {kernels / n_steps:.0f}\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(header + events.table(sort_by=sort, row_limit=45, max_name_column_width=60))
+    log(f"profile written to {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     p.add_argument("--dataset", choices=("synthetic", "baby"), default="synthetic")
@@ -137,6 +165,12 @@ def main(argv: list[str] | None = None) -> int:
         "--no-eval", action="store_true", help="skip the evaluation (for the largest sizes)"
     )
     p.add_argument("--name", default=None, help="bench name (default: from the options)")
+    p.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="also profile --timed-steps steps with torch.profiler and write the op table here",
+    )
     args = p.parse_args(argv)
 
     import torch
@@ -202,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         step_times.append(time.perf_counter() - t0)
     step_seconds = statistics.median(step_times)
     log(f"steps {[round(t, 2) for t in step_times]} s")
+    if args.profile is not None:
+        write_profile(args.profile, step, max(1, args.timed_steps), dev)
 
     figures: dict[str, Any] = {}
     if step_seconds * n_steps * max(3, args.repeats) <= args.max_epoch_seconds:
