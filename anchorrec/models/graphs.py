@@ -116,6 +116,11 @@ def knn_graph(features: np.ndarray, k: int, device: torch.device | str = "cpu") 
     on ``device`` (a GPU builds a 100k-item graph in seconds; the result is a scipy matrix).
     A row of zeros has cosine 0 with everything; it keeps itself with weight 0.
     """
+    with torch.autocast(device_type=torch.device(device).type, enabled=False):
+        return _knn_graph(features, k, device)
+
+
+def _knn_graph(features: np.ndarray, k: int, device: torch.device | str) -> sp.csr_matrix:
     x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32)).to(device)
     n = x.shape[0]
     k = min(k, n)

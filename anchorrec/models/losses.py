@@ -37,22 +37,17 @@ def similarity_preservation(
 
     Computed without any B×B matrix: with N the L2-normalised x_P (S = N Nᵀ),
     ‖Z Zᵀ − N Nᵀ‖² = ‖ZᵀZ‖² − 2‖ZᵀN‖² + ‖NᵀN‖², three small Gram matrices (the last one, a
-    constant, over the distinct batch items weighted by their counts, on the cheaper side of
-    N). Squares are summed in float64, so the difference loses nothing to cancellation.
+    constant, on the cheaper side of N). Squares are summed in float64, so the difference
+    loses nothing to cancellation. Every shape is fixed by the batch (no ``torch.unique``), so
+    the step can be captured as a CUDA graph.
     """
     b = z.shape[0]
     with torch.no_grad():
-        uniq, inverse, counts = torch.unique(items, return_inverse=True, return_counts=True)
-        n_u = F.normalize(features[uniq].float(), dim=1)
-        w = counts.to(n_u.dtype)
-        if n_u.shape[1] <= n_u.shape[0]:  # ‖Σ_u c_u n_u n_uᵀ‖² (d×d)
-            gram = (n_u * w[:, None]).T @ n_u
-            const = gram.double().pow(2).sum()
-        else:  # Σ_uv c_u c_v (n_u·n_v)² (U×U)
-            gram = (n_u @ n_u.T).double()
-            wd = w.double()
-            const = wd @ gram.pow(2) @ wd
-        n_p = n_u[inverse]
+        n_p = F.normalize(features[items].float(), dim=1)
+        if n_p.shape[1] <= n_p.shape[0]:  # ‖NᵀN‖² (d×d)
+            const = (n_p.T @ n_p).double().pow(2).sum()
+        else:  # ‖N Nᵀ‖² (B×B)
+            const = (n_p @ n_p.T).double().pow(2).sum()
     zz = (z.T @ z).double().pow(2).sum()
     zn = (z.T @ n_p.to(z.dtype)).double().pow(2).sum()
     sq = (zz - 2 * zn + const).clamp_min(1e-12)

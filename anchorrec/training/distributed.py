@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import hashlib
+import inspect
 import os
 import sys
 import time
@@ -216,6 +217,19 @@ def unused_parameters(model: Recommender, sampler: BprSampler, dev: torch.device
 
 
 # ---------------------------------------------------------------------- training
+def _no_buffer_sync() -> dict[str, bool]:
+    """DDP's keyword for "no buffer broadcast at each forward pass" in this torch.
+
+    The only buffers are the frozen feature tables, identical on every rank. torch ≥ 2.13 calls
+    it ``forward_sync_buffers`` (``broadcast_buffers`` warns there); older ones only know
+    ``broadcast_buffers`` (the GPU image this was measured on has torch 2.11).
+    """
+    params = inspect.signature(DistributedDataParallel.__init__).parameters
+    if "forward_sync_buffers" in params:
+        return {"forward_sync_buffers": False}
+    return {"broadcast_buffers": False}
+
+
 def train_distributed(
     dataset: Dataset,
     variant: str = "anchor",
@@ -258,9 +272,8 @@ def train_distributed(
     objective = DistributedDataParallel(
         _BprObjective(model, mixed_precision),
         device_ids=[dev.index] if dev.type == "cuda" else None,
-        # the only buffers are the frozen feature tables, identical on every rank
-        forward_sync_buffers=False,
         find_unused_parameters=bool(unused),
+        **_no_buffer_sync(),
     )
 
     log: list[dict[str, Any]] = []
