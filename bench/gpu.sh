@@ -4,16 +4,16 @@
 #   BABY_DIR=/path/to/amazon_baby_5core bash bench/gpu.sh
 #
 # On the Amazon Baby 5-core graph with seeded random features of the paper's sizes
-# (image 4096, text 384, fused 768): training seconds per epoch of lightgcn, anchor with the
-# default and the paper presets, each in float32 and with bfloat16 autocast (mixed
-# precision), and the evaluation time of all test users (with a torch.profiler op table of
-# the default step in $PROFILE_DIR); then the synthetic 100k-item, 1M-interaction set (anchor
-# default); then whether CUDA training keeps the sample's metrics, in float32 and bfloat16
-# (device_metrics.py), and whether the shipped models evaluate on CUDA to their recorded
-# metrics; then data-parallel training with torchrun + DDP (NCCL) on 1 GPU and on every
-# visible GPU. Every figure comes from a bench script run
-# with --device cuda (scale_training.py, distributed_training.py) and lands in
-# bench/results/*.jsonl; the README table is regenerated at the end.
+# (image 4096, text 384, fused 768): training seconds per epoch of lightgcn and of anchor with
+# the default and the paper presets, each step replayed from a captured CUDA graph (what the
+# trainer does on CUDA), then launched eagerly for comparison (with torch.profiler op tables
+# in $PROFILE_DIR), then with bfloat16 autocast (mixed precision); the evaluation time of all
+# test users; then the synthetic 100k-item, 1M-interaction set (anchor default); then
+# whether CUDA training keeps the sample's metrics in float32 and bfloat16, and whether the
+# shipped models evaluate on CUDA to their recorded metrics (device_metrics.py); then
+# data-parallel training with torchrun + DDP (NCCL) on 1 GPU and on every visible GPU. Every
+# figure comes from a bench script run with --device cuda and lands in bench/results/*.jsonl;
+# the README table is regenerated at the end (unless NO_REPORT is set).
 #
 # Exits 1 with a message, before measuring anything, when torch sees no CUDA GPU.
 set -euo pipefail
@@ -56,11 +56,15 @@ figure() {  # one bench run; a failure or a timeout is reported and the next fig
 
 baby=(--dataset baby --baby-dir "$BABY_DIR")
 scale=(bench/scale_training.py --device cuda)
-figure "${scale[@]}" "${baby[@]}" --variant anchor --preset default \
-  --profile "$PROFILE_DIR/baby_anchor_default_cuda.txt"
-figure "${scale[@]}" "${baby[@]}" --variant anchor --preset paper \
-  --profile "$PROFILE_DIR/baby_anchor_paper_cuda.txt"
+# each step replays a captured CUDA graph (the trainer's default on CUDA); the eager runs,
+# every kernel launched from Python, are the comparison (with torch.profiler op tables)
+figure "${scale[@]}" "${baby[@]}" --variant anchor --preset default
+figure "${scale[@]}" "${baby[@]}" --variant anchor --preset paper
 figure "${scale[@]}" "${baby[@]}" --variant lightgcn --preset default
+figure "${scale[@]}" "${baby[@]}" --variant anchor --preset default --no-cuda-graphs \
+  --profile "$PROFILE_DIR/baby_anchor_default_cuda_eager.txt"
+figure "${scale[@]}" "${baby[@]}" --variant anchor --preset paper --no-cuda-graphs \
+  --profile "$PROFILE_DIR/baby_anchor_paper_cuda_eager.txt"
 figure "${scale[@]}" "${baby[@]}" --variant anchor --preset default --amp
 figure "${scale[@]}" "${baby[@]}" --variant anchor --preset paper --amp
 # synthetic 100k items / 1M interactions (its kNN graphs are built on the GPU)

@@ -164,6 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--no-eval", action="store_true", help="skip the evaluation (for the largest sizes)"
     )
+    p.add_argument(
+        "--no-cuda-graphs",
+        action="store_true",
+        help="on CUDA, launch each kernel from Python (the comparison for the graphed step)",
+    )
     p.add_argument("--name", default=None, help="bench name (default: from the options)")
     p.add_argument(
         "--profile",
@@ -180,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     from anchorrec.models.base import Batch
     from anchorrec.models.config import preset_config
     from anchorrec.models.registry import build_model
+    from anchorrec.training.cuda_graphs import GraphedStep
     from anchorrec.training.sampler import BprSampler
     from anchorrec.training.trainer import learning_rate, make_optimizer
 
@@ -216,13 +222,18 @@ def main(argv: list[str] | None = None) -> int:
     batches = list(sampler.epoch(0, config.batch_size))
     model.train()
 
+    # the trainer's step: on CUDA full batches replay a captured graph (--no-cuda-graphs: not)
+    stepper = GraphedStep(
+        model,
+        optimizer,
+        config.batch_size,
+        mixed_precision=args.amp,
+        enabled=dev.type == "cuda" and not args.no_cuda_graphs,
+    )
+
     def step(i: int) -> None:
         u, pos, neg = (torch.from_numpy(a).to(dev) for a in batches[i % len(batches)])
-        with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=args.amp):
-            terms = model.loss(Batch(u, pos, neg), 0)
-        optimizer.zero_grad(set_to_none=True)
-        terms["total"].backward()
-        optimizer.step()
+        stepper(Batch(u, pos, neg), 0)
         sync()
 
     t0 = time.perf_counter()
@@ -267,7 +278,12 @@ def main(argv: list[str] | None = None) -> int:
         evaluation["eval_seconds"] = round(eval_seconds, 3)
         evaluation["eval_runs_seconds"] = [round(t, 3) for t in eval_runs]
 
-    device_name = dev.type + ("_amp" if args.amp else "")
+    graphs = dev.type == "cuda" and not args.no_cuda_graphs
+    device_name = (
+        dev.type
+        + ("_amp" if args.amp else "")
+        + ("_eager" if dev.type == "cuda" and not graphs else "")
+    )
     name = args.name or f"scale_training_{args.dataset}_{args.variant}_{args.preset}_{device_name}"
     if dev.type == "cuda":
         figures["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated(dev) / 2**20, 1)
@@ -284,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             "preset": args.preset,
             "device": str(dev),
             "mixed_precision": args.amp,
+            **stepper.describe(),
             "torch_threads": torch.get_num_threads(),
             "parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
             "batch_size": config.batch_size,
@@ -310,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
                 "eval_seconds",
                 "peak_rss_mb",
                 "peak_gpu_mb",
+                "cuda_graph",
             ],  # fmt: skip
         },
     )

@@ -30,6 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--temperature", type=float, default=None, help="τ of the AAL InfoNCE (> 0)")
     p.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
+    p.add_argument(
+        "--no-cuda-graphs",
+        action="store_true",
+        help="on CUDA, launch every kernel of a step from Python instead of replaying a graph",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing MODEL_DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="last stdout line: metrics as JSON")
@@ -102,6 +107,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         overwrite=args.overwrite,
         mixed_precision=args.amp,
+        cuda_graphs=not args.no_cuda_graphs,
         progress=not args.quiet,
     )
     test = result.metrics["test"]

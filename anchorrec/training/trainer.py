@@ -35,6 +35,7 @@ from anchorrec.models.base import Batch, Recommender
 from anchorrec.models.checkpoint import save_model
 from anchorrec.models.config import ModelConfig, preset_config
 from anchorrec.models.registry import build_model
+from anchorrec.training.cuda_graphs import GraphedStep
 from anchorrec.training.early_stopping import EarlyStopping, copy_state
 from anchorrec.training.sampler import BprSampler
 
@@ -74,6 +75,11 @@ def optimizer_step(
     optimizer.zero_grad(set_to_none=True)
     terms["total"].backward()  # under DDP the gradients are all-reduced (averaged) here
     optimizer.step()
+    add_terms(sums, terms)
+
+
+def add_terms(sums: dict[str, Any], terms: dict[str, torch.Tensor]) -> None:
+    """Add every detached loss term to ``sums`` (float64 tensors on the device: no sync)."""
     for k, v in terms.items():
         sums[k] = sums.get(k, 0.0) + v.detach().double()
 
@@ -183,6 +189,7 @@ def train(
     resume: bool = False,
     overwrite: bool = False,
     mixed_precision: bool = False,
+    cuda_graphs: bool = True,
     on_epoch: EpochCallback | None = None,
     progress: bool = True,
     stop_after: int | None = None,
@@ -193,7 +200,9 @@ def train(
     epoch with the JSONL record (``epoch``, ``loss`` terms, ``valid`` metrics, ``seconds``,
     ``lr``, ``best_epoch``, ``epochs``). ``stop_after`` ends the run after that many epochs as if
     interrupted (the resume state stays; used to test ``resume``). ``mixed_precision`` runs
-    the forward pass under bfloat16 autocast on CUDA (ignored on CPU).
+    the forward pass under bfloat16 autocast on CUDA (ignored on CPU). On CUDA each full batch's
+    forward and backward pass is replayed from a captured CUDA graph (:mod:`.cuda_graphs`; same
+    numbers, several times faster) unless ``cuda_graphs`` is False.
     """
     config = config or preset_config("default", variant=variant)
     dev = resolve_device(device)
@@ -252,6 +261,13 @@ def train(
         shutil.rmtree(resume_dir)
 
     epochs = config.epochs if optimizer is not None else 0
+    stepper = GraphedStep(
+        model,
+        optimizer,  # type: ignore[arg-type] - no epoch runs without one
+        config.batch_size,
+        mixed_precision=mixed_precision and dev.type == "cuda",
+        enabled=cuda_graphs and dev.type == "cuda",
+    )
     stopped_early = False
     for epoch in range(start_epoch, epochs):
         if best.exhausted:
@@ -281,16 +297,10 @@ def train(
                 torch.from_numpy(pos).to(dev),
                 torch.from_numpy(neg).to(dev),
             )
-            with torch.autocast(
-                device_type=dev.type,
-                dtype=torch.bfloat16,
-                enabled=mixed_precision and dev.type == "cuda",
-            ):
-                terms = model.loss(batch, epoch)
-            optimizer_step(optimizer, terms, sums)
+            add_terms(sums, stepper(batch, epoch))
             if progress and step % POSTFIX_EVERY == 0:
                 bar.set_postfix(
-                    loss=f"{float(terms['total'].detach()):.4f}",
+                    loss=f"{float(sums['total']) / step:.4f}",
                     best=f"{max(best.best_value, 0):.4f}",
                 )
         record = validate_epoch(

@@ -1,0 +1,102 @@
+"""The graphed training step: the same numbers as the eager step, on CPU and on CUDA.
+
+The CUDA tests run where a GPU is present (they were run on an H100; see the README's GPU
+section) and skip elsewhere; the CPU tests pin that the step the trainer now always goes
+through is exactly the eager sequence.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from anchorrec.models.base import Batch
+from anchorrec.models.registry import build_model
+from anchorrec.training.cuda_graphs import GraphedStep
+from anchorrec.training.sampler import BprSampler
+from anchorrec.training.trainer import add_terms, make_optimizer
+from tests.models.conftest import fast_config, single_torch_thread  # noqa: F401
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")
+
+
+def _setup(dataset, variant: str, preset: str, device: str, seed: int = 0):
+    cfg = fast_config(variant, preset=preset, batch_size=32)
+    torch.manual_seed(seed)
+    model = build_model(variant, dataset, cfg).to(device)
+    optimizer = make_optimizer(model, cfg)
+    assert optimizer is not None
+    return cfg, model, optimizer
+
+
+def _batches(dataset, batch_size: int, device: str, epochs: int = 2):
+    """Full batches and each epoch's shorter last one, as the trainer sees them."""
+    sampler = BprSampler(dataset.train, seed=0)
+    out = []
+    for epoch in range(epochs):
+        for users, pos, neg in sampler.epoch(epoch, batch_size):
+            out.append(
+                Batch(*(torch.from_numpy(a).to(device) for a in (users, pos, neg)))  # type: ignore[arg-type]
+            )
+    return out
+
+
+def _run(dataset, variant, preset, device, graphs: bool):
+    cfg, model, optimizer = _setup(dataset, variant, preset, device)
+    stepper = GraphedStep(model, optimizer, cfg.batch_size, enabled=graphs)
+    sums: dict = {}
+    totals = []
+    batches = _batches(dataset, cfg.batch_size, device)
+    assert any(len(b.users) < cfg.batch_size for b in batches)  # the eager path is exercised
+    for batch in batches:
+        terms = stepper(batch)
+        totals.append(float(terms["total"].detach()))
+        add_terms(sums, terms)
+    params = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    return stepper, totals, params
+
+
+@pytest.mark.parametrize("variant", ["anchor", "lightgcn"])
+def test_the_step_on_cpu_is_the_plain_eager_sequence(tiny_dataset, variant):
+    stepper, totals, params = _run(tiny_dataset, variant, "default", "cpu", graphs=True)
+    assert not stepper.graphed and stepper.replays == 0  # graphs are CUDA only
+
+    cfg, model, optimizer = _setup(tiny_dataset, variant, "default", "cpu")
+    expected = []
+    for batch in _batches(tiny_dataset, cfg.batch_size, "cpu"):
+        terms = model.loss(batch, 0)
+        optimizer.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        optimizer.step()
+        expected.append(float(terms["total"]))
+    assert totals == expected
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(params[k], v.detach(), rtol=0, atol=0)
+
+
+@needs_cuda
+@pytest.mark.parametrize(
+    ("variant", "preset"),
+    [("anchor", "default"), ("anchor", "paper"), ("direct", "default"), ("lightgcn", "default")],
+)
+def test_the_graphed_step_matches_the_eager_step_on_cuda(tiny_dataset, variant, preset):
+    graphed, totals_g, params_g = _run(tiny_dataset, variant, preset, "cuda", graphs=True)
+    eager, totals_e, params_e = _run(tiny_dataset, variant, preset, "cuda", graphs=False)
+    assert graphed.graphed, graphed.fallback_reason
+    assert graphed.replays > 0 and not eager.graphed
+    torch.testing.assert_close(torch.tensor(totals_g), torch.tensor(totals_e), rtol=1e-4, atol=1e-5)
+    for k in params_e:
+        torch.testing.assert_close(params_g[k], params_e[k], rtol=1e-4, atol=1e-5)
+
+
+@needs_cuda
+def test_training_on_cuda_with_graphs_keeps_the_metrics(tiny_dataset):
+    from anchorrec.training import train
+
+    cfg = fast_config("anchor", epochs=4, batch_size=32)
+    with_graphs = train(tiny_dataset, "anchor", cfg, seed=0, progress=False, device="cuda")
+    without = train(
+        tiny_dataset, "anchor", cfg, seed=0, progress=False, device="cuda", cuda_graphs=False
+    )
+    a, b = with_graphs.metrics["test"], without.metrics["test"]
+    assert abs(a["recall@20"] - b["recall@20"]) <= 0.02
