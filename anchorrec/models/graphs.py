@@ -39,7 +39,9 @@ class _SparseMatmul(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        return None, None, ctx.a_t @ grad.contiguous()
+        # under autocast the incoming gradient can be bfloat16, which cuSPARSE will not multiply
+        # with a float32 matrix; x (hence its gradient) is float32 like the matrix
+        return None, None, ctx.a_t @ grad.to(ctx.a_t.dtype).contiguous()
 
 
 class SparseGraph:

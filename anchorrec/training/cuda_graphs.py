@@ -129,6 +129,9 @@ class GraphedStep:
                 with self._autocast(capturing=False):
                     terms = self.model.loss(static, epoch)
                 terms["total"].backward()
+                # drop the warm-up's autograd graph: alive, it would keep the parameters'
+                # gradient accumulators bound to this side stream during capture
+                del terms
         torch.cuda.current_stream(batch.users.device).wait_stream(side)
         self.optimizer.zero_grad(set_to_none=True)
         graph = torch.cuda.CUDAGraph()

@@ -41,9 +41,9 @@ def _batches(dataset, batch_size: int, device: str, epochs: int = 2):
     return out
 
 
-def _run(dataset, variant, preset, device, graphs: bool):
+def _run(dataset, variant, preset, device, graphs: bool, amp: bool = False):
     cfg, model, optimizer = _setup(dataset, variant, preset, device)
-    stepper = GraphedStep(model, optimizer, cfg.batch_size, enabled=graphs)
+    stepper = GraphedStep(model, optimizer, cfg.batch_size, enabled=graphs, mixed_precision=amp)
     sums: dict = {}
     totals = []
     batches = _batches(dataset, cfg.batch_size, device)
@@ -76,12 +76,18 @@ def test_the_step_on_cpu_is_the_plain_eager_sequence(tiny_dataset, variant):
 
 @needs_cuda
 @pytest.mark.parametrize(
-    ("variant", "preset"),
-    [("anchor", "default"), ("anchor", "paper"), ("direct", "default"), ("lightgcn", "default")],
+    ("variant", "preset", "amp"),
+    [
+        ("anchor", "default", False),
+        ("anchor", "paper", False),
+        ("direct", "default", False),
+        ("lightgcn", "default", False),
+        ("anchor", "default", True),  # bfloat16 autocast
+    ],
 )
-def test_the_graphed_step_matches_the_eager_step_on_cuda(tiny_dataset, variant, preset):
-    graphed, totals_g, params_g = _run(tiny_dataset, variant, preset, "cuda", graphs=True)
-    eager, totals_e, params_e = _run(tiny_dataset, variant, preset, "cuda", graphs=False)
+def test_the_graphed_step_matches_the_eager_step_on_cuda(tiny_dataset, variant, preset, amp):
+    graphed, totals_g, params_g = _run(tiny_dataset, variant, preset, "cuda", True, amp)
+    eager, totals_e, params_e = _run(tiny_dataset, variant, preset, "cuda", False, amp)
     assert graphed.graphed, graphed.fallback_reason
     assert graphed.replays > 0 and not eager.graphed
     torch.testing.assert_close(torch.tensor(totals_g), torch.tensor(totals_e), rtol=1e-4, atol=1e-5)
