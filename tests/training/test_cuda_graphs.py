@@ -90,9 +90,12 @@ def test_the_graphed_step_matches_the_eager_step_on_cuda(tiny_dataset, variant, 
     eager, totals_e, params_e = _run(tiny_dataset, variant, preset, "cuda", False, amp)
     assert graphed.graphed, graphed.fallback_reason
     assert graphed.replays > 0 and not eager.graphed
-    torch.testing.assert_close(torch.tensor(totals_g), torch.tensor(totals_e), rtol=1e-4, atol=1e-5)
+    # the replay runs the eager kernels; in bfloat16 a rounding that lands differently (an
+    # atomic add's order) moves a few weights by ~1e-5 (seen on an H100: 2 of 2560)
+    tol = {"rtol": 1e-2, "atol": 1e-4} if amp else {"rtol": 1e-4, "atol": 1e-5}
+    torch.testing.assert_close(torch.tensor(totals_g), torch.tensor(totals_e), **tol)
     for k in params_e:
-        torch.testing.assert_close(params_g[k], params_e[k], rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(params_g[k], params_e[k], **tol)
 
 
 @needs_cuda
