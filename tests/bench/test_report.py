@@ -68,3 +68,44 @@ def test_scale_list_describes_each_training_at_scale_row() -> None:
     for part in ("100,000 users × 100,000 items", "13.31 s per step", "1.4 h per epoch",
                  "(extrapolated)", "9.6 min", "2.5 min", "5.3 GB RSS", "load 8.7"):  # fmt: skip
         assert part in text, part
+
+
+def test_gpu_table_lists_the_baby_runs_on_cuda_with_their_speed_up() -> None:
+    gpu = {**MACHINE, "gpu": "NVIDIA H100 80GB HBM3", "torch": "2.11.0+cu130"}
+    base = {"machine": gpu, "date": "2026-11-26T23:15:00Z", "git": "abc", "device": "cuda",
+            "preset": "default", "eval_seconds": 0.2, "peak_gpu_mb": 512.0}  # fmt: skip
+    latest = {
+        "scale_training_baby_anchor_default_cuda_eager": {
+            **base,
+            "variant": "anchor",
+            "cuda_graph": False,
+            "step_seconds": 0.02,
+            "epoch_seconds": 1.6,
+        },  # fmt: skip
+        "scale_training_baby_anchor_default_cuda": {
+            **base,
+            "variant": "anchor",
+            "cuda_graph": True,
+            "step_seconds": 0.0025,
+            "epoch_seconds": 0.16,
+        },  # fmt: skip
+        "scale_training_baby_lightgcn_default_cuda": {
+            **base,
+            "variant": "lightgcn",
+            "cuda_graph": True,
+            "step_seconds": 0.0007,
+            "epoch_seconds": 0.04,
+        },  # fmt: skip
+        "scale_training_baby_anchor_default_cpu": {
+            **base,
+            "device": "cpu",
+            "variant": "anchor",
+            "epoch_seconds": 5.0,
+        },  # fmt: skip
+    }
+    lines = report.gpu_table(latest).splitlines()[2:]
+    assert len(lines) == 3  # the CPU row is not a GPU figure
+    assert lines[0].startswith("| `anchor` default, CUDA graph | 2.5 ms | 0.16 | 12.5× faster")
+    assert "eager" in lines[1] and "1.2× faster" in lines[1]
+    assert "not AnchorRec" in lines[2] and "NVIDIA H100 80GB HBM3, 2.11.0+cu130" in lines[2]
+    assert "run `bench/gpu.sh`" in report.gpu_table({})
