@@ -37,21 +37,38 @@ def similarity_preservation(
 
     Computed without any B×B matrix: with N the L2-normalised x_P (S = N Nᵀ),
     ‖Z Zᵀ − N Nᵀ‖² = ‖ZᵀZ‖² − 2‖ZᵀN‖² + ‖NᵀN‖², three small Gram matrices (the last one, a
-    constant, on the cheaper side of N). Squares are summed in float64, so the difference
-    loses nothing to cancellation. Every shape is fixed by the batch (no ``torch.unique``), so
-    the step can be captured as a CUDA graph.
+    constant, over the distinct batch items weighted by their counts, on the cheaper side of
+    N). Squares are summed in float64, so the difference loses nothing to cancellation.
+
+    While a CUDA graph is being captured the distinct items cannot be found (``torch.unique``
+    has a data-dependent shape), so the constant is then summed over every batch row: the same
+    value, a little more work.
     """
     b = z.shape[0]
     with torch.no_grad():
-        n_p = F.normalize(features[items].float(), dim=1)
-        if n_p.shape[1] <= n_p.shape[0]:  # ‖NᵀN‖² (d×d)
-            const = (n_p.T @ n_p).double().pow(2).sum()
-        else:  # ‖N Nᵀ‖² (B×B)
-            const = (n_p @ n_p.T).double().pow(2).sum()
+        if _capturing(items):
+            n_p = F.normalize(features[items].float(), dim=1)
+            n_u, w = n_p, None
+        else:
+            uniq, inverse, counts = torch.unique(items, return_inverse=True, return_counts=True)
+            n_u = F.normalize(features[uniq].float(), dim=1)
+            w = counts.to(n_u.dtype)
+            n_p = n_u[inverse]
+        if n_u.shape[1] <= n_u.shape[0]:  # ‖Σ_u c_u n_u n_uᵀ‖² (d×d)
+            gram = (n_u if w is None else n_u * w[:, None]).T @ n_u
+            const = gram.double().pow(2).sum()
+        else:  # Σ_uv c_u c_v (n_u·n_v)² (U×U)
+            gram = (n_u @ n_u.T).double().pow(2)
+            const = gram.sum() if w is None else w.double() @ gram @ w.double()
     zz = (z.T @ z).double().pow(2).sum()
     zn = (z.T @ n_p.to(z.dtype)).double().pow(2).sum()
     sq = (zz - 2 * zn + const).clamp_min(1e-12)
     return (sq.sqrt() / b).to(z.dtype)
+
+
+def _capturing(t: torch.Tensor) -> bool:
+    """Whether ``t``'s CUDA stream is being captured into a CUDA graph."""
+    return t.is_cuda and torch.cuda.is_current_stream_capturing()
 
 
 def uniformity_margin(
