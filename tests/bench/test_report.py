@@ -109,3 +109,28 @@ def test_gpu_table_lists_the_baby_runs_on_cuda_with_their_speed_up() -> None:
     assert "eager" in lines[1] and "1.2× faster" in lines[1]
     assert "not AnchorRec" in lines[2] and "NVIDIA H100 80GB HBM3, 2.11.0+cu130" in lines[2]
     assert "run `bench/gpu.sh`" in report.gpu_table({})
+
+
+def test_sample_seeds_summary_tells_a_difference_from_seed_noise() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "bench_sample_seeds", PROJECT_ROOT / "bench" / "sample_seeds.py"
+    )
+    seeds = importlib.util.module_from_spec(spec)
+    import sys
+
+    sys.path.insert(0, str(PROJECT_ROOT / "bench"))  # sample_seeds imports benchlib
+    spec.loader.exec_module(seeds)  # type: ignore[union-attr]
+    runs = [
+        {"variant": v, "seed": s, "recall@20": r, "ndcg@20": n}
+        for v, s, r, n in [
+            ("anchor", 0, 0.50, 0.30), ("anchor", 1, 0.52, 0.30), ("anchor", 2, 0.51, 0.31),
+            ("lightgcn", 0, 0.49, 0.31), ("lightgcn", 1, 0.53, 0.29), ("lightgcn", 2, 0.50, 0.30),
+        ]
+    ]  # fmt: skip
+    summary = seeds.summarise(runs, "lightgcn")
+    anchor = summary["anchor"]
+    assert anchor["recall@20_mean"] == 0.51 and anchor["recall@20_std"] == 0.01
+    assert anchor["recall@20_minus_lightgcn"] == [0.01, -0.01, 0.01]
+    assert anchor["recall@20_above_lightgcn_every_seed"] is False  # seed 1 is below
+    assert anchor["ndcg@20_minus_lightgcn"] == [-0.01, 0.01, 0.01]
+    assert "recall@20_minus_lightgcn" not in summary["lightgcn"]  # the reference itself
