@@ -139,14 +139,24 @@ def evaluate(
     dataset: Dataset,
     split: str = "test",
     ks: Sequence[int] = DEFAULT_KS,
+    users: Sequence[int] | np.ndarray | None = None,
 ) -> dict[str, float]:
     """Full-ranking metrics of a model (or its :class:`Embeddings`) on ``split``.
 
     Keys are lower case, e.g. ``"recall@20"``, ``"ndcg@20"``, ``"coverage@20"``; ``"users"``
-    is the number of evaluated users.
+    is the number of evaluated users. ``users`` restricts the evaluation to those user ids (a
+    segment, e.g. one group of shoppers); users without an interaction in ``split`` are skipped
+    as always.
     """
     truth = dataset.split(split)
-    users = np.flatnonzero(np.diff(truth.indptr) > 0)
+    has_truth = np.diff(truth.indptr) > 0
+    if users is None:
+        users = np.flatnonzero(has_truth)
+    else:
+        users = np.unique(np.asarray(users, dtype=np.int64))
+        if len(users) and (users.min() < 0 or users.max() >= dataset.n_users):
+            raise ValueError(f"users must be ids in 0..{dataset.n_users - 1} of {dataset.name!r}")
+        users = users[has_truth[users]]
     if len(users) == 0:
         raise ValueError(f"split {split!r} of {dataset.name!r} has no interactions to evaluate")
     emb = _embeddings_of(model_or_embeddings)

@@ -101,3 +101,17 @@ def test_batched_scoring_equals_one_batch(tiny_dataset):
     one, _ = top_k_items(emb, users, 10, tiny_dataset.train)
     many, _ = top_k_items(emb, users, 10, tiny_dataset.train, batch=7)
     np.testing.assert_array_equal(one, many)
+
+
+def test_a_segment_of_users_is_evaluated_alone(hand_dataset, hand_embeddings):
+    # u0's test {2, 4} against the ranking 0 > 1 > 2 > 3 > 4 with {0} (train) and {1} (valid)
+    # masked: top-2 is [2, 3], one hit of two; u1's test {0}, masked {4, 3}: top-1 is [0]
+    u0 = evaluate(hand_embeddings, hand_dataset, "test", ks=(2,), users=[0])
+    u1 = evaluate(hand_embeddings, hand_dataset, "test", ks=(2,), users=[1])
+    both = evaluate(hand_embeddings, hand_dataset, "test", ks=(2,))
+    assert u0["recall@2"] == 0.5 and u1["recall@2"] == 1.0 and u0["users"] == 1
+    assert both["recall@2"] == pytest.approx((u0["recall@2"] + u1["recall@2"]) / 2)
+    # duplicates and order do not matter; out-of-range ids are refused
+    assert evaluate(hand_embeddings, hand_dataset, "test", ks=(2,), users=[1, 0, 1]) == both
+    with pytest.raises(ValueError, match="users must be ids"):
+        evaluate(hand_embeddings, hand_dataset, "test", users=[2])
