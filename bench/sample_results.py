@@ -19,7 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from benchlib import ROOT, record
 
@@ -30,16 +29,13 @@ BASELINES = ("mf", "popularity")
 
 def per_group(model, ds) -> dict[str, dict[str, float]]:
     """Test Recall@20 / NDCG@20 of each planted shopper group (``users.csv``'s ``group``)."""
-    from anchorrec.evaluation import evaluate
+    from anchorrec.evaluation import evaluate_segments, user_segments
 
-    if ds.users is None or "group" not in ds.users.columns:
-        return {}
-    groups = ds.users["group"].astype(str).to_numpy()
-    out = {}
-    for group in sorted(set(groups)):
-        m = evaluate(model, ds, "test", users=np.flatnonzero(groups == group))
-        out[group] = {"recall@20": round(m["recall@20"], 4), "ndcg@20": round(m["ndcg@20"], 4)}
-    return out
+    by_group = evaluate_segments(model, ds, user_segments(ds, "group"), "test")
+    return {
+        g: {"recall@20": round(m["recall@20"], 4), "ndcg@20": round(m["ndcg@20"], 4)}
+        for g, m in by_group.items()
+    }
 
 
 def main() -> None:

@@ -117,6 +117,37 @@ st.caption(
 )
 
 selected = state.selected
+if selected and ds.users is not None and "group" in ds.users.columns:
+    st.markdown(
+        "**Accuracy by shopper group** of the selected variants (test Recall@20 / NDCG@20): "
+        "where a variant gains or loses against another."
+    )
+    by_group = []
+    for e in selected:
+        if not e.usable:
+            continue
+        for group, met in loaders.segment_metrics(state.loaded(e), "group").items():
+            by_group.append(
+                {
+                    "variant": e.label,
+                    "group": group,
+                    "users": int(met["users"]),
+                    "Recall@20": met["recall@20"],
+                    "NDCG@20": met["ndcg@20"],
+                }
+            )
+    if by_group:
+        frame = pd.DataFrame(by_group)
+        wide = frame.pivot(index="variant", columns="group", values=["Recall@20", "NDCG@20"])
+        wide.columns = [f"{metric} · {group}" for metric, group in wide.columns]
+        st.dataframe(
+            wide.reset_index(),
+            hide_index=True,
+            width="stretch",
+            column_config={c: st.column_config.NumberColumn(format="%.4f") for c in wide.columns},
+            key="overview_groups",
+        )
+
 if selected:
     st.markdown("**Collapse headline** of the selected variants (details on *Positional collapse*)")
     headline, missing = [], []

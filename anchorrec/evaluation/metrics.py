@@ -164,3 +164,33 @@ def evaluate(
     metrics = ranking_metrics(top, truth, users, ks, dataset.item_popularity().astype(np.float64))
     metrics["users"] = float(len(users))
     return metrics
+
+
+def evaluate_segments(
+    model_or_embeddings: object,
+    dataset: Dataset,
+    segments: dict[str, Sequence[int] | np.ndarray],
+    split: str = "test",
+    ks: Sequence[int] = DEFAULT_KS,
+) -> dict[str, dict[str, float]]:
+    """:func:`evaluate` of each segment of users (name → user ids), from one forward pass.
+
+    A segment whose users have no interaction in ``split`` is left out of the result.
+    """
+    emb = _embeddings_of(model_or_embeddings)
+    out: dict[str, dict[str, float]] = {}
+    for name, users in segments.items():
+        try:
+            out[name] = evaluate(emb, dataset, split, ks, users=users)
+        except ValueError as exc:
+            if "no interactions to evaluate" not in str(exc):
+                raise
+    return out
+
+
+def user_segments(dataset: Dataset, column: str) -> dict[str, np.ndarray]:
+    """The users grouped by a column of ``users.csv`` (value → user ids), sorted by value."""
+    if dataset.users is None or column not in dataset.users.columns:
+        return {}
+    values = dataset.users[column].astype(str).to_numpy()
+    return {v: np.flatnonzero(values == v) for v in sorted(set(values))}

@@ -93,6 +93,22 @@ def spaces(loaded: Any) -> dict[str, Any]:
     return _spaces(d, loaded.dataset.fingerprint, model_stamp(d), loaded)
 
 
+@st.cache_data(show_spinner="Evaluating each shopper group…", max_entries=64)
+def _segment_metrics(
+    model_dir: str, fingerprint: str, stamp: str, column: str, _loaded: Any
+) -> dict[str, dict[str, float]]:
+    from anchorrec.evaluation import evaluate_segments, user_segments
+
+    ds = _loaded.dataset
+    return evaluate_segments(_loaded, ds, user_segments(ds, column), "test")
+
+
+def segment_metrics(loaded: Any, column: str = "group") -> dict[str, dict[str, float]]:
+    """Test metrics of each segment of users by ``users.csv``'s ``column`` (value → metrics)."""
+    d = str(loaded.model_dir)
+    return _segment_metrics(d, loaded.dataset.fingerprint, model_stamp(d), column, loaded)
+
+
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _stored_diagnostics(model_dir: str, stamp: str, store_stamp: str) -> Any:
     from anchorrec.diagnostics_store import read_diagnostics

@@ -29,7 +29,12 @@ def test_overview_opens_with_dataset_card_variants_and_curves(app):
     assert list(variants["variant"]) == ["anchor", "lightgcn"]
     assert variants["test recall@20"].notna().all()
     assert _plotly_count(at) == 2  # training curves: valid Recall@20 and loss
-    headline = at.dataframe[2].value
+    groups = at.dataframe[2].value  # accuracy by planted shopper group
+    assert list(groups["variant"]) == ["anchor", "lightgcn"]
+    for metric in ("Recall@20", "NDCG@20"):
+        for group in ("textual", "visual"):
+            assert groups[f"{metric} · {group}"].between(0, 1).all()
+    headline = at.dataframe[3].value
     assert list(headline["variant"]) == ["anchor", "lightgcn"]
     assert headline["ID→final displacement"].notna().all()
     assert {"Merchandiser", "Researcher", "Auditor"} <= {

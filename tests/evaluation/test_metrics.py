@@ -115,3 +115,29 @@ def test_a_segment_of_users_is_evaluated_alone(hand_dataset, hand_embeddings):
     assert evaluate(hand_embeddings, hand_dataset, "test", ks=(2,), users=[1, 0, 1]) == both
     with pytest.raises(ValueError, match="users must be ids"):
         evaluate(hand_embeddings, hand_dataset, "test", users=[2])
+
+
+def test_segments_are_evaluated_from_one_forward_pass(tiny_dataset):
+    import dataclasses
+
+    import pandas as pd
+
+    from anchorrec.evaluation import evaluate_segments, user_segments
+
+    groups = np.array(["a", "b", "c"])[np.arange(tiny_dataset.n_users) % 3]
+    ds = dataclasses.replace(tiny_dataset, users=pd.DataFrame({"group": groups}))
+    rng = np.random.default_rng(2)
+    emb = Embeddings(
+        torch.from_numpy(rng.normal(size=(ds.n_users, 4)).astype(np.float32)),
+        torch.from_numpy(rng.normal(size=(ds.n_items, 4)).astype(np.float32)),
+    )
+    segments = user_segments(ds, "group")
+    assert list(segments) == ["a", "b", "c"]
+    assert user_segments(ds, "no such column") == {}
+    by = evaluate_segments(emb, ds, {**segments, "nobody": np.array([], dtype=np.int64)})
+    assert set(by) == {"a", "b", "c"}  # an empty segment is left out
+    for name, users in segments.items():
+        assert by[name] == evaluate(emb, ds, "test", users=users)
+    whole = evaluate(emb, ds, "test")
+    weighted = sum(by[g]["recall@20"] * by[g]["users"] for g in by) / whole["users"]
+    assert weighted == pytest.approx(whole["recall@20"])
