@@ -11,7 +11,8 @@
 # test users; then the synthetic 100k-item, 1M-interaction set (anchor default); then
 # whether CUDA training keeps the sample's metrics in float32 and bfloat16, and whether the
 # shipped models evaluate on CUDA to their recorded metrics (device_metrics.py); then
-# data-parallel training with torchrun + DDP (NCCL) on 1 GPU and on every visible GPU. Every
+# data-parallel training with torchrun + DDP (NCCL) on 1 GPU and on every visible GPU; the
+# CUDA tests of the graphed training step run first. Every
 # figure comes from a bench script run with --device cuda and lands in bench/results/*.jsonl;
 # the README table is regenerated at the end (unless NO_REPORT is set).
 #
@@ -53,6 +54,14 @@ figure() {  # one bench run; a failure or a timeout is reported and the next fig
     tar cf "$RESULTS_TAR" bench/results "$PROFILE_DIR"
   fi
 }
+
+# first the CUDA tests: the graphed step against the eager one (fp32 and bf16), and training
+# with graphs against without (pytest is not a figure; a failure counts as one)
+echo "== CUDA tests ($((SECONDS - started)) s elapsed)" >&2
+if ! timeout "$STEP_TIMEOUT" "$PY" -m pytest -q -p no:cacheprovider tests/training/test_cuda_graphs.py; then
+  echo "bench/gpu.sh: FAILED: tests/training/test_cuda_graphs.py" >&2
+  failed=$((failed + 1))
+fi
 
 baby=(--dataset baby --baby-dir "$BABY_DIR")
 scale=(bench/scale_training.py --device cuda)
