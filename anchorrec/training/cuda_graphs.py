@@ -35,6 +35,13 @@ from anchorrec.models.base import Batch
 WARMUP_PASSES = 2
 
 
+def backward_and_step(optimizer: torch.optim.Optimizer, total: torch.Tensor) -> None:
+    """Zero the gradients, back-propagate ``total`` and take one optimiser step (eagerly)."""
+    optimizer.zero_grad(set_to_none=True)
+    total.backward()  # under DDP the gradients are all-reduced (averaged) here
+    optimizer.step()
+
+
 class GraphedStep:
     """``step(batch)``: forward, backward and optimiser step; a CUDA graph for full batches.
 
@@ -114,9 +121,7 @@ class GraphedStep:
             enabled=self.mixed_precision and device_type == "cuda",
         ):
             terms = self.model.loss(batch, epoch)
-        self.optimizer.zero_grad(set_to_none=True)
-        terms["total"].backward()
-        self.optimizer.step()
+        backward_and_step(self.optimizer, terms["total"])
         return terms
 
     def _capture(self, batch: Batch, epoch: int) -> None:

@@ -35,7 +35,7 @@ from anchorrec.models.base import Batch, Recommender
 from anchorrec.models.checkpoint import save_model
 from anchorrec.models.config import ModelConfig, preset_config
 from anchorrec.models.registry import build_model
-from anchorrec.training.cuda_graphs import GraphedStep
+from anchorrec.training.cuda_graphs import GraphedStep, backward_and_step
 from anchorrec.training.early_stopping import EarlyStopping, copy_state
 from anchorrec.training.sampler import BprSampler
 
@@ -72,9 +72,7 @@ def optimizer_step(
     The sums stay on the device (float64): a ``float()`` per term and step would make every
     CUDA step wait for the GPU.
     """
-    optimizer.zero_grad(set_to_none=True)
-    terms["total"].backward()  # under DDP the gradients are all-reduced (averaged) here
-    optimizer.step()
+    backward_and_step(optimizer, terms["total"])
     add_terms(sums, terms)
 
 
