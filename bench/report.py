@@ -251,20 +251,20 @@ def gpu_table(latest: dict[str, dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]  # fmt: skip
     rows = [
-        (name, row)
+        row
         for name, row in latest.items()
         if name.startswith("scale_training_baby_") and "cuda" in str(row.get("device", ""))
     ]
     order = {"default": 0, "paper": 1}
     rows.sort(
-        key=lambda t: (
-            t[1].get("variant") != "anchor",
-            order.get(str(t[1].get("preset")), 2),
-            bool(t[1].get("mixed_precision")),
-            not t[1].get("cuda_graph", False),
+        key=lambda row: (
+            row.get("variant") != "anchor",
+            order.get(str(row.get("preset")), 2),
+            bool(row.get("mixed_precision")),
+            not row.get("cuda_graph", False),
         )
     )
-    for _name, row in rows:
+    for row in rows:
         mode = ("CUDA graph" if row.get("cuda_graph") else "eager") + (
             ", bf16 autocast" if row.get("mixed_precision") else ""
         )
