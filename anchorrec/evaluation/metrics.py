@@ -134,6 +134,22 @@ def ranking_metrics(
     return out
 
 
+def evaluated_users(
+    dataset: Dataset, split: str, users: Sequence[int] | np.ndarray | None = None
+) -> np.ndarray:
+    """The sorted ids of ``users`` (default: everyone) with an interaction in ``split``.
+
+    Raises ValueError naming the valid range when an id is not a user of ``dataset``.
+    """
+    has_truth = np.diff(dataset.split(split).indptr) > 0
+    if users is None:
+        return np.flatnonzero(has_truth)
+    ids = np.unique(np.asarray(users, dtype=np.int64))
+    if len(ids) and (ids.min() < 0 or ids.max() >= dataset.n_users):
+        raise ValueError(f"users must be ids in 0..{dataset.n_users - 1} of {dataset.name!r}")
+    return ids[has_truth[ids]]
+
+
 def evaluate(
     model_or_embeddings: object,
     dataset: Dataset,
@@ -149,14 +165,7 @@ def evaluate(
     as always.
     """
     truth = dataset.split(split)
-    has_truth = np.diff(truth.indptr) > 0
-    if users is None:
-        users = np.flatnonzero(has_truth)
-    else:
-        users = np.unique(np.asarray(users, dtype=np.int64))
-        if len(users) and (users.min() < 0 or users.max() >= dataset.n_users):
-            raise ValueError(f"users must be ids in 0..{dataset.n_users - 1} of {dataset.name!r}")
-        users = users[has_truth[users]]
+    users = evaluated_users(dataset, split, users)
     if len(users) == 0:
         raise ValueError(f"split {split!r} of {dataset.name!r} has no interactions to evaluate")
     emb = _embeddings_of(model_or_embeddings)
@@ -180,11 +189,8 @@ def evaluate_segments(
     emb = _embeddings_of(model_or_embeddings)
     out: dict[str, dict[str, float]] = {}
     for name, users in segments.items():
-        try:
+        if len(evaluated_users(dataset, split, users)):
             out[name] = evaluate(emb, dataset, split, ks, users=users)
-        except ValueError as exc:
-            if "no interactions to evaluate" not in str(exc):
-                raise
     return out
 
 

@@ -104,22 +104,20 @@ class GraphedStep:
             and batch.users.shape[0] == self.batch_size
         )
 
-    def _autocast(self, capturing: bool) -> torch.autocast:
-        # autocast's cast cache must be off while capturing (the cached copies would be freed)
+    def _autocast(self, device_type: str = "cuda", capturing: bool = False) -> torch.autocast:
+        """bfloat16 autocast when mixed precision is on (CUDA only).
+
+        Autocast's cast cache must be off while capturing: its cached copies would be freed.
+        """
         return torch.autocast(
-            device_type="cuda",
+            device_type=device_type,
             dtype=torch.bfloat16,
-            enabled=self.mixed_precision,
+            enabled=self.mixed_precision and device_type == "cuda",
             cache_enabled=False if capturing else None,
         )
 
     def _eager(self, batch: Batch, epoch: int) -> dict[str, torch.Tensor]:
-        device_type = batch.users.device.type
-        with torch.autocast(
-            device_type=device_type,
-            dtype=torch.bfloat16,
-            enabled=self.mixed_precision and device_type == "cuda",
-        ):
+        with self._autocast(batch.users.device.type):
             terms = self.model.loss(batch, epoch)
         backward_and_step(self.optimizer, terms["total"])
         return terms
@@ -131,7 +129,7 @@ class GraphedStep:
         with torch.cuda.stream(side):
             for _ in range(WARMUP_PASSES):
                 self.optimizer.zero_grad(set_to_none=True)
-                with self._autocast(capturing=False):
+                with self._autocast():
                     terms = self.model.loss(static, epoch)
                 terms["total"].backward()
                 # drop the warm-up's autograd graph: alive, it would keep the parameters'
