@@ -134,3 +134,63 @@ def test_sample_seeds_summary_tells_a_difference_from_seed_noise() -> None:
     assert anchor["recall@20_above_lightgcn_every_seed"] is False  # seed 1 is below
     assert anchor["ndcg@20_minus_lightgcn"] == [-0.01, 0.01, 0.01]
     assert "recall@20_minus_lightgcn" not in summary["lightgcn"]  # the reference itself
+
+
+def _bench_module(name: str):
+    import sys
+
+    sys.path.insert(0, str(PROJECT_ROOT / "bench"))  # bench scripts import benchlib
+    spec = importlib.util.spec_from_file_location(
+        f"bench_{name}", PROJECT_ROOT / "bench" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def test_content_ceiling_oracle_features_code_exactly_the_planted_attributes() -> None:
+    import numpy as np
+    import pandas as pd
+
+    ceiling = _bench_module("content_ceiling")
+    items = pd.DataFrame(
+        {
+            "pattern": ["stripes", "dots", "stripes"], "shade": ["deep", "deep", "pastel"],
+            "occasion": ["office", "office", "travel"], "collection": ["Alpine"] * 3,
+            "sustainability": ["organic", "recycled", "organic"], "category": ["tote"] * 3,
+        }
+    )  # fmt: skip
+    feats = ceiling.oracle_features(items)
+    assert feats["image"].shape == (3, 2 + 2 + 1) and feats["text"].shape == (3, 2 + 1 + 2 + 1)
+    codes = np.round(feats["image"] / 0.5) * 0.5  # the noise (sd 0.05) rounded away
+    assert codes.tolist() == [[0, 1, 1, 0, 0.5], [1, 0, 1, 0, 0.5], [0, 1, 0, 1, 0.5]]
+
+
+def test_content_ceiling_cold_items_keep_only_their_first_purchases(tiny_dataset) -> None:
+    import numpy as np
+
+    ceiling = _bench_module("content_ceiling")
+    cold = ceiling.with_cold_items(tiny_dataset, n_items=5, keep=2, seed=0)
+    before = np.diff(tiny_dataset.train.tocsc().indptr)
+    after = np.diff(cold.train.tocsc().indptr)
+    changed = np.flatnonzero(after != before)
+    assert len(changed) == 5 and (after[changed] == 2).all()
+    assert (cold.train.toarray() <= tiny_dataset.train.toarray()).all()  # only removals
+    assert (cold.valid != tiny_dataset.valid).nnz == 0 and (cold.test != tiny_dataset.test).nnz == 0
+
+
+def test_content_ceiling_gaps_pair_each_anchor_run_with_lightgcn_on_the_same_interactions() -> None:
+    ceiling = _bench_module("content_ceiling")
+    runs = [
+        {"setting": s, "variant": v, "seed": seed, "recall@20": r, "ndcg@20": n}
+        for s, v, seed, r, n in [
+            ("dense/encoded", "lightgcn", 0, 0.50, 0.30), ("dense/encoded", "anchor", 0, 0.51, 0.29),
+            ("dense/oracle", "anchor", 0, 0.53, 0.31), ("dense/encoded", "lightgcn", 1, 0.40, 0.20),
+            ("dense/encoded", "anchor", 1, 0.43, 0.20), ("dense/oracle", "anchor", 1, 0.45, 0.22),
+        ]
+    ]  # fmt: skip
+    gaps = ceiling.gaps(runs)
+    assert gaps["dense/encoded"]["recall@20"] == {"0": 0.01, "1": 0.03}
+    assert gaps["dense/oracle"]["recall@20"] == {"0": 0.03, "1": 0.05}
+    assert gaps["dense/oracle"]["recall@20_mean"] == 0.04
+    assert gaps["dense/encoded"]["ndcg@20_mean"] == -0.005
