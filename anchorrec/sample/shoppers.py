@@ -59,6 +59,11 @@ def generate_shoppers(n_users: int, n_drops: int, rng: np.random.Generator) -> p
         weights[u] = w
     weights = np.round(weights, 4)
     weights[:, -1] = np.round(1.0 - weights[:, :-1].sum(axis=1), 4)
+    # The others rounded up can leave the last weight at -0.0001: the group's (largest) weight
+    # gives it back instead, so every weight is a probability and they still sum to 1.
+    short = np.flatnonzero(weights[:, -1] < 0)
+    weights[short, group[short]] = np.round(weights[short, group[short]] + weights[short, -1], 4)
+    weights[short, -1] = 0.0
     first_drop = rng.integers(0, n_drops, n_users)
     second_drop = np.where(
         rng.random(n_users) < 0.5, (first_drop + rng.integers(1, n_drops, n_users)) % n_drops, -1

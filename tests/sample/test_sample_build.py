@@ -90,6 +90,23 @@ def test_users_record_driver_mix_and_group(built: Path) -> None:
     assert shares.min() > 0.25
 
 
+def test_driver_weights_stay_probabilities_when_rounding_overshoots() -> None:
+    # seed 1's catalogue, then its shoppers: one mix rounded to (0.9485, 0.004, 0.0476) left
+    # -0.0001 for popularity, and drawing that shopper's purchases crashed
+    from anchorrec.sample.catalogue import generate_attributes
+    from anchorrec.sample.shoppers import GROUPS, generate_shoppers
+
+    rng = np.random.default_rng(1)
+    generate_attributes(1200, rng, 40)
+    shoppers = generate_shoppers(3000, 40, rng)
+    w = shoppers[[f"w_{d}" for d in DRIVERS]].to_numpy()
+    assert (w >= 0).all()
+    np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-9)
+    group = shoppers["group"].map(GROUPS.index).to_numpy()
+    assert (w.argmax(axis=1) == group).all()
+    assert w[1532].tolist() == [0.9484, 0.004, 0.0476, 0.0]
+
+
 def test_same_seed_gives_identical_files(built: Path, tmp_path: Path) -> None:
     again = _build(tmp_path / "again", seed=0)
     assert _digests(again) == _digests(built)
