@@ -6,9 +6,9 @@ embedding follows the product noun), then features that state the planted attrib
 would open a gap. This script trains `anchor` (default preset) and `lightgcn` on:
 
 - ``dense``: the shipped sample's interactions (19 purchases per shopper, 49 per item);
-- ``sparse``: the same catalogue recipe with Amazon-Baby-like density (5–12 purchases per
-  shopper, about 8 per shopper and 23 per item after the 5-core), built by the sample builder
-  with its real encoders;
+- ``sparse``: the same catalogue recipe at Amazon Baby's density (5–12 purchases per shopper:
+  about 8 per shopper and 23 per item after the 5-core, as in Baby), built by the sample
+  builder with its real encoders;
 - ``cold``: the shipped interactions where 300 seeded items keep only 2 train purchases each
   (their valid and test purchases stay): new arrivals the interactions hardly know;
 
