@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from anchorrec.evaluation.significance import compare_to_reference, comparison_table
 from anchorrec.ui import charts, loaders
 from anchorrec.ui.state import sidebar
 
@@ -115,6 +116,39 @@ st.dataframe(
 st.caption(
     "Test metrics of each model's best epoch (chosen by valid Recall@20), full ranking, train items excluded."
 )
+
+usable = [e for e in state.models if e.usable]
+if len(usable) >= 2:
+    st.markdown(
+        "**Is a difference real?** Each variant against a reference on the same test users: "
+        "the difference of the means and its 95% paired bootstrap interval."
+    )
+    labels = [e.label for e in usable]
+    reference = st.columns([1, 2])[0].selectbox(
+        "Reference",
+        labels,
+        index=labels.index("lightgcn") if "lightgcn" in labels else 0,
+        key="overview_reference",
+        help="Usually the ID-only baseline: does a multimodal variant beat it?",
+    )
+    per_user = {e.label: loaders.per_user_metrics(state.loaded(e)) for e in usable}
+    significance = comparison_table(compare_to_reference(per_user, reference))
+    st.dataframe(
+        significance,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            c: st.column_config.NumberColumn(format="%+.4f")
+            for c in significance.columns
+            if c.endswith("difference")
+        },
+        key="overview_significance",
+    )
+    st.caption(
+        "*above* / *below*: the interval excludes 0, so the lead holds across the users who "
+        "happened to be tested; *tie*: it does not. Retraining with another seed moves the "
+        "figures too, which this interval does not cover."
+    )
 
 selected = state.selected
 if selected and ds.users is not None and "group" in ds.users.columns:

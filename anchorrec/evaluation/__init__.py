@@ -4,12 +4,24 @@ from anchorrec.evaluation.metrics import (
     DEFAULT_KS,
     evaluate,
     evaluate_segments,
+    per_user_metrics,
     ranking_metrics,
     top_k_items,
     user_segments,
 )
+from anchorrec.evaluation.significance import (
+    PairedDifference,
+    compare_to_reference,
+    comparison_table,
+    paired_bootstrap_interval,
+)
 
 __all__ = [
+    "PairedDifference",
+    "compare_to_reference",
+    "comparison_table",
+    "paired_bootstrap_interval",
+    "per_user_metrics",
     "DEFAULT_KS",
     "evaluate",
     "evaluate_segments",

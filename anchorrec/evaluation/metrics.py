@@ -93,6 +93,44 @@ def top_k_items(
     return np.concatenate(ids), np.concatenate(scores)
 
 
+def _relevance(
+    top: np.ndarray, truth: sp.csr_matrix, users: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``rel[u, r]``: whether ``top[u, r]`` is in ``users[u]``'s truth; and each truth's size."""
+    n_items = truth.shape[1]
+    truth_rows = truth[users]
+    truth_rows.sort_indices()
+    row_of = np.repeat(np.arange(len(users), dtype=np.int64), np.diff(truth_rows.indptr))
+    truth_keys = row_of * n_items + truth_rows.indices.astype(np.int64)  # sorted
+    top_keys = np.arange(len(users), dtype=np.int64)[:, None] * n_items + top
+    pos = np.minimum(np.searchsorted(truth_keys, top_keys), max(len(truth_keys) - 1, 0))
+    rel = truth_keys[pos] == top_keys if len(truth_keys) else np.zeros(top.shape, bool)
+    return rel, np.diff(truth_rows.indptr).astype(np.float64)
+
+
+def per_user_metrics(
+    model_or_embeddings: object, dataset: Dataset, split: str = "test", k: int = 20
+) -> dict[str, np.ndarray]:
+    """Recall@k and NDCG@k of every evaluated user, as :func:`evaluate` averages them.
+
+    Returns ``{"users": ids, "recall@k": values, "ndcg@k": values}`` (one entry per user with
+    an interaction in ``split``, sorted by id), for paired comparisons between models.
+    """
+    truth = dataset.split(split)
+    users = evaluated_users(dataset, split)
+    if len(users) == 0:
+        raise ValueError(f"split {split!r} of {dataset.name!r} has no interactions to evaluate")
+    top, _ = top_k_items(_embeddings_of(model_or_embeddings), users, k, seen_items(dataset, split))
+    rel, n_true = _relevance(top, truth, users)
+    discount = 1.0 / np.log2(np.arange(2, top.shape[1] + 2, dtype=np.float64))
+    ideal = np.cumsum(discount)[np.minimum(n_true, top.shape[1]).astype(int) - 1]
+    return {
+        "users": users,
+        f"recall@{k}": rel.sum(axis=1) / n_true,
+        f"ndcg@{k}": (rel * discount).sum(axis=1) / ideal,
+    }
+
+
 def ranking_metrics(
     top: np.ndarray,
     truth: sp.csr_matrix,
@@ -102,14 +140,7 @@ def ranking_metrics(
 ) -> dict[str, float]:
     """Metrics of top-K lists ``top`` (one row per user in ``users``) against ``truth``."""
     n_items = truth.shape[1]
-    truth_rows = truth[users]
-    truth_rows.sort_indices()
-    row_of = np.repeat(np.arange(len(users), dtype=np.int64), np.diff(truth_rows.indptr))
-    truth_keys = row_of * n_items + truth_rows.indices.astype(np.int64)  # sorted
-    top_keys = np.arange(len(users), dtype=np.int64)[:, None] * n_items + top
-    pos = np.minimum(np.searchsorted(truth_keys, top_keys), max(len(truth_keys) - 1, 0))
-    rel = truth_keys[pos] == top_keys if len(truth_keys) else np.zeros(top.shape, bool)
-    n_true = np.diff(truth_rows.indptr).astype(np.float64)
+    rel, n_true = _relevance(top, truth, users)
     max_k = top.shape[1]
     ranks = np.arange(1, max_k + 1, dtype=np.float64)
     discount = 1.0 / np.log2(ranks + 1)

@@ -103,6 +103,19 @@ def _segment_metrics(
     return evaluate_segments(_loaded, ds, user_segments(ds, column), "test")
 
 
+@st.cache_data(show_spinner="Evaluating every test user…", max_entries=64)
+def _per_user_metrics(model_dir: str, fingerprint: str, stamp: str, _loaded: Any) -> dict[str, Any]:
+    from anchorrec.evaluation import per_user_metrics as compute
+
+    return compute(_loaded, _loaded.dataset, "test", k=20)
+
+
+def per_user_metrics(loaded: Any) -> dict[str, Any]:
+    """Each test user's Recall@20 and NDCG@20 (for paired comparisons between variants)."""
+    d = str(loaded.model_dir)
+    return _per_user_metrics(d, loaded.dataset.fingerprint, model_stamp(d), loaded)
+
+
 def segment_metrics(loaded: Any, column: str = "group") -> dict[str, dict[str, float]]:
     """Test metrics of each segment of users by ``users.csv``'s ``column`` (value → metrics)."""
     d = str(loaded.model_dir)

@@ -29,12 +29,26 @@ def test_overview_opens_with_dataset_card_variants_and_curves(app):
     assert list(variants["variant"]) == ["anchor", "lightgcn"]
     assert variants["test recall@20"].notna().all()
     assert _plotly_count(at) == 2  # training curves: valid Recall@20 and loss
-    groups = at.dataframe[2].value  # accuracy by planted shopper group
+    significance = at.dataframe[2].value  # each variant against the reference (lightgcn)
+    assert at.selectbox(key="overview_reference").value == "lightgcn"
+    assert list(significance["variant"]) == ["anchor"]
+    row = significance.iloc[0]
+    for metric in ("Recall@20", "NDCG@20"):
+        low, high = (float(v) for v in row[f"{metric} 95% interval"][1:-1].split(","))
+        assert low <= row[f"{metric} difference"] <= high
+        assert row[f"{metric} verdict"] == (
+            "tie" if low <= 0 <= high else "above" if low > 0 else "below"
+        )
+    at.selectbox(key="overview_reference").set_value("anchor").run()
+    flipped = at.dataframe[2].value
+    assert list(flipped["variant"]) == ["lightgcn"]
+    assert flipped.iloc[0]["Recall@20 difference"] == -row["Recall@20 difference"]
+    groups = at.dataframe[3].value  # accuracy by planted shopper group
     assert list(groups["variant"]) == ["anchor", "lightgcn"]
     for metric in ("Recall@20", "NDCG@20"):
         for group in ("textual", "visual"):
             assert groups[f"{metric} · {group}"].between(0, 1).all()
-    headline = at.dataframe[3].value
+    headline = at.dataframe[4].value
     assert list(headline["variant"]) == ["anchor", "lightgcn"]
     assert headline["ID→final displacement"].notna().all()
     assert {"Merchandiser", "Researcher", "Auditor"} <= {
