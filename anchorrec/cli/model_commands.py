@@ -1,4 +1,4 @@
-"""Sub-commands of the model area: ``train``, ``evaluate``, ``recommend``."""
+"""Sub-commands of the model area: ``train``, ``evaluate``, ``compare``, ``recommend``."""
 
 from __future__ import annotations
 
@@ -46,6 +46,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_model_source_arguments(p)
     p.add_argument("--json", action="store_true", help="last stdout line: metrics as JSON")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "compare",
+        help="is each model's lead over a reference real? paired bootstrap intervals over users",
+        description="Evaluate every MODEL_DIR and the --reference model on the same users and "
+        "print, per model, the difference of the means of Recall@K and NDCG@K to the reference "
+        "with a 95%% paired bootstrap interval over the users and a verdict (above / below when "
+        "the interval excludes 0, else tie).",
+    )
+    p.add_argument("model_dirs", metavar="MODEL_DIR", nargs="+")
+    p.add_argument("--reference", required=True, metavar="MODEL_DIR", help="e.g. a lightgcn model")
+    p.add_argument("--split", default="test", choices=("valid", "test"))
+    p.add_argument("--k", type=int, default=20)
+    add_model_source_arguments(p)
+    p.add_argument("--json", action="store_true", help="last stdout line: the rows as JSON")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("recommend", help="top-K items for a user")
     p.add_argument("model_dir", metavar="MODEL_DIR")
@@ -150,6 +166,59 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(_format_table(metrics))
     if args.json:
         print(json.dumps(metrics))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from anchorrec.evaluation import compare_to_reference, comparison_table, per_user_metrics
+    from anchorrec.models.checkpoint import load_model
+
+    if args.k < 1:
+        raise ConfigError(f"--k must be at least 1 (got {args.k}).")
+    reference = load_model_from_args(
+        argparse.Namespace(**{**vars(args), "model_dir": args.reference})
+    )
+    dataset = reference.dataset
+    dirs = [Path(args.reference), *(Path(d) for d in args.model_dirs)]
+    names = [d.name for d in dirs]
+    if len(set(names)) < len(names):  # two models of the same name: show their paths
+        names = [str(d) for d in dirs]
+    per_user = {names[0]: per_user_metrics(reference, dataset, args.split, k=args.k)}
+    for name, path in zip(names[1:], dirs[1:], strict=True):
+        if name in per_user:
+            continue  # the reference given twice
+        loaded = load_model(path, dataset, device=args.device)
+        per_user[name] = per_user_metrics(loaded, dataset, args.split, k=args.k)
+    differences = compare_to_reference(per_user, names[0], (f"recall@{args.k}", f"ndcg@{args.k}"))
+    users = len(per_user[names[0]]["users"])
+    print(
+        f"against {names[0]} on {dataset.name}, split {args.split}, {users} users "
+        "(95% paired bootstrap intervals, 2000 resamples)"
+    )
+    if differences:
+        print(comparison_table(differences).to_string(index=False, float_format="%+.4f"))
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "model": d.model,
+                        "reference": d.reference,
+                        "metric": d.metric,
+                        "model_mean": d.model_mean,
+                        "reference_mean": d.reference_mean,
+                        "difference": d.difference,
+                        "low": d.low,
+                        "high": d.high,
+                        "verdict": d.verdict,
+                        "users": d.users,
+                    }
+                    for d in differences
+                ]
+            )
+        )
     return 0
 
 

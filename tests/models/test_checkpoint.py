@@ -140,3 +140,38 @@ def test_cli_train_evaluate_recommend_and_dataset_from_config(tmp_path, capsys):
     assert "temperature" in capsys.readouterr().err
     assert main([*argv, "--out", str(out)]) == 2
     assert "overwrite" in capsys.readouterr().err
+
+
+def test_cli_compare_gives_each_model_a_paired_interval_against_the_reference(tmp_path, capsys):
+    data = save_mmrec(make_tiny_dataset(), tmp_path / "tiny")
+    models = {}
+    for variant in ("mf", "popularity", "lightgcn"):
+        models[variant] = tmp_path / "models" / variant
+        argv = ["train", str(data), "--variant", variant, "--epochs", "2", "--batch-size", "64"]
+        assert main([*argv, "--out", str(models[variant]), "--quiet"]) == 0
+    capsys.readouterr()
+    argv = ["compare", str(models["mf"]), str(models["popularity"])]
+    assert main([*argv, "--reference", str(models["lightgcn"]), "--k", "10", "--json"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0].startswith("against lightgcn on tiny, split test")
+    rows = json.loads(out[-1])
+    assert [(r["model"], r["metric"]) for r in rows] == [
+        ("mf", "recall@10"), ("mf", "ndcg@10"), ("popularity", "recall@10"), ("popularity", "ndcg@10")
+    ]  # fmt: skip
+    for r in rows:
+        assert r["low"] <= r["difference"] <= r["high"]
+        assert r["difference"] == pytest.approx(r["model_mean"] - r["reference_mean"])
+    evaluated = {}
+    for name in ("mf", "lightgcn"):
+        assert main(["evaluate", str(models[name]), "--json"]) == 0
+        evaluated[name] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rows[0]["model_mean"] == pytest.approx(evaluated["mf"]["recall@10"])
+    assert rows[0]["reference_mean"] == pytest.approx(evaluated["lightgcn"]["recall@10"])
+    # a model trained on other data is refused with the checkpoint's message
+    other = save_mmrec(make_tiny_dataset(seed=1), tmp_path / "other")
+    stranger = tmp_path / "models" / "stranger"
+    argv = ["train", str(other), "--variant", "mf", "--epochs", "1", "--out", str(stranger)]
+    assert main([*argv, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(stranger), "--reference", str(models["lightgcn"])]) == 2
+    assert "fingerprint" in capsys.readouterr().err.lower()
