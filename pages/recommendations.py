@@ -107,6 +107,13 @@ st.caption(
     "branch level). Shares: |φ| / Σ|φ|."
 )
 
+later = ds.held_out_items(user)
+if later:
+    st.caption(
+        f"**Bought later**: this shopper's {len(later)} held-out purchases (the valid and test "
+        "splits, which training never saw) are marked in each list: the hits a variant recovers."
+    )
+
 explanations = {}
 cols = st.columns(len(entries))
 for col, e in zip(cols, entries, strict=True):
@@ -126,12 +133,18 @@ for col, e in zip(cols, entries, strict=True):
                 {
                     "image": [thumbnail_uri(ds, int(i)) for i in t["item"]],
                     "rank": t["rank"],
+                    "bought later": [
+                        f"✓ {later[int(i)]}" if int(i) in later else "" for i in t["item"]
+                    ],
                     "item": t["item"],
                     "title": [item_title(ds, int(i)) for i in t["item"]],
                     "score": t["score"],
                     **{f"{n} share": t[f"{share_prefix}{n}"] for n in names},
                 }
             )
+            if later:
+                hits = sum(int(i) in later for i in t["item"])
+                st.caption(f"{hits} of {len(later)} later purchases in this top-{k}")
             st.dataframe(
                 table,
                 hide_index=True,
@@ -143,6 +156,11 @@ for col, e in zip(cols, entries, strict=True):
                     "item": st.column_config.NumberColumn(width="small"),
                     "title": st.column_config.TextColumn(width="medium"),
                     "score": st.column_config.NumberColumn(format="%.3f", width="small"),
+                    "bought later": st.column_config.TextColumn(
+                        "later",
+                        width="small",
+                        help="bought later: a held-out purchase (valid or test split)",
+                    ),
                     **{
                         f"{n} share": st.column_config.ProgressColumn(
                             f"{n} share", min_value=0.0, max_value=1.0, format="percent"

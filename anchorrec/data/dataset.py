@@ -75,6 +75,15 @@ class Dataset:
         except KeyError:
             raise ValueError(f"unknown split {name!r}; use train, valid or test") from None
 
+    def held_out_items(self, user: int) -> dict[int, str]:
+        """``user``'s purchases outside train: item id → ``"valid"`` or ``"test"``."""
+        out: dict[int, str] = {}
+        for name in ("valid", "test"):
+            m = self.split(name)
+            for item in m.indices[m.indptr[user] : m.indptr[user + 1]]:
+                out[int(item)] = name
+        return out
+
     def item_popularity(self) -> np.ndarray:
         """Number of train interactions of every item (int64, length ``n_items``)."""
         return np.asarray(self.train.sum(axis=0)).ravel().astype(np.int64)

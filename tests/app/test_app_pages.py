@@ -104,7 +104,7 @@ def test_spaces_page_draws_every_layout_with_trustworthiness(app):
     assert "trustworthiness" in charts[0].proto.spec
 
 
-def test_recommendations_show_each_variant_side_by_side(app):
+def test_recommendations_show_each_variant_side_by_side(app, shop):
     app.query_params["variant"] = "anchor,lightgcn"
     at = app.run()
     at.switch_page("pages/recommendations.py").run()
@@ -115,6 +115,18 @@ def test_recommendations_show_each_variant_side_by_side(app):
     assert "id share" in top[0].columns and "image share" in top[0].columns
     metrics = [m.label for m in at.metric]
     assert "without image" in metrics and "without id" in metrics
+    # held-out purchases are marked, and each list says how many it recovers
+    from anchorrec.data.mmrec import load_mmrec
+
+    later = load_mmrec(shop).held_out_items(int(at.session_state["rec_user"]))
+    assert later, "the shopper has held-out purchases"
+    for t in top[:2]:
+        marks = dict(zip(t["item"], t["bought later"], strict=True))
+        assert marks == {i: f"✓ {later[int(i)]}" if int(i) in later else "" for i in t["item"]}
+    hits = [c.value for c in at.caption if "later purchases in this top-10" in c.value]
+    assert len(hits) == 2 and all(
+        h.endswith(f"of {len(later)} later purchases in this top-10") for h in hits
+    )
 
 
 def test_branch_level_switch_changes_the_columns(app):

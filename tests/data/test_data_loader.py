@@ -203,3 +203,13 @@ def test_image_path_resolves_inside_the_dataset_only(tmp_path: Path) -> None:
     ds = load_mmrec(d)
     assert ds.image_path(0) == (d / "img" / "0.png").resolve()
     assert ds.image_path(1) is None and ds.image_path(2) is None and ds.image_path(3) is None
+
+
+def test_held_out_items_name_each_later_purchase_and_its_split(tiny_dataset) -> None:
+    ds = tiny_dataset
+    for user in range(ds.n_users):
+        later = ds.held_out_items(user)
+        valid = set(ds.valid[user].indices.tolist())
+        test = set(ds.test[user].indices.tolist())
+        assert later == {i: "valid" for i in valid} | {i: "test" for i in test}
+        assert not set(later) & set(ds.train[user].indices.tolist())
