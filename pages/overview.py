@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from anchorrec.evaluation.significance import compare_to_reference, comparison_table
 from anchorrec.ui import charts, loaders
 from anchorrec.ui.state import sidebar
 
@@ -131,8 +130,7 @@ if len(usable) >= 2:
         key="overview_reference",
         help="Usually the ID-only baseline: does a multimodal variant beat it?",
     )
-    per_user = {e.label: loaders.per_user_metrics(state.loaded(e)) for e in usable}
-    significance = comparison_table(compare_to_reference(per_user, reference))
+    significance = loaders.comparison({e.label: state.loaded(e) for e in usable}, reference)
     st.dataframe(
         significance,
         hide_index=True,

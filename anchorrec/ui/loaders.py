@@ -116,6 +116,23 @@ def per_user_metrics(loaded: Any) -> dict[str, Any]:
     return _per_user_metrics(d, loaded.dataset.fingerprint, model_stamp(d), loaded)
 
 
+@st.cache_data(show_spinner="Comparing the variants…", max_entries=64)
+def _comparison(models: tuple[tuple[str, str, str], ...], reference: str, _loaded: dict) -> Any:
+    from anchorrec.evaluation import compare_to_reference, comparison_table
+
+    per_user = {label: per_user_metrics(_loaded[label]) for label, _, _ in models}
+    return comparison_table(compare_to_reference(per_user, reference))
+
+
+def comparison(loaded: dict[str, Any], reference: str) -> pd.DataFrame:
+    """Every model (label → ``LoadedModel``) against ``reference``: paired intervals, cached."""
+    key = tuple(
+        (label, str(m.model_dir), m.dataset.fingerprint + model_stamp(m.model_dir))
+        for label, m in loaded.items()
+    )
+    return _comparison(key, reference, loaded)
+
+
 def segment_metrics(loaded: Any, column: str = "group") -> dict[str, dict[str, float]]:
     """Test metrics of each segment of users by ``users.csv``'s ``column`` (value → metrics)."""
     d = str(loaded.model_dir)
