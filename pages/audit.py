@@ -127,7 +127,8 @@ for name, r in results.items():
     n_cold = int((exp["popularity"] <= COLD_MAX_INTERACTIONS).sum())
     st.markdown(
         f"**{name}**: {n_cold} cold items (≤{COLD_MAX_INTERACTIONS} train interactions) in the catalogue; {cold['item'].nunique()} of them "
-        f"recommended, in {len(cold) / max(len(recs), 1):.1%} of all recommendations."
+        f"recommended, in {len(cold):,} of {len(recs):,} recommendations "
+        f"({len(cold) / max(len(recs), 1):.2%})."
     )
     if len(cold):
         top = cold.groupby("item").size().sort_values(ascending=False).head(10)
