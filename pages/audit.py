@@ -145,6 +145,14 @@ for name, r in results.items():
         )
 
 st.subheader("Export")
+# the HTML report compares each variant with the Overview's reference (lightgcn by default)
+wanted = st.session_state.get("overview_reference") or "lightgcn"
+reference = next((m for m in state.models if m.usable and m.label == wanted), None)
+if reference is not None:
+    st.caption(
+        f"Each HTML report includes the variant's test accuracy against **{reference.label}** "
+        "(the reference chosen on *Overview*), with 95% paired bootstrap intervals."
+    )
 cols = st.columns(len(results))
 for col, (name, r) in zip(cols, results.items(), strict=True):
     with col:
@@ -157,7 +165,12 @@ for col, (name, r) in zip(cols, results.items(), strict=True):
         )
         e = next(x for x in entries if x.name == name)
         report = loaders.stored_diagnostics(e.path)  # None: the report leaves them out
-        html = render_audit_html(r, report, title=f"{ds.name} · {name} audit")
+        accuracy = []
+        if reference is not None and reference.path != e.path:
+            accuracy = loaders.accuracy_against(
+                state.loaded(e), state.loaded(reference), e.label, reference.label
+            )
+        html = render_audit_html(r, report, title=f"{ds.name} · {name} audit", accuracy=accuracy)
         st.download_button(
             f"{name}: HTML report",
             html.encode(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 
 from anchorrec.analysis.audit import AuditResult
 from anchorrec.analysis.diagnostics import DiagnosticsReport
+from anchorrec.evaluation.significance import PairedDifference
 from anchorrec.fileio import atomic_write_text
 
 #: Colour of each input player / branch in every chart (colour-blind safe, Okabe–Ito).
@@ -132,10 +134,46 @@ def _legend(names: tuple[str, ...]) -> str:
     )
 
 
+def accuracy_section(differences: Sequence[PairedDifference]) -> list[str]:
+    """HTML of the model's test accuracy against a reference, with paired intervals."""
+    if not differences:
+        return []
+    first = differences[0]
+    table = pd.DataFrame(
+        {
+            "metric": [d.metric for d in differences],
+            first.model: [d.model_mean for d in differences],
+            first.reference: [d.reference_mean for d in differences],
+            "difference": [f"{d.difference:+.4f}" for d in differences],
+            f"{round(first.level * 100)}% interval": [
+                f"[{d.low:+.4f}, {d.high:+.4f}]" for d in differences
+            ],
+            "verdict": [d.verdict for d in differences],
+        }
+    )
+    return [
+        f"<h2>Accuracy against {_esc(first.reference)}</h2>",
+        f'<p class="note">Test split, {first.users} users, full ranking (train and valid items '
+        f"masked). The interval is a {round(first.level * 100)}% paired bootstrap interval of the "
+        "difference of the means over the users; <i>above</i> / <i>below</i>: it excludes 0; "
+        "<i>tie</i>: it does not. It does not cover retraining with another seed.</p>",
+        html_table(
+            table, left=("metric", "difference", f"{round(first.level * 100)}% interval", "verdict")
+        ),
+    ]
+
+
 def render_audit_html(
-    result: AuditResult, diagnostics: DiagnosticsReport | None = None, title: str = ""
+    result: AuditResult,
+    diagnostics: DiagnosticsReport | None = None,
+    title: str = "",
+    accuracy: Sequence[PairedDifference] = (),
 ) -> str:
-    """The whole audit as a standalone HTML document."""
+    """The whole audit as a standalone HTML document.
+
+    ``accuracy``: the model's paired comparison with a reference
+    (:func:`anchorrec.evaluation.compare_to_reference`), shown first when given.
+    """
     players, branches = result.players, result.branches
     s = result.summary
     shares = result.shares
@@ -160,6 +198,7 @@ def render_audit_html(
         "item graph by the mean graph (every item equally similar), ID embeddings by their mean), shown as |φ|/Σ|φ| per recommendation "
         "and averaged. Branch-level shares split the score along the model's additive branches; since "
         "every modality branch is gated by the ID embedding, the two differ.</p>",
+        *accuracy_section(accuracy),
         "<h2>What drives the recommendations (input level)</h2>",
         _legend(players),
         stacked_share_bars(labels, player_shares, players, "mean |φ| share per recommendation"),
@@ -193,9 +232,10 @@ def write_audit_html(
     result: AuditResult,
     diagnostics: DiagnosticsReport | None = None,
     title: str = "",
+    accuracy: Sequence[PairedDifference] = (),
 ) -> Path:
     """Write the HTML report atomically."""
-    atomic_write_text(path, render_audit_html(result, diagnostics, title))
+    atomic_write_text(path, render_audit_html(result, diagnostics, title, accuracy))
     return Path(path)
 
 

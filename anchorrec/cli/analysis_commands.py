@@ -63,6 +63,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-diagnostics", action="store_true", help="leave the diagnostics table out (faster)"
     )
+    p.add_argument(
+        "--reference",
+        default=None,
+        metavar="MODEL_DIR",
+        help="also report test Recall@20 / NDCG@20 against this model (e.g. lightgcn), with "
+        "paired bootstrap intervals",
+    )
     add_model_source_arguments(p)
     p.set_defaults(func=cmd_audit)
 
@@ -119,10 +126,30 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise ConfigError(f"--k must be >= 1 (got {args.k}).")
     loaded = load_model_from_args(args)
+    accuracy = []
+    if args.reference:
+        from pathlib import Path
+
+        from anchorrec.evaluation import compare_to_reference, per_user_metrics
+        from anchorrec.models.checkpoint import load_model
+
+        reference = load_model(args.reference, loaded.dataset, device=args.device)
+        this, other = Path(args.model_dir).name, Path(args.reference).name
+        if this == other:
+            this, other = str(args.model_dir), str(args.reference)
+        per_user = {
+            this: per_user_metrics(loaded, loaded.dataset),
+            other: per_user_metrics(reference, loaded.dataset),
+        }
+        accuracy = compare_to_reference(per_user, other)
     result = audit(loaded, k=args.k)
     diagnostics = None if args.no_diagnostics else diagnose(loaded)
     write_audit_html(
-        args.out, result, diagnostics, title=f"{result.variant} on {loaded.dataset.name}"
+        args.out,
+        result,
+        diagnostics,
+        title=f"{result.variant} on {loaded.dataset.name}",
+        accuracy=accuracy,
     )
     print(f"wrote {args.out}")
     if args.csv:
@@ -134,6 +161,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
         f"input-level shares over all top-{args.k} lists: {shares}; "
         f"exposure Gini {result.summary['exposure_gini']:.3f}, coverage {result.summary['coverage']:.1%}"
     )
+    for d in accuracy:
+        print(
+            f"{d.metric} against {d.reference}: {d.difference:+.4f} "
+            f"[{d.low:+.4f}, {d.high:+.4f}] ({d.verdict})"
+        )
     return 0
 
 

@@ -133,6 +133,23 @@ def comparison(loaded: dict[str, Any], reference: str) -> pd.DataFrame:
     return _comparison(key, reference, loaded)
 
 
+def accuracy_against(loaded: Any, reference: Any, name: str, reference_name: str) -> list[Any]:
+    """``loaded`` against ``reference`` (test Recall@20 / NDCG@20, paired intervals), cached."""
+    key = (
+        (name, str(loaded.model_dir), loaded.dataset.fingerprint + model_stamp(loaded.model_dir)),
+        (reference_name, str(reference.model_dir), model_stamp(reference.model_dir)),
+    )
+    return _accuracy_against(key, {name: loaded, reference_name: reference})
+
+
+@st.cache_data(show_spinner="Comparing with the reference…", max_entries=64)
+def _accuracy_against(models: tuple[tuple[str, str, str], ...], _loaded: dict) -> list[Any]:
+    from anchorrec.evaluation import compare_to_reference
+
+    per_user = {label: per_user_metrics(_loaded[label]) for label, _, _ in models}
+    return compare_to_reference(per_user, models[1][0])
+
+
 def segment_metrics(loaded: Any, column: str = "group") -> dict[str, dict[str, float]]:
     """Test metrics of each segment of users by ``users.csv``'s ``column`` (value → metrics)."""
     d = str(loaded.model_dir)

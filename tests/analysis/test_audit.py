@@ -78,3 +78,18 @@ def test_shares_csv_round_trips(tiny_audit, tmp_path):
     assert list(back.columns) == list(tiny_audit.shares.columns)
     np.testing.assert_allclose(back["share_id"], tiny_audit.shares["share_id"])
     assert "<" not in render_audit_html(tiny_audit).split("<title>")[1].split("</title>")[0]
+
+
+def test_html_report_states_accuracy_against_the_reference(tiny_audit):
+    from anchorrec.evaluation import PairedDifference
+
+    accuracy = [
+        PairedDifference("anchor", "lightgcn", "recall@20", 0.587, 0.581, -0.003, 0.0145, 3000),
+        PairedDifference("anchor", "lightgcn", "ndcg@20", 0.332, 0.344, -0.0172, -0.0071, 3000),
+    ]
+    text = render_audit_html(tiny_audit, accuracy=accuracy)
+    section = text.split("<h2>Accuracy against lightgcn</h2>")[1].split("<h2>")[0]
+    assert "3000 users" in section and "95% paired bootstrap interval" in section
+    for cell in ("+0.0060", "[-0.0030, +0.0145]", "tie", "-0.0120", "[-0.0172, -0.0071]", "below"):
+        assert cell in section, cell
+    assert "Accuracy against" not in render_audit_html(tiny_audit)  # only when given

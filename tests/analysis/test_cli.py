@@ -126,6 +126,19 @@ def test_audit_writes_html_and_csv(model_dir, tmp_path, capsys):
     )
     assert out.read_text().startswith("<!DOCTYPE html>")
     assert csv.read_text().startswith("kind,segment,n,users,share_id")
+    assert "Accuracy against" not in out.read_text()
+    # against a reference model (here the model itself, under another directory name)
+    import shutil
+
+    twin = tmp_path / "twin"
+    shutil.copytree(model_dir, twin)
+    shutil.rmtree(twin / "projections", ignore_errors=True)
+    capsys.readouterr()
+    argv = ["audit", str(model_dir), "--out", str(out), "--k", "5", "--no-diagnostics"]
+    assert main([*argv, "--reference", str(twin)]) == 0
+    printed = capsys.readouterr().out
+    assert "recall@20 against twin: +0.0000 [+0.0000, +0.0000] (tie)" in printed
+    assert "<h2>Accuracy against twin</h2>" in out.read_text()
 
 
 def test_stale_layouts_are_refused_after_retraining(model_dir, tmp_path, capsys):

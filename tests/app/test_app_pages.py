@@ -155,6 +155,10 @@ def test_audit_offers_csv_and_html_downloads(app):
     _no_exception(at)
     labels = [b.proto.label for b in at.get("download_button")]
     assert any("CSV" in lbl for lbl in labels) and any("HTML" in lbl for lbl in labels)
+    assert any(
+        "HTML report includes the variant's test accuracy against **lightgcn**" in c.value
+        for c in at.caption
+    )
     # the cold-item line counts recommendations exactly, not as a percentage rounded to 0.0 %
     cold = [m.value for m in at.markdown if "cold items (≤" in m.value]
     summary = at.dataframe[0].value
