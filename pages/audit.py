@@ -148,6 +148,8 @@ st.subheader("Export")
 # the HTML report compares each variant with the Overview's reference (lightgcn by default)
 wanted = st.session_state.get("overview_reference") or "lightgcn"
 reference = next((m for m in state.models if m.usable and m.label == wanted), None)
+if ds.test.nnz == 0:
+    reference = None  # nothing to compare on
 if reference is not None:
     st.caption(
         f"Each HTML report includes the variant's test accuracy against **{reference.label}** "
@@ -167,9 +169,10 @@ for col, (name, r) in zip(cols, results.items(), strict=True):
         report = loaders.stored_diagnostics(e.path)  # None: the report leaves them out
         accuracy = []
         if reference is not None and reference.path != e.path:
-            accuracy = loaders.accuracy_against(
-                state.loaded(e), state.loaded(reference), e.label, reference.label
-            )
+            with user_errors(f"Comparing {e.label} with {reference.label}", stop=False):
+                accuracy = loaders.accuracy_against(
+                    state.loaded(e), state.loaded(reference), e.label, reference.label
+                )
         html = render_audit_html(r, report, title=f"{ds.name} · {name} audit", accuracy=accuracy)
         st.download_button(
             f"{name}: HTML report",

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from anchorrec.ui import charts, loaders
+from anchorrec.ui.errors import user_errors
 from anchorrec.ui.state import sidebar
 
 ACCURACY = ("recall@10", "recall@20", "ndcg@10", "ndcg@20")
@@ -117,7 +118,9 @@ st.caption(
 )
 
 usable = [e for e in state.models if e.usable]
-if len(usable) >= 2:
+if len(usable) >= 2 and ds.test.nnz == 0:
+    st.caption("No test interactions in this dataset, so the variants cannot be compared here.")
+elif len(usable) >= 2:
     st.markdown(
         "**Is a difference real?** Each variant against a reference on the same test users: "
         "the difference of the means and its 95% paired bootstrap interval."
@@ -130,18 +133,19 @@ if len(usable) >= 2:
         key="overview_reference",
         help="Usually the ID-only baseline: does a multimodal variant beat it?",
     )
-    significance = loaders.comparison({e.label: state.loaded(e) for e in usable}, reference)
-    st.dataframe(
-        significance,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            c: st.column_config.NumberColumn(format="%+.4f")
-            for c in significance.columns
-            if c.endswith("difference")
-        },
-        key="overview_significance",
-    )
+    with user_errors("Comparing the variants", stop=False):
+        significance = loaders.comparison({e.label: state.loaded(e) for e in usable}, reference)
+        st.dataframe(
+            significance,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                c: st.column_config.NumberColumn(format="%+.4f")
+                for c in significance.columns
+                if c.endswith("difference")
+            },
+            key="overview_significance",
+        )
     st.caption(
         "*above* / *below*: the interval excludes 0, so the lead holds across the users who "
         "happened to be tested; *tie*: it does not. Retraining with another seed moves the "
