@@ -10,7 +10,7 @@ from anchorrec.analysis.audit_report import render_audit_html
 from anchorrec.ui import charts, loaders
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.images import item_title
-from anchorrec.ui.state import require_dataset, require_models
+from anchorrec.ui.state import REFERENCE_KEY, require_dataset, require_models
 
 state = require_dataset()
 entries = require_models(state)
@@ -146,14 +146,15 @@ for name, r in results.items():
 
 st.subheader("Export")
 # the HTML report compares each variant with the Overview's reference (lightgcn by default)
-wanted = st.session_state.get("overview_reference") or "lightgcn"
+wanted = st.session_state.get(REFERENCE_KEY) or "lightgcn"
 reference = next((m for m in state.models if m.usable and m.label == wanted), None)
 if ds.test.nnz == 0:
     reference = None  # nothing to compare on
 if reference is not None:
     st.caption(
         f"Each HTML report includes the variant's test accuracy against **{reference.label}** "
-        "(the reference chosen on *Overview*), with 95% paired bootstrap intervals."
+        "(the reference chosen on *Overview*), with 95% paired bootstrap intervals; the "
+        "reference's own report leaves it out."
     )
 cols = st.columns(len(results))
 for col, (name, r) in zip(cols, results.items(), strict=True):

@@ -7,7 +7,7 @@ import streamlit as st
 
 from anchorrec.ui import charts, loaders
 from anchorrec.ui.errors import user_errors
-from anchorrec.ui.state import sidebar
+from anchorrec.ui.state import REFERENCE_KEY, sidebar
 
 ACCURACY = ("recall@10", "recall@20", "ndcg@10", "ndcg@20")
 HEADLINE = (
@@ -126,13 +126,18 @@ elif len(usable) >= 2:
         "the difference of the means and its 95% paired bootstrap interval."
     )
     labels = [e.label for e in usable]
+    # kept outside the widget's key, which Streamlit forgets on pages that do not draw it;
+    # the Audit page's HTML export compares with the same reference
+    remembered = st.session_state.get(REFERENCE_KEY)
+    default = remembered if remembered in labels else "lightgcn"
     reference = st.columns([1, 2])[0].selectbox(
         "Reference",
         labels,
-        index=labels.index("lightgcn") if "lightgcn" in labels else 0,
+        index=labels.index(default) if default in labels else 0,
         key="overview_reference",
         help="Usually the ID-only baseline: does a multimodal variant beat it?",
     )
+    st.session_state[REFERENCE_KEY] = reference
     with user_errors("Comparing the variants", stop=False):
         significance = loaders.comparison({e.label: state.loaded(e) for e in usable}, reference)
         st.dataframe(

@@ -23,6 +23,8 @@ from anchorrec.ui.errors import USER_ERRORS, show_error
 
 OTHER = "Another directory…"
 STATE_KEY = "_anchorrec_state"
+#: the model label variants are compared against (Overview), read by the Audit export too
+REFERENCE_KEY = "_anchorrec_reference"
 SEL_USER, SEL_ITEM, SEL_DATASET = "sel_user", "sel_item", "sel_dataset"
 #: Variants shown side by side by default, the first two of these a dataset has.
 DEFAULT_VARIANTS: tuple[str, ...] = ("anchor", "direct", "none", "lightgcn")

@@ -159,6 +159,15 @@ def test_audit_offers_csv_and_html_downloads(app):
         "HTML report includes the variant's test accuracy against **lightgcn**" in c.value
         for c in at.caption
     )
+    # the reference chosen on the Overview carries over to the export
+    at.switch_page("pages/overview.py").run()
+    at.selectbox(key="overview_reference").set_value("anchor").run()
+    at.switch_page("pages/audit.py").run()
+    _no_exception(at)
+    assert any("accuracy against **anchor**" in c.value for c in at.caption)
+    at.switch_page("pages/overview.py").run()  # and back: the Overview remembers it too
+    assert at.selectbox(key="overview_reference").value == "anchor"
+    at.switch_page("pages/audit.py").run()
     # the cold-item line counts recommendations exactly, not as a percentage rounded to 0.0 %
     cold = [m.value for m in at.markdown if "cold items (≤" in m.value]
     summary = at.dataframe[0].value
