@@ -116,19 +116,39 @@ def per_user_metrics(
     Returns ``{"users": ids, "recall@k": values, "ndcg@k": values}`` (one entry per user with
     an interaction in ``split``, sorted by id), for paired comparisons between models.
     """
-    truth = dataset.split(split)
-    users = evaluated_users(dataset, split)
-    if len(users) == 0:
-        raise ValueError(f"split {split!r} of {dataset.name!r} has no interactions to evaluate")
-    top, _ = top_k_items(_embeddings_of(model_or_embeddings), users, k, seen_items(dataset, split))
-    rel, n_true = _relevance(top, truth, users)
-    discount = 1.0 / np.log2(np.arange(2, top.shape[1] + 2, dtype=np.float64))
-    ideal = np.cumsum(discount)[np.minimum(n_true, top.shape[1]).astype(int) - 1]
+    users, top = _ranked(model_or_embeddings, dataset, split, k)
+    per_user = _per_user_ranking_metrics(top, dataset.split(split), users, [k])
     return {
         "users": users,
-        f"recall@{k}": rel.sum(axis=1) / n_true,
-        f"ndcg@{k}": (rel * discount).sum(axis=1) / ideal,
+        f"recall@{k}": per_user[f"recall@{k}"],
+        f"ndcg@{k}": per_user[f"ndcg@{k}"],
     }
+
+
+def _per_user_ranking_metrics(
+    top: np.ndarray, truth: sp.csr_matrix, users: np.ndarray, ks: Sequence[int]
+) -> dict[str, np.ndarray]:
+    """Recall, NDCG, Precision, MAP and HitRate at each K, one value per user."""
+    rel, n_true = _relevance(top, truth, users)
+    max_k = top.shape[1]
+    ranks = np.arange(1, max_k + 1, dtype=np.float64)
+    discount = 1.0 / np.log2(ranks + 1)
+    cum_hits = np.cumsum(rel, axis=1)
+    precision_at = cum_hits / ranks
+    ap_sum = np.cumsum(precision_at * rel, axis=1)
+    idcg_table = np.cumsum(discount)
+    dcg = np.cumsum(rel * discount, axis=1)
+    out: dict[str, np.ndarray] = {}
+    for k in ks:
+        kk = min(k, max_k)
+        hits = cum_hits[:, kk - 1]
+        ideal = np.minimum(n_true, kk).astype(int)
+        out[f"recall@{k}"] = hits / n_true
+        out[f"ndcg@{k}"] = dcg[:, kk - 1] / idcg_table[ideal - 1]
+        out[f"precision@{k}"] = hits / k
+        out[f"map@{k}"] = ap_sum[:, kk - 1] / ideal
+        out[f"hitrate@{k}"] = hits > 0
+    return out
 
 
 def ranking_metrics(
@@ -140,26 +160,12 @@ def ranking_metrics(
 ) -> dict[str, float]:
     """Metrics of top-K lists ``top`` (one row per user in ``users``) against ``truth``."""
     n_items = truth.shape[1]
-    rel, n_true = _relevance(top, truth, users)
-    max_k = top.shape[1]
-    ranks = np.arange(1, max_k + 1, dtype=np.float64)
-    discount = 1.0 / np.log2(ranks + 1)
-    cum_hits = np.cumsum(rel, axis=1)
-    precision_at = cum_hits / ranks
-    ap_sum = np.cumsum(precision_at * rel, axis=1)
-    idcg_table = np.cumsum(discount)
-    dcg = np.cumsum(rel * discount, axis=1)
+    per_user = _per_user_ranking_metrics(top, truth, users, ks)
     out: dict[str, float] = {}
     for k in ks:
-        kk = min(k, max_k)
-        hits = cum_hits[:, kk - 1]
-        ideal = np.minimum(n_true, kk).astype(int)
-        out[f"recall@{k}"] = float(np.mean(hits / n_true))
-        out[f"ndcg@{k}"] = float(np.mean(dcg[:, kk - 1] / idcg_table[ideal - 1]))
-        out[f"precision@{k}"] = float(np.mean(hits / k))
-        out[f"map@{k}"] = float(np.mean(ap_sum[:, kk - 1] / ideal))
-        out[f"hitrate@{k}"] = float(np.mean(hits > 0))
-        listed = top[:, :kk]
+        for name in ("recall", "ndcg", "precision", "map", "hitrate"):
+            out[f"{name}@{k}"] = float(np.mean(per_user[f"{name}@{k}"]))
+        listed = top[:, : min(k, top.shape[1])]
         out[f"coverage@{k}"] = float(len(np.unique(listed)) / n_items)
         out[f"mean_popularity@{k}"] = float(popularity[listed].mean())
     return out
@@ -195,15 +201,26 @@ def evaluate(
     segment, e.g. one group of shoppers); users without an interaction in ``split`` are skipped
     as always.
     """
-    truth = dataset.split(split)
+    users, top = _ranked(model_or_embeddings, dataset, split, max(ks), users)
+    popularity = dataset.item_popularity().astype(np.float64)
+    metrics = ranking_metrics(top, dataset.split(split), users, ks, popularity)
+    metrics["users"] = float(len(users))
+    return metrics
+
+
+def _ranked(
+    model_or_embeddings: object,
+    dataset: Dataset,
+    split: str,
+    k: int,
+    users: Sequence[int] | np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The evaluated users of ``split`` and their top-``k`` items (seen items masked)."""
     users = evaluated_users(dataset, split, users)
     if len(users) == 0:
         raise ValueError(f"split {split!r} of {dataset.name!r} has no interactions to evaluate")
-    emb = _embeddings_of(model_or_embeddings)
-    top, _ = top_k_items(emb, users, max(ks), seen_items(dataset, split))
-    metrics = ranking_metrics(top, truth, users, ks, dataset.item_popularity().astype(np.float64))
-    metrics["users"] = float(len(users))
-    return metrics
+    top, _ = top_k_items(_embeddings_of(model_or_embeddings), users, k, seen_items(dataset, split))
+    return users, top
 
 
 def evaluate_segments(
