@@ -171,8 +171,9 @@ for col, (name, r) in zip(cols, results.items(), strict=True):
         accuracy = []
         if reference is not None and reference.path != e.path:
             with user_errors(f"Comparing {e.label} with {reference.label}", stop=False):
-                accuracy = loaders.accuracy_against(
-                    state.loaded(e), state.loaded(reference), e.label, reference.label
+                accuracy = loaders.differences(
+                    {e.label: state.loaded(e), reference.label: state.loaded(reference)},
+                    reference.label,
                 )
         html = render_audit_html(r, report, title=f"{ds.name} · {name} audit", accuracy=accuracy)
         st.download_button(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from anchorrec.evaluation.significance import comparison_table
 from anchorrec.ui import charts, loaders
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.state import REFERENCE_KEY, sidebar
@@ -139,7 +140,9 @@ elif len(usable) >= 2:
     )
     st.session_state[REFERENCE_KEY] = reference
     with user_errors("Comparing the variants", stop=False):
-        significance = loaders.comparison({e.label: state.loaded(e) for e in usable}, reference)
+        significance = comparison_table(
+            loaders.differences({e.label: state.loaded(e) for e in usable}, reference)
+        )
         st.dataframe(
             significance,
             hide_index=True,

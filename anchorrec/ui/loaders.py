@@ -116,38 +116,22 @@ def per_user_metrics(loaded: Any) -> dict[str, Any]:
     return _per_user_metrics(d, loaded.dataset.fingerprint, model_stamp(d), loaded)
 
 
-@st.cache_data(show_spinner="Comparing the variants…", max_entries=64)
-def _comparison(models: tuple[tuple[str, str, str], ...], reference: str, _loaded: dict) -> Any:
-    from anchorrec.evaluation import compare_to_reference, comparison_table
+@st.cache_data(show_spinner="Comparing with the reference…", max_entries=64)
+def _differences(models: tuple[tuple[str, str, str], ...], reference: str, _loaded: dict) -> Any:
+    from anchorrec.evaluation import compare_to_reference
 
     per_user = {label: per_user_metrics(_loaded[label]) for label, _, _ in models}
-    return comparison_table(compare_to_reference(per_user, reference))
+    return compare_to_reference(per_user, reference)
 
 
-def comparison(loaded: dict[str, Any], reference: str) -> pd.DataFrame:
-    """Every model (label → ``LoadedModel``) against ``reference``: paired intervals, cached."""
+def differences(loaded: dict[str, Any], reference: str) -> list[Any]:
+    """Every model (label → ``LoadedModel``) against the one labelled ``reference``: test
+    Recall@20 / NDCG@20 with paired intervals (``PairedDifference`` list), cached."""
     key = tuple(
         (label, str(m.model_dir), m.dataset.fingerprint + model_stamp(m.model_dir))
         for label, m in loaded.items()
     )
-    return _comparison(key, reference, loaded)
-
-
-def accuracy_against(loaded: Any, reference: Any, name: str, reference_name: str) -> list[Any]:
-    """``loaded`` against ``reference`` (test Recall@20 / NDCG@20, paired intervals), cached."""
-    key = (
-        (name, str(loaded.model_dir), loaded.dataset.fingerprint + model_stamp(loaded.model_dir)),
-        (reference_name, str(reference.model_dir), model_stamp(reference.model_dir)),
-    )
-    return _accuracy_against(key, {name: loaded, reference_name: reference})
-
-
-@st.cache_data(show_spinner="Comparing with the reference…", max_entries=64)
-def _accuracy_against(models: tuple[tuple[str, str, str], ...], _loaded: dict) -> list[Any]:
-    from anchorrec.evaluation import compare_to_reference
-
-    per_user = {label: per_user_metrics(_loaded[label]) for label, _, _ in models}
-    return compare_to_reference(per_user, models[1][0])
+    return _differences(key, reference, loaded)
 
 
 def segment_metrics(loaded: Any, column: str = "group") -> dict[str, dict[str, float]]:
