@@ -21,6 +21,7 @@ from pathlib import Path
 from anchorrec.cli.model_commands import (
     add_model_source_arguments,
     load_model_from_args,
+    model_names,
     parse_users,
 )
 from anchorrec.errors import ConfigError
@@ -128,15 +129,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
     loaded = load_model_from_args(args)
     accuracy = []
     if args.reference:
-        from pathlib import Path
-
         from anchorrec.evaluation import compare_to_reference, per_user_metrics
         from anchorrec.models.checkpoint import load_model
 
         reference = load_model(args.reference, loaded.dataset, device=args.device)
-        this, other = Path(args.model_dir).name, Path(args.reference).name
-        if this == other:
-            this, other = str(args.model_dir), str(args.reference)
+        this, other = model_names([args.model_dir, args.reference])
         per_user = {
             this: per_user_metrics(loaded, loaded.dataset),
             other: per_user_metrics(reference, loaded.dataset),

@@ -169,8 +169,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_compare(args: argparse.Namespace) -> int:
+def model_names(model_dirs: list[str]) -> list[str]:
+    """How to name models in a comparison: their directory names, or their paths when two
+    directory names are the same."""
     from pathlib import Path
+
+    names = [Path(d).name for d in model_dirs]
+    return names if len(set(names)) == len(names) else [str(d) for d in model_dirs]
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    import dataclasses
 
     from anchorrec.evaluation import compare_to_reference, comparison_table, per_user_metrics
     from anchorrec.models.checkpoint import load_model
@@ -181,10 +190,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         argparse.Namespace(**{**vars(args), "model_dir": args.reference})
     )
     dataset = reference.dataset
-    dirs = [Path(args.reference), *(Path(d) for d in args.model_dirs)]
-    names = [d.name for d in dirs]
-    if len(set(names)) < len(names):  # two models of the same name: show their paths
-        names = [str(d) for d in dirs]
+    dirs = [args.reference, *args.model_dirs]
+    names = model_names(dirs)
     per_user = {names[0]: per_user_metrics(reference, dataset, args.split, k=args.k)}
     for name, path in zip(names[1:], dirs[1:], strict=True):
         if name in per_user:
@@ -200,25 +207,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if differences:
         print(comparison_table(differences).to_string(index=False, float_format="%+.4f"))
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "model": d.model,
-                        "reference": d.reference,
-                        "metric": d.metric,
-                        "model_mean": d.model_mean,
-                        "reference_mean": d.reference_mean,
-                        "difference": d.difference,
-                        "low": d.low,
-                        "high": d.high,
-                        "verdict": d.verdict,
-                        "users": d.users,
-                    }
-                    for d in differences
-                ]
-            )
-        )
+        rows = [
+            dataclasses.asdict(d) | {"difference": d.difference, "verdict": d.verdict}
+            for d in differences
+        ]
+        print(json.dumps(rows))
     return 0
 
 
