@@ -111,15 +111,20 @@ def test_gpu_table_lists_the_baby_runs_on_cuda_with_their_speed_up() -> None:
     assert "run `bench/gpu.sh`" in report.gpu_table({})
 
 
-def test_sample_seeds_summary_tells_a_difference_from_seed_noise() -> None:
-    spec = importlib.util.spec_from_file_location(
-        "bench_sample_seeds", PROJECT_ROOT / "bench" / "sample_seeds.py"
-    )
-    seeds = importlib.util.module_from_spec(spec)
+def _bench_module(name: str):
     import sys
 
-    sys.path.insert(0, str(PROJECT_ROOT / "bench"))  # sample_seeds imports benchlib
-    spec.loader.exec_module(seeds)  # type: ignore[union-attr]
+    sys.path.insert(0, str(PROJECT_ROOT / "bench"))  # bench scripts import benchlib
+    spec = importlib.util.spec_from_file_location(
+        f"bench_{name}", PROJECT_ROOT / "bench" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def test_sample_seeds_summary_tells_a_difference_from_seed_noise() -> None:
+    seeds = _bench_module("sample_seeds")
     runs = [
         {"variant": v, "seed": s, "recall@20": r, "ndcg@20": n}
         for v, s, r, n in [
@@ -134,18 +139,6 @@ def test_sample_seeds_summary_tells_a_difference_from_seed_noise() -> None:
     assert anchor["recall@20_above_lightgcn_every_seed"] is False  # seed 1 is below
     assert anchor["ndcg@20_minus_lightgcn"] == [-0.01, 0.01, 0.01]
     assert "recall@20_minus_lightgcn" not in summary["lightgcn"]  # the reference itself
-
-
-def _bench_module(name: str):
-    import sys
-
-    sys.path.insert(0, str(PROJECT_ROOT / "bench"))  # bench scripts import benchlib
-    spec = importlib.util.spec_from_file_location(
-        f"bench_{name}", PROJECT_ROOT / "bench" / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
 
 
 def test_content_ceiling_oracle_features_code_exactly_the_planted_attributes() -> None:
