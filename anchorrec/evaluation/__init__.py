@@ -6,6 +6,7 @@ from anchorrec.evaluation.metrics import (
     evaluate_segments,
     per_user_metrics,
     ranking_metrics,
+    segment_means,
     top_k_items,
     user_segments,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "evaluate",
     "evaluate_segments",
     "ranking_metrics",
+    "segment_means",
     "top_k_items",
     "user_segments",
 ]

@@ -248,3 +248,23 @@ def user_segments(dataset: Dataset, column: str) -> dict[str, np.ndarray]:
         return {}
     values = dataset.users[column].astype(str).to_numpy()
     return {v: np.flatnonzero(values == v) for v in sorted(set(values))}
+
+
+def segment_means(
+    per_user: dict[str, np.ndarray], segments: dict[str, np.ndarray]
+) -> dict[str, dict[str, float]]:
+    """Each segment's mean of every metric of :func:`per_user_metrics`, and its user count.
+
+    ``segments`` maps a name to user ids (:func:`user_segments`); only users that were
+    evaluated count, and a segment with none is left out.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for name, ids in segments.items():
+        inside = np.isin(per_user["users"], ids)
+        if inside.any():
+            out[name] = {"users": float(inside.sum())} | {
+                metric: float(np.mean(values[inside]))
+                for metric, values in per_user.items()
+                if metric != "users"
+            }
+    return out

@@ -93,16 +93,6 @@ def spaces(loaded: Any) -> dict[str, Any]:
     return _spaces(d, loaded.dataset.fingerprint, model_stamp(d), loaded)
 
 
-@st.cache_data(show_spinner="Evaluating each shopper group…", max_entries=64)
-def _segment_metrics(
-    model_dir: str, fingerprint: str, stamp: str, column: str, _loaded: Any
-) -> dict[str, dict[str, float]]:
-    from anchorrec.evaluation import evaluate_segments, user_segments
-
-    ds = _loaded.dataset
-    return evaluate_segments(_loaded, ds, user_segments(ds, column), "test")
-
-
 @st.cache_data(show_spinner="Evaluating every test user…", max_entries=64)
 def _per_user_metrics(model_dir: str, fingerprint: str, stamp: str, _loaded: Any) -> dict[str, Any]:
     from anchorrec.evaluation import per_user_metrics as compute
@@ -135,9 +125,11 @@ def differences(loaded: dict[str, Any], reference: str) -> list[Any]:
 
 
 def segment_metrics(loaded: Any, column: str = "group") -> dict[str, dict[str, float]]:
-    """Test metrics of each segment of users by ``users.csv``'s ``column`` (value → metrics)."""
-    d = str(loaded.model_dir)
-    return _segment_metrics(d, loaded.dataset.fingerprint, model_stamp(d), column, loaded)
+    """Test Recall@20 / NDCG@20 and user count of each segment of users by ``users.csv``'s
+    ``column`` (value → metrics), from the model's cached per-user metrics."""
+    from anchorrec.evaluation import segment_means, user_segments
+
+    return segment_means(per_user_metrics(loaded), user_segments(loaded.dataset, column))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)

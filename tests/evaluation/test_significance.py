@@ -73,3 +73,25 @@ def test_compare_to_reference_gives_each_model_a_verdict_per_metric():
     other = dict(per_user, odd={"users": users + 1, "recall@20": users * 0.0})
     with pytest.raises(ValueError, match="different users"):
         compare_to_reference(other, "ref", ["recall@20"])
+
+
+def test_segment_means_of_per_user_metrics_equal_evaluate_segments(tiny_dataset):
+    from anchorrec.evaluation import evaluate_segments, segment_means
+
+    g = torch.Generator().manual_seed(1)
+    emb = Embeddings(
+        torch.randn(tiny_dataset.n_users, 8, generator=g),
+        torch.randn(tiny_dataset.n_items, 8, generator=g),
+    )
+    segments = {"even": np.arange(0, tiny_dataset.n_users, 2), "odd": np.arange(1, 9, 2)}
+    expected = evaluate_segments(emb, tiny_dataset, segments, "test", ks=(10,))
+    got = segment_means(per_user_metrics(emb, tiny_dataset, "test", k=10), segments)
+    assert set(got) == set(expected)
+    for name, metrics in got.items():
+        assert metrics["users"] == expected[name]["users"]
+        for metric in ("recall@10", "ndcg@10"):
+            assert metrics[metric] == pytest.approx(expected[name][metric])
+    empty = segment_means(
+        per_user_metrics(emb, tiny_dataset, "test", k=10), {"none": np.array([], int)}
+    )
+    assert empty == {}
