@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from anchorrec.errors import ConfigError
+
+if TYPE_CHECKING:  # torch is imported on first use, so data-only callers never load it
+    import torch
 
 
 def resolve_device(name: str = "auto") -> torch.device:
     """Return the device for ``name`` ("auto", "cpu", "cuda", "cuda:1", ...)."""
+    import torch
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():

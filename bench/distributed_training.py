@@ -1,6 +1,6 @@
 """Seconds per epoch of data-parallel training (torchrun + DDP) for 1, 2, … processes.
 
-Runs ``torchrun --nproc_per_node N -m anchorrec.training.distributed`` on an MMRec directory
+Runs ``torchrun --nproc_per_node N -m anchorrec.cli.distributed`` on an MMRec directory
 (default: the shared Amazon Baby 5-core copy, which has interactions only, hence ``lightgcn``)
 for each N of ``--nproc`` and reads the per-epoch ``train_seconds`` (sampling + steps,
 without rank 0's evaluation) and the valid Recall@20 from the model's ``train_log.jsonl``. The
@@ -47,7 +47,7 @@ def run_once(args: argparse.Namespace, nproc: int, out_dir: Path) -> dict[str, o
     cmd = [
         sys.executable, "-m", "torch.distributed.run", "--standalone",
         f"--nproc_per_node={nproc}",
-        "-m", "anchorrec.training.distributed", str(args.data),
+        "-m", "anchorrec.cli.distributed", str(args.data),
         "--variant", args.variant, "--preset", args.preset, "--out", str(out_dir),
         "--device", args.device, "--epochs", str(args.epochs), "--quiet",
     ]  # fmt: skip

@@ -10,9 +10,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import sys
 
-from anchorrec.errors import AnchorRecError
+from anchorrec.cli.common import EXIT_USER_ERROR, run_command
 
 COMMAND_MODULES: tuple[str, ...] = (
     "anchorrec.cli.data_commands",
@@ -21,7 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "anchorrec.cli.analysis_commands",
 )
 
-EXIT_USER_ERROR = 2
+__all__ = ["EXIT_USER_ERROR", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,18 +38,5 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except AnchorRecError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # the reader of our output went away (e.g. `... --json | head`): not an error of ours
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+    args = build_parser().parse_args(argv)
+    return run_command(args.func, args)

@@ -18,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-from anchorrec.cli.model_commands import (
+from anchorrec.cli.common import (
     add_model_source_arguments,
     load_model_from_args,
     model_names,

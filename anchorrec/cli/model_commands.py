@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
+from anchorrec.cli.common import (
+    add_model_source_arguments,
+    add_training_arguments,
+    load_model_from_args,
+    model_names,
+    parse_users,
+    training_overrides,
+)
 from anchorrec.errors import ConfigError
 
 METRIC_ORDER = ("recall", "ndcg", "precision", "map", "hitrate", "coverage", "mean_popularity")
@@ -13,30 +20,15 @@ METRIC_ORDER = ("recall", "ndcg", "precision", "map", "hitrate", "coverage", "me
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this area's sub-commands to ``sub``."""
-    from anchorrec.models.config import PRESETS
-    from anchorrec.models.registry import VARIANTS
-
     p = sub.add_parser("train", help="train a model on an MMRec dataset directory")
-    p.add_argument("data_dir", metavar="DATA_DIR", help="MMRec dataset directory")
-    p.add_argument("--variant", default="anchor", choices=VARIANTS)
-    p.add_argument("--preset", default="default", choices=PRESETS)
-    p.add_argument("--epochs", type=int, default=None, help="maximum epochs (preset: 100)")
-    p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model directory to write")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--seed", type=int, default=0)
+    add_training_arguments(p)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
-    p.add_argument("--patience", type=int, default=None, help="early-stopping patience (epochs)")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (preset: 1e-3)")
-    p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--temperature", type=float, default=None, help="τ of the AAL InfoNCE (> 0)")
-    p.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
     p.add_argument(
         "--no-cuda-graphs",
         action="store_true",
         help="on CUDA, launch every kernel of a step from Python instead of replaying a graph",
     )
-    p.add_argument("--overwrite", action="store_true", help="replace an existing MODEL_DIR")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="last stdout line: metrics as JSON")
     p.set_defaults(func=cmd_train)
 
@@ -81,16 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=cmd_recommend)
 
-
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    mapping = {
-        "epochs": "epochs",
-        "patience": "patience",
-        "lr": "learning_rate",
-        "batch_size": "batch_size",
-        "temperature": "temperature",
-    }
-    return {key: getattr(args, a) for a, key in mapping.items() if getattr(args, a) is not None}
+    p = sub.add_parser("variants", help="list the model variants `train --variant` accepts")
+    p.set_defaults(func=cmd_variants)
 
 
 def _format_table(metrics: dict[str, float]) -> str:
@@ -109,9 +93,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from anchorrec.models.config import preset_config
     from anchorrec.training import train
 
-    if args.epochs is not None and args.epochs < 0:
-        raise ConfigError(f"--epochs must be >= 0 (got {args.epochs}).")
-    config = preset_config(args.preset, variant=args.variant, **_overrides(args))
+    config = preset_config(args.preset, variant=args.variant, **training_overrides(args))
     dataset = load_mmrec(args.data_dir)
     result = train(
         dataset,
@@ -134,26 +116,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_model_source_arguments(p: argparse.ArgumentParser) -> None:
-    """``--data`` and ``--device``: how a command that reads MODEL_DIR loads the model."""
-    p.add_argument(
-        "--data", default=None, help="dataset directory (default: the one the model records)"
-    )
-    p.add_argument("--device", default="cpu", help="auto, cpu or cuda")
-
-
-def load_model_from_args(args: argparse.Namespace):
-    """The model of ``args.model_dir`` on ``args.device``, against ``args.data`` if given."""
-    from anchorrec.models.checkpoint import load_model
-
-    dataset = None
-    if args.data:
-        from anchorrec.data.mmrec import load_mmrec
-
-        dataset = load_mmrec(args.data)
-    return load_model(args.model_dir, dataset, device=args.device)
-
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from anchorrec.evaluation import evaluate
 
@@ -169,15 +131,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def model_names(model_dirs: list[str]) -> list[str]:
-    """How to name models in a comparison: their directory names, or their paths when two
-    directory names are the same."""
-    from pathlib import Path
-
-    names = [Path(d).name for d in model_dirs]
-    return names if len(set(names)) == len(names) else [str(d) for d in model_dirs]
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
     import dataclasses
 
@@ -186,9 +139,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     if args.k < 1:
         raise ConfigError(f"--k must be at least 1 (got {args.k}).")
-    reference = load_model_from_args(
-        argparse.Namespace(**{**vars(args), "model_dir": args.reference})
-    )
+    reference = load_model_from_args(args, args.reference)
     dataset = reference.dataset
     dirs = [args.reference, *args.model_dirs]
     names = model_names(dirs)
@@ -215,31 +166,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_users(specs: list[str] | None, n_users: int) -> list[int]:
-    """``["12"]``, ``["3,5,8"]``, ``["all"]`` (repeatable) → user ids, in order, without repeats."""
-    out: list[int] = []
-    for spec in specs or []:
-        for part in str(spec).split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if part == "all":
-                out.extend(range(n_users))
-                continue
-            try:
-                user = int(part)
-            except ValueError:
-                raise ConfigError(
-                    f"--user {spec!r}: give a user id, comma-separated ids, or 'all'."
-                ) from None
-            if not 0 <= user < n_users:
-                raise ConfigError(f"--user {user}: user ids run from 0 to {n_users - 1}.")
-            out.append(user)
-    if not out:
-        raise ConfigError("--user is required: a user id, comma-separated ids, or 'all'.")
-    return list(dict.fromkeys(out))
-
-
 def cmd_recommend(args: argparse.Namespace) -> int:
     if args.explain:
         from anchorrec.cli.analysis_commands import cmd_recommend_explain
@@ -254,4 +180,13 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         print(f"user {r.user}  #{r.rank:<3} item {r.item:<7} score {r.score:.4f}{title}")
     if args.json:
         print(json.dumps([r.to_dict() for r in recs]))
+    return 0
+
+
+def cmd_variants(args: argparse.Namespace) -> int:
+    from anchorrec.models.registry import MULTIMODAL_VARIANTS, VARIANTS
+
+    for name in VARIANTS:
+        kind = "multimodal" if name in MULTIMODAL_VARIANTS else "ID only"
+        print(f"{name:16s} {kind}")
     return 0

@@ -3,20 +3,35 @@
 Public API: :func:`build_model`, :class:`ModelConfig`, :func:`preset_config`,
 :data:`VARIANTS`, :func:`load_model` / :func:`save_model` (checkpoints) and
 :func:`recommend`.
+
+The names are loaded on first use (PEP 562), so ``import anchorrec.models.config`` — what
+the command line needs to list presets — does not load torch.
 """
 
-from anchorrec.models.base import Batch, Embeddings, Recommender
-from anchorrec.models.config import PRESETS, ModelConfig, preset_config
-from anchorrec.models.registry import MULTIMODAL_VARIANTS, VARIANTS, build_model
+from __future__ import annotations
 
-__all__ = [
-    "PRESETS",
-    "VARIANTS",
-    "MULTIMODAL_VARIANTS",
-    "Batch",
-    "Embeddings",
-    "ModelConfig",
-    "Recommender",
-    "build_model",
-    "preset_config",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Batch": "anchorrec.models.base",
+    "Embeddings": "anchorrec.models.base",
+    "Recommender": "anchorrec.models.base",
+    "PRESETS": "anchorrec.models.config",
+    "ModelConfig": "anchorrec.models.config",
+    "preset_config": "anchorrec.models.config",
+    "MULTIMODAL_VARIANTS": "anchorrec.models.registry",
+    "VARIANTS": "anchorrec.models.registry",
+    "build_model": "anchorrec.models.registry",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'anchorrec.models' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

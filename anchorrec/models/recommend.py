@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from anchorrec.errors import ConfigError
-from anchorrec.evaluation.metrics import top_k_items
 from anchorrec.models.base import Embeddings
 from anchorrec.models.checkpoint import LoadedModel
+from anchorrec.models.ranking import top_k_items
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Launch one process per GPU (or per CPU worker) with torchrun::
 
-    torchrun --nproc_per_node 4 -m anchorrec.training.distributed DATA_DIR \\
+    torchrun --nproc_per_node 4 -m anchorrec.cli.distributed DATA_DIR \\
         --variant anchor --out MODEL_DIR [--epochs 100] [--preset paper]
 
 The backend is NCCL on CUDA (rank r uses ``cuda:LOCAL_RANK``) and gloo on CPU.
@@ -32,7 +32,6 @@ every rank hashes its final weights and the hashes must agree (they are recorded
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import hashlib
 import inspect
@@ -50,11 +49,11 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from anchorrec.data.dataset import Dataset
-from anchorrec.errors import AnchorRecError, CheckpointError, ConfigError
+from anchorrec.errors import CheckpointError, ConfigError
 from anchorrec.models.base import Batch, Recommender
 from anchorrec.models.checkpoint import save_model, state_bytes
-from anchorrec.models.config import PRESETS, ModelConfig, preset_config
-from anchorrec.models.registry import VARIANTS, build_model
+from anchorrec.models.config import ModelConfig, preset_config
+from anchorrec.models.registry import build_model
 from anchorrec.training.early_stopping import EarlyStopping, copy_state
 from anchorrec.training.sampler import BprSampler
 from anchorrec.training.trainer import (
@@ -380,78 +379,3 @@ def train_distributed(
             result.model_dir = out_path
     dist.barrier()  # the others wait for the model directory to exist
     return result
-
-
-# ---------------------------------------------------------------------- command line
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="torchrun --nproc_per_node N -m anchorrec.training.distributed",
-        description="Data-parallel BPR training (one process per GPU, or per CPU worker).",
-    )
-    p.add_argument("data_dir", metavar="DATA_DIR", help="MMRec dataset directory")
-    p.add_argument("--variant", default="anchor", choices=VARIANTS)
-    p.add_argument("--preset", default="default", choices=PRESETS)
-    p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model directory to write")
-    p.add_argument("--epochs", type=int, default=None, help="maximum epochs (preset: 100)")
-    p.add_argument(
-        "--batch-size",
-        type=int,
-        default=None,
-        help="triples per rank per step (preset: 2048); the global batch is N times this",
-    )
-    p.add_argument("--lr", type=float, default=None, help="learning rate (preset: 1e-3)")
-    p.add_argument("--patience", type=int, default=None, help="early-stopping patience")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda (nccl on CUDA, gloo on CPU)")
-    p.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing MODEL_DIR")
-    p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from anchorrec.data.mmrec import load_mmrec
-
-    try:
-        overrides = {
-            name: value
-            for name, value in (
-                ("epochs", args.epochs),
-                ("batch_size", args.batch_size),
-                ("learning_rate", args.lr),
-                ("patience", args.patience),
-            )
-            if value is not None
-        }
-        config = preset_config(args.preset, variant=args.variant, **overrides)
-        ctx = init_distributed(args.device)
-        try:
-            dataset = load_mmrec(args.data_dir)
-            result = train_distributed(
-                dataset,
-                args.variant,
-                config,
-                context=ctx,
-                out_dir=args.out,
-                seed=args.seed,
-                mixed_precision=args.amp,
-                overwrite=args.overwrite,
-                progress=not args.quiet,
-            )
-        finally:
-            dist.destroy_process_group()
-    except AnchorRecError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if ctx.is_main:
-        test = result.metrics.get("test", {})
-        print(
-            f"wrote {result.model_dir} ({ctx.world_size} ranks, {ctx.backend}, best epoch "
-            f"{result.best_epoch}, test recall@20 {test.get('recall@20', float('nan')):.4f})"
-        )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -33,7 +33,7 @@ def _torchrun(data_dir: Path, out_dir: Path, variant: str) -> subprocess.Complet
     cmd = [
         sys.executable, "-m", "torch.distributed.run", "--standalone",
         f"--nproc_per_node={WORLD_SIZE}",
-        "-m", "anchorrec.training.distributed", str(data_dir),
+        "-m", "anchorrec.cli.distributed", str(data_dir),
         "--variant", variant, "--out", str(out_dir), "--device", "cpu",
         "--epochs", str(EPOCHS), "--batch-size", "64", "--lr", "0.01", "--quiet",
     ]  # fmt: skip

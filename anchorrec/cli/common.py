@@ -1,0 +1,157 @@
+"""What the sub-commands share: argument groups, the model loader, id parsing, error handling.
+
+Every command that reads a model takes ``MODEL_DIR`` with :func:`add_model_source_arguments`;
+every command that trains takes :func:`add_training_arguments` (``train`` and the data-parallel
+entry point alike), so one flag has one name and one default everywhere. Nothing here imports
+torch at import time: ``python -m anchorrec --help`` answers without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from anchorrec.errors import AnchorRecError, ConfigError
+
+if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
+
+#: Exit status of a command that stopped on bad input the user can fix.
+EXIT_USER_ERROR = 2
+
+
+def variant_name(value: str) -> str:
+    """argparse ``type`` of ``--variant``: a registered variant (checked when parsed)."""
+    from anchorrec.models.registry import VARIANTS
+
+    if value not in VARIANTS:
+        raise argparse.ArgumentTypeError(
+            f"unknown variant {value!r}; choose from {', '.join(VARIANTS)}"
+        )
+    return value
+
+
+def add_training_arguments(p: argparse.ArgumentParser, *, per_rank: bool = False) -> None:
+    """The flags every training entry point shares (``train``, data-parallel training)."""
+    from anchorrec.models.config import PRESETS
+
+    p.add_argument("data_dir", metavar="DATA_DIR", help="MMRec dataset directory")
+    p.add_argument(
+        "--variant",
+        default="anchor",
+        type=variant_name,
+        metavar="VARIANT",
+        help="model variant (default anchor; `python -m anchorrec variants` lists them)",
+    )
+    p.add_argument("--preset", default="default", choices=PRESETS)
+    p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model directory to write")
+    p.add_argument("--epochs", type=int, default=None, help="maximum epochs (preset: 100)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="triples per rank per step (preset: 2048); the global batch is N times this"
+        if per_rank
+        else "triples per step (preset: 2048)",
+    )
+    p.add_argument("--lr", type=float, default=None, help="learning rate (preset: 1e-3)")
+    p.add_argument("--patience", type=int, default=None, help="early-stopping patience (epochs)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--device",
+        default="auto",
+        help="auto, cpu or cuda" + (" (nccl on CUDA, gloo on CPU)" if per_rank else ""),
+    )
+    p.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing MODEL_DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def training_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The preset fields the user set on the command line (``--lr`` -> ``learning_rate`` …)."""
+    mapping = {
+        "epochs": "epochs",
+        "patience": "patience",
+        "lr": "learning_rate",
+        "batch_size": "batch_size",
+        "temperature": "temperature",
+    }
+    if getattr(args, "epochs", None) is not None and args.epochs < 0:
+        raise ConfigError(f"--epochs must be >= 0 (got {args.epochs}).")
+    return {
+        key: getattr(args, a) for a, key in mapping.items() if getattr(args, a, None) is not None
+    }
+
+
+def add_model_source_arguments(p: argparse.ArgumentParser) -> None:
+    """``--data`` and ``--device``: how a command that reads MODEL_DIR loads the model."""
+    p.add_argument(
+        "--data", default=None, help="dataset directory (default: the one the model records)"
+    )
+    p.add_argument("--device", default="cpu", help="auto, cpu or cuda")
+
+
+def load_model_from_args(args: argparse.Namespace, model_dir: str | None = None) -> LoadedModel:
+    """The model of ``model_dir`` (default ``args.model_dir``) on ``args.device``, against
+    ``args.data`` if given."""
+    from anchorrec.models.checkpoint import load_model
+
+    dataset = None
+    if args.data:
+        from anchorrec.data.mmrec import load_mmrec
+
+        dataset = load_mmrec(args.data)
+    return load_model(model_dir or args.model_dir, dataset, device=args.device)
+
+
+def model_names(model_dirs: list[str]) -> list[str]:
+    """How to name models in a comparison: their directory names, or their paths when two
+    directory names are the same."""
+    names = [Path(d).name for d in model_dirs]
+    return names if len(set(names)) == len(names) else [str(d) for d in model_dirs]
+
+
+def parse_users(specs: list[str] | None, n_users: int) -> list[int]:
+    """``["12"]``, ``["3,5,8"]``, ``["all"]`` (repeatable) → user ids, in order, without repeats."""
+    out: list[int] = []
+    for spec in specs or []:
+        for part in str(spec).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part == "all":
+                out.extend(range(n_users))
+                continue
+            try:
+                user = int(part)
+            except ValueError:
+                raise ConfigError(
+                    f"--user {spec!r}: give a user id, comma-separated ids, or 'all'."
+                ) from None
+            if not 0 <= user < n_users:
+                raise ConfigError(f"--user {user}: user ids run from 0 to {n_users - 1}.")
+            out.append(user)
+    if not out:
+        raise ConfigError("--user is required: a user id, comma-separated ids, or 'all'.")
+    return list(dict.fromkeys(out))
+
+
+def run_command(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
+    """Run one parsed command: bad input is a message and exit 2, never a traceback."""
+    try:
+        return int(func(args) or 0)
+    except AnchorRecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader of our output went away (e.g. `... --json | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

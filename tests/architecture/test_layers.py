@@ -1,0 +1,171 @@
+"""The package's layering: no import cycle, and the light entry points load no torch.
+
+Every ``import`` in ``anchorrec/`` counts, the ones inside functions too: a lazy import still
+makes one module depend on another, and a cycle of them is a knot a newcomer cannot untie.
+Only imports under ``if TYPE_CHECKING:`` are left out: they never run and name a type for an
+annotation.
+Cycles are looked for between files and between the packages (folders) of ``anchorrec``.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "anchorrec"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _resolve(name: str, modules: dict[str, Path]) -> str | None:
+    """The module of ours that ``name`` (a module or ``module.attribute``) refers to."""
+    while name:
+        if name in modules:
+            return name
+        name = name.rpartition(".")[0]
+    return None
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node of ``tree`` except those under ``if TYPE_CHECKING:``."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                todo.extend(child.orelse)
+                continue
+            todo.append(child)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the modules of ``anchorrec`` it imports (anywhere in the file)."""
+    modules = _modules()
+    graph: dict[str, set[str]] = defaultdict(set)
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                    base = ".".join([*anchor, base] if base else anchor)
+                targets = [f"{base}.{a.name}" for a in node.names] or [base]
+            for target in targets:
+                if not target.startswith("anchorrec"):
+                    continue
+                found = _resolve(target, modules)
+                if found and found != name:
+                    graph[name].add(found)
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of ``graph`` as a list of nodes (first == last), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def _package_of(module: str) -> str:
+    """``anchorrec.models.config`` -> ``anchorrec.models``; top-level files are their own."""
+    parts = module.split(".")
+    return ".".join(parts[:2])
+
+
+def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for src, targets in graph.items():
+        for dst in targets:
+            a, b = _package_of(src), _package_of(dst)
+            # a package's __init__ re-exporting its own modules is not a dependency
+            if a != b and src != "anchorrec" and dst != "anchorrec":
+                out[a].add(b)
+    return out
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_the_graph_sees_lazy_imports():
+    graph = import_graph()
+    # cmd_train imports the trainer inside the function: it must still be an edge
+    assert "anchorrec.training" in graph["anchorrec.cli.model_commands"] or any(
+        t.startswith("anchorrec.training") for t in graph["anchorrec.cli.model_commands"]
+    )
+
+
+def test_no_import_cycle_between_files():
+    cycle = _cycle(import_graph())
+    assert cycle is None, "import cycle between files: " + " -> ".join(cycle or [])
+
+
+def test_no_import_cycle_between_packages():
+    cycle = _cycle(package_graph(import_graph()))
+    assert cycle is None, "import cycle between packages: " + " -> ".join(cycle or [])
+
+
+def _modules_loaded_by(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    return set(out.split())
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from anchorrec.data import Dataset",
+        "import anchorrec.workspace",
+        "import anchorrec.models.config",
+        "import contextlib, io\n"
+        "from anchorrec.cli import main\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--help'])",
+    ],
+    ids=["Dataset", "workspace", "model-config", "cli-help"],
+)
+def test_light_entry_points_load_no_torch(code):
+    loaded = _modules_loaded_by(code)
+    assert "torch" not in loaded
+    assert "streamlit" not in loaded
