@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +25,22 @@ from typing import Literal
 
 from anchorrec.errors import AnchorRecError, DatasetError
 from anchorrec.fileio import atomic_write_json
+from anchorrec.home import DEFAULT_HOME, HOME_ENV, is_writable, workspace_home
+from anchorrec.models.model_dir import (
+    RESUME_SUFFIX,
+    analysis_dir,
+    analysis_dirs,
+)
 
-#: Environment variable naming the writable workspace.
-HOME_ENV = "ANCHORREC_HOME"
-DEFAULT_HOME = Path("~/.anchorrec")
+__all__ = [  # names other modules import from here
+    "DEFAULT_HOME",
+    "HOME_ENV",
+    "analysis_dir",
+    "analysis_dirs",
+    "is_writable",
+    "workspace_home",
+]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The bundled sample catalogue the dashboard opens on.
 SAMPLE_DATASET_DIR = REPO_ROOT / "sample_data" / "boutique"
@@ -37,15 +48,8 @@ SAMPLE_DATASET_DIR = REPO_ROOT / "sample_data" / "boutique"
 MODELS_DIR = "models"
 DATASETS_DIR = "datasets"
 REGISTRY_FILE = "datasets.json"
-MODEL_CONFIG = "config.json"
 
 ModelSource = Literal["dataset", "workspace"]
-
-
-def workspace_home() -> Path:
-    """The writable workspace: ``$ANCHORREC_HOME``, else ``~/.anchorrec``."""
-    raw = os.environ.get(HOME_ENV, "").strip()
-    return Path(raw).expanduser() if raw else DEFAULT_HOME.expanduser()
 
 
 def workspace_models_dir(fingerprint: str) -> Path:
@@ -117,7 +121,7 @@ def _model_dirs(folder: Path) -> list[Path]:
     return sorted(
         p
         for p in folder.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and not p.name.endswith(".resume")
+        if p.is_dir() and not p.name.startswith(".") and not p.name.endswith(RESUME_SUFFIX)
     )
 
 
@@ -152,7 +156,7 @@ def new_model_dir(fingerprint: str, variant: str, *, now: _dt.datetime | None = 
     stamp = (now or _dt.datetime.now(_dt.UTC)).strftime("%Y%m%d-%H%M%S")
     base = workspace_models_dir(fingerprint) / f"{variant}-{stamp}"
     path, n = base, 1
-    while path.exists() or path.with_name(path.name + ".resume").exists():
+    while path.exists() or path.with_name(path.name + RESUME_SUFFIX).exists():
         n += 1
         path = base.with_name(f"{base.name}-{n}")
     return path
@@ -234,35 +238,3 @@ def safe_name(text: str) -> str:
     if not name:
         raise DatasetError(f"{text!r} cannot name a dataset; use letters, digits, - or _.")
     return name[:64]
-
-
-def is_writable(directory: str | Path) -> bool:
-    """Whether files can be created in ``directory`` (or in its nearest existing parent)."""
-    path = Path(directory)
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return os.access(path, os.W_OK | os.X_OK)
-
-
-def analysis_dir(model_dir: str | Path) -> Path:
-    """Where analysis results of a model (e.g. projections) are cached on disk.
-
-    The model directory itself when it is writable, else a folder of the workspace named
-    after the model directory's path (a read-only install still caches its layouts).
-    """
-    import hashlib
-
-    model_dir = Path(model_dir).resolve()
-    if is_writable(model_dir):
-        return model_dir
-    digest = hashlib.sha256(str(model_dir).encode()).hexdigest()[:16]
-    return workspace_home() / "analysis" / f"{model_dir.name}-{digest}"
-
-
-def analysis_dirs(model_dir: str | Path) -> list[Path]:
-    """The folders that may hold a model's cached analyses: the model directory first."""
-    import hashlib
-
-    model_dir = Path(model_dir).resolve()
-    digest = hashlib.sha256(str(model_dir).encode()).hexdigest()[:16]
-    return [model_dir, workspace_home() / "analysis" / f"{model_dir.name}-{digest}"]

@@ -26,8 +26,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default=str(MODELS))
     args = ap.parse_args()
-    from anchorrec.analysis.diagnostics import compare, diagnose
-    from anchorrec.diagnostics_store import store_diagnostics
+    from anchorrec.analysis.diagnostics import compare, diagnose, store_diagnostics
     from anchorrec.models.checkpoint import load_model
 
     reports = {}

@@ -104,11 +104,3 @@ def test_safe_name_keeps_a_directory_name_safe():
         ws.safe_name("../..")
 
 
-def test_analysis_dir_falls_back_to_the_workspace_when_read_only(home, tmp_path, monkeypatch):
-    model = tmp_path / "ro" / "anchor"
-    model.mkdir(parents=True)
-    assert ws.analysis_dir(model) == model.resolve()
-    monkeypatch.setattr(ws, "is_writable", lambda d: False)
-    fallback = ws.analysis_dir(model)
-    assert fallback.is_relative_to(home)
-    assert ws.analysis_dirs(model) == [model.resolve(), fallback]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from anchorrec.analysis.attribution import coalition_cache, top_k_attribution
 from anchorrec.analysis.context import dataset_of, variant_of
-from anchorrec.concentration import gini
+from anchorrec.stats import gini
 
 #: An item is *cold* when it has at most this many train interactions.
 COLD_MAX_INTERACTIONS = 3

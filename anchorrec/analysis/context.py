@@ -17,10 +17,7 @@ import scipy.sparse as sp
 from anchorrec.data.dataset import Dataset
 from anchorrec.errors import CheckpointError
 from anchorrec.models.base import Recommender
-
-#: Files of a model directory whose bytes define the model (weights and configuration).
-_WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin", ".npz")
-_CONFIG_NAMES = ("config.json",)
+from anchorrec.models.model_dir import ModelDir
 
 
 def recommender_of(loaded: Any) -> Recommender:
@@ -84,28 +81,8 @@ def model_fingerprint(loaded: Any) -> str:
 
 
 def model_dir_fingerprint(model_dir: Path) -> str:
-    """Hash of the weight and config files at the top of ``model_dir`` ('' when none).
-
-    When ``config.json`` records the weights' SHA-256 (which ``load_model`` verifies), the
-    config alone identifies the model and only it is hashed, so the check is instant.
-    """
-    config = Path(model_dir) / "config.json"
-    if config.is_file():
-        text = config.read_bytes()
-        if b"weights_sha256" in text:
-            return hashlib.sha256(b"anchorrec-model-config-v1" + text).hexdigest()[:16]
-    files = sorted(
-        p
-        for p in Path(model_dir).iterdir()
-        if p.is_file() and (p.suffix in _WEIGHT_SUFFIXES or p.name in _CONFIG_NAMES)
-    )
-    if not files:
-        return ""
-    h = hashlib.sha256(b"anchorrec-model-dir-v1")
-    for path in files:
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
+    """Hash of the model in ``model_dir`` ('' when none): :meth:`ModelDir.fingerprint`."""
+    return ModelDir(model_dir).fingerprint()
 
 
 def train_matrix(loaded: Any) -> sp.csr_matrix:

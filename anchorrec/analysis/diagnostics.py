@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,10 @@ from anchorrec.analysis import geometry as g
 from anchorrec.analysis.attribution import coalition_cache, top_k_attribution
 from anchorrec.analysis.context import dataset_of, model_dir_of, model_fingerprint, variant_of
 from anchorrec.analysis.spaces import COEMBEDDING_SPACES, Space, item_spaces, model_spaces
+from anchorrec.models.model_dir import ModelDir
+
+if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
 
 #: Top-k neighbours of the paper's qualitative evidence (Baby, top-3 in the final space).
 COHERENCE_K = 3
@@ -289,3 +294,36 @@ def format_value(x: float) -> str:
     if math.isnan(x):
         return "—"
     return f"{x:.3g}" if abs(x) < 1000 else f"{x:.0f}"
+
+
+# ---------------------------------------------------------------------- stored reports
+#: Name and format of the stored report in the model's derived store.
+DIAGNOSTICS_FILE = "diagnostics.json"
+DIAGNOSTICS_FORMAT = "anchorrec-diagnostics-v1"
+
+
+def report_from_json(data: dict[str, Any]) -> DiagnosticsReport:
+    rows = [Diagnostic(**row) for row in data["diagnostics"]]
+    return DiagnosticsReport(variant=data["variant"], n_items=int(data["n_items"]), rows=rows)
+
+
+def read_diagnostics(model_dir: str | Path) -> DiagnosticsReport | None:
+    """The stored report of the model in ``model_dir``, or None (absent, unreadable or
+    written for another model: a retrained model's stale report is ignored)."""
+    data = ModelDir(model_dir).store().read_json(DIAGNOSTICS_FILE, DIAGNOSTICS_FORMAT)
+    if data is None:
+        return None
+    try:
+        return report_from_json(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def store_diagnostics(loaded: LoadedModel, report: DiagnosticsReport | None = None):
+    """Compute (unless given) and store the report of ``loaded``, so the dashboard reads it
+    instead of running minutes of SVDs on a page load."""
+    report = report if report is not None else diagnose(loaded)
+    ModelDir(loaded.model_dir).store().write_json(
+        DIAGNOSTICS_FILE, DIAGNOSTICS_FORMAT, report.to_json()
+    )
+    return report

@@ -36,6 +36,7 @@ from anchorrec.analysis.geometry import procrustes_align, sample_rows
 from anchorrec.analysis.spaces import ANCHOR_SPACES, COEMBEDDING_SPACES, Space, item_spaces
 from anchorrec.errors import CheckpointError, ConfigError
 from anchorrec.fileio import atomic_write_bytes, atomic_write_json
+from anchorrec.models.model_dir import PROJECTIONS_DIR, ModelDir
 
 METHODS: tuple[str, ...] = ("pca", "tsne", "umap")
 MAX_POINTS = 20_000
@@ -43,7 +44,6 @@ SAMPLE_SEED = 0
 TRUST_SAMPLE = 2_000
 TRUST_NEIGHBOURS = 10
 REFERENCE_SPACE = "final"
-PROJECTIONS_DIR = "projections"
 INDEX_FILE = "index.json"
 
 #: Names of the joint layouts.
@@ -404,8 +404,6 @@ def available_projections(model_dir: str | Path) -> dict[str, dict[str, Any]]:
 
 def load_projection_record(model_dir: str | Path, space: str, method: str) -> Projection:
     """The cached :class:`Projection` of ``space`` by ``method`` (no model is loaded)."""
-    from anchorrec.analysis.context import model_dir_fingerprint
-
     folder = Path(model_dir) / PROJECTIONS_DIR
     entry = available_projections(model_dir).get(f"{space}/{method}")
     if entry is None or not (folder / entry["file"]).is_file():
@@ -413,11 +411,7 @@ def load_projection_record(model_dir: str | Path, space: str, method: str) -> Pr
             f"{folder}: no cached {method} layout of space {space!r}; "
             f"run `python -m anchorrec project {model_dir}` first."
         )
-    current = (
-        model_dir_fingerprint(Path(model_dir))
-        if (Path(model_dir) / "config.json").is_file()
-        else ""
-    )
+    current = ModelDir(model_dir).fingerprint()
     if current and entry.get("fingerprint") != current:
         raise CheckpointError(
             f"{folder / INDEX_FILE}: the {method} layout of {space!r} was computed for another "

@@ -100,7 +100,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     loaded = load_model_from_args(args)
     report = diagnose(loaded)
     if args.store:
-        from anchorrec.diagnostics_store import store_diagnostics
+        from anchorrec.analysis.diagnostics import store_diagnostics
 
         store_diagnostics(loaded, report)
     if args.json:

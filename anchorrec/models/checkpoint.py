@@ -34,13 +34,10 @@ from anchorrec.errors import AnchorRecError, CheckpointError, ConfigError
 from anchorrec.fileio import atomic_dir
 from anchorrec.models.base import Recommender
 from anchorrec.models.config import ModelConfig
+from anchorrec.models.model_dir import CONFIG_FILE, LOG_FILE, METRICS_FILE, WEIGHTS_FILE
 from anchorrec.models.registry import build_model
 
 FORMAT = "anchorrec-model-v1"
-WEIGHTS_FILE = "model.safetensors"
-CONFIG_FILE = "config.json"
-METRICS_FILE = "metrics.json"
-LOG_FILE = "train_log.jsonl"
 
 
 @dataclass

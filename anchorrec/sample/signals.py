@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from anchorrec.concentration import gini
 from anchorrec.data.dataset import Dataset
 from anchorrec.data.features import l2_normalise_rows
 from anchorrec.sample.shoppers import GROUPS, parse_drops
+from anchorrec.stats import gini
 
 #: Neighbours per item in the purity measure.
 PURITY_K = 10

@@ -34,6 +34,7 @@ from anchorrec.fileio import atomic_write_bytes, atomic_write_json, atomic_write
 from anchorrec.models.base import Batch, Recommender
 from anchorrec.models.checkpoint import save_model
 from anchorrec.models.config import ModelConfig, preset_config
+from anchorrec.models.model_dir import LOG_FILE, ModelDir
 from anchorrec.models.registry import build_model
 from anchorrec.training.cuda_graphs import GraphedStep, backward_and_step
 from anchorrec.training.early_stopping import EarlyStopping, copy_state
@@ -45,7 +46,6 @@ STATE_FILE = "state.safetensors"
 STATE_JSON = "state.json"
 #: key of the safetensors metadata entry that holds the state's JSON (epoch, log, optimizer)
 STATE_META_KEY = "anchorrec_state"
-RESUME_SUFFIX = ".resume"
 #: the progress bar shows the loss every this many steps (each read waits for the device)
 POSTFIX_EVERY = 10
 
@@ -84,7 +84,7 @@ def add_terms(sums: dict[str, Any], terms: dict[str, torch.Tensor]) -> None:
 
 def resume_dir_for(out_dir: str | Path) -> Path:
     out_dir = Path(out_dir)
-    return out_dir.parent / (out_dir.name + RESUME_SUFFIX)
+    return ModelDir(out_dir).resume_dir
 
 
 def learning_rate(config: ModelConfig, epoch: int) -> float:
@@ -329,9 +329,7 @@ def train(
                 "log": log,
             }
             _write_state(resume_dir, model, optimizer, best.best_state, meta)
-            atomic_write_text(
-                resume_dir / "train_log.jsonl", "".join(json.dumps(r) + "\n" for r in log)
-            )
+            atomic_write_text(resume_dir / LOG_FILE, "".join(json.dumps(r) + "\n" for r in log))
         if on_epoch is not None:
             on_epoch(record)
 

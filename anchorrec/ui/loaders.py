@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from anchorrec.data.dataset import Dataset
+from anchorrec.models.model_dir import ModelDir
 
 
 def file_stamp(path: str | Path) -> str:
@@ -52,7 +53,7 @@ def load_dataset(path: str | Path) -> Dataset:
 
 
 def model_stamp(model_dir: str | Path) -> str:
-    return file_stamp(Path(model_dir) / "config.json")
+    return file_stamp(ModelDir(model_dir).config)
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=32)
@@ -134,14 +135,14 @@ def segment_metrics(loaded: Any, column: str = "group") -> dict[str, dict[str, f
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _stored_diagnostics(model_dir: str, stamp: str, store_stamp: str) -> Any:
-    from anchorrec.diagnostics_store import read_diagnostics
+    from anchorrec.analysis.diagnostics import read_diagnostics
 
     return read_diagnostics(model_dir)
 
 
 def stored_diagnostics(model_dir: str | Path) -> Any:
     """The model's stored :class:`DiagnosticsReport`, or None when not computed yet (cheap)."""
-    from anchorrec.diagnostics_store import DIAGNOSTICS_FILE
+    from anchorrec.analysis.diagnostics import DIAGNOSTICS_FILE
     from anchorrec.workspace import analysis_dirs
 
     stamps = "|".join(file_stamp(d / DIAGNOSTICS_FILE) for d in analysis_dirs(model_dir))
@@ -150,7 +151,7 @@ def stored_diagnostics(model_dir: str | Path) -> Any:
 
 def compute_diagnostics(loaded: Any) -> Any:
     """Compute the model's diagnostics (slow: minutes on thousands of items) and store them."""
-    from anchorrec.diagnostics_store import store_diagnostics
+    from anchorrec.analysis.diagnostics import store_diagnostics
 
     return store_diagnostics(loaded)
 
@@ -230,14 +231,14 @@ def _train_log(model_dir: str, stamp: str) -> pd.DataFrame:
 
 def train_log(model_dir: str | Path) -> pd.DataFrame:
     """``train_log.jsonl`` as a table: ``epoch``, ``loss_<term>``, ``valid_<metric>``."""
-    return _train_log(str(model_dir), file_stamp(Path(model_dir) / "train_log.jsonl"))
+    return _train_log(str(model_dir), file_stamp(ModelDir(model_dir).log))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _metrics(model_dir: str, stamp: str) -> dict[str, Any]:
     import json
 
-    path = Path(model_dir) / "metrics.json"
+    path = ModelDir(model_dir).metrics
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -247,7 +248,7 @@ def _metrics(model_dir: str, stamp: str) -> dict[str, Any]:
 
 def metrics(model_dir: str | Path) -> dict[str, Any]:
     """``metrics.json`` of a model directory without loading the model ({} when unreadable)."""
-    return _metrics(str(model_dir), file_stamp(Path(model_dir) / "metrics.json"))
+    return _metrics(str(model_dir), file_stamp(ModelDir(model_dir).metrics))
 
 
 def compute_layouts(loaded: Any, method: str, params: dict[str, Any] | None = None) -> int:

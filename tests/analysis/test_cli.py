@@ -79,7 +79,7 @@ def test_diagnose_json(model_dir, capsys):
 
 
 def test_diagnose_store_writes_what_the_dashboard_reads(model_dir, capsys):
-    from anchorrec.diagnostics_store import read_diagnostics
+    from anchorrec.analysis.diagnostics import read_diagnostics
 
     assert read_diagnostics(model_dir) is None
     report = run_json(capsys, ["diagnose", str(model_dir), "--json", "--store"])

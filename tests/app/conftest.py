@@ -33,9 +33,9 @@ def _jpeg(rgb: tuple[int, int, int]) -> bytes:
 
 def build_shop(root: Path) -> Path:
     """Write the shop dataset with its models under ``root/shop`` and return the directory."""
+    from anchorrec.analysis.diagnostics import store_diagnostics
     from anchorrec.analysis.projection import precompute_projections
     from anchorrec.data.mmrec import load_mmrec, save_mmrec
-    from anchorrec.diagnostics_store import store_diagnostics
     from anchorrec.models.checkpoint import load_model
     from anchorrec.models.config import preset_config
     from anchorrec.training.trainer import train

@@ -169,3 +169,13 @@ def test_light_entry_points_load_no_torch(code):
     loaded = _modules_loaded_by(code)
     assert "torch" not in loaded
     assert "streamlit" not in loaded
+
+
+def test_only_the_model_dir_module_names_a_model_directorys_files():
+    names = ("config.json", "metrics.json", "train_log.jsonl", "model.safetensors")
+    owners = {
+        str(p.relative_to(ROOT))
+        for p in [*PACKAGE.rglob("*.py"), *(ROOT / "pages").glob("*.py")]
+        if any(f'"{n}"' in p.read_text(encoding="utf-8") for n in names)
+    }
+    assert owners == {"anchorrec/models/model_dir.py"}

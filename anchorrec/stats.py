@@ -1,4 +1,5 @@
-"""How unevenly counts are spread (recommendation exposure, item popularity)."""
+"""Small statistics shared by the analysis and the sample builder: how unevenly counts are spread
+(recommendation exposure, item popularity)."""
 
 from __future__ import annotations
 

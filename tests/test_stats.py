@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anchorrec.concentration import gini
+from anchorrec.stats import gini
 
 
 def test_gini_extremes():

@@ -6,8 +6,12 @@ import json
 
 import pytest
 
-from anchorrec.analysis.diagnostics import DiagnosticsReport
-from anchorrec.diagnostics_store import DIAGNOSTICS_FILE, read_diagnostics, store_diagnostics
+from anchorrec.analysis.diagnostics import (
+    DIAGNOSTICS_FILE,
+    DiagnosticsReport,
+    read_diagnostics,
+    store_diagnostics,
+)
 
 
 class _Loaded:
