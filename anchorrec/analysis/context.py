@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from anchorrec.data.dataset import Dataset
 from anchorrec.errors import CheckpointError
@@ -83,11 +82,6 @@ def model_fingerprint(loaded: Any) -> str:
 def model_dir_fingerprint(model_dir: Path) -> str:
     """Hash of the model in ``model_dir`` ('' when none): :meth:`ModelDir.fingerprint`."""
     return ModelDir(model_dir).fingerprint()
-
-
-def train_matrix(loaded: Any) -> sp.csr_matrix:
-    """The train interactions (users × items), the items a ranking masks out."""
-    return dataset_of(loaded).train.tocsr()
 
 
 def item_popularity(loaded: Any) -> np.ndarray:

@@ -19,16 +19,6 @@ import torch
 KNN_BLOCK_ENTRIES = 1 << 25
 
 
-def to_torch_sparse(m: sp.spmatrix, device: torch.device | str = "cpu") -> torch.Tensor:
-    """A scipy matrix as a coalesced float32 torch sparse COO tensor."""
-    coo = m.tocoo()
-    idx = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
-    val = torch.from_numpy(coo.data.astype(np.float32))
-    return torch.sparse_coo_tensor(
-        idx, val, coo.shape, device=device, check_invariants=False
-    ).coalesce()
-
-
 class _SparseMatmul(torch.autograd.Function):
     """``A @ x`` whose backward is one product with the precomputed ``Aᵀ`` (no re-transpose)."""
 

@@ -24,12 +24,6 @@ def info_nce(x: torch.Tensor, y: torch.Tensor, temperature: float) -> torch.Tens
     return F.cross_entropy(logits, torch.arange(x.shape[0], device=x.device))
 
 
-def cosine_matrix(x: torch.Tensor) -> torch.Tensor:
-    """Pairwise cosine similarity of the rows of ``x``."""
-    xn = F.normalize(x, dim=1)
-    return xn @ xn.T
-
-
 def similarity_preservation(
     z: torch.Tensor, features: torch.Tensor, items: torch.Tensor
 ) -> torch.Tensor:
