@@ -37,6 +37,7 @@ from anchorrec.data.dataset import (
     split_matrices,
 )
 from anchorrec.data.features import build_fused_features
+from anchorrec.data.items import encoder_texts
 from anchorrec.data.mmrec import load_mmrec, write_mmrec_files
 from anchorrec.data.validation import csv_line_of_record, read_csv_table
 from anchorrec.device import resolve_device
@@ -47,7 +48,6 @@ SplitMode = Literal["auto", "random", "chronological"]
 MissingImagePolicy = Literal["mean", "fail"]
 
 ITEM_REQUIRED = ("item_id", "title", "image")
-ITEM_TEXT_COLUMNS = ("title", "category", "description")
 INTER_REQUIRED = ("user_id", "item_id")
 TIMESTAMP_COL = "timestamp"
 ITEM_MAP_FILE = "item_id_map.csv"
@@ -67,13 +67,6 @@ class Catalog:
     item_ids: np.ndarray  # original item id per interaction (str)
     timestamps: np.ndarray | None  # float64 seconds (or numbers) per interaction
     warnings: tuple[str, ...]
-
-
-def item_texts(items: pd.DataFrame) -> list[str]:
-    """The text encoded for each item: title, category and description (non-empty parts,
-    joined by ". "), like the Amazon text features of MMRec."""
-    columns = [items[c].astype(str).str.strip().to_numpy() for c in ITEM_TEXT_COLUMNS]
-    return [". ".join(p for p in parts if p) for parts in zip(*columns, strict=True)]
 
 
 def read_catalog(items_csv: Path, interactions_csv: Path) -> Catalog:
@@ -358,7 +351,7 @@ def import_catalog(
 
     # Texts after images: with on_missing_image='fail' a bad photo stops the import early.
     text_feat = TextEncoder(device=device).encode(
-        item_texts(meta),
+        encoder_texts(meta),
         batch_size=max(batch_size, 1) * 2,
         progress=progress,
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from anchorrec.data.items import item_title
 from anchorrec.errors import ConfigError
 from anchorrec.models.base import Embeddings
 from anchorrec.models.checkpoint import LoadedModel
@@ -29,18 +30,7 @@ class Recommendation:
 
 
 def _title(loaded: LoadedModel, item: int) -> str | None:
-    items = loaded.dataset.items
-    if items is None:
-        return None
-    for col in ("title", "name"):
-        if col in items.columns:
-            value = items.iloc[item][col]
-            return (
-                None
-                if value is None or (isinstance(value, float) and np.isnan(value))
-                else str(value)
-            )
-    return None
+    return item_title(loaded.dataset.items, item)
 
 
 def recommend(

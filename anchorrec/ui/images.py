@@ -4,32 +4,16 @@ from __future__ import annotations
 
 import base64
 import io
-from pathlib import Path
 
 import streamlit as st
 from PIL import Image, UnidentifiedImageError
 
 from anchorrec.data.dataset import Dataset
+from anchorrec.data.items import display_title, item_image_path
+
+__all__ = ["item_image_path", "item_title", "show_item_card", "thumbnail", "thumbnail_uri"]
 
 THUMB_SIZE = 200
-IMAGE_COLUMN = "image"
-
-
-def item_image_path(ds: Dataset, item: int) -> Path | None:
-    """The image file of ``item`` (items.csv column ``image``, relative to the dataset), if any.
-
-    Paths that escape the dataset directory are ignored, as load_mmrec warns.
-    """
-    if ds.items is None or ds.path is None or IMAGE_COLUMN not in ds.items.columns:
-        return None
-    rel = ds.items[IMAGE_COLUMN].iloc[int(item)]
-    if not isinstance(rel, str) or not rel:
-        return None
-    root = Path(ds.path).resolve()
-    path = (root / rel).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        return None
-    return path
 
 
 @st.cache_data(show_spinner=False, max_entries=4096)
@@ -54,14 +38,8 @@ def thumbnail_uri(ds: Dataset, item: int, size: int = 96) -> str | None:
 
 
 def item_title(ds: Dataset, item: int) -> str:
-    """The item's title (``title`` or ``name`` of items.csv), else ``item <id>``."""
-    if ds.items is not None:
-        for col in ("title", "name"):
-            if col in ds.items.columns:
-                value = ds.items[col].iloc[int(item)]
-                if isinstance(value, str) and value:
-                    return value
-    return f"item {int(item)}"
+    """The item's title for a person to read (:func:`anchorrec.data.items.display_title`)."""
+    return display_title(ds, item)
 
 
 def show_item_card(ds: Dataset, item: int, *, caption: str = "", size: int = 140) -> None:

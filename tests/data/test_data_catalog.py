@@ -225,7 +225,7 @@ def test_k_core_filter_leaves_every_user_and_item_with_k() -> None:
 
 
 def test_item_text_is_title_category_description() -> None:
-    from anchorrec.data.catalog import item_texts
+    from anchorrec.data.items import encoder_texts
 
     items = pd.DataFrame(
         {
@@ -234,7 +234,7 @@ def test_item_text_is_title_category_description() -> None:
             "description": ["Cotton, knee length.", "Wool.", ""],
         }
     )
-    assert item_texts(items) == ["Red dress. Dresses. Cotton, knee length.", "Hat. Wool.", ""]
+    assert encoder_texts(items) == ["Red dress. Dresses. Cotton, knee length.", "Hat. Wool.", ""]
 
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="CUDA is present here")
