@@ -39,6 +39,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_project)
 
     p = sub.add_parser(
+        "prepare",
+        help="compute once what the dashboard would otherwise compute on a visit "
+        "(per-user metrics, diagnostics, attribution caches, layouts)",
+        description="For each MODEL_DIR, compute and store beside the model: the test users' "
+        "Recall@20 / NDCG@20 (the Overview's comparison), the collapse diagnostics (Positional "
+        "collapse), the coalition cache of the attribution (Recommendations, Audit) and the "
+        "2-D layouts of every space (Embedding spaces). What is already stored for the same "
+        "model is reused. A read-only MODEL_DIR stores them in the workspace.",
+    )
+    p.add_argument("model_dirs", metavar="MODEL_DIR", nargs="+")
+    p.add_argument(
+        "--methods",
+        default="pca,umap",
+        help="layouts to compute (comma-separated: pca, tsne, umap)",
+    )
+    p.add_argument("--no-diagnostics", action="store_true", help="skip the diagnostics (slowest)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_model_source_arguments(p)
+    p.set_defaults(func=cmd_prepare)
+
+    p = sub.add_parser(
         "diagnose",
         help="collapse and ID-dominance diagnostics of a model, beside their null levels",
     )
@@ -77,19 +98,59 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 # ------------------------------------------------------------------------------ project
 def cmd_project(args: argparse.Namespace) -> int:
-    from anchorrec.analysis.projection import METHODS, precompute_projections
+    from anchorrec.analysis.projection import precompute_projections
 
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise ConfigError(
-            f"--methods {args.methods!r}: use a comma-separated subset of {', '.join(METHODS)}."
-        )
+    methods = _methods(args.methods)
     loaded = load_model_from_args(args)
     out = precompute_projections(
         loaded, methods, model_dir=args.model_dir, log=lambda s: print(s, flush=True)
     )
     print(f"{len(out)} layouts cached in {Path(args.model_dir) / 'projections'}")
+    return 0
+
+
+# ------------------------------------------------------------------------------ prepare
+def _methods(spec: str) -> list[str]:
+    from anchorrec.analysis.projection import METHODS
+
+    methods = [m.strip() for m in spec.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise ConfigError(
+            f"--methods {spec!r}: use a comma-separated subset of {', '.join(METHODS)}."
+        )
+    return methods
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from anchorrec.analysis.attribution import coalition_cache
+    from anchorrec.analysis.diagnostics import read_diagnostics, store_diagnostics
+    from anchorrec.analysis.projection import precompute_projections
+    from anchorrec.evaluation.stored import stored_per_user_metrics
+
+    methods = _methods(args.methods)
+    steps = ["per-user metrics", "attribution cache", "layouts"]
+    if not args.no_diagnostics:
+        steps.insert(1, "diagnostics")
+    bar = tqdm(total=len(args.model_dirs) * len(steps), disable=args.quiet, unit="step")
+    for model_dir in args.model_dirs:
+        loaded = load_model_from_args(args, model_dir)
+        name = Path(model_dir).name
+        for step in steps:
+            bar.set_description(f"{name}: {step}")
+            if step == "per-user metrics" and loaded.dataset.test.nnz:
+                stored_per_user_metrics(loaded)
+            elif step == "diagnostics" and read_diagnostics(model_dir) is None:
+                store_diagnostics(loaded)
+            elif step == "attribution cache":
+                coalition_cache(loaded, persist=True)
+            elif step == "layouts":
+                precompute_projections(loaded, methods, model_dir=model_dir)
+            bar.update()
+    bar.close()
+    print(f"prepared {len(args.model_dirs)} model(s): {', '.join(steps)}")
     return 0
 
 

@@ -348,6 +348,10 @@ def train(
         )
         if resume_dir is not None and resume_dir.exists():
             shutil.rmtree(resume_dir)
+        if dataset.test.nnz:  # the dashboard's comparison reads these instead of re-ranking
+            from anchorrec.evaluation.stored import store_per_user_metrics
+
+            store_per_user_metrics(model, dataset, str(out_path))
     return TrainResult(model, config, metrics, log, best.best_epoch, out_path)
 
 

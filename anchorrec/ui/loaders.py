@@ -96,9 +96,9 @@ def spaces(loaded: Any) -> dict[str, Any]:
 
 @st.cache_data(show_spinner="Evaluating every test user…", max_entries=64)
 def _per_user_metrics(model_dir: str, fingerprint: str, stamp: str, _loaded: Any) -> dict[str, Any]:
-    from anchorrec.evaluation import per_user_metrics as compute
+    from anchorrec.evaluation.stored import stored_per_user_metrics
 
-    return compute(_loaded, _loaded.dataset, "test", k=20)
+    return stored_per_user_metrics(_loaded, "test", k=20)
 
 
 def per_user_metrics(loaded: Any) -> dict[str, Any]:

@@ -156,3 +156,23 @@ def test_stale_layouts_are_refused_after_retraining(model_dir, tmp_path, capsys)
     config.write_text(config.read_text().replace('"weights_sha256": "', '"weights_sha256": "0'))
     with pytest.raises(CheckpointError, match="another version"):
         load_projection(copy, "final", "pca")
+
+
+def test_prepare_stores_what_the_dashboard_reads(model_dir, capsys, tmp_path, monkeypatch):
+    from anchorrec.analysis.diagnostics import read_diagnostics
+    from anchorrec.analysis.projection import available_projections
+    from anchorrec.evaluation.stored import read_per_user_metrics
+
+    monkeypatch.setenv("ANCHORREC_HOME", str(tmp_path / "home"))
+    argv = ["prepare", str(model_dir), "--methods", "pca", "--quiet"]
+    assert main(argv) == 0
+    assert "prepared 1 model(s)" in capsys.readouterr().out
+    assert read_per_user_metrics(str(model_dir)) is not None
+    assert read_diagnostics(model_dir) is not None
+    assert any(key.endswith("/pca") for key in available_projections(model_dir))
+    assert list((model_dir / "attribution").glob("coalitions-*.npz"))
+
+
+def test_prepare_refuses_an_unknown_layout_method(model_dir, capsys):
+    assert main(["prepare", str(model_dir), "--methods", "pca,mds"]) == 2
+    assert "--methods" in capsys.readouterr().err
