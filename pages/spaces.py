@@ -7,8 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS
-from anchorrec.analysis.spaces import SPACE_ORDER
-from anchorrec.models.base import SPACE_DESCRIPTIONS
+from anchorrec.analysis.spaces import SPACE_DESCRIPTIONS, SPACE_ORDER
 from anchorrec.ui import charts, loaders
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.images import item_image_path, item_title, thumbnail

@@ -16,7 +16,23 @@ import torch
 
 from anchorrec.analysis.context import dataset_of, recommender_of
 from anchorrec.errors import ConfigError
-from anchorrec.models.base import SPACE_DESCRIPTIONS
+
+#: Names and one-line descriptions of the item spaces a model may expose.
+SPACE_DESCRIPTIONS: dict[str, str] = {
+    "raw_image": "Input image features x^v (e.g. EfficientNet-Lite0).",
+    "raw_text": "Input text features x^t (all-MiniLM-L6-v2).",
+    "raw_fused": "Input fused image+text features x^mm.",
+    "id_view": "ID view H: LightGCN over the interaction graph.",
+    "image_view": "Image modality view Z^v (graph-propagated, ID-gated).",
+    "text_view": "Text modality view Z^t (graph-propagated, ID-gated).",
+    "fused_view": "Fused modality view Z^mm (graph-propagated, ID-gated).",
+    "final": "Final item vectors h that rank.",
+    "anchor_id": "Anchor domain: P_id(H), the ID view projected.",
+    "anchor_fused": "Anchor domain: P_mm(Z^mm), the anchor itself.",
+    "anchor_image": "Anchor domain: P_v(x^v), raw image projected.",
+    "anchor_text": "Anchor domain: P_t(x^t), raw text projected.",
+    "anchor_mixup": "Anchor domain: 0.25·P_v(x^v) + 0.75·P_t(x^t).",
+}
 
 #: Display order of the item spaces (the ones a model lacks are skipped).
 SPACE_ORDER: tuple[str, ...] = tuple(SPACE_DESCRIPTIONS)

@@ -49,7 +49,7 @@ class Embeddings:
     ``users`` (U×d) and ``items`` (I×d) rank: ``score = users @ items.T``.
     ``user_branches`` / ``item_branches`` map a branch name to its U×d / I×d contribution; the
     branches of a side sum to that side's embedding (a branch missing on one side is zero).
-    ``spaces`` maps a space name (see :data:`SPACE_DESCRIPTIONS`) to an I×k item matrix.
+    ``spaces`` maps a space name (see :data:`anchorrec.analysis.spaces.SPACE_DESCRIPTIONS`) to an I×k item matrix.
     """
 
     users: torch.Tensor
@@ -57,24 +57,6 @@ class Embeddings:
     user_branches: dict[str, torch.Tensor] = field(default_factory=dict)
     item_branches: dict[str, torch.Tensor] = field(default_factory=dict)
     spaces: dict[str, torch.Tensor] = field(default_factory=dict)
-
-
-#: Names and one-line descriptions of the item spaces a model may expose.
-SPACE_DESCRIPTIONS: dict[str, str] = {
-    "raw_image": "Input image features x^v (e.g. EfficientNet-Lite0).",
-    "raw_text": "Input text features x^t (all-MiniLM-L6-v2).",
-    "raw_fused": "Input fused image+text features x^mm.",
-    "id_view": "ID view H: LightGCN over the interaction graph.",
-    "image_view": "Image modality view Z^v (graph-propagated, ID-gated).",
-    "text_view": "Text modality view Z^t (graph-propagated, ID-gated).",
-    "fused_view": "Fused modality view Z^mm (graph-propagated, ID-gated).",
-    "final": "Final item vectors h that rank.",
-    "anchor_id": "Anchor domain: P_id(H), the ID view projected.",
-    "anchor_fused": "Anchor domain: P_mm(Z^mm), the anchor itself.",
-    "anchor_image": "Anchor domain: P_v(x^v), raw image projected.",
-    "anchor_text": "Anchor domain: P_t(x^t), raw text projected.",
-    "anchor_mixup": "Anchor domain: 0.25·P_v(x^v) + 0.75·P_t(x^t).",
-}
 
 
 class Recommender(nn.Module, ABC):
