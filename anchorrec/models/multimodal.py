@@ -87,7 +87,7 @@ class MultimodalRecommender(Recommender):
     amp_on: ClassVar[bool] = True
     #: item graph of a view whose inputs are all removed: ``"mean"`` (J/n, the graph the
     #: catalogue-mean features induce) or ``"identity"`` (the first rule of ANALYSIS.md, kept
-    #: to measure why it was replaced: bench/driver_shares.py --removed-graph identity)
+    #: to measure why it was replaced: bench/research/driver_shares.py --removed-graph identity)
     removed_graph: str = "mean"
 
     def __init__(self, dataset: Dataset, config: ModelConfig) -> None:

@@ -1,16 +1,13 @@
-"""bench/report.py: the README table comes from the latest result row of each bench."""
+"""bench/rebuild/report.py: the generated tables come from the latest result row of each bench."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
-from tests.conftest import PROJECT_ROOT
-
-_spec = importlib.util.spec_from_file_location("bench_report", PROJECT_ROOT / "bench" / "report.py")
-report = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(report)  # type: ignore[union-attr]
+from bench.rebuild import report
+from bench.research import content_ceiling as ceiling
+from bench.research import sample_seeds as seeds
 
 MACHINE = {"cpu": "Intel(R) Xeon(R) Processor", "cores": 2, "mem_gb": 23.5}
 
@@ -111,20 +108,7 @@ def test_gpu_table_lists_the_baby_runs_on_cuda_with_their_speed_up() -> None:
     assert "run `bench/gpu.sh`" in report.gpu_table({})
 
 
-def _bench_module(name: str):
-    import sys
-
-    sys.path.insert(0, str(PROJECT_ROOT / "bench"))  # bench scripts import benchlib
-    spec = importlib.util.spec_from_file_location(
-        f"bench_{name}", PROJECT_ROOT / "bench" / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
 def test_sample_seeds_summary_tells_a_difference_from_seed_noise() -> None:
-    seeds = _bench_module("sample_seeds")
     runs = [
         {"variant": v, "seed": s, "recall@20": r, "ndcg@20": n}
         for v, s, r, n in [
@@ -145,7 +129,6 @@ def test_content_ceiling_oracle_features_code_exactly_the_planted_attributes() -
     import numpy as np
     import pandas as pd
 
-    ceiling = _bench_module("content_ceiling")
     items = pd.DataFrame(
         {
             "pattern": ["stripes", "dots", "stripes"], "shade": ["deep", "deep", "pastel"],
@@ -162,7 +145,6 @@ def test_content_ceiling_oracle_features_code_exactly_the_planted_attributes() -
 def test_content_ceiling_cold_items_keep_only_their_first_purchases(tiny_dataset) -> None:
     import numpy as np
 
-    ceiling = _bench_module("content_ceiling")
     cold = ceiling.with_cold_items(tiny_dataset, n_items=5, keep=2, seed=0)
     before = np.diff(tiny_dataset.train.tocsc().indptr)
     after = np.diff(cold.train.tocsc().indptr)
@@ -173,7 +155,6 @@ def test_content_ceiling_cold_items_keep_only_their_first_purchases(tiny_dataset
 
 
 def test_content_ceiling_gaps_pair_each_anchor_run_with_lightgcn_on_the_same_interactions() -> None:
-    ceiling = _bench_module("content_ceiling")
     runs = [
         {"setting": s, "variant": v, "seed": seed, "recall@20": r, "ndcg@20": n}
         for s, v, seed, r, n in [

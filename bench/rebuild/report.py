@@ -6,8 +6,8 @@ recorded. Key figures are the row's own ``headline`` keys when it lists them; ot
 scalar results, timing and memory figures first (``seconds``, ``ms``, ``mb``, …), then
 quality figures, then the rest, up to :data:`MAX_FIGURES`.
 
-    python bench/report.py                  # print the markdown table
-    python bench/report.py --update-readme  # rewrite the table inside README.md
+    python -m bench.rebuild.report                  # print the markdown table
+    python -m bench.rebuild.report --update-readme  # rewrite the table inside README.md
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(ROOT))
 RESULTS_DIR = ROOT / "bench" / "results"
 README = ROOT / "README.md"
 TABLE_START = "<!-- BENCH-TABLE -->"
@@ -32,7 +34,7 @@ GPU_END = "<!-- /GPU-TABLE -->"
 #: measured here: the released code is not part of this project). Speed-ups in the GPU table are
 #: against it.
 RELEASED_H100_EPOCH_SECONDS = 2.0
-#: Bench names whose rows describe training at scale (bench/scale_training.py).
+#: Bench names whose rows describe training at scale (bench/speed/scale_training.py).
 SCALE_PREFIXES = ("scale_training_", "largest_dataset_")
 PROVENANCE = {"bench", "date", "git", "machine", "headline"}
 #: Keys that describe the run rather than measure it (shown only when nothing else is left).
@@ -318,8 +320,6 @@ def main(argv: list[str] | None = None) -> int:
     latest = latest_by_bench(load_rows(args.results))
     table, scale, gpu = markdown_table(latest), scale_list(latest), gpu_table(latest)
     if args.update_readme:
-        if str(ROOT) not in sys.path:
-            sys.path.insert(0, str(ROOT))
         update_readme(table, scale=scale, gpu=gpu)
     print(table)
     print()

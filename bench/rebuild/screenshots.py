@@ -5,7 +5,7 @@ headless chromium on the bundled sample (or ``--dataset``), waits for the run to
 saves a palette-compressed PNG. On *Embedding spaces* a point is clicked first so the shared
 selection and the inspector show.
 
-    python bench/screenshots.py [--dataset DIR] [--out docs/screenshots]
+    python -m bench.rebuild.screenshots [--dataset DIR] [--out docs/screenshots]
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parents[2]
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(ROOT))
 
 from tests.app.browser_support import (  # noqa: E402
     browser_page,

@@ -4,16 +4,21 @@ Reads the last line of driver_shares, variant_diagnostics, attribution_latency a
 projection_time, and replaces the text between ``<!-- SECTION:analysis -->`` and
 ``<!-- /SECTION:analysis -->``. No number in that section is typed by hand.
 
-    .venv/bin/python bench/analysis_readme.py
+    python -m bench.rebuild.analysis_docs
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
+from pathlib import Path
 from typing import Any
 
-from benchlib import RESULTS_DIR, ROOT
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import RESULTS_DIR, ROOT, script_path  # noqa: E402
 
 README = ROOT / "README.md"
 START, END = "<!-- SECTION:analysis -->", "<!-- /SECTION:analysis -->"
@@ -91,7 +96,7 @@ def provenance(row: dict[str, Any]) -> str:
     cores = m.get("cores") or 1
     busy = " (other jobs shared the cores)" if load and load > cores else ""
     shared = f", 1-min load average {load} while it ran{busy}" if load else ""
-    return f"`bench/{row['bench']}.py`, {row['date']}, git {row['git']}, {m.get('cpu')} × {m.get('cores')} cores{shared}"
+    return f"`{script_path(row['bench'])}`, {row['date']}, git {row['git']}, {m.get('cpu')} × {m.get('cores')} cores{shared}"
 
 
 def last_where(name: str, keep: Any) -> dict[str, Any] | None:

@@ -3,9 +3,9 @@
 # the projections shipped in each sample model directory, the planted-driver shares, the
 # diagnostics of every shipped model (stored beside each, for Positional collapse), the
 # attribution latency, then the README section itself.
-#   bash bench/analysis_sample.sh [METHODS]      (METHODS default: pca,tsne,umap)
+#   bash bench/rebuild/analysis_sample.sh [METHODS]      (METHODS default: pca,tsne,umap)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
 METHODS=${1:-pca,tsne,umap}
 MODELS=sample_data/boutique/models
@@ -13,8 +13,8 @@ for dir in "$MODELS"/*/; do
   [ -f "$dir/config.json" ] || continue
   "$PY" -m anchorrec project "$dir" --methods "$METHODS"
 done
-"$PY" bench/driver_shares.py
-"$PY" bench/driver_shares.py --removed-graph identity   # the rule the mean graph replaced
-"$PY" bench/variant_diagnostics.py
-"$PY" bench/attribution_latency.py
-"$PY" bench/analysis_readme.py
+"$PY" -m bench.research.driver_shares
+"$PY" -m bench.research.driver_shares --removed-graph identity   # the rule the mean graph replaced
+"$PY" -m bench.rebuild.variant_diagnostics
+"$PY" -m bench.speed.attribution_latency
+"$PY" -m bench.rebuild.analysis_docs
