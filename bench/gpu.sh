@@ -14,7 +14,7 @@
 # data-parallel training with torchrun + DDP (NCCL) on 1 GPU and on every visible GPU; the
 # CUDA tests of the graphed training step run first. Every
 # figure comes from a bench script run with --device cuda and lands in bench/results/*.jsonl;
-# the README table is regenerated at the end (unless NO_REPORT is set).
+# the tables of docs/benchmarks.md are regenerated at the end (unless NO_REPORT is set).
 #
 # Exits 1 with a message, before measuring anything, when torch sees no CUDA GPU.
 set -euo pipefail
@@ -91,5 +91,5 @@ nprocs=1
 figure -m bench.speed.distributed_training --data "$BABY_DIR" --device cuda --nproc "$nprocs" --epochs 3
 
 echo "== done in $((SECONDS - started)) s, $failed figure(s) failed" >&2
-[ -n "${NO_REPORT:-}" ] || "$PY" -m bench.rebuild.report --update-readme >/dev/null
+[ -n "${NO_REPORT:-}" ] || "$PY" -m bench.rebuild.report --update-docs >/dev/null
 [ "$failed" -eq 0 ]

@@ -43,16 +43,36 @@ def test_latest_row_of_each_bench_with_its_figures(tmp_path: Path) -> None:
     assert "median_ms 45.25" in latency and "valid.recall@20 0.0812" in latency
 
 
-def test_update_readme_replaces_only_the_marked_table(tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{report.TABLE_START}\nold table\n{report.TABLE_END}\nafter\n")
-    report.update_readme("| new |", readme)
-    text = readme.read_text()
+def test_update_doc_replaces_only_the_marked_tables(tmp_path: Path) -> None:
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(
+        f"intro\n{report.TABLE_START}\nold table\n{report.TABLE_END}\nmiddle\n"
+        f"{report.SCALE_START}\nold scale\n{report.SCALE_END}\nafter\n"
+    )
+    report.update_doc("| new |", doc, scale="| scale |")
+    text = doc.read_text()
     assert "old table" not in text and "| new |" in text
-    assert text.startswith("intro\n") and text.endswith(f"{report.TABLE_END}\nafter\n")
+    assert "old scale" not in text and "| scale |" in text
+    assert text.startswith("intro\n") and text.endswith(f"{report.SCALE_END}\nafter\n")
+    assert "\nmiddle\n" in text
 
 
-def test_scale_list_describes_each_training_at_scale_row() -> None:
+def test_the_generated_tables_live_in_docs_not_the_readme() -> None:
+    assert report.DOC.relative_to(report.ROOT).as_posix() == "docs/benchmarks.md"
+    text = report.DOC.read_text(encoding="utf-8")
+    readme = (report.ROOT / "README.md").read_text(encoding="utf-8")
+    for start, end in (
+        (report.TABLE_START, report.TABLE_END),
+        (report.SCALE_START, report.SCALE_END),
+        (report.GPU_START, report.GPU_END),
+    ):
+        assert (
+            text.count(start) == 1 and text.count(end) == 1 and text.index(start) < text.index(end)
+        )
+        assert start not in readme
+
+
+def test_scale_table_describes_each_training_at_scale_row() -> None:
     row = {"bench": "scale_training_synthetic_anchor_default_cpu", "date": "2026-11-26T19:29:01Z",
            "machine": MACHINE, "variant": "anchor", "preset": "default", "users": 100000,
            "items": 100000, "interactions": 985831, "batch_size": 2048, "step_seconds": 13.3081,
@@ -60,11 +80,14 @@ def test_scale_list_describes_each_training_at_scale_row() -> None:
            "eval_users": 100000, "eval_seconds": 148.0, "peak_rss_mb": 5432.7,
            "loadavg_before": [8.7, 9, 6]}  # fmt: skip
     other = {"bench": "attribution_latency", "median_ms": 3.0}
-    text = report.scale_list({row["bench"]: row, "attribution_latency": other})
-    assert text.count("\n") == 0  # one bullet, the other bench is not about scale
-    for part in ("100,000 users × 100,000 items", "13.31 s per step", "1.4 h per epoch",
-                 "(extrapolated)", "9.6 min", "2.5 min", "5.3 GB RSS", "load 8.7"):  # fmt: skip
-        assert part in text, part
+    lines = report.scale_table({row["bench"]: row, "attribution_latency": other}).splitlines()
+    assert len(lines) == 3  # header, rule, one row: the other bench is not about scale
+    cells = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert len(cells) == len(lines[0].strip("|").split("|"))
+    for part in ("100,000 × 100,000, 985,831", "13.31 s (2048)", "≈ 1.4 h (extrapolated)",
+                 "9.6 min", "2.5 min (100,000 users)", "5.3 GB RSS", "8.7", "2026-11-26"):  # fmt: skip
+        assert part in cells, part
+    assert "no training-at-scale results" in report.scale_table({})
 
 
 def test_gpu_table_lists_the_baby_runs_on_cuda_with_their_speed_up() -> None:
