@@ -2,7 +2,7 @@
 
 Each script measures one figure, takes the median of at least 3 runs, prints one JSON line
 and appends it to ``bench/results/<name>.jsonl`` with the machine, the date and the git
-revision, so every figure in the README can be traced to a run of known code.
+revision, so every figure in docs/ can be traced to a run of known code.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Regenerate everything the README's "Analysis" section reports about the shipped sample:
+# Regenerate everything docs/analysis.md reports about the shipped sample:
 # the projections shipped in each sample model directory, the planted-driver shares, the
 # diagnostics of every shipped model (stored beside each, for Positional collapse), the
-# attribution latency, then the README section itself.
+# attribution latency, then the generated part of docs/analysis.md.
 #   bash bench/rebuild/analysis_sample.sh [METHODS]      (METHODS default: pca,tsne,umap)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

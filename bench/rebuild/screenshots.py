@@ -1,4 +1,4 @@
-"""Screenshots of every dashboard page for the README (docs/screenshots/<page>.png).
+"""Screenshots of every dashboard page for the docs (docs/screenshots/<page>.png).
 
 Starts ``streamlit run app.py`` on a free port with a private workspace, opens each page in
 headless chromium on the bundled sample (or ``--dataset``), waits for the run to finish and

@@ -2,7 +2,7 @@
 whether they reproduce the paper's claim. Each report is also stored beside its model
 (``diagnostics.json``, what the dashboard's Positional collapse page reads).
 
-The paper's claim (MODEL.md, "Positional collapse"): direct alignment (AlignRec) is more
+The paper's claim (docs/analysis.md#positional-collapse): direct alignment (AlignRec) is more
 ID-dominant and less content-coherent than anchored alignment (AnchorRec): its final-space
 neighbours share less text with the item and more co-interactions, and its final vectors sit
 closer to the ID vectors. Each part is checked separately and reported either way.

@@ -1,6 +1,6 @@
 """Could any rebuild of the sample put `anchor` clearly above `lightgcn`? A ceiling test.
 
-`anchor` ties `lightgcn` on the sample (README, "Sample shop results"). If the reason were the
+`anchor` ties `lightgcn` on the sample (docs/results.md#sample-shop-results). If the reason were the
 sample's content features (an ImageNet EfficientNet barely sees the planted shade; the text
 embedding follows the product noun), then features that state the planted attributes exactly
 would open a gap. This script trains `anchor` (default preset) and `lightgcn` on:

@@ -6,7 +6,7 @@ early stopping on valid Recall@20 with ``--patience``, lr 5e-3), once per ``--pr
 entry, on ``--device``, and records for each run the test Recall@20 / NDCG@20, the best epoch
 and the median seconds per epoch. The shipped models (trained on one CPU thread) are the
 reference: their recorded test metrics go in the same row, so a GPU run that drifts from them
-by more than the CPU run-to-run noise (about 0.01 Recall@20, README) shows. Every shipped
+by more than the CPU run-to-run noise (about 0.01 Recall@20, docs/models.md#default-ours) shows. Every shipped
 model is also evaluated on ``--device`` as it is, against its recorded test metrics (the
 largest absolute difference over all of them), which checks CUDA inference by itself.
 

@@ -1,7 +1,7 @@
 """Each shipped model of the sample against lightgcn: paired bootstrap intervals over test users.
 
 The Overview page shows the same table for any dataset. Here it is recorded for the bundled
-sample's shipped models, so the README can quote it:
+sample's shipped models, so docs/results.md can quote it:
 
     python -m bench.research.paired_intervals [--dataset sample_data/boutique] [--reference lightgcn]
 """

@@ -11,7 +11,7 @@ oversubscribe the cores and the 1-process figure suffers, so pass 1 there); on C
 per rank (NCCL), so N is at most the number of visible GPUs.
 
 Each rank runs ``--batch-size`` triples per step, so N ranks take N times fewer steps per
-epoch (the README explains why the full-graph forward pass is not split).
+epoch (docs/benchmarks.md#data-parallel-training explains why the full-graph forward pass is not split).
 
     python -m bench.speed.distributed_training --nproc 1,2 --device cpu --epochs 2
     python -m bench.speed.distributed_training --nproc 1 --device cuda --epochs 3

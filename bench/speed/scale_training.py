@@ -47,8 +47,8 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 
 from bench.common.benchlib import ROOT, median_time, peak_rss_mb, record  # noqa: E402
 
-#: Feature sizes of the released AnchorRec code on Amazon Baby (MODEL.md: 4096-d image, 384-d
-#: text, 768-d BEiT-3 fused).
+#: Feature sizes of the released AnchorRec code on Amazon Baby: 4096-d image, 384-d text,
+#: 768-d BEiT-3 fused (docs/benchmarks.md#training-speed-on-amazon-baby).
 PAPER_FEATURE_SIZES = {"image": 4096, "text": 384, "fused": 768}
 SYNTHETIC_FEATURE_SIZES = {"image": 128, "text": 64}
 DEFAULT_BABY_DIR = ROOT.parent / "shared" / "data" / "amazon_baby_5core"
