@@ -191,3 +191,24 @@ def test_content_ceiling_gaps_pair_each_anchor_run_with_lightgcn_on_the_same_int
     assert gaps["dense/oracle"]["recall@20"] == {"0": 0.03, "1": 0.05}
     assert gaps["dense/oracle"]["recall@20_mean"] == 0.04
     assert gaps["dense/encoded"]["ndcg@20_mean"] == -0.005
+
+
+def test_the_generated_parts_of_the_docs_match_the_recorded_results() -> None:
+    """docs/ shows what bench/results holds: regenerate after recording a row
+    (python -m bench.rebuild.report --update-docs; python -m bench.rebuild.analysis_docs)."""
+    import re
+
+    from bench.rebuild import analysis_docs
+
+    def between(text: str, start: str, end: str) -> str:
+        return text[text.index(start) + len(start) : text.index(end)].strip("\n")
+
+    latest = report.latest_by_bench(report.load_rows())
+    bench_doc = report.DOC.read_text(encoding="utf-8")
+    assert between(bench_doc, report.TABLE_START, report.TABLE_END) == report.markdown_table(latest)
+    assert between(bench_doc, report.SCALE_START, report.SCALE_END) == report.scale_table(latest)
+    assert between(bench_doc, report.GPU_START, report.GPU_END) == report.gpu_table(latest)
+    analysis = analysis_docs.DOC.read_text(encoding="utf-8")
+    generated = between(analysis, analysis_docs.START, analysis_docs.END)
+    assert generated == analysis_docs.render().strip("\n")
+    assert re.search(r"^### Runs$", generated, re.M)
