@@ -128,3 +128,13 @@ def test_dates_and_commit_hashes_appear_only_in_tables(path: Path) -> None:
             continue
         assert not date.search(line), f"{path.name}:{n}: a date in prose: {line.strip()}"
         assert not commit.search(line), f"{path.name}:{n}: a commit in prose: {line.strip()}"
+
+
+@pytest.mark.parametrize("path", MARKDOWN + CODE, ids=lambda p: str(p.relative_to(PROJECT_ROOT)))
+def test_every_bench_script_named_in_the_docs_and_code_exists(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for script in re.findall(r"(?<![\w/])bench/[\w/]+\.(?:py|sh)\b", text):
+        assert (PROJECT_ROOT / script).is_file(), f"{path.name} names {script}"
+    for module in re.findall(r"python -m (bench(?:\.\w+)+)", text):
+        file = PROJECT_ROOT / (module.replace(".", "/") + ".py")
+        assert file.is_file(), f"{path.name} runs {module}"
