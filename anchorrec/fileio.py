@@ -163,8 +163,9 @@ def check_output_file(path: str | os.PathLike[str]) -> Path:
 def probe_writable(directory: str | os.PathLike[str]) -> None:
     """Raise an :class:`OutputError` unless files can be created in ``directory``.
 
-    Tries it (``os.access`` says yes to root even on a read-only disk): the nearest existing
-    folder gets a temporary file, removed at once.
+    Checked on the nearest existing folder, without writing anything: its permissions for
+    this process (``os.access``) and whether its file system is mounted read-only (which
+    ``os.access`` does not tell root).
     """
     folder = Path(directory)
     while not folder.exists() and folder != folder.parent:
@@ -172,13 +173,19 @@ def probe_writable(directory: str | os.PathLike[str]) -> None:
     if not folder.is_dir():
         raise OutputError(f"{folder}: is not a folder, so nothing can be written inside it.")
     try:
-        fd, probe = tempfile.mkstemp(prefix=".anchorrec-probe-", dir=folder)
-    except OSError as exc:
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:
         raise OutputError(
-            describe_os_error(exc) or f"{folder}: cannot be written ({exc.strerror})."
-        ) from None
-    os.close(fd)
-    os.unlink(probe)
+            f"{folder}: the file system is read-only; write the output elsewhere (checked before "
+            "any work, so nothing was computed in vain)."
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"{folder}: permission denied; choose a folder you can write to (checked before any "
+            "work, so nothing was computed in vain)."
+        )
 
 
 def _check_dir_target(target: Path) -> None:
@@ -200,6 +207,21 @@ def _check_dir_target(target: Path) -> None:
     home = Path.home().resolve()
     if resolved == home or home.is_relative_to(resolved):
         raise OutputError(f"{target}: is your home folder or above it; give a new folder.")
+
+
+def check_output_dir(target: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Check, before any work, that :func:`atomic_dir` will be able to write ``target``.
+
+    Refuses (:class:`OutputError`) a symbolic link, a file, the current folder or one of its
+    parents, an existing ``target`` without ``overwrite``, and a parent that cannot be
+    written (tried, not guessed: a read-only disk says no even to root).
+    """
+    target = Path(target)
+    _check_dir_target(target)
+    if target.exists() and not overwrite:
+        raise OutputError(f"{target}: already exists; choose another output or pass --overwrite.")
+    probe_writable(target.parent)
+    return target
 
 
 def is_temporary_name(name: str) -> bool:
@@ -413,3 +435,40 @@ def locks_output(argument: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return deco
+
+
+# ------------------------------------------------------------------------------ CSV exports
+#: A cell that starts with one of these is a formula to a spreadsheet (OWASP, CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula.
+
+    OWASP's rule for CSV injection: a text cell beginning with ``=``, ``+``, ``-``, ``@``, a tab
+    or a carriage return is prefixed with a single quote, so it is shown as text. Numbers are
+    left as they are (a negative number is not a formula).
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: Any) -> Any:
+    """A copy of the DataFrame ``frame`` whose text cells and column names are neutralised."""
+    out = frame.copy()
+    out.columns = [neutralise_cell(str(c)) for c in out.columns]
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype) in ("string", "str", "category"):
+            out[col] = out[col].astype(object).map(neutralise_cell)
+    return out
+
+
+def csv_bytes(frame: Any, **to_csv: Any) -> bytes:
+    """``frame`` as UTF-8 CSV bytes for a download, with every text cell neutralised."""
+    return spreadsheet_safe(frame).to_csv(index=False, **to_csv).encode("utf-8")
+
+
+def atomic_write_csv(path: str | os.PathLike[str], frame: Any, **to_csv: Any) -> None:
+    """Write ``frame`` as CSV atomically, every text cell neutralised (:func:`neutralise_cell`)."""
+    atomic_write_bytes(path, csv_bytes(frame, **to_csv))

@@ -2,7 +2,9 @@
 
 Each module in :data:`COMMAND_MODULES` has ``register(subparsers)`` which adds its
 sub-commands; each sub-command sets ``func(args) -> int``. An :class:`AnchorRecError`
-(bad input the user can fix) prints its message and exits 2; it never shows a traceback.
+(bad input the user can fix) prints its message and exits 2; it never shows a traceback. So
+does an OS error the user fixes (a full disk, a read-only folder): every write is atomic, so
+nothing is left half-written.
 """
 
 from __future__ import annotations
@@ -45,6 +47,17 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except AnchorRecError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except FileExistsError as exc:  # an output appeared while we worked
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as exc:
+        from anchorrec.fileio import describe_os_error
+
+        message = describe_os_error(exc)  # disk full, read-only, permission: the user's to fix
+        if message is None:
+            raise
+        print(f"error: {message} Nothing was left half-written.", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from typing import Any
 
 from anchorrec.errors import ConfigError
@@ -90,7 +91,33 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "batch_size": "batch_size",
         "temperature": "temperature",
     }
-    return {key: getattr(args, a) for a, key in mapping.items() if getattr(args, a) is not None}
+    out = {key: getattr(args, a) for a, key in mapping.items() if getattr(args, a) is not None}
+    for option, key in (("--lr", "learning_rate"), ("--temperature", "temperature")):
+        value = out.get(key)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ConfigError(
+                f"{option} {value}: must be a finite number above 0 (NaN or inf would train "
+                "NaN weights)."
+            )
+    return out
+
+
+def check_train_output(args: argparse.Namespace) -> None:
+    """Refuse a --out that cannot be written, before any data is read or epoch is run: a link,
+    the current folder or its parents, the dataset's own folder, a read-only parent."""
+    from pathlib import Path
+
+    from anchorrec.fileio import check_output_dir
+
+    out = Path(args.out)
+    check_output_dir(out, overwrite=args.overwrite or args.resume)
+    data = Path(args.data_dir).resolve()
+    target = out.resolve()
+    if target == data or data.is_relative_to(target):
+        raise ConfigError(
+            f"--out {args.out}: is the dataset folder {args.data_dir} or holds it; replacing it "
+            "would delete the data. Write the model to a new folder (e.g. DATA_DIR/models/NAME)."
+        )
 
 
 def _format_table(metrics: dict[str, float]) -> str:
@@ -106,12 +133,15 @@ def _format_table(metrics: dict[str, float]) -> str:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from anchorrec.data.mmrec import load_mmrec
+    from anchorrec.device import resolve_device
     from anchorrec.models.config import preset_config
     from anchorrec.training import train
 
     if args.epochs is not None and args.epochs < 0:
         raise ConfigError(f"--epochs must be >= 0 (got {args.epochs}).")
     config = preset_config(args.preset, variant=args.variant, **_overrides(args))
+    resolve_device(args.device)
+    check_train_output(args)
     dataset = load_mmrec(args.data_dir)
     result = train(
         dataset,
@@ -144,8 +174,10 @@ def add_model_source_arguments(p: argparse.ArgumentParser) -> None:
 
 def load_model_from_args(args: argparse.Namespace):
     """The model of ``args.model_dir`` on ``args.device``, against ``args.data`` if given."""
+    from anchorrec.device import resolve_device
     from anchorrec.models.checkpoint import load_model
 
+    resolve_device(args.device)  # --device tpu, or cuda without a GPU: before any loading
     dataset = None
     if args.data:
         from anchorrec.data.mmrec import load_mmrec

@@ -315,6 +315,39 @@ def read_model_info(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
     return _parse_info(text, path)
 
 
+_VERIFIED: dict[tuple[str, int, int, int, str], bool] = {}
+
+
+def verify_weights_file(model_dir: str | os.PathLike[str], info: dict[str, Any]) -> None:
+    """Check ``model.safetensors`` against ``info["weights_sha256"]`` (CheckpointError if not).
+
+    Remembered per file version (inode, size, mtime), so listing models stays cheap.
+    """
+    path = Path(model_dir) / WEIGHTS_FILE
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise CheckpointError(
+            f"{path} is missing; {model_dir} is not a complete model directory."
+        ) from None
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot be read ({exc.strerror}).") from None
+    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns, str(info["weights_sha256"]))
+    if key in _VERIFIED:
+        return
+    try:
+        with open(path, "rb", opener=_regular_file_opener) as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot be read ({exc.strerror}).") from None
+    if digest != info["weights_sha256"]:
+        raise CheckpointError(
+            f"{path} does not match the checksum in {CONFIG_FILE} (field weights_sha256): the "
+            "file is truncated or was edited; retrain or restore the model."
+        )
+    _VERIFIED[key] = True
+
+
 #: How often a reader retries when the model directory is replaced while it reads.
 SNAPSHOT_ATTEMPTS = 20
 
