@@ -48,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     except AnchorRecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:
+        # the reader of our output went away (e.g. `... --json | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except FileExistsError as exc:  # an output appeared while we worked
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -62,8 +67,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # the reader of our output went away (e.g. `... --json | head`): not an error of ours
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0

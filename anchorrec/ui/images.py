@@ -10,6 +10,7 @@ import streamlit as st
 from PIL import Image, UnidentifiedImageError
 
 from anchorrec.data.dataset import Dataset
+from anchorrec.ui.text import plain
 
 THUMB_SIZE = 200
 IMAGE_COLUMN = "image"
@@ -42,7 +43,9 @@ def thumbnail(path: str, size: int = THUMB_SIZE) -> bytes | None:
             buf = io.BytesIO()
             im.save(buf, format="JPEG", quality=85)
             return buf.getvalue()
-    except (OSError, UnidentifiedImageError, ValueError):
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return None  # undecodable, truncated or a decompression bomb: no picture
+    except Exception:  # noqa: BLE001 - any decoder failure on an untrusted file means no picture
         return None
 
 
@@ -72,4 +75,5 @@ def show_item_card(ds: Dataset, item: int, *, caption: str = "", size: int = 140
         st.image(data, width=size)
     else:
         st.caption("(no image)")
-    st.caption(f"**#{int(item)}** {item_title(ds, item)}" + (f"  \n{caption}" if caption else ""))
+    title = plain(item_title(ds, item))  # catalogue text: never Markdown
+    st.caption(f"**#{int(item)}** {title}" + (f"  \n{caption}" if caption else ""))
