@@ -465,8 +465,15 @@ def spreadsheet_safe(frame: Any) -> Any:
 
 
 def csv_bytes(frame: Any, **to_csv: Any) -> bytes:
-    """``frame`` as UTF-8 CSV bytes for a download, with every text cell neutralised."""
-    return spreadsheet_safe(frame).to_csv(index=False, **to_csv).encode("utf-8")
+    """``frame`` as UTF-8 CSV bytes for a download, with every text cell neutralised.
+
+    Text is always quoted (numbers are not), so a carriage return inside a cell cannot end a
+    row.
+    """
+    import csv
+
+    options = {"index": False, "quoting": csv.QUOTE_NONNUMERIC, **to_csv}
+    return spreadsheet_safe(frame).to_csv(**options).encode("utf-8")
 
 
 def atomic_write_csv(path: str | os.PathLike[str], frame: Any, **to_csv: Any) -> None:

@@ -42,7 +42,7 @@ from anchorrec.data.mmrec import load_mmrec, write_mmrec_files
 from anchorrec.data.validation import check_dataset_name, csv_line_of_record, read_csv_table
 from anchorrec.device import resolve_device
 from anchorrec.errors import ConfigError, DatasetError
-from anchorrec.fileio import atomic_dir, check_output_dir, spreadsheet_safe
+from anchorrec.fileio import atomic_dir, check_output_dir, csv_bytes
 
 SplitMode = Literal["auto", "random", "chronological"]
 MissingImagePolicy = Literal["mean", "fail"]
@@ -407,14 +407,14 @@ def import_catalog(
             shutil.copyfile(src, dest)
         # The id maps are for people (opened in spreadsheets): original ids are neutralised.
         item_map = pd.DataFrame({"original_id": original_ids, "item_id": np.arange(n_items)})
-        spreadsheet_safe(item_map).to_csv(tmp / ITEM_MAP_FILE, index=False)
+        (tmp / ITEM_MAP_FILE).write_bytes(csv_bytes(item_map))
         user_map = pd.DataFrame(
             {
                 "original_id": user_values[np.asarray(kept_users, dtype=np.int64)],
                 "user_id": np.arange(n_users),
             }
         )
-        spreadsheet_safe(user_map).to_csv(tmp / USER_MAP_FILE, index=False)
+        (tmp / USER_MAP_FILE).write_bytes(csv_bytes(user_map))
         written = load_mmrec(tmp, name=ds.name)
         if written.fingerprint != ds.fingerprint:
             raise RuntimeError("the written dataset does not read back identically")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from pathlib import Path
 
 import streamlit as st
@@ -37,13 +38,23 @@ def item_image_path(ds: Dataset, item: int) -> Path | None:
 def thumbnail(path: str, size: int = THUMB_SIZE) -> bytes | None:
     """A JPEG thumbnail (longest side ``size``) of the image at ``path``; None if unreadable."""
     try:
-        with Image.open(path) as im:
-            im = im.convert("RGB")
-            im.thumbnail((size, size))
-            buf = io.BytesIO()
-            im.save(buf, format="JPEG", quality=85)
-            return buf.getvalue()
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        with warnings.catch_warnings():
+            # PIL only warns between its pixel limit and twice it: refuse those bombs too
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                im.draft("RGB", (size, size))  # JPEG: decode at a reduced scale
+                im = im.convert("RGB")
+                im.thumbnail((size, size))
+                buf = io.BytesIO()
+                im.save(buf, format="JPEG", quality=85)
+                return buf.getvalue()
+    except (
+        OSError,
+        UnidentifiedImageError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
         return None  # undecodable, truncated or a decompression bomb: no picture
     except Exception:  # noqa: BLE001 - any decoder failure on an untrusted file means no picture
         return None

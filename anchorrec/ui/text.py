@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import re
 
-#: Every ASCII punctuation character may be backslash-escaped in CommonMark; these are the
-#: ones that Markdown, GitHub-flavoured Markdown or Streamlit (colours, icons, LaTeX) read.
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:=&^\"'])")
+#: Characters that start Markdown anywhere in a line: emphasis, code, links and images, raw
+#: HTML and autolinks, strikethrough, tables, LaTeX (backslash-escaping them is CommonMark's way
+#: of saying "this character as itself").
+_INLINE = re.compile(r"([\\`*_\[\]<>!$~|])")
+#: What makes a line a heading, a list item, a quote or a setext underline at its start.
+_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
 
 
 def plain(value: object, limit: int | None = None) -> str:
@@ -24,5 +27,15 @@ def plain(value: object, limit: int | None = None) -> str:
     text = "" if value is None else str(value)
     if limit is not None and len(text) > limit:
         text = text[: max(limit - 1, 0)] + "…"
-    escaped = _SPECIAL.sub(r"\\\1", text)
-    return "  \n".join(line.strip("\r") for line in escaped.split("\n"))
+    lines = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = _INLINE.sub(r"\\\1", line)
+        m = _LINE_START.match(line)
+        if m:
+            if m.group(2)[0].isdigit():  # "1." or "1)" starts an ordered list: escape the mark
+                end = m.end(2)
+                line = line[:end] + "\\" + line[end:]
+            else:
+                line = line[: m.start(2)] + "\\" + line[m.start(2) :]
+        lines.append(line)
+    return "  \n".join(lines)
