@@ -361,6 +361,17 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
+def read_regular_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of ``path`` if it is a regular file (after links); a FIFO or a device raises
+    ``IsADirectoryError`` at once instead of blocking or streaming forever."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise IsADirectoryError(errno.EISDIR, "not a regular file", os.fspath(path))
+        os.set_blocking(fd, True)
+        return fh.read()
+
+
 # ------------------------------------------------------------------------------ locks
 def lock_path(target: str | os.PathLike[str]) -> Path:
     """The lock file of an output: ``.<name>.lock`` beside it."""

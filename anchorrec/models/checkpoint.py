@@ -42,7 +42,7 @@ from safetensors.torch import save as st_save
 import anchorrec
 from anchorrec.data.dataset import Dataset
 from anchorrec.errors import AnchorRecError, CheckpointError, ConfigError
-from anchorrec.fileio import atomic_dir
+from anchorrec.fileio import atomic_dir, read_regular_file
 from anchorrec.models.base import Recommender
 from anchorrec.models.config import ModelConfig
 from anchorrec.models.registry import build_model
@@ -305,7 +305,7 @@ def read_model_info(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
     if not model_dir.is_dir():
         raise CheckpointError(f"{model_dir} is not a model directory (train one with `train`).")
     try:
-        text = _decode(path, path.read_bytes())
+        text = _decode(path, read_regular_file(path))  # a FIFO must not block the listing
     except FileNotFoundError:
         raise CheckpointError(
             f"{path} is missing; {model_dir} is not a complete model directory."

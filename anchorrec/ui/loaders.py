@@ -243,10 +243,12 @@ def train_log(model_dir: str | Path) -> pd.DataFrame:
 def _metrics(model_dir: str, stamp: str) -> dict[str, Any]:
     import json
 
+    from anchorrec.fileio import read_regular_file
+
     path = Path(model_dir) / "metrics.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_regular_file(path).decode("utf-8"))  # never blocks on a FIFO
+    except (OSError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -309,3 +309,18 @@ def test_the_audit_shares_csv_is_neutralised(tmp_path):
     written = (tmp_path / "s.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in written and "\n=HYPERLINK" not in written
     assert shares_csv(result) == written.encode()
+
+
+def test_a_fifo_config_is_listed_as_broken_without_blocking(tmp_path):
+    from anchorrec.workspace import find_models
+
+    model = write_valid_model(tmp_path / "d")
+    models = tmp_path / "d" / "data" / "models"
+    models.mkdir()
+    shutil.copytree(model, models / "good")
+    shutil.copytree(model, models / "fifo")
+    (models / "fifo" / "config.json").unlink()
+    os.mkfifo(models / "fifo" / "config.json")
+    entries = {e.name: e for e in find_models(tmp_path / "d" / "data", None)}
+    assert entries["good"].usable
+    assert not entries["fifo"].usable and "not a regular file" in entries["fifo"].error
