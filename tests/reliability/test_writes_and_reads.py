@@ -324,3 +324,20 @@ def test_a_fifo_config_is_listed_as_broken_without_blocking(tmp_path):
     entries = {e.name: e for e in find_models(tmp_path / "d" / "data", None)}
     assert entries["good"].usable
     assert not entries["fifo"].usable and "not a regular file" in entries["fifo"].error
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root may write anywhere; the corpus fakes a read-only mount"
+)
+def test_an_unwritable_output_parent_is_refused_before_any_work(tmp_path, capsys):
+    data = write_valid_mmrec(tmp_path / "data")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        argv = ["train", str(data), "--variant", "mf", "--out", str(locked / "m"), "--quiet"]
+        assert main(argv) == 2
+        assert "permission denied" in capsys.readouterr().err
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o755)
