@@ -238,11 +238,11 @@ def import_catalog(
         check_dataset_name(name, "--name")  # it names <name>.inter: never a path
     else:
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", out_dir.resolve().name).strip("._-") or "dataset"
-    check_output_dir(out_dir, overwrite=overwrite)  # a link, '.', a read-only disk: now
     if not images_dir.is_dir():
         raise DatasetError(f"{images_dir}: the image folder does not exist or is not a folder.")
     if out_dir.exists() and not overwrite:
         raise DatasetError(f"{out_dir}: already exists; choose another output or pass --overwrite.")
+    check_output_dir(out_dir, overwrite=overwrite)  # a link, '.', a read-only disk: now
 
     catalog = read_catalog(items_csv, interactions_csv)
     warnings = list(catalog.warnings)

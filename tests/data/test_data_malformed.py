@@ -60,6 +60,8 @@ def _catalog_args(d: Path, case: Case) -> tuple[list[str], dict[str, object]]:
     ]  # fmt: skip
     if "name" in opts:
         argv += ["--name", str(opts["name"])]
+    if opts.get("overwrite"):
+        argv.append("--overwrite")
     return argv, opts
 
 

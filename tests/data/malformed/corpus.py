@@ -737,7 +737,7 @@ def cat_interactions_fifo(d: Path) -> None:
     os.mkfifo(p["interactions"])
 
 
-@case("catalog", "out", "symbolic link", out_exists=True)
+@case("catalog", "out", "symbolic link", out_exists=True, overwrite=True)
 def cat_out_is_a_symlink(d: Path) -> None:
     p = write_valid_catalog(d)
     (d / "elsewhere").mkdir()
