@@ -187,16 +187,21 @@ def _resolve_image(images_dir: Path, rel: str) -> tuple[Path | None, str]:
     """The image file of an item inside ``images_dir``, or None and the reason."""
     if not rel:
         return None, "no image given in items.csv"
-    root = images_dir.resolve()
-    p = (images_dir / rel).resolve()
-    if not p.is_relative_to(root):
-        return None, "the path points outside the image folder"
-    if not p.exists():
-        return None, "file not found"
-    if not p.is_file():
-        return None, "not a file"
-    if p.stat().st_size == 0:
-        return None, "file is empty (0 bytes)"
+    try:
+        root = images_dir.resolve()
+        p = (images_dir / rel).resolve()
+        if not p.is_relative_to(root):
+            return None, "the path points outside the image folder"
+        if not p.exists():
+            return None, "file not found"
+        if not p.is_file():
+            return None, "not a regular file"
+        if p.stat().st_size == 0:
+            return None, "file is empty (0 bytes)"
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        return None, f"cannot be opened ({exc.strerror})"
+    except ValueError:
+        return None, "the path holds a NUL character"
     return p, ""
 
 

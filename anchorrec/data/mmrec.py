@@ -419,10 +419,13 @@ def _check_image_paths(directory: Path, items: pd.DataFrame) -> list[str]:
     for item_id, rel in zip(items["item_id"].to_numpy(), items["image"].to_numpy(), strict=True):
         if not isinstance(rel, str) or not rel:
             continue
-        p = (directory / rel).resolve()
-        if not p.is_relative_to(root):
-            escaping.append(int(item_id))
-        elif not p.is_file():
+        try:
+            p = (directory / rel).resolve()
+            if not p.is_relative_to(root):
+                escaping.append(int(item_id))
+            elif not p.is_file():
+                missing.append(int(item_id))
+        except (OSError, ValueError):  # a name too long for the file system: not there
             missing.append(int(item_id))
     out = []
     if escaping:

@@ -341,3 +341,12 @@ def test_an_unwritable_output_parent_is_refused_before_any_work(tmp_path, capsys
         assert list(locked.iterdir()) == []
     finally:
         locked.chmod(0o755)
+
+
+def test_an_image_name_too_long_for_the_file_system_is_a_missing_image(tmp_path):
+    d = write_valid_mmrec(tmp_path / "ds")
+    items = pd.read_csv(d / "items.csv")
+    items["image"] = ["x" * 300 + ".png"] * len(items)
+    items.to_csv(d / "items.csv", index=False)
+    ds = load_mmrec(d)
+    assert any("image file(s) are missing" in w for w in ds.warnings)

@@ -708,6 +708,20 @@ def items_csv_utf16(d: Path) -> None:
     (d / "items.csv").write_bytes(text.encode("utf-16"))
 
 
+@case("catalog", "items.csv", "'I2'", "File name too long")
+def cat_image_name_too_long(d: Path) -> None:
+    p = write_valid_catalog(d)
+    text = p["items"].read_text(encoding="utf-8").replace("p2.png", "p" * 300 + ".png")
+    p["items"].write_text(text, encoding="utf-8")
+
+
+@case("catalog", "items.csv", "'I3'", "not a regular file")
+def cat_image_is_a_fifo(d: Path) -> None:
+    p = write_valid_catalog(d)
+    (p["images"] / "p3.png").unlink()
+    os.mkfifo(p["images"] / "p3.png")
+
+
 # --- catalogue names and outputs -------------------------------------------------------------
 @case("catalog", "--name", "'/tmp/x/victim'", "cannot name a dataset", name="/tmp/x/victim")
 def cat_name_absolute_path(d: Path) -> None:
