@@ -43,8 +43,8 @@ _USER_FIXABLE = {
     errno.ENOSPC: "no space left on the device; free some space or write elsewhere",
     errno.EDQUOT: "the disk quota is exceeded; free some space or write elsewhere",
     errno.EROFS: "the file system is read-only; write elsewhere",
-    errno.EACCES: "permission denied; choose a folder you can write to",
-    errno.EPERM: "operation not permitted; choose a folder you can write to",
+    errno.EACCES: "permission denied; check its permissions or use another path",
+    errno.EPERM: "operation not permitted; check its permissions or use another path",
     errno.ENAMETOOLONG: "the path is too long; choose a shorter one",
     errno.EFBIG: "the file is too large for this file system",
 }
