@@ -17,3 +17,7 @@ class CheckpointError(AnchorRecError):
 
 class ConfigError(AnchorRecError):
     """An option or hyper-parameter is out of range (for example temperature 0)."""
+
+
+class OutputError(AnchorRecError):
+    """An output path cannot be written safely (a device, a folder, held by another run, full)."""

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from anchorrec.errors import AnchorRecError, DatasetError
-from anchorrec.fileio import atomic_write_json
+from anchorrec.fileio import atomic_write_json, is_temporary_name
 from anchorrec.home import DEFAULT_HOME, HOME_ENV, is_writable, workspace_home
 from anchorrec.models.model_dir import (
     RESUME_SUFFIX,
@@ -48,6 +48,8 @@ SAMPLE_DATASET_DIR = REPO_ROOT / "sample_data" / "boutique"
 MODELS_DIR = "models"
 DATASETS_DIR = "datasets"
 REGISTRY_FILE = "datasets.json"
+#: The longest dataset path accepted from a user or a link (characters; Linux's PATH_MAX).
+MAX_PATH_CHARS = 4096
 
 ModelSource = Literal["dataset", "workspace"]
 
@@ -86,10 +88,11 @@ class ModelEntry:
 
 
 def _entry(path: Path, source: ModelSource, fingerprint: str | None) -> ModelEntry:
-    from anchorrec.models.checkpoint import read_model_info  # torch: import on use
+    from anchorrec.models.checkpoint import read_model_info, verify_weights_file  # torch: on use
 
-    try:
+    try:  # config.json's structure, checksum and sizes, then the weights' checksum
         info = read_model_info(path)
+        verify_weights_file(path, info)
     except AnchorRecError as exc:
         return ModelEntry(path.name, path, None, source, error=str(exc))
     variant = str(info.get("variant"))
@@ -121,7 +124,10 @@ def _model_dirs(folder: Path) -> list[Path]:
     return sorted(
         p
         for p in folder.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and not p.name.endswith(RESUME_SUFFIX)
+        if p.is_dir()
+        and not p.name.startswith(".")
+        and not p.name.endswith(RESUME_SUFFIX)
+        and not is_temporary_name(p.name)
     )
 
 
@@ -170,7 +176,28 @@ def check_dataset_dir(raw: str | Path) -> Path:
     text = str(raw).strip()
     if not text:
         raise DatasetError("No dataset path given: type the path of an MMRec directory.")
-    path = Path(text).expanduser()
+    if "\x00" in text:
+        raise DatasetError(
+            "The dataset path holds a NUL character, which no file name can; type the path of "
+            "an MMRec directory."
+        )
+    if len(text) > MAX_PATH_CHARS:
+        raise DatasetError(
+            f"The dataset path is {len(text):,} characters long (limit {MAX_PATH_CHARS:,}); "
+            "type the path of an MMRec directory."
+        )
+    try:
+        return _check_dataset_dir(Path(text).expanduser())
+    except (OSError, RuntimeError) as exc:  # too long a component, a link loop, no permission
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise DatasetError(
+            f"{text[:200]}: cannot be opened ({reason}); type the path of an MMRec directory."
+        ) from None
+
+
+def _check_dataset_dir(path: Path) -> Path:
+    from anchorrec.data.mmrec import check_not_temporary
+
     if not path.exists():
         raise DatasetError(
             f"{path} does not exist; type the path of an MMRec directory (it holds <name>.inter "
@@ -183,6 +210,7 @@ def check_dataset_dir(raw: str | Path) -> Path:
                 "<name>.inter."
             )
         path = path.parent
+    check_not_temporary(path)
     if not any(path.glob("*.inter")):
         raise DatasetError(
             f"{path} holds no .inter file, so it is not an MMRec dataset; give the folder that "
@@ -201,7 +229,11 @@ def registered_datasets() -> list[Path]:
         found.append(SAMPLE_DATASET_DIR.resolve())
     imported = workspace_datasets_dir()
     if imported.is_dir():
-        found.extend(p.resolve() for p in sorted(imported.iterdir()) if p.is_dir())
+        found.extend(
+            p.resolve()
+            for p in sorted(imported.iterdir())
+            if p.is_dir() and not p.name.startswith(".")  # never an unfinished import
+        )
     registry = workspace_home() / REGISTRY_FILE
     if registry.is_file():
         try:
@@ -211,7 +243,11 @@ def registered_datasets() -> list[Path]:
         found.extend(Path(p) for p in listed if isinstance(p, str))
     unique: list[Path] = []
     for p in found:
-        if p not in unique and p.is_dir() and any(p.glob("*.inter")):
+        try:
+            ok = not is_temporary_name(p.name) and p.is_dir() and any(p.glob("*.inter"))
+        except OSError:
+            ok = False
+        if p not in unique and ok:
             unique.append(p)
     return unique
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS
-from anchorrec.analysis.audit_report import render_audit_html
+from anchorrec.analysis.audit_report import render_audit_html, shares_csv
 from anchorrec.ui import charts, loaders
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.images import item_title
@@ -161,7 +161,7 @@ for col, (name, r) in zip(cols, results.items(), strict=True):
     with col:
         st.download_button(
             f"{name}: shares CSV",
-            r.shares.to_csv(index=False).encode(),
+            shares_csv(r),  # text cells neutralised against spreadsheet formulas
             file_name=f"{ds.name}-{name}-audit-shares.csv",
             mime="text/csv",
             key=f"dl_csv_{name}",

@@ -12,6 +12,7 @@ from anchorrec.ui import loaders
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.progress import tqdm_progress
 from anchorrec.ui.state import sidebar
+from anchorrec.ui.text import plain
 
 #: Upload caps (the server-wide cap is server.maxUploadSize in .streamlit/config.toml).
 MAX_CSV_MB = 50
@@ -38,7 +39,7 @@ def _validation_report(path: Path) -> None:
         f"features: {', '.join(f'{m} {ds.features[m].shape[1]}-d' for m in ds.modalities) or 'none'}."
     )
     for w in ds.warnings:
-        st.warning(w)
+        st.warning(plain(w))  # warnings quote the user's files: text, not Markdown
 
 
 def _open(path: Path) -> None:

@@ -9,6 +9,7 @@ from anchorrec.evaluation.significance import comparison_table
 from anchorrec.ui import charts, loaders
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.state import REFERENCE_KEY, sidebar
+from anchorrec.ui.text import plain
 
 ACCURACY = ("recall@10", "recall@20", "ndcg@10", "ndcg@20")
 HEADLINE = (
@@ -88,11 +89,11 @@ with right:
     if ds.users is not None and "group" in ds.users.columns:
         groups = ds.users["group"].value_counts()
         facts.append(
-            "Planted shopper groups: " + ", ".join(f"{g} ({n})" for g, n in groups.items())
+            "Planted shopper groups: " + ", ".join(f"{plain(g)} ({n})" for g, n in groups.items())
         )
     st.markdown("  \n".join(facts))
     for w in ds.warnings:
-        st.warning(w)
+        st.warning(plain(w))  # warnings quote the user's files: text, not Markdown
 
 st.subheader("Variants")
 if not state.models:

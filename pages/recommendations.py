@@ -22,6 +22,7 @@ from anchorrec.ui.images import (
 )
 from anchorrec.ui.neighbours import show_neighbour_tabs
 from anchorrec.ui.state import require_dataset, require_models, select_user
+from anchorrec.ui.text import plain
 
 HISTORY_MAX = 12
 
@@ -74,7 +75,7 @@ extra = ""
 if ds.users is not None:
     row = ds.users.iloc[user]
     extra = " · ".join(f"{c}: {row[c]}" for c in ds.users.columns if c not in ("user_id",))[:300]
-st.markdown(f"**Shopper {user}** — {len(hist)} past purchases (train). {extra}")
+st.markdown(f"**Shopper {user}** — {len(hist)} past purchases (train). {plain(extra)}")
 if len(hist):
     shown = hist[-HISTORY_MAX:]
     cols = st.columns(HISTORY_MAX)
@@ -84,7 +85,7 @@ if len(hist):
             data = thumbnail(str(path), 120) if path is not None else None
             if data:
                 st.image(data, width="stretch")
-            st.caption(f"#{int(i)} {item_title(ds, int(i))}")
+            st.caption(f"#{int(i)} {plain(item_title(ds, int(i)))}")
 
 # ------------------------------------------------------------------------------ top-K
 level = st.radio(

@@ -18,6 +18,7 @@ from anchorrec.ui.state import (
     require_models,
     selection_callback,
 )
+from anchorrec.ui.text import plain
 
 GROUP = "spaces"
 METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
@@ -163,18 +164,18 @@ with left:
     data = thumbnail(str(path), 320) if path is not None else None
     if data:
         st.image(data, width=240)
-    st.markdown(f"**{item_title(ds, item)}**")
+    st.markdown(f"**{plain(item_title(ds, item))}**")  # catalogue text: never Markdown
     if ds.items is not None:
         row = ds.items.iloc[item]
         if "description" in ds.items.columns and isinstance(row["description"], str):
-            st.write(row["description"])
+            st.markdown(plain(row["description"]))
         attrs = {
             c: row[c]
             for c in ds.items.columns
             if c not in ("item_id", "title", "description", "image")
         }
         if attrs:
-            st.caption(" · ".join(f"{k}: {v}" for k, v in list(attrs.items())[:10]))
+            st.caption(plain(" · ".join(f"{k}: {v}" for k, v in list(attrs.items())[:10])))
     st.caption(f"{int(ds.item_popularity()[item])} train interactions")
 with right, user_errors("Neighbours", stop=False):
     st.markdown(f"**Nearest neighbours in each space** ({entry.name}, cosine)")

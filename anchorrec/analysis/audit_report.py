@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pandas as pd
 from anchorrec.analysis.audit import AuditResult
 from anchorrec.analysis.diagnostics import DiagnosticsReport
 from anchorrec.evaluation.significance import PairedDifference
-from anchorrec.fileio import atomic_write_text
+from anchorrec.fileio import atomic_write_bytes, atomic_write_text, csv_bytes
 
 #: Colour of each input player / branch in every chart (colour-blind safe, Okabe–Ito).
 PLAYER_COLOURS: dict[str, str] = {
@@ -239,9 +238,13 @@ def write_audit_html(
     return Path(path)
 
 
+def shares_csv(result: AuditResult) -> bytes:
+    """The per-segment shares (``AuditResult.shares``) as CSV bytes, every text cell (segment
+    names come from the catalogue) neutralised against spreadsheet formulas."""
+    return csv_bytes(result.shares)
+
+
 def write_shares_csv(path: str | Path, result: AuditResult) -> Path:
-    """Write the per-segment shares (``AuditResult.shares``) as CSV, atomically."""
-    buf = io.StringIO()
-    result.shares.to_csv(buf, index=False)
-    atomic_write_text(path, buf.getvalue())
+    """Write :func:`shares_csv` atomically."""
+    atomic_write_bytes(path, shares_csv(result))
     return Path(path)

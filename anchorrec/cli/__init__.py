@@ -2,7 +2,9 @@
 
 Each module in :data:`COMMAND_MODULES` has ``register(subparsers)`` which adds its
 sub-commands; each sub-command sets ``func(args) -> int``. An :class:`AnchorRecError`
-(bad input the user can fix) prints its message and exits 2; it never shows a traceback.
+(bad input the user can fix) prints its message and exits 2; it never shows a traceback. So
+does an OS error the user fixes (a full disk, a read-only folder): every write is atomic, so
+nothing is left half-written.
 """
 
 from __future__ import annotations

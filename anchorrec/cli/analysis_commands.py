@@ -184,9 +184,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from anchorrec.analysis.audit import audit
     from anchorrec.analysis.audit_report import write_audit_html, write_shares_csv
     from anchorrec.analysis.diagnostics import diagnose
+    from anchorrec.fileio import check_output_file
 
     if args.k < 1:
         raise ConfigError(f"--k must be >= 1 (got {args.k}).")
+    # A device, a FIFO, a folder or a read-only parent is refused before minutes of work.
+    outputs = [check_output_file(args.out)] + ([check_output_file(args.csv)] if args.csv else [])
+    if len(set(outputs)) < len(outputs):
+        raise ConfigError(f"--out and --csv name the same file ({outputs[0]}); give two paths.")
     loaded = load_model_from_args(args)
     accuracy = []
     if args.reference:

@@ -9,6 +9,7 @@ torch at import time: ``python -m anchorrec --help`` answers without it.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -82,9 +83,33 @@ def training_overrides(args: argparse.Namespace) -> dict[str, Any]:
     }
     if getattr(args, "epochs", None) is not None and args.epochs < 0:
         raise ConfigError(f"--epochs must be >= 0 (got {args.epochs}).")
-    return {
+    out = {
         key: getattr(args, a) for a, key in mapping.items() if getattr(args, a, None) is not None
     }
+    for option, key in (("--lr", "learning_rate"), ("--temperature", "temperature")):
+        value = out.get(key)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ConfigError(
+                f"{option} {value}: must be a finite number above 0 (NaN or inf would train "
+                "NaN weights)."
+            )
+    return out
+
+
+def check_train_output(args: argparse.Namespace) -> None:
+    """Refuse a --out that cannot be written, before any data is read or epoch is run: a link,
+    the current folder or its parents, the dataset's own folder, a read-only parent."""
+    from anchorrec.fileio import check_output_dir
+
+    out = Path(args.out)
+    check_output_dir(out, overwrite=args.overwrite or getattr(args, "resume", False))
+    data = Path(args.data_dir).resolve()
+    target = out.resolve()
+    if target == data or data.is_relative_to(target):
+        raise ConfigError(
+            f"--out {args.out}: is the dataset folder {args.data_dir} or holds it; replacing it "
+            "would delete the data. Write the model to a new folder (e.g. DATA_DIR/models/NAME)."
+        )
 
 
 def add_model_source_arguments(p: argparse.ArgumentParser) -> None:
@@ -98,8 +123,10 @@ def add_model_source_arguments(p: argparse.ArgumentParser) -> None:
 def load_model_from_args(args: argparse.Namespace, model_dir: str | None = None) -> LoadedModel:
     """The model of ``model_dir`` (default ``args.model_dir``) on ``args.device``, against
     ``args.data`` if given."""
+    from anchorrec.device import resolve_device
     from anchorrec.models.checkpoint import load_model
 
+    resolve_device(args.device)  # --device tpu, or cuda without a GPU: before any loading
     dataset = None
     if args.data:
         from anchorrec.data.mmrec import load_mmrec
@@ -155,3 +182,14 @@ def run_command(func: Callable[[argparse.Namespace], int | None], args: argparse
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except FileExistsError as exc:  # an output appeared while we worked
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as exc:
+        from anchorrec.fileio import describe_os_error
+
+        message = describe_os_error(exc)  # disk full, read-only, permission: the user's to fix
+        if message is None:
+            raise
+        print(f"error: {message} Nothing was left half-written.", file=sys.stderr)
+        return EXIT_USER_ERROR

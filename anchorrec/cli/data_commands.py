@@ -15,7 +15,7 @@ from pathlib import Path
 from anchorrec.data.archive import find_dataset_root, safe_extract_zip
 from anchorrec.data.catalog import DEFAULT_K_CORE, import_catalog
 from anchorrec.data.dataset import Dataset
-from anchorrec.data.mmrec import load_mmrec
+from anchorrec.data.mmrec import check_not_temporary, load_mmrec
 from anchorrec.errors import DatasetError
 
 
@@ -132,6 +132,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _load(path: Path, args: argparse.Namespace) -> Dataset:
+    check_not_temporary(path.parent if path.suffix == ".inter" else path)
     return load_mmrec(
         path, name=args.name, on_duplicate="error" if args.strict_duplicates else "warn"
     )

@@ -12,7 +12,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from anchorrec.cli.common import add_training_arguments, run_command, training_overrides
+from anchorrec.cli.common import (
+    add_training_arguments,
+    check_train_output,
+    run_command,
+    training_overrides,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +42,7 @@ def _run(args: argparse.Namespace) -> int:
     from anchorrec.training.distributed import init_distributed, train_distributed
 
     config = preset_config(args.preset, variant=args.variant, **training_overrides(args))
+    check_train_output(args)
     ctx = init_distributed(args.device)
     try:
         dataset = load_mmrec(args.data_dir)

@@ -8,6 +8,7 @@ import json
 from anchorrec.cli.common import (
     add_model_source_arguments,
     add_training_arguments,
+    check_train_output,
     load_model_from_args,
     model_names,
     parse_users,
@@ -90,24 +91,44 @@ def _format_table(metrics: dict[str, float]) -> str:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from anchorrec.data.mmrec import load_mmrec
+    from anchorrec.device import resolve_device
     from anchorrec.models.config import preset_config
     from anchorrec.training import train
 
     config = preset_config(args.preset, variant=args.variant, **training_overrides(args))
+    resolve_device(args.device)
+    check_train_output(args)
     dataset = load_mmrec(args.data_dir)
-    result = train(
-        dataset,
-        args.variant,
-        config,
-        out_dir=args.out,
-        seed=args.seed,
-        device=args.device,
-        resume=args.resume,
-        overwrite=args.overwrite,
-        mixed_precision=args.amp,
-        cuda_graphs=not args.no_cuda_graphs,
-        progress=not args.quiet,
-    )
+    try:
+        result = train(
+            dataset,
+            args.variant,
+            config,
+            out_dir=args.out,
+            seed=args.seed,
+            device=args.device,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            mixed_precision=args.amp,
+            cuda_graphs=not args.no_cuda_graphs,
+            progress=not args.quiet,
+        )
+    except OSError as exc:  # a full disk mid-run: say what is kept and how to go on
+        from anchorrec.errors import OutputError
+        from anchorrec.fileio import describe_os_error
+        from anchorrec.training.trainer import resume_dir_for
+
+        message = describe_os_error(exc)
+        if message is None:
+            raise
+        resume = resume_dir_for(args.out)
+        kept = (
+            f" {args.out} was not written; the last completed epoch is kept in {resume}: "
+            "free some space and rerun with --resume."
+            if resume.exists()
+            else f" {args.out} was not written."
+        )
+        raise OutputError(message + kept) from None
     test = result.metrics["test"]
     print(f"{args.variant} ({config.preset}) best epoch {result.best_epoch}; saved to {args.out}")
     print(_format_table(test))

@@ -44,6 +44,11 @@ def run_build(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"{args.out_dir} already exists; choose another OUT_DIR or pass --overwrite."
         )
+    from anchorrec.data.validation import check_dataset_name
+    from anchorrec.fileio import check_output_dir
+
+    check_dataset_name(args.name, "--name")  # before minutes of drawing and encoding
+    check_output_dir(args.out_dir, overwrite=args.overwrite)
     started = time.perf_counter()
     config = SampleConfig(seed=args.seed, n_items=args.items, n_users=args.users, name=args.name)
     built = build_sample(

@@ -9,10 +9,12 @@ renamed into place only on success.
 
 from __future__ import annotations
 
+import os
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from anchorrec.data.validation import open_regular
 from anchorrec.errors import DatasetError
 from anchorrec.fileio import atomic_dir
 
@@ -20,6 +22,11 @@ from anchorrec.fileio import atomic_dir
 DEFAULT_MAX_BYTES = 2 * 1024**3
 #: The most members an archive may hold.
 MAX_MEMBERS = 200_000
+#: The longest name of one path component (bytes; the limit of common file systems), the
+#: deepest nesting and the longest member path an archive may hold.
+MAX_COMPONENT_BYTES = 255
+MAX_DEPTH = 32
+MAX_PATH_BYTES = 1024
 _CHUNK = 1 << 20
 
 
@@ -39,6 +46,26 @@ def _member_path(zip_path: Path, info: zipfile.ZipInfo) -> PurePosixPath | None:
             "(absolute or containing '..'); refusing the archive. Re-create it with relative "
             "paths inside one folder."
         )
+    if info.flag_bits & 0x1:
+        raise DatasetError(
+            f"{zip_path}, member {info.filename!r}: is encrypted (password-protected); "
+            "encrypted archives are refused. Zip the files again without a password."
+        )
+    long_parts = [
+        p for p in parts if len(p.encode("utf-8", "surrogateescape")) > MAX_COMPONENT_BYTES
+    ]
+    if long_parts:
+        raise DatasetError(
+            f"{zip_path}, member {info.filename[:80]!r}...: a name in its path is "
+            f"{len(long_parts[0].encode('utf-8', 'surrogateescape'))} bytes long (limit "
+            f"{MAX_COMPONENT_BYTES}); rename it and zip again."
+        )
+    if len(parts) > MAX_DEPTH or len(name.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+        raise DatasetError(
+            f"{zip_path}, member {info.filename[:80]!r}...: nested {len(parts)} folders deep "
+            f"(limit {MAX_DEPTH}, {MAX_PATH_BYTES} bytes in all); a dataset archive holds one "
+            "folder of files. Zip the dataset folder itself."
+        )
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         raise DatasetError(
@@ -49,6 +76,38 @@ def _member_path(zip_path: Path, info: zipfile.ZipInfo) -> PurePosixPath | None:
     if not clean or info.is_dir():
         return None
     return PurePosixPath(*clean)
+
+
+def _check_file_folder_clashes(
+    zip_path: Path, members: list[tuple[zipfile.ZipInfo, PurePosixPath | None]]
+) -> None:
+    """Refuse an archive in which a path is both a file and a folder (``a`` then ``a/b``),
+    or holds the same file twice."""
+    files: dict[PurePosixPath, str] = {}
+    folders: dict[PurePosixPath, str] = {}
+    for info, rel in members:
+        if rel is None:
+            continue
+        if rel in files:
+            raise DatasetError(
+                f"{zip_path}, member {info.filename!r}: the archive holds this file twice "
+                f"(also as {files[rel]!r}); re-create it."
+            )
+        if rel in folders:
+            raise DatasetError(
+                f"{zip_path}, member {info.filename!r}: is a file, but member "
+                f"{folders[rel]!r} puts files inside a folder of that name; re-create the "
+                "archive."
+            )
+        for parent in rel.parents:
+            if parent in files:
+                raise DatasetError(
+                    f"{zip_path}, member {info.filename!r}: needs the folder {str(parent)!r}, but "
+                    f"the archive also holds a file {files[parent]!r} of that name; re-create "
+                    "the archive."
+                )
+            folders.setdefault(parent, info.filename)
+        files[rel] = info.filename
 
 
 def safe_extract_zip(
@@ -64,19 +123,23 @@ def safe_extract_zip(
     target_dir = Path(target_dir)
     if target_dir.exists() and (not target_dir.is_dir() or any(target_dir.iterdir())):
         raise DatasetError(f"{target_dir}: exists and is not empty; extract into a new folder.")
+    fh = os.fdopen(open_regular(zip_path), "rb")  # a FIFO or a device is refused, not read
     try:
-        zf = zipfile.ZipFile(zip_path)
-    except FileNotFoundError:
-        raise DatasetError(f"{zip_path}: not found.") from None
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        zf = zipfile.ZipFile(fh)
+    except (RuntimeError, NotImplementedError) as exc:
+        fh.close()
         raise DatasetError(f"{zip_path}: not a readable zip archive ({exc}).") from None
-    with zf:
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        fh.close()
+        raise DatasetError(f"{zip_path}: not a readable zip archive ({exc}).") from None
+    with fh, zf:
         infos = zf.infolist()
         if len(infos) > MAX_MEMBERS:
             raise DatasetError(
                 f"{zip_path}: holds {len(infos)} members (limit {MAX_MEMBERS}); split it."
             )
         members = [(info, _member_path(zip_path, info)) for info in infos]
+        _check_file_folder_clashes(zip_path, members)
         declared = sum(info.file_size for info, rel in members if rel is not None)
         if declared > max_bytes:
             raise DatasetError(
@@ -101,7 +164,13 @@ def safe_extract_zip(
                                     "understate the size); refusing it."
                                 )
                             out.write(chunk)
-                except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+                except (
+                    zipfile.BadZipFile,
+                    OSError,
+                    EOFError,
+                    NotImplementedError,
+                    RuntimeError,  # zipfile: "File is encrypted" and friends
+                ) as exc:
                     raise DatasetError(
                         f"{zip_path}, member {info.filename!r}: cannot be unpacked "
                         f"({type(exc).__name__}: {exc}); the archive is corrupt or truncated."

@@ -18,6 +18,7 @@ import succeeds.
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 from pathlib import Path
 from typing import Literal
@@ -39,10 +40,10 @@ from anchorrec.data.dataset import (
 from anchorrec.data.features import build_fused_features
 from anchorrec.data.items import encoder_texts
 from anchorrec.data.mmrec import load_mmrec, write_mmrec_files
-from anchorrec.data.validation import csv_line_of_record, read_csv_table
+from anchorrec.data.validation import check_dataset_name, csv_line_of_record, read_csv_table
 from anchorrec.device import resolve_device
 from anchorrec.errors import ConfigError, DatasetError
-from anchorrec.fileio import atomic_dir
+from anchorrec.fileio import atomic_dir, check_output_dir, csv_bytes
 
 SplitMode = Literal["auto", "random", "chronological"]
 MissingImagePolicy = Literal["mean", "fail"]
@@ -179,16 +180,21 @@ def _resolve_image(images_dir: Path, rel: str) -> tuple[Path | None, str]:
     """The image file of an item inside ``images_dir``, or None and the reason."""
     if not rel:
         return None, "no image given in items.csv"
-    root = images_dir.resolve()
-    p = (images_dir / rel).resolve()
-    if not p.is_relative_to(root):
-        return None, "the path points outside the image folder"
-    if not p.exists():
-        return None, "file not found"
-    if not p.is_file():
-        return None, "not a file"
-    if p.stat().st_size == 0:
-        return None, "file is empty (0 bytes)"
+    try:
+        root = images_dir.resolve()
+        p = (images_dir / rel).resolve()
+        if not p.is_relative_to(root):
+            return None, "the path points outside the image folder"
+        if not p.exists():
+            return None, "file not found"
+        if not p.is_file():
+            return None, "not a regular file"
+        if p.stat().st_size == 0:
+            return None, "file is empty (0 bytes)"
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        return None, f"cannot be opened ({exc.strerror})"
+    except ValueError:
+        return None, "the path holds a NUL character"
     return p, ""
 
 
@@ -226,10 +232,15 @@ def import_catalog(
     if batch_size < 1:
         raise ConfigError(f"batch size {batch_size}: must be 1 or more.")
     resolve_device(device)  # an unavailable --device fails before any work
+    if name is not None:
+        check_dataset_name(name, "--name")  # it names <name>.inter: never a path
+    else:
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", out_dir.resolve().name).strip("._-") or "dataset"
     if not images_dir.is_dir():
         raise DatasetError(f"{images_dir}: the image folder does not exist or is not a folder.")
     if out_dir.exists() and not overwrite:
         raise DatasetError(f"{out_dir}: already exists; choose another output or pass --overwrite.")
+    check_output_dir(out_dir, overwrite=overwrite)  # a link, '.', a read-only disk: now
 
     catalog = read_catalog(items_csv, interactions_csv)
     warnings = list(catalog.warnings)
@@ -377,7 +388,7 @@ def import_catalog(
         image_rel.append(copies[p])
     out_items["image"] = image_rel
     ds = Dataset(
-        name=name or out_dir.name,
+        name=name,
         n_users=n_users,
         n_items=n_items,
         train=train,
@@ -392,15 +403,16 @@ def import_catalog(
             dest = tmp / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dest)
-        pd.DataFrame({"original_id": original_ids, "item_id": np.arange(n_items)}).to_csv(
-            tmp / ITEM_MAP_FILE, index=False
-        )
-        pd.DataFrame(
+        # The id maps are for people (opened in spreadsheets): original ids are neutralised.
+        item_map = pd.DataFrame({"original_id": original_ids, "item_id": np.arange(n_items)})
+        (tmp / ITEM_MAP_FILE).write_bytes(csv_bytes(item_map))
+        user_map = pd.DataFrame(
             {
                 "original_id": user_values[np.asarray(kept_users, dtype=np.int64)],
                 "user_id": np.arange(n_users),
             }
-        ).to_csv(tmp / USER_MAP_FILE, index=False)
+        )
+        (tmp / USER_MAP_FILE).write_bytes(csv_bytes(user_map))
         written = load_mmrec(tmp, name=ds.name)
         if written.fingerprint != ds.fingerprint:
             raise RuntimeError("the written dataset does not read back identically")

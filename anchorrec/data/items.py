@@ -60,9 +60,12 @@ def item_image_path(ds: Dataset, item: int) -> Path | None:
     rel = ds.items[IMAGE_COLUMN].iloc[int(item)]
     if not isinstance(rel, str) or not rel:
         return None
-    root = Path(ds.path).resolve()
-    path = (root / rel).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    try:
+        root = Path(ds.path).resolve()
+        path = (root / rel).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            return None
+    except (OSError, ValueError):  # a name the file system cannot hold: no picture
         return None
     return path
 

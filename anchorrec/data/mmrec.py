@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -32,12 +33,15 @@ from anchorrec.data.dataset import (
     interactions_matrix,
 )
 from anchorrec.data.validation import (
+    check_dataset_name,
     check_feature_matrix,
+    link_problem,
+    quote,
     read_metadata_csv,
     read_text_file,
 )
 from anchorrec.errors import DatasetError
-from anchorrec.fileio import atomic_dir
+from anchorrec.fileio import atomic_dir, is_temporary_name
 
 FEATURE_FILES: dict[str, str] = {
     IMAGE: "image_feat.npy",
@@ -77,6 +81,7 @@ def save_mmrec(
 
 def write_mmrec_files(ds: Dataset, directory: Path) -> None:
     """Write the MMRec files of ``ds`` into an existing (temporary) ``directory``."""
+    check_dataset_name(ds.name)  # it names <name>.inter: never a path
     rows = []
     for label, m in ((TRAIN, ds.train), (VALID, ds.valid), (TEST, ds.test)):
         coo = m.tocoo()
@@ -105,22 +110,45 @@ def write_mmrec_files(ds: Dataset, directory: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------- loading
+def check_not_temporary(directory: Path) -> None:
+    """Refuse the temporary folder of an interrupted write (``.<name>.tmp-<pid>-*``): it may
+    hold a complete-looking but unfinished dataset, and is never one."""
+    if is_temporary_name(Path(directory).name):
+        raise DatasetError(
+            f"{directory}: is the temporary folder of an unfinished write (an import or a save "
+            "that was interrupted), not a dataset; delete it and run the import again."
+        )
+
+
 def find_inter_file(directory: Path, name: str | None = None) -> Path:
     """The ``<name>.inter`` file of ``directory`` (the only one when ``name`` is None)."""
     if not directory.exists():
+        problem = link_problem(directory)
+        if problem:
+            raise DatasetError(f"{directory}: is {problem}; give the path of an MMRec dataset.")
         raise DatasetError(f"{directory}: no such directory; give the path of an MMRec dataset.")
     if not directory.is_dir():
         raise DatasetError(
             f"{directory}: not a directory; give the dataset directory that holds <name>.inter."
         )
+    try:
+        entries = sorted(os.listdir(directory))
+    except OSError as exc:
+        raise DatasetError(
+            f"{directory}: the folder cannot be read ({exc.strerror}); check its permissions."
+        ) from None
     if name is not None:
+        check_dataset_name(name, "--name")
         path = directory / f"{name}{INTER_SUFFIX}"
         if not path.is_file():
             raise DatasetError(
                 f"{path}: not found; the dataset directory must hold {name}{INTER_SUFFIX}."
             )
         return path
-    found = sorted(p for p in directory.glob(f"*{INTER_SUFFIX}") if p.is_file())
+    candidates = [directory / n for n in entries if n.endswith(INTER_SUFFIX)]
+    found = [p for p in candidates if p.is_file()]
+    if not found and candidates:
+        read_text_file(candidates[0])  # says what it is (a FIFO, a dangling link, a folder)
     if not found:
         raise DatasetError(
             f"{directory}: no *{INTER_SUFFIX} file; an MMRec dataset needs <name>{INTER_SUFFIX} "
@@ -145,6 +173,11 @@ def read_inter_file(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             f"{path}: the file is empty; it needs a header line 'userID<TAB>itemID<TAB>x_label' "
             "and one line per interaction."
         )
+    if "\n" not in text and "\r" in text:
+        raise DatasetError(
+            f"{path}: its lines end with a carriage return only (old Mac line endings), so the "
+            "whole file reads as one line; convert it to LF line endings (e.g. tr '\\r' '\\n')."
+        )
     header_end = text.find("\n")
     header_line = (text if header_end < 0 else text[:header_end]).rstrip("\r")
     header = header_line.split("\t")
@@ -157,7 +190,7 @@ def read_inter_file(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             hint = " Line 1 looks like data: add the header line first."
         raise DatasetError(
             f"{path}, line 1 (header): missing column(s) {', '.join(missing)}; found "
-            f"{header!r}. The header must name userID, itemID and x_label.{hint}"
+            f"{quote(header)}. The header must name userID, itemID and x_label.{hint}"
         )
     body = text[header_end + 1 :] if header_end >= 0 else ""
     # A file cut mid-line lacks its final newline: remember it for the message.
@@ -190,8 +223,11 @@ def _integer_column(path: Path, raw: pd.Series, col: str, ends_mid_line: bool) -
         return values.astype(np.int64)
     except (ValueError, OverflowError):
         pass
-    numeric = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(numeric) | (numeric != np.floor(numeric))
+    # The first line whose value is not a plain integer that fits in 64 bits.
+    text = raw.str.strip()
+    digits = text.str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)
+    too_long = text.str.lstrip("+-").str.len().to_numpy() > 18
+    bad = ~digits | too_long
     first = int(np.flatnonzero(bad)[0]) if bad.any() else 0
     line = first + 2
     value = values[first]
@@ -204,6 +240,9 @@ def _integer_column(path: Path, raw: pd.Series, col: str, ends_mid_line: bool) -
             fix = "remove the incomplete last line or re-export the file."
         else:
             fix = "every line needs userID, itemID and x_label separated by tabs (no blank lines)."
+    elif digits[first]:
+        what = f"{col} is {value[:40]!r}, far too large ({len(value.strip())} digits)"
+        fix = "ids must be contiguous from 0 (renumber them 0..n-1)."
     else:
         what = f"{col} is {value[:40]!r}, not an integer"
         fix = "ids and x_label must be whole numbers (ids from 0, x_label 0/1/2)."
@@ -330,16 +369,29 @@ def load_mmrec(
     features: dict[str, np.ndarray] = {}
     for mod, fname in FEATURE_FILES.items():
         fpath = directory / fname
-        if fpath.exists():
+        problem = link_problem(fpath)
+        if problem:  # not silently dropped: the user meant this modality to be there
+            warnings.append(
+                f"{fname}: is {problem}; the {mod} modality is left out. Fix or remove the link."
+            )
+        elif os.path.lexists(fpath):
             features[mod] = check_feature_matrix(fpath, n_items)
 
-    items_df = None
-    if (directory / ITEMS_FILE).exists():
-        items_df = read_metadata_csv(directory / ITEMS_FILE, "item_id", n_items)
-        warnings.extend(_check_image_paths(directory, items_df))
-    users_df = None
-    if (directory / USERS_FILE).exists():
-        users_df = read_metadata_csv(directory / USERS_FILE, "user_id", n_users)
+    items_df = users_df = None
+    for fname, id_col, n in ((ITEMS_FILE, "item_id", n_items), (USERS_FILE, "user_id", n_users)):
+        fpath = directory / fname
+        problem = link_problem(fpath)
+        if problem:
+            warnings.append(f"{fname}: is {problem}; it is left out. Fix or remove the link.")
+            continue
+        if not os.path.lexists(fpath):
+            continue
+        frame = read_metadata_csv(fpath, id_col, n)
+        if fname == ITEMS_FILE:
+            items_df = frame
+            warnings.extend(_check_image_paths(directory, frame))
+        else:
+            users_df = frame
 
     return Dataset(
         name=name,
@@ -367,10 +419,13 @@ def _check_image_paths(directory: Path, items: pd.DataFrame) -> list[str]:
     for item_id, rel in zip(items["item_id"].to_numpy(), items["image"].to_numpy(), strict=True):
         if not isinstance(rel, str) or not rel:
             continue
-        p = (directory / rel).resolve()
-        if not p.is_relative_to(root):
-            escaping.append(int(item_id))
-        elif not p.is_file():
+        try:
+            p = (directory / rel).resolve()
+            if not p.is_relative_to(root):
+                escaping.append(int(item_id))
+            elif not p.is_file():
+                missing.append(int(item_id))
+        except (OSError, ValueError):  # a name too long for the file system: not there
             missing.append(int(item_id))
     out = []
     if escaping:

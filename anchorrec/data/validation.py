@@ -6,7 +6,11 @@ Each message names the file, the line, row or field, and what to do about it.
 from __future__ import annotations
 
 import csv
+import errno
 import io
+import os
+import re
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -20,20 +24,131 @@ MAX_FIELD_CHARS = 100_000
 #: The largest text file the loaders read at once (bytes).
 MAX_TEXT_FILE_BYTES = 2 * 1024**3
 NPY_MAGIC = b"\x93NUMPY"
+#: The most memory an item feature matrix may take once loaded as float32 (bytes), and the
+#: most dimensions it may have: checked on the .npy header before any data is read.
+MAX_FEATURE_BYTES = 8 * 1024**3
+MAX_FEATURE_DIM = 65_536
+#: Longest message excerpt of a header or value quoted back to the user (characters).
+QUOTE_CHARS = 120
+#: A dataset name: it names ``<name>.inter``, so it is one path component of safe characters.
+_DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_dataset_name(name: str, what: str = "dataset name") -> str:
+    """``name`` if it can name ``<name>.inter`` inside a dataset folder, else a DatasetError.
+
+    One path component of letters, digits, ``.``, ``-`` and ``_`` (no ``/``, no ``..``), so a
+    name can never write outside its folder.
+    """
+    if not isinstance(name, str) or not _DATASET_NAME.fullmatch(name) or ".." in name:
+        raise DatasetError(
+            f"{what} {quote(name)} cannot name a dataset: use 1-100 letters, digits, '.', '-' "
+            "or '_', starting with a letter or digit (no '/' and no '..')."
+        )
+    return name
+
+
+def quote(value: object, limit: int = QUOTE_CHARS) -> str:
+    """``repr(value)``, shortened to ``limit`` characters for a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words (for messages)."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def open_regular(path: Path) -> int:
+    """A read-only descriptor of ``path`` after resolving links, only if it is a regular file.
+
+    Opened non-blocking and checked with ``fstat`` before any read, so a named pipe never
+    blocks the reader and a device is never read; every refusal is a :class:`DatasetError`.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise DatasetError(
+                f"{path}: is a symbolic link to {os.readlink(path)}, which does not exist; fix "
+                "or remove the link."
+            ) from None
+        raise DatasetError(f"{path}: not found.") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DatasetError(f"{path}: is a looping symbolic link; remove it.") from None
+        raise DatasetError(f"{path}: cannot be read ({exc.strerror}).") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise DatasetError(
+            f"{path}: is {file_kind(mode)}, not a regular file; only regular files are read. "
+            "Copy the data into a file."
+        )
+    os.set_blocking(fd, True)
+    return fd
+
+
+def link_problem(path: Path) -> str | None:
+    """Why a symbolic link at ``path`` cannot be followed (dangling, looping), else None."""
+    if not os.path.islink(path):
+        return None
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return f"a symbolic link to {os.readlink(path)}, which does not exist"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a looping symbolic link"
+        return f"a symbolic link that cannot be followed ({exc.strerror})"
+    return None
+
+
+def _utf16_hint(data: bytes) -> str | None:
+    """'UTF-16' when ``data`` looks like UTF-16 text (a BOM, or every other byte NUL)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "UTF-16"
+    head = data[:200]
+    if len(head) >= 8:
+        even, odd = head[0::2], head[1::2]
+        if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+            return "UTF-16 (little-endian)"
+        if even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+            return "UTF-16 (big-endian)"
+    return None
 
 
 def read_text_file(path: Path) -> str:
     """Read a UTF-8 text file; a binary file or another encoding is a :class:`DatasetError`."""
+    fd = open_regular(path)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: not found.") from None
-    except IsADirectoryError:
-        raise DatasetError(f"{path}: is a directory, not a file.") from None
+        size = os.fstat(fd).st_size
+        if size > MAX_TEXT_FILE_BYTES:
+            raise DatasetError(
+                f"{path}: {size} bytes is too large for a text file (limit {MAX_TEXT_FILE_BYTES})."
+            )
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(MAX_TEXT_FILE_BYTES + 1)
     except OSError as exc:
         raise DatasetError(f"{path}: cannot be read ({exc.strerror}).") from None
-    if len(data) > MAX_TEXT_FILE_BYTES:
-        raise DatasetError(f"{path}: {len(data)} bytes is too large for a text file.")
+    finally:
+        os.close(fd)
+    encoding = _utf16_hint(data)
+    if encoding is not None:
+        raise DatasetError(
+            f"{path}: is {encoding} text, not UTF-8; re-save it as UTF-8 (e.g. iconv -f utf-16 "
+            "-t utf-8)."
+        )
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
@@ -101,7 +216,7 @@ def read_csv_table(path: Path, required: tuple[str, ...]) -> tuple[pd.DataFrame,
             hint = " The file must be comma-separated (it looks like ';', tab or '|' is used)."
         raise DatasetError(
             f"{path}, line 1 (header): missing column(s) {', '.join(missing)}; found "
-            f"{list(frame.columns)}. The header must name {', '.join(required)}.{hint}"
+            f"{quote(list(frame.columns))}. The header must name {', '.join(required)}.{hint}"
         )
     for col in frame.columns:
         lengths = frame[col].str.len().to_numpy()
@@ -118,17 +233,23 @@ def read_csv_table(path: Path, required: tuple[str, ...]) -> tuple[pd.DataFrame,
 def parse_int_column(path: Path, frame: pd.DataFrame, text: str, col: str) -> np.ndarray:
     """The integer values of column ``col``; a non-integer or negative value is an error."""
     raw = frame[col].str.strip()
-    numeric = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(numeric) | (numeric != np.floor(numeric)) | (numeric < 0)
+    digits = raw.str.fullmatch(r"\+?\d+").to_numpy(dtype=bool)
+    too_long = raw.str.len().to_numpy() > 15  # beyond 10^15 an id is not an id (and float64 rounds)
+    bad = ~digits | too_long
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
         value = raw.iloc[r]
-        what = "is empty" if value == "" else f"is {value[:40]!r}"
+        if value == "":
+            what = "is empty"
+        elif digits[r]:
+            what = f"is {value[:40]!r}, far too large for an id ({len(value)} digits)"
+        else:
+            what = f"is {value[:40]!r}"
         raise DatasetError(
             f"{path}, line {csv_line_of_record(text, r)}, field {col}: {what}; it must be a "
-            "whole number 0 or more."
+            "whole number 0 or more (at most 15 digits)."
         )
-    return numeric.astype(np.int64)
+    return raw.to_numpy(dtype=object).astype(np.int64)
 
 
 def read_metadata_csv(path: Path, id_col: str, n: int) -> pd.DataFrame:
@@ -160,15 +281,16 @@ def read_metadata_csv(path: Path, id_col: str, n: int) -> pd.DataFrame:
     return frame.sort_values(id_col, kind="stable").reset_index(drop=True)
 
 
-def load_npy(path: Path) -> np.ndarray:
-    """Load a ``.npy`` file without pickles; every failure is a :class:`DatasetError`.
+def read_npy_header(path: Path) -> tuple[tuple[int, ...], np.dtype, bool, int, int]:
+    """``(shape, dtype, fortran_order, data offset, file size)`` from a ``.npy`` header.
 
-    The header is read first, so a truncated file or an object (pickled) array is named as
-    such before any data is read.
+    Only the header is read (a regular file only: a FIFO or a device is refused); a
+    truncated file, a corrupt header or an object (pickled) array is a :class:`DatasetError`.
     """
+    fd = open_regular(path)
     try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
+        size = os.fstat(fd).st_size
+        with os.fdopen(fd, "rb", closefd=False) as fh:
             if size == 0:
                 raise DatasetError(f"{path}: the file is empty (0 bytes); re-export the features.")
             if fh.read(len(NPY_MAGIC)) != NPY_MAGIC:
@@ -180,9 +302,9 @@ def load_npy(path: Path) -> np.ndarray:
             try:
                 version = np.lib.format.read_magic(fh)
                 if version == (1, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
                 else:  # 2.0 and 3.0 share the 4-byte header length
-                    shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
             except Exception as exc:  # numpy raises ValueError, SyntaxError or TokenError
                 raise DatasetError(
                     f"{path}: truncated or corrupt .npy header ({type(exc).__name__}); re-copy "
@@ -191,47 +313,75 @@ def load_npy(path: Path) -> np.ndarray:
             offset = fh.tell()
     except OSError as exc:
         raise DatasetError(f"{path}: cannot be read ({exc.strerror}).") from None
+    finally:
+        os.close(fd)
     if dtype.hasobject:
         raise DatasetError(
             f"{path}: holds an object (pickled) array, which is never loaded (it could run "
             "code); save a numeric float32 matrix instead."
         )
-    expected = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    return tuple(int(n) for n in shape), dtype, bool(fortran), offset, size
+
+
+def load_npy(path: Path, *, rows: int | None = None) -> np.ndarray:
+    """Load an item feature ``.npy`` file without pickles; every failure is a DatasetError.
+
+    Everything that can be told from the header is checked first, before any data is read:
+    the magic bytes, a pickled array, the dtype, rank 2, ``rows`` rows (when given), at most
+    :data:`MAX_FEATURE_DIM` columns and :data:`MAX_FEATURE_BYTES` once in float32, and that
+    the file holds as many bytes as the header announces. The data is then memory-mapped,
+    not read into a second buffer.
+    """
+    shape, dtype, _, offset, size = read_npy_header(path)
+    if dtype.kind not in "fiu":
+        raise DatasetError(
+            f"{path}: dtype {dtype} is not numeric; item features must be a float "
+            "matrix (items × dimensions)."
+        )
+    if len(shape) != 2:
+        raise DatasetError(
+            f"{path}: has rank {len(shape)} (shape {shape}); item features must be a 2-D "
+            "matrix (items × dimensions)."
+        )
+    if rows is not None and shape[0] != rows:
+        raise DatasetError(
+            f"{path}: has {shape[0]} rows but the interactions have {rows} items "
+            f"(ids 0..{rows - 1}); row i must hold the features of item i."
+        )
+    if shape[1] == 0:
+        raise DatasetError(f"{path}: has 0 columns; item features need at least 1 dimension.")
+    if shape[1] > MAX_FEATURE_DIM:
+        raise DatasetError(
+            f"{path}: has {shape[1]} columns (limit {MAX_FEATURE_DIM}); item features are a few "
+            "hundred to a few thousand dimensions — reduce them (e.g. PCA) first."
+        )
+    count = shape[0] * shape[1]
+    if count * 4 > MAX_FEATURE_BYTES:
+        raise DatasetError(
+            f"{path}: shape {shape} would take {count * 4 / 1024**3:.1f} GiB as float32 (limit "
+            f"{MAX_FEATURE_BYTES / 1024**3:.0f} GiB); reduce the dimensions first."
+        )
+    expected = offset + count * dtype.itemsize
     if size < expected:
         raise DatasetError(
             f"{path}: the file is truncated ({size} bytes, its header announces shape {shape} "
             f"= {expected} bytes); re-copy or re-export it."
         )
     try:
-        return np.load(path, allow_pickle=False)
+        return np.load(path, allow_pickle=False, mmap_mode="r" if count else None)
     except (ValueError, EOFError, OSError) as exc:
         raise DatasetError(f"{path}: not a readable .npy file ({exc}).") from None
 
 
 def check_feature_matrix(path: Path, n_items: int) -> np.ndarray:
-    """Load an item feature matrix: rank 2, one row per item, finite; returned as float32."""
-    arr = load_npy(path)
-    if not isinstance(arr, np.ndarray):
-        raise DatasetError(f"{path}: holds {type(arr).__name__}, not one array.")
-    if arr.dtype.kind not in "fiu":
-        raise DatasetError(
-            f"{path}: dtype {arr.dtype} is not numeric; item features must be a float "
-            "matrix (items × dimensions)."
-        )
-    if arr.ndim != 2:
-        raise DatasetError(
-            f"{path}: has rank {arr.ndim} (shape {arr.shape}); item features must be a 2-D "
-            "matrix (items × dimensions)."
-        )
-    if arr.shape[0] != n_items:
-        raise DatasetError(
-            f"{path}: has {arr.shape[0]} rows but the interactions have {n_items} items "
-            f"(ids 0..{n_items - 1}); row i must hold the features of item i."
-        )
-    if arr.shape[1] == 0:
-        raise DatasetError(f"{path}: has 0 columns; item features need at least 1 dimension.")
-    with np.errstate(over="ignore"):
-        out = np.ascontiguousarray(arr, dtype=np.float32)
+    """Load an item feature matrix: rank 2, one row per item, finite; returned as float32.
+
+    The shape, dtype and size are checked from the header before any data is read
+    (:func:`load_npy`).
+    """
+    arr = load_npy(path, rows=n_items)
+    with np.errstate(over="ignore"):  # one float32 copy of the memory-mapped data
+        out = np.array(arr, dtype=np.float32, order="C", copy=True)
     finite = np.isfinite(out).all(axis=1)
     if not finite.all():
         bad_rows = np.flatnonzero(~finite)

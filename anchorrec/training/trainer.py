@@ -30,7 +30,7 @@ from anchorrec.data.dataset import Dataset
 from anchorrec.device import resolve_device
 from anchorrec.errors import CheckpointError, ConfigError
 from anchorrec.evaluation.metrics import evaluate
-from anchorrec.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text
+from anchorrec.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text, locks_output
 from anchorrec.models.base import Batch, Recommender
 from anchorrec.models.checkpoint import save_model
 from anchorrec.models.config import ModelConfig, preset_config
@@ -176,6 +176,7 @@ def _restore_optimizer(
 
 
 # ---------------------------------------------------------------------- training
+@locks_output("out_dir")  # a second run on the same --out refuses instead of deleting .resume
 def train(
     dataset: Dataset,
     variant: str = "anchor",

@@ -8,6 +8,7 @@ than :data:`MAX_POINTS` points.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -84,7 +85,10 @@ def layout_scatter(
     frame = pd.DataFrame(
         {"x": xy[:n, 0], "y": xy[:n, 1], "item_id": np.asarray(item_ids[:n], dtype=np.int64)}
     )
-    frame["title"] = list(hover[:n]) if hover is not None else frame["item_id"].astype(str)
+    # Titles come from the catalogue; plotly reads a subset of HTML in hover labels, so they
+    # are escaped to show as text.
+    titles = [html.escape(str(t)) for t in hover[:n]] if hover is not None else None
+    frame["title"] = titles if titles is not None else frame["item_id"].astype(str)
     kwargs: dict = {}
     if tags is not None:
         frame["space"] = np.asarray(tags[:n]).astype(str)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import streamlit as st
 
 from anchorrec.errors import AnchorRecError
+from anchorrec.ui.text import plain
 
 #: Exceptions raised by input the user controls (files, paths, options, models).
 USER_ERRORS: tuple[type[BaseException], ...] = (AnchorRecError, FileNotFoundError, PermissionError)
@@ -16,12 +17,15 @@ USER_ERRORS: tuple[type[BaseException], ...] = (AnchorRecError, FileNotFoundErro
 def show_error(exc: BaseException, context: str = "") -> None:
     """Draw ``exc`` as an error box; ``context`` says what was being done."""
     prefix = f"{context}: " if context else ""
+    # Messages quote file names and values from the user's files: shown as text, not Markdown.
     if isinstance(exc, PermissionError):
-        st.error(f"{prefix}permission denied ({exc}). Choose a folder you can read and write.")
+        st.error(
+            plain(f"{prefix}permission denied ({exc}). Choose a folder you can read and write.")
+        )
     elif isinstance(exc, FileNotFoundError):
-        st.error(f"{prefix}{exc}. Check the path.")
+        st.error(plain(f"{prefix}{exc}. Check the path."))
     else:
-        st.error(f"{prefix}{exc}")
+        st.error(plain(f"{prefix}{exc}", limit=2000))
 
 
 @contextlib.contextmanager

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 
 import streamlit as st
 from PIL import Image, UnidentifiedImageError
 
 from anchorrec.data.dataset import Dataset
 from anchorrec.data.items import display_title, item_image_path
+from anchorrec.ui.text import plain
 
 __all__ = ["item_image_path", "item_title", "show_item_card", "thumbnail", "thumbnail_uri"]
 
@@ -20,13 +22,25 @@ THUMB_SIZE = 200
 def thumbnail(path: str, size: int = THUMB_SIZE) -> bytes | None:
     """A JPEG thumbnail (longest side ``size``) of the image at ``path``; None if unreadable."""
     try:
-        with Image.open(path) as im:
-            im = im.convert("RGB")
-            im.thumbnail((size, size))
-            buf = io.BytesIO()
-            im.save(buf, format="JPEG", quality=85)
-            return buf.getvalue()
-    except (OSError, UnidentifiedImageError, ValueError):
+        with warnings.catch_warnings():
+            # PIL only warns between its pixel limit and twice it: refuse those bombs too
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                im.draft("RGB", (size, size))  # JPEG: decode at a reduced scale
+                im = im.convert("RGB")
+                im.thumbnail((size, size))
+                buf = io.BytesIO()
+                im.save(buf, format="JPEG", quality=85)
+                return buf.getvalue()
+    except (
+        OSError,
+        UnidentifiedImageError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
+        return None  # undecodable, truncated or a decompression bomb: no picture
+    except Exception:  # noqa: BLE001 - any decoder failure on an untrusted file means no picture
         return None
 
 
@@ -50,4 +64,5 @@ def show_item_card(ds: Dataset, item: int, *, caption: str = "", size: int = 140
         st.image(data, width=size)
     else:
         st.caption("(no image)")
-    st.caption(f"**#{int(item)}** {item_title(ds, item)}" + (f"  \n{caption}" if caption else ""))
+    title = plain(item_title(ds, item))  # catalogue text: never Markdown
+    st.caption(f"**#{int(item)}** {title}" + (f"  \n{caption}" if caption else ""))

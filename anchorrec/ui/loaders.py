@@ -216,15 +216,21 @@ def available_projections(model_dir: str | Path) -> dict[str, tuple[Path, dict[s
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _train_log(model_dir: str, stamp: str) -> pd.DataFrame:
+    from anchorrec.errors import AnchorRecError
     from anchorrec.models.checkpoint import read_train_log
 
+    try:
+        records = read_train_log(model_dir)
+    except AnchorRecError:  # a damaged log: no curve, the rest of the page still draws
+        return pd.DataFrame()
     rows = []
-    for rec in read_train_log(model_dir):
+    for rec in records:
         row = {"epoch": rec.get("epoch"), "seconds": rec.get("seconds")}
-        for k, v in (rec.get("loss") or {}).items():
-            row[f"loss_{k}"] = v
-        for k, v in (rec.get("valid") or {}).items():
-            row[f"valid_{k}"] = v
+        for part in ("loss", "valid"):
+            values = rec.get(part)
+            for k, v in (values if isinstance(values, dict) else {}).items():
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    row[f"{part}_{k}"] = v
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -238,10 +244,12 @@ def train_log(model_dir: str | Path) -> pd.DataFrame:
 def _metrics(model_dir: str, stamp: str) -> dict[str, Any]:
     import json
 
+    from anchorrec.fileio import read_regular_file
+
     path = ModelDir(model_dir).metrics
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_regular_file(path).decode("utf-8"))  # never blocks on a FIFO
+    except (OSError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 

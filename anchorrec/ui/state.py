@@ -20,6 +20,7 @@ from anchorrec import workspace as ws
 from anchorrec.data.dataset import Dataset
 from anchorrec.ui import loaders
 from anchorrec.ui.errors import USER_ERRORS, show_error
+from anchorrec.ui.text import plain
 
 OTHER = "Another directory…"
 STATE_KEY = "_anchorrec_state"
@@ -123,9 +124,11 @@ def _dataset_label(path: str) -> str:
 
 
 def _resolved(raw: str) -> str:
+    if len(raw) > ws.MAX_PATH_CHARS:
+        return raw
     try:
         return str(Path(raw).expanduser().resolve())
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # a NUL byte, a link loop, too long a name
         return raw
 
 
@@ -194,7 +197,7 @@ def _choose_variants(models: list[ws.ModelEntry], fingerprint: str) -> list[ws.M
     if broken:
         with st.sidebar.expander(f"{len(broken)} model folder(s) cannot be used", expanded=False):
             for e in broken:
-                st.error(e.error)
+                st.error(plain(f"{e.name}: {e.error}", limit=2000))
     if not usable:
         st.sidebar.caption("No trained model yet — train one on the Train page.")
         return []

@@ -57,8 +57,11 @@ def test_model_directory_holds_the_four_files_and_no_leftovers(saved):
         "config.json",
         "metrics.json",
         "model.safetensors",
+        "per_user",  # the derived store: the test users' metrics, written after training
         "train_log.jsonl",
     ]
+    (stored,) = os.listdir(model_dir / "per_user")
+    assert stored.endswith(".npz") and not stored.startswith(".")
     assert not [p for p in os.listdir(model_dir.parent) if p.startswith(".")]
     info = json.loads((model_dir / "config.json").read_text())
     assert info["variant"] == "anchor" and info["preset"] == "default"

@@ -1,8 +1,17 @@
 """A corpus of malformed datasets, catalogues and archives, generated on demand.
 
 Every case builds its broken input under a fresh directory and names the substrings the
-resulting :class:`DatasetError` must contain (the file and the line, row or field). Run this
-file as a script to write the whole corpus to a folder for inspection::
+resulting error must contain (the file and the line, row or field). Kinds:
+
+* ``mmrec``, ``catalog``, ``zip``: a :class:`DatasetError` from the loader, the importer or the
+  unpacker (and exit 2 from ``validate`` / ``import-catalog``);
+* ``checkpoint``: a model directory under ``model/`` (its dataset under ``data/``) that
+  ``load_model`` refuses with a :class:`CheckpointError` (and ``evaluate`` with exit 2);
+* ``cli``: ``build`` returns the command line; it exits 2 with the needles on stderr, and
+  every output named in ``options["untouched"]`` keeps its kind (a device stays a device).
+  ``options["fault"]`` names a fault the test injects (a full disk, a held lock).
+
+Run this file as a script to write the whole corpus to a folder for inspection::
 
     python tests/data/malformed/corpus.py /tmp/malformed
 """
@@ -11,6 +20,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import os
 import struct
 import sys
 import zipfile
@@ -554,6 +565,524 @@ def zip_not_a_zip(d: Path) -> None:
 def zip_truncated(d: Path) -> None:
     path = _zip(d, {"ds/toy.inter": b"userID\titemID\tx_label\n" * 100})
     path.write_bytes(path.read_bytes()[:40])
+
+
+# ============================================================ round two: inputs read before checked
+def _sparse_npy(path: Path, shape: tuple[int, ...], dtype: str = "<f4") -> None:
+    """A .npy whose header declares ``shape`` and whose (sparse) size matches it."""
+    header = np.lib.format.header_data_from_array_1_0(np.zeros((1, 1), dtype))
+    header["shape"] = shape
+    with open(path, "wb") as fh:
+        np.lib.format.write_array_header_1_0(fh, header)
+        offset = fh.tell()
+    n = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    os.truncate(path, offset + n)
+
+
+@case("mmrec", "image_feat.npy", "1000000000 rows", "8 items")
+def npy_header_declares_a_billion_rows(d: Path) -> None:
+    write_valid_mmrec(d)
+    _sparse_npy(d / "image_feat.npy", (10**9, FEAT_DIM))  # 14.9 GiB, none of it on disk
+
+
+@case("mmrec", "text_feat.npy", "268435456 columns", "limit 65536")
+def npy_header_declares_2_28_columns(d: Path) -> None:
+    write_valid_mmrec(d)
+    _sparse_npy(d / "text_feat.npy", (N_ITEMS, 2**28))  # 8 GiB declared
+
+
+@case("mmrec", "image_feat.npy", "complex", "not numeric")
+def npy_complex(d: Path) -> None:
+    write_valid_mmrec(d)
+    np.save(d / "image_feat.npy", np.zeros((N_ITEMS, FEAT_DIM), np.complex64))
+
+
+@case("mmrec", "image_feat.npy", "named pipe (FIFO)", "regular file")
+def npy_fifo(d: Path) -> None:
+    write_valid_mmrec(d)
+    (d / "image_feat.npy").unlink()
+    os.mkfifo(d / "image_feat.npy")
+
+
+@case("mmrec", "text_feat.npy", "a directory", "regular file")
+def npy_directory(d: Path) -> None:
+    write_valid_mmrec(d)
+    (d / "text_feat.npy").unlink()
+    (d / "text_feat.npy").mkdir()
+
+
+@case("mmrec", "toy.inter", "named pipe (FIFO)")
+def inter_fifo(d: Path) -> None:
+    write_valid_mmrec(d)
+    (d / "toy.inter").unlink()
+    os.mkfifo(d / "toy.inter")
+
+
+@case("mmrec", "toy.inter", "symbolic link", "does not exist")
+def inter_dangling_symlink(d: Path) -> None:
+    write_valid_mmrec(d)
+    (d / "toy.inter").unlink()
+    (d / "toy.inter").symlink_to(d / "gone.inter")
+
+
+@case("mmrec", "toy.inter", "carriage return", "LF")
+def inter_cr_only_line_endings(d: Path) -> None:
+    write_valid_mmrec(d)
+    text = inter_text(base_inter_rows()).replace("\n", "\r")
+    (d / "toy.inter").write_bytes(text.encode())
+
+
+@case("mmrec", "toy.inter", "UTF-16", "UTF-8")
+def inter_utf16_with_bom(d: Path) -> None:
+    write_valid_mmrec(d)
+    (d / "toy.inter").write_bytes(inter_text(base_inter_rows()).encode("utf-16"))
+
+
+@case("mmrec", "toy.inter", "UTF-16", "UTF-8")
+def inter_utf16_without_bom(d: Path) -> None:
+    write_valid_mmrec(d)
+    (d / "toy.inter").write_bytes(inter_text(base_inter_rows()).encode("utf-16-le"))
+
+
+@case("mmrec", "toy.inter", "line 20", "userID", "'100000000000000000000'", "too large")
+def inter_huge_id_late(d: Path) -> None:
+    write_valid_mmrec(d)
+    replace_line(d / "toy.inter", 20, "100000000000000000000\t2\t0")
+
+
+@case("mmrec", "toy.inter", "line 22", "itemID", "'1e300'")
+def inter_exponent_id_late(d: Path) -> None:
+    write_valid_mmrec(d)
+    replace_line(d / "toy.inter", 22, "5\t1e300\t0")
+
+
+@case("mmrec", "toy.inter", "line 23", "itemID", "absurdly large")
+def inter_int64_but_absurd_id_late(d: Path) -> None:
+    write_valid_mmrec(d)
+    replace_line(d / "toy.inter", 23, f"5\t{10**17}\t0")
+
+
+@case("mmrec", "toy.inter", "line 25", "x_label", "'two'")
+def inter_bad_label_on_last_line(d: Path) -> None:
+    write_valid_mmrec(d)
+    replace_line(d / "toy.inter", 25, "5\t0\ttwo")
+
+
+@case("mmrec", "toy.inter", "line 1", "missing column")
+def inter_huge_header_without_tabs(d: Path) -> None:
+    write_valid_mmrec(d)
+    (d / "toy.inter").write_text("h" * 100_000 + "\n0\n", encoding="utf-8")
+
+
+@case("mmrec", "items.csv", "line 3", "field item_id", "'1e300'")
+def items_csv_id_1e300(d: Path) -> None:
+    write_valid_mmrec(d)
+    replace_line(d / "items.csv", 3, "1e300,Item 1,toys")
+
+
+@case("mmrec", "items.csv", "line 4", "field item_id", "too large")
+def items_csv_id_1e20(d: Path) -> None:
+    write_valid_mmrec(d)
+    replace_line(d / "items.csv", 4, "100000000000000000000,Item 2,toys")
+
+
+@case("mmrec", "users.csv", "line 5", "field user_id", "too large")
+def users_csv_id_1e20(d: Path) -> None:
+    write_valid_mmrec(d)
+    lines = ["user_id,age"] + [f"{u},30" for u in range(N_USERS)]
+    lines[4] = "100000000000000000000,30"
+    (d / "users.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@case("mmrec", "items.csv", "named pipe (FIFO)")
+def items_csv_fifo(d: Path) -> None:
+    write_valid_mmrec(d)
+    (d / "items.csv").unlink()
+    os.mkfifo(d / "items.csv")
+
+
+@case("mmrec", "items.csv", "UTF-16")
+def items_csv_utf16(d: Path) -> None:
+    write_valid_mmrec(d)
+    text = (d / "items.csv").read_text(encoding="utf-8")
+    (d / "items.csv").write_bytes(text.encode("utf-16"))
+
+
+@case("catalog", "items.csv", "'I2'", "File name too long")
+def cat_image_name_too_long(d: Path) -> None:
+    p = write_valid_catalog(d)
+    text = p["items"].read_text(encoding="utf-8").replace("p2.png", "p" * 300 + ".png")
+    p["items"].write_text(text, encoding="utf-8")
+
+
+@case("catalog", "items.csv", "'I3'", "not a regular file")
+def cat_image_is_a_fifo(d: Path) -> None:
+    p = write_valid_catalog(d)
+    (p["images"] / "p3.png").unlink()
+    os.mkfifo(p["images"] / "p3.png")
+
+
+# --- catalogue names and outputs -------------------------------------------------------------
+@case("catalog", "--name", "'/tmp/x/victim'", "cannot name a dataset", name="/tmp/x/victim")
+def cat_name_absolute_path(d: Path) -> None:
+    write_valid_catalog(d)
+
+
+@case("catalog", "--name", "'../x'", "cannot name a dataset", name="../x")
+def cat_name_parent(d: Path) -> None:
+    write_valid_catalog(d)
+
+
+@case("catalog", "--name", "'a/b'", "cannot name a dataset", name="a/b")
+def cat_name_with_slash(d: Path) -> None:
+    write_valid_catalog(d)
+
+
+@case("catalog", "items.csv", "UTF-16")
+def cat_items_utf16(d: Path) -> None:
+    p = write_valid_catalog(d)
+    p["items"].write_bytes(p["items"].read_text(encoding="utf-8").encode("utf-16"))
+
+
+@case("catalog", "interactions.csv", "named pipe (FIFO)")
+def cat_interactions_fifo(d: Path) -> None:
+    p = write_valid_catalog(d)
+    p["interactions"].unlink()
+    os.mkfifo(p["interactions"])
+
+
+@case("catalog", "out", "symbolic link", out_exists=True, overwrite=True)
+def cat_out_is_a_symlink(d: Path) -> None:
+    p = write_valid_catalog(d)
+    (d / "elsewhere").mkdir()
+    (d / "elsewhere" / "keep.txt").write_text("keep", encoding="utf-8")
+    p["out"].symlink_to(d / "elsewhere", target_is_directory=True)
+
+
+# --- zip edge cases ---------------------------------------------------------------------------
+@case("zip", "upload.zip", "'a/b'", "folder 'a'", "file 'a'")
+def zip_file_then_folder_of_the_same_name(d: Path) -> None:
+    _zip(d, {"a": b"x", "a/b": b"y"})
+
+
+@case("zip", "upload.zip", "'a'", "is a file", "'a/b'")
+def zip_folder_then_file_of_the_same_name(d: Path) -> None:
+    _zip(d, {"a/b": b"y", "a": b"x"})
+
+
+@case("zip", "upload.zip", "300 bytes long", "limit 255")
+def zip_component_over_255(d: Path) -> None:
+    _zip(d, {"ds/" + "n" * 300: b"x"})
+
+
+@case("zip", "upload.zip", "nested 101 folders deep")
+def zip_deep_nesting(d: Path) -> None:
+    _zip(d, {"/".join(["d"] * 100) + "/f": b"x"})
+
+
+@case("zip", "upload.zip", "'ds/toy.inter'", "encrypted")
+def zip_encryption_flag(d: Path) -> None:
+    path = _zip(d, {"ds/toy.inter": b"userID\titemID\tx_label\n"})
+    data = bytearray(path.read_bytes())  # zipfile cannot encrypt: set the flag bit by hand
+    data[data.find(b"PK\x03\x04") + 6] |= 0x1  # local header, general-purpose flags
+    data[data.find(b"PK\x01\x02") + 8] |= 0x1  # central directory entry
+    path.write_bytes(bytes(data))
+
+
+@case("zip", "upload.zip", "'ds/a.txt'", "twice")
+def zip_duplicate_member(d: Path) -> None:
+    d.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(d / "upload.zip", "w") as zf, _quiet_duplicates():
+        zf.writestr("ds/a.txt", b"one")
+        zf.writestr("ds/a.txt", b"two")
+
+
+@case("zip", "upload.zip", "named pipe (FIFO)")
+def zip_fifo(d: Path) -> None:
+    d.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(d / "upload.zip")
+
+
+def _quiet_duplicates():
+    import warnings
+
+    cm = warnings.catch_warnings()
+    cm.__enter__()
+    warnings.simplefilter("ignore", UserWarning)  # zipfile warns "Duplicate name"
+
+    class _Exit:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            cm.__exit__(*exc)
+
+    return _Exit()
+
+
+# --- checkpoints ------------------------------------------------------------------------------
+def write_valid_model(d: Path) -> Path:
+    """A valid MMRec directory under ``d/data`` and an (untrained) mf model of it at
+    ``d/model``; returns the model directory."""
+    from anchorrec.data.mmrec import load_mmrec
+    from anchorrec.models.checkpoint import save_model
+    from anchorrec.models.config import preset_config
+    from anchorrec.models.registry import build_model
+
+    ds = load_mmrec(write_valid_mmrec(d / "data"))
+    config = preset_config("default", variant="mf", embedding_dim=8, feature_dim=4, epochs=1)
+    save_model(build_model("mf", ds, config, seed=0), ds, d / "model")
+    return d / "model"
+
+
+def _edit_config(model: Path, edit: Callable[[dict], None], *, forge: bool) -> None:
+    """Apply ``edit`` to config.json; with ``forge`` also recompute its checksum (as an
+    attacker who knows the format would), so only the field checks can catch it."""
+    from anchorrec.models.checkpoint import CONFIG_CHECKSUM, config_checksum
+
+    path = model / "config.json"
+    info = json.loads(path.read_text(encoding="utf-8"))
+    edit(info)
+    if forge:
+        info[CONFIG_CHECKSUM] = config_checksum(info)
+    path.write_text(json.dumps(info, indent=2), encoding="utf-8")
+
+
+def _hp(key: str, value: object) -> Callable[[dict], None]:
+    def edit(info: dict) -> None:
+        info["hyper_parameters"][key] = value
+
+    return edit
+
+
+@case("checkpoint", "config.json", "config_sha256", "edited")
+def ckpt_knn_k_edited(d: Path) -> None:
+    _edit_config(write_valid_model(d), _hp("knn_k", 3), forge=False)
+
+
+@case("checkpoint", "config.json", "config_sha256", "edited")
+def ckpt_recover_lambda_edited(d: Path) -> None:
+    _edit_config(write_valid_model(d), _hp("recover_lambda", 50.0), forge=False)
+
+
+@case("checkpoint", "config.json", "config_sha256", "edited")
+def ckpt_variant_edited(d: Path) -> None:
+    _edit_config(write_valid_model(d), lambda i: i.update(variant="lightgcn"), forge=False)
+
+
+@case("checkpoint", "config.json", "config_sha256", "missing")
+def ckpt_checksum_removed(d: Path) -> None:
+    _edit_config(write_valid_model(d), lambda i: i.pop("config_sha256"), forge=False)
+
+
+@case("checkpoint", "config.json", "embedding_dim", "1000000000", "outside 0..8192")
+def ckpt_embedding_dim_1e9_forged(d: Path) -> None:
+    _edit_config(write_valid_model(d), _hp("embedding_dim", 10**9), forge=True)
+
+
+@case("checkpoint", "config.json", "embedding_dim", "1000000000.0", "not a valid int")
+def ckpt_embedding_dim_float_forged(d: Path) -> None:
+    _edit_config(write_valid_model(d), _hp("embedding_dim", 1e9), forge=True)
+
+
+@case("checkpoint", "config.json", "id_layers", "10000000", "outside 0..64")
+def ckpt_id_layers_1e7_forged(d: Path) -> None:
+    _edit_config(write_valid_model(d), _hp("id_layers", 10**7), forge=True)
+
+
+@case("checkpoint", "config.json", "learning_rate", "nan", "finite")
+def ckpt_learning_rate_nan_forged(d: Path) -> None:
+    _edit_config(write_valid_model(d), _hp("learning_rate", float("nan")), forge=True)
+
+
+@case("checkpoint", "config.json", "recover_lambda", "inf", "finite")
+def ckpt_recover_lambda_inf_forged(d: Path) -> None:
+    _edit_config(write_valid_model(d), _hp("recover_lambda", float("inf")), forge=True)
+
+
+@case("checkpoint", "config.json", "unknown name", "surprise")
+def ckpt_unknown_hyper_parameter_forged(d: Path) -> None:
+    _edit_config(write_valid_model(d), _hp("surprise", 1), forge=True)
+
+
+@case("checkpoint", "config.json", "'hyper_parameters'", "not an object")
+def ckpt_hyper_parameters_a_string(d: Path) -> None:
+    _edit_config(write_valid_model(d), lambda i: i.update(hyper_parameters="x"), forge=True)
+
+
+@case("checkpoint", "config.json", "'dataset'", "not an object")
+def ckpt_dataset_a_list(d: Path) -> None:
+    _edit_config(write_valid_model(d), lambda i: i.update(dataset=[1, 2]), forge=True)
+
+
+@case("checkpoint", "config.json", "'n_users'", "not an integer")
+def ckpt_dataset_n_users_a_string(d: Path) -> None:
+    def edit(info: dict) -> None:
+        info["dataset"]["n_users"] = "six"
+
+    _edit_config(write_valid_model(d), edit, forge=True)
+
+
+@case("checkpoint", "config.json", "'variant'", "not a string")
+def ckpt_variant_a_number(d: Path) -> None:
+    _edit_config(write_valid_model(d), lambda i: i.update(variant=5), forge=True)
+
+
+@case("checkpoint", "model.safetensors", "user_id", "shape")
+def ckpt_embedding_dim_disagrees_with_weights_forged(d: Path) -> None:
+    _edit_config(write_valid_model(d), _hp("embedding_dim", 16), forge=True)
+
+
+@case("checkpoint", "config.json", "cannot be read")
+def ckpt_config_is_a_directory(d: Path) -> None:
+    model = write_valid_model(d)
+    (model / "config.json").unlink()
+    (model / "config.json").mkdir()
+
+
+@case("checkpoint", "config.json", "regular file")
+def ckpt_config_is_a_fifo(d: Path) -> None:
+    model = write_valid_model(d)
+    (model / "config.json").unlink()
+    os.mkfifo(model / "config.json")
+
+
+@case("checkpoint", "config.json", "not valid JSON")
+def ckpt_config_nested_too_deep(d: Path) -> None:
+    model = write_valid_model(d)
+    (model / "config.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+
+
+# --- command lines ----------------------------------------------------------------------------
+@case("cli", "/dev/null", "character device", untouched=("/dev/null",))
+def cli_audit_out_dev_null(d: Path) -> list[str]:
+    return ["audit", str(write_valid_model(d)), "--out", "/dev/null", "--no-diagnostics"]
+
+
+@case("cli", "/dev/full", "character device", untouched=("/dev/full",))
+def cli_audit_csv_dev_full(d: Path) -> list[str]:
+    model = write_valid_model(d)
+    return ["audit", str(model), "--out", str(d / "r.html"), "--csv", "/dev/full"]
+
+
+@case("cli", "report", "is a directory")
+def cli_audit_out_a_directory(d: Path) -> list[str]:
+    model = write_valid_model(d)
+    (d / "report").mkdir()
+    return ["audit", str(model), "--out", str(d / "report"), "--no-diagnostics"]
+
+
+@case("cli", "pipe.html", "named pipe (FIFO)", untouched=("pipe.html",))
+def cli_audit_out_a_fifo(d: Path) -> list[str]:
+    model = write_valid_model(d)
+    os.mkfifo(d / "pipe.html")
+    return ["audit", str(model), "--out", str(d / "pipe.html"), "--no-diagnostics"]
+
+
+@case("cli", "same file")
+def cli_audit_out_and_csv_the_same(d: Path) -> list[str]:
+    model = write_valid_model(d)
+    return ["audit", str(model), "--out", str(d / "x"), "--csv", str(d / "x")]
+
+
+@case("cli", "read-only", fault="read-only")
+def cli_audit_read_only_parent(d: Path) -> list[str]:
+    model = write_valid_model(d)
+    (d / "ro").mkdir()
+    return ["audit", str(model), "--out", str(d / "ro" / "r.html"), "--no-diagnostics"]
+
+
+@case("cli", "--device 'tpu'", "not a device name")
+def cli_evaluate_device_tpu(d: Path) -> list[str]:
+    return ["evaluate", str(write_valid_model(d)), "--device", "tpu"]
+
+
+@case("cli", "--device cuda", "no CUDA device", needs_no_gpu=True)
+def cli_recommend_device_cuda_without_gpu(d: Path) -> list[str]:
+    return ["recommend", str(write_valid_model(d)), "--user", "0", "--device", "cuda"]
+
+
+@case("cli", "--device 'tpu'", "not a device name")
+def cli_train_device_tpu(d: Path) -> list[str]:
+    write_valid_mmrec(d / "data")
+    return ["train", str(d / "data"), "--variant", "mf", "--out", str(d / "m"), "--device", "tpu"]
+
+
+def _train(d: Path, *extra: str) -> list[str]:
+    write_valid_mmrec(d / "data")
+    return ["train", str(d / "data"), "--variant", "mf", "--epochs", "1", "--quiet", *extra]
+
+
+@case("cli", "--lr nan", "finite")
+def cli_train_lr_nan(d: Path) -> list[str]:
+    return _train(d, "--out", str(d / "m"), "--lr", "nan")
+
+
+@case("cli", "--lr inf", "finite")
+def cli_train_lr_inf(d: Path) -> list[str]:
+    return _train(d, "--out", str(d / "m"), "--lr", "inf")
+
+
+@case("cli", "--temperature -inf", "finite")
+def cli_train_temperature_minus_inf(d: Path) -> list[str]:
+    return _train(d, "--out", str(d / "m"), "--temperature=-inf")
+
+
+@case("cli", "current folder", cwd="data")
+def cli_train_out_dot_with_overwrite(d: Path) -> list[str]:
+    return _train(d, "--out", ".", "--overwrite")
+
+
+@case("cli", "current folder", cwd="data")
+def cli_train_out_parent_with_overwrite(d: Path) -> list[str]:
+    return _train(d, "--out", "..", "--overwrite")
+
+
+@case("cli", "dataset folder")
+def cli_train_out_is_the_dataset(d: Path) -> list[str]:
+    return _train(d, "--out", str(d / "data"), "--overwrite")
+
+
+@case("cli", "symbolic link")
+def cli_train_out_is_a_symlink(d: Path) -> list[str]:
+    argv = _train(d, "--out", str(d / "link"), "--overwrite")
+    (d / "real").mkdir()
+    (d / "link").symlink_to(d / "real", target_is_directory=True)
+    return argv
+
+
+@case("cli", "already exists", "--overwrite")
+def cli_train_out_exists(d: Path) -> list[str]:
+    (d / "m").mkdir(parents=True)
+    return _train(d, "--out", str(d / "m"))
+
+
+@case("cli", "no space left", "m.resume", "--resume", fault="enospc", allowed=("m.resume",))
+def cli_train_disk_full(d: Path) -> list[str]:
+    return _train(d, "--out", str(d / "m"))
+
+
+@case("cli", "read-only", fault="read-only")
+def cli_train_read_only_parent(d: Path) -> list[str]:
+    (d / "ro").mkdir(parents=True)
+    return _train(d, "--out", str(d / "ro" / "m"))
+
+
+@case("cli", "another run", "process", fault="lock")
+def cli_train_out_locked_by_another_run(d: Path) -> list[str]:
+    return _train(d, "--out", str(d / "m"))
+
+
+@case("cli", "temporary folder", "unfinished")
+def cli_validate_a_temporary_folder(d: Path) -> list[str]:
+    write_valid_mmrec(d / ".shop.tmp-999999-abcd")
+    return ["validate", str(d / ".shop.tmp-999999-abcd")]
+
+
+@case("cli", "folder cannot be read", "Permission denied", fault="unreadable")
+def cli_validate_an_unreadable_folder(d: Path) -> list[str]:
+    write_valid_mmrec(d / "data")
+    return ["validate", str(d / "data")]
 
 
 def main(out: str) -> None:

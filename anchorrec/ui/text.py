@@ -1,0 +1,41 @@
+"""Catalogue text (titles, descriptions, user attributes, messages quoting them) drawn as text.
+
+Streamlit renders ``st.markdown``, ``st.caption``, ``st.write`` and the message boxes as
+Markdown: an item description holding ``![x](http://host/x.png)`` would make every browser that
+opens the page fetch that address, and ``[click](...)``, ``:red[...]`` or ``$...$`` would
+change what the page shows. :func:`plain` escapes every Markdown character of a text so it is
+shown exactly as written; pages wrap every value that comes from the user's files in it.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Characters that start Markdown anywhere in a line: emphasis, code, links and images, raw
+#: HTML and autolinks, strikethrough, tables, LaTeX (backslash-escaping them is CommonMark's way
+#: of saying "this character as itself").
+_INLINE = re.compile(r"([\\`*_\[\]<>!$~|])")
+#: What makes a line a heading, a list item, a quote or a setext underline at its start.
+_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
+
+
+def plain(value: object, limit: int | None = None) -> str:
+    """``value`` as Markdown that renders as exactly its text (nothing is a link or an image).
+
+    Line breaks are kept as line breaks; ``limit`` shortens long text (with an ellipsis).
+    """
+    text = "" if value is None else str(value)
+    if limit is not None and len(text) > limit:
+        text = text[: max(limit - 1, 0)] + "…"
+    lines = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = _INLINE.sub(r"\\\1", line)
+        m = _LINE_START.match(line)
+        if m:
+            if m.group(2)[0].isdigit():  # "1." or "1)" starts an ordered list: escape the mark
+                end = m.end(2)
+                line = line[:end] + "\\" + line[end:]
+            else:
+                line = line[: m.start(2)] + "\\" + line[m.start(2) :]
+        lines.append(line)
+    return "  \n".join(lines)
