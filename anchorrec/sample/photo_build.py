@@ -50,6 +50,7 @@ DATASHEET_FILE = "DATASHEET.md"
 PURCHASES_FILE = "purchases.csv"
 PHOTO_LICENSE = f"images/{LICENSE_FILE}"
 PHOTO_SOURCE = "images/SOURCE.md"
+PHOTO_README = "images/README.md"
 
 PHOTO_ITEM_COLUMNS: tuple[str, ...] = (
     "item_id", "title", "description", "category", "kids", "colour", "brightness", "occasion",
@@ -123,7 +124,7 @@ class PhotoSample:
     stats: SampleStats
     datasheet: str
     license_text: str
-    source_note: str
+    readme_text: str
 
 
 def item_texts(items: pd.DataFrame) -> list[str]:
@@ -314,7 +315,7 @@ def generate_photo_sample(
         stats=stats,
         datasheet=sheet,
         license_text=folder.license_text,
-        source_note=folder.source_note,
+        readme_text=folder.readme_text,
     )
     if config.gate and not report.passed:
         raise HeadroomError(report.failure_message() + "\n\n" + report.table())
@@ -344,6 +345,8 @@ def build_photo_sample(
     extra[DATASHEET_FILE] = built.datasheet.encode("utf-8")
     extra[PHOTO_LICENSE] = built.license_text.encode("utf-8")
     extra[PHOTO_SOURCE] = photo_source_note(built).encode("utf-8")
+    if built.readme_text:
+        extra[PHOTO_README] = built.readme_text.encode("utf-8")
     extra[PURCHASES_FILE] = built.purchases.to_csv(index=False).encode("utf-8")
     save_mmrec(built.dataset, out_dir, extra_files=extra, overwrite=overwrite)
     return built

@@ -3,7 +3,8 @@
 A photo folder holds one sub-folder per garment class (``<anything>/<class>/<name>.jpg``, as
 the CC0 clothing set's ``train/`` and ``validation/``), a ``LICENSE`` file that is shipped with
 the photos, and optionally ``images.csv`` (columns ``image`` = file name without ``.jpg``,
-``kids`` = True/False) and a ``SOURCE.md`` describing where the photos come from.
+``kids`` = True/False) and a ``README.md`` of the photos' own (origin, acknowledgements),
+which ships beside them.
 
 What a photo shows is measured from its pixels, on the downsized JPEG that ships: the
 dominant colour name of the central region and its brightness (dark / medium / light).
@@ -28,7 +29,7 @@ PHOTO_QUALITY = 85
 #: Photo file suffixes the folder scan accepts.
 PHOTO_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png")
 LICENSE_FILE = "LICENSE"
-SOURCE_FILE = "SOURCE.md"
+README_FILE = "README.md"
 IMAGES_CSV = "images.csv"
 #: The central box (fractions of width and height) whose pixels give colour and brightness.
 CENTRE_BOX = (0.3, 0.3, 0.7, 0.7)
@@ -61,12 +62,12 @@ class Photo:
 
 @dataclass(frozen=True)
 class PhotoFolder:
-    """Every photo of a folder with its licence text and source note (if any)."""
+    """Every photo of a folder with its licence text and its README (empty if none)."""
 
     root: Path
     photos: tuple[Photo, ...]
     license_text: str
-    source_note: str
+    readme_text: str
 
 
 def _hue_degrees(x: np.ndarray, mx: np.ndarray, mn: np.ndarray) -> np.ndarray:
@@ -225,12 +226,11 @@ def load_photo_folder(
                 luma=luma,
             )
         )
-    source = root / SOURCE_FILE
+    readme = root / README_FILE
+    readme_text = readme.read_text(encoding="utf-8", errors="replace") if readme.is_file() else ""
     return PhotoFolder(
         root=root,
         photos=tuple(photos),
         license_text=license_path.read_text(encoding="utf-8", errors="replace"),
-        source_note=source.read_text(encoding="utf-8", errors="replace")
-        if source.is_file()
-        else "",
+        readme_text=readme_text,
     )

@@ -229,7 +229,7 @@ def draw_purchases(
                 "seed_items": _join(seeds),
                 "seed_weights": _join(weights, "{:.3f}"),
                 "co_purchase_groups": _join(groups_u),
-                "temperature": round(tau, 4),
+                "temperature": round(tau, 4) if group in sims else np.nan,
                 "w_popularity": round(w_pop, 4),
                 "planned_purchases": n,
             }

@@ -68,7 +68,7 @@ def write_photo_folder(root: Path, per_class: int = PER_CLASS, seed: int = 0) ->
             rows.append(f"{stem},1,{cls},{'True' if n % 7 == 0 else 'False'}")
     (root / "images.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     (root / "LICENSE").write_text("CC0 1.0 Universal (test photos)\n", encoding="utf-8")
-    (root / "SOURCE.md").write_text("Generated test photos.\n", encoding="utf-8")
+    (root / "README.md").write_text("Generated test photos.\n", encoding="utf-8")
     return root
 
 
@@ -115,7 +115,7 @@ def test_small_build_passes_the_gate_and_writes_the_layout(built) -> None:
     assert sample.report.passed, sample.report.failure_message()
     for name in ("wardrobe.inter", "image_feat.npy", "text_feat.npy", "fused_feat.npy",
                  "items.csv", "users.csv", "purchases.csv", "DATASHEET.md", "images/LICENSE",
-                 "images/SOURCE.md"):  # fmt: skip
+                 "images/SOURCE.md", "images/README.md"):  # fmt: skip
         assert (out / name).is_file(), name
     ds = load_mmrec(out)
     assert ds.warnings == ()
@@ -172,7 +172,11 @@ def test_users_record_group_and_taste(built) -> None:
     assert (content["seed_items"].str.len() > 0).all()
     assert (content["seed_photos"].str.startswith("train/")).all()
     assert (users.loc[users["group"] == "collaborative", "co_purchase_groups"].str.len() > 0).all()
-    assert (users["temperature"] > 0).all() and users["w_popularity"].between(0, 1).all()
+    numeric = pd.read_csv(out / "users.csv")
+    content_rows = numeric["group"] != "collaborative"
+    assert (numeric.loc[content_rows, "temperature"] > 0).all()
+    assert numeric.loc[~content_rows, "temperature"].isna().all()
+    assert numeric["w_popularity"].between(0, 1).all()
     assert users["purchases"].min() >= 5
 
 
