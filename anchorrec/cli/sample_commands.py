@@ -56,20 +56,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     photos.add_argument(
         "--temperature",
         type=float,
-        default=TasteConfig.temperature,
         help="how sharply content decides a taste purchase: small = content decides, "
         f"large = irrelevant (default {TasteConfig.temperature:g})",
     )
     photos.add_argument(
         "--popularity-share",
         type=float,
-        default=TasteConfig.popularity_share,
         help=f"mean share of purchases led by popularity (default {TasteConfig.popularity_share:g})",
     )
     photos.add_argument(
         "--new-share",
         type=float,
-        default=0.15,
         help="share of items released late as new arrivals (default 0.15)",
     )
     photos.add_argument(
@@ -107,6 +104,22 @@ def run_build(args: argparse.Namespace) -> int:
         return run_photo_build(args, out)
     from anchorrec.sample.build import SampleConfig, build_sample
 
+    photo_only = [
+        flag
+        for flag, value in (
+            ("--photos-per-class", args.photos_per_class),
+            ("--temperature", args.temperature),
+            ("--popularity-share", args.popularity_share),
+            ("--new-share", args.new_share),
+            ("--feature-cache", args.feature_cache),
+            ("--no-gate", args.no_gate or None),
+        )
+        if value is not None
+    ]
+    if photo_only:
+        raise ConfigError(
+            f"{', '.join(photo_only)} only apply to the photo sample; add --photos PHOTO_DIR."
+        )
     args.out_dir = out
     args.users = 3000 if args.users is None else args.users
     args.name = args.name or "boutique"
@@ -138,16 +151,19 @@ def run_photo_build(args: argparse.Namespace, out: Path) -> int:
     if args.photos_per_class is not None and args.photos_per_class < 1:
         raise ConfigError("--photos-per-class must be at least 1.")
     started = time.perf_counter()
+    defaults = TasteConfig()
     tastes = TasteConfig(
-        n_users=4000 if args.users is None else args.users,
-        temperature=args.temperature,
-        popularity_share=args.popularity_share,
+        n_users=defaults.n_users if args.users is None else args.users,
+        temperature=defaults.temperature if args.temperature is None else args.temperature,
+        popularity_share=(
+            defaults.popularity_share if args.popularity_share is None else args.popularity_share
+        ),
     )
     config = PhotoSampleConfig(
         photos=args.photos,
         seed=args.seed,
         name=args.name or "wardrobe",
-        new_share=args.new_share,
+        new_share=PhotoSampleConfig.new_share if args.new_share is None else args.new_share,
         limit_per_class=args.photos_per_class,
         tastes=tastes,
         gate=not args.no_gate,

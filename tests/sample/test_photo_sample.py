@@ -265,6 +265,8 @@ def test_cli_refuses_bad_photo_options(photo_dir: Path, tmp_path: Path, capsys) 
     assert "temperature" in capsys.readouterr().err
     assert main(["sample", "build", "--quiet"]) == 2
     assert "--out" in capsys.readouterr().err
+    assert main([*base, "--temperature", "0.1"]) == 2  # a photo option without --photos
+    assert "only apply to the photo sample" in capsys.readouterr().err
 
 
 def test_pixel_colour_names() -> None:
