@@ -176,6 +176,8 @@ def _top_k(scores: np.ndarray, masked: sp.csr_matrix, k: int) -> np.ndarray:
     s = np.array(scores, dtype=np.float64, copy=True)
     coo = masked.tocoo()
     s[coo.row, coo.col] = -np.inf
+    if k >= s.shape[1]:
+        return np.argsort(-s, axis=1, kind="stable")
     part = np.argpartition(-s, k, axis=1)[:, :k]
     order = np.argsort(-np.take_along_axis(s, part, axis=1), axis=1, kind="stable")
     return np.take_along_axis(part, order, axis=1)
@@ -192,7 +194,7 @@ def recall_ndcg(
     n_rel = np.diff(truth.indptr)
     recall = np.where(has, hit.sum(axis=1) / np.maximum(n_rel, 1), 0.0)
     disc = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = (hit[:, :k] * disc).sum(axis=1)
+    dcg = (hit * disc[: hit.shape[1]]).sum(axis=1)
     ideal = np.array([disc[: min(int(n), k)].sum() for n in n_rel])
     ndcg = np.where(has, dcg / np.maximum(ideal, 1e-12), 0.0)
     assert recall.shape == (n_users,)
@@ -239,7 +241,7 @@ def headroom_report(
     margin: float = GATE_MARGIN,
 ) -> HeadroomReport:
     """Run the five rankers, tune each on valid, measure them on test, and check the gate."""
-    train, valid, test = (m.tocsr().astype(np.float32) for m in (train, valid, test))
+    train, valid, test = (_binary(m) for m in (train, valid, test))
     x = train.astype(np.float64)
     n_items = train.shape[1]
     ks = tuple(k for k in KNN_GRID if k < n_items - 1) or (n_items - 2,)
@@ -322,6 +324,14 @@ def headroom_report(
         "hybrid": "a={:g}, b={:g}".format(*params["hybrid"]),  # type: ignore[str-format]
     }
     return HeadroomReport(tuple(figures), shown, tuple(checks))
+
+
+def _binary(m: sp.spmatrix) -> sp.csr_matrix:
+    """``m`` as a binary float32 CSR matrix without stored zeros."""
+    out = sp.csr_matrix(m, dtype=np.float32, copy=True)
+    out.eliminate_zeros()
+    out.data[:] = 1.0
+    return out
 
 
 def _figure(r: str, name: str, recall: np.ndarray, ndcg: np.ndarray, sel: np.ndarray) -> Figure:

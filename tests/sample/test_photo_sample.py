@@ -322,3 +322,19 @@ def test_real_photos_are_read_and_measured(shared_dir: Path) -> None:
     assert len({p.garment_class for p in folder.photos}) == 10
     assert "CC0" in folder.license_text
     assert all(max(Image.open(io.BytesIO(p.jpeg)).size) == 256 for p in folder.photos)
+
+
+def test_rankers_cope_with_fewer_items_than_the_cut_off() -> None:
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    dense = (rng.random((30, 12)) < 0.4).astype(np.float32)
+    train = sp.csr_matrix(dense * (rng.random(dense.shape) < 0.6))
+    held = sp.csr_matrix(dense) - train
+    valid = sp.csr_matrix(held.toarray() * (rng.random(dense.shape) < 0.5))
+    test = (held - valid).tocsr()
+    feats = rng.normal(size=(12, 4)).astype(np.float32)
+    groups = np.array(["visual", "textual", "collaborative"] * 10)
+    report = headroom_report(train, valid, test, feats, feats, groups, np.zeros(12, dtype=bool))
+    # 12 items < K = 20: every held-out item is in everyone's top 20
+    assert report.figure("ease", "all").recall == pytest.approx(1.0)
