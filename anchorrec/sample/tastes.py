@@ -26,11 +26,12 @@ shoppers make one more early-late purchase that stays in train, so a new arrival
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from anchorrec.data.features import l2_normalise_rows
+if TYPE_CHECKING:  # the CLI reads TasteConfig's defaults for --help: keep this import light
+    import pandas as pd
 
 GROUPS: tuple[str, ...] = ("visual", "textual", "collaborative")
 #: Days of the sample's year: old items are released in [0, OLD_RELEASE_END), new arrivals in
@@ -45,6 +46,8 @@ YEAR = 365
 POPULARITY_TILT = 0.5
 #: Most train interactions a new arrival gets (from the early-late purchases).
 NEW_ARRIVAL_TRAIN_CAP = 2
+#: Rows with a smaller norm (after centring) count as zero.
+NORM_EPS = 1e-12
 #: Spread (log-normal σ) of each shopper's temperature around the global one.
 TEMPERATURE_SPREAD = 0.25
 
@@ -107,8 +110,10 @@ def chronological_split(users: np.ndarray, day: np.ndarray, held: np.ndarray) ->
 def centred_cosine(features: np.ndarray) -> np.ndarray:
     """Item × item cosine similarity of the mean-centred ``features``."""
     x = np.asarray(features, dtype=np.float64)
-    x = l2_normalise_rows((x - x.mean(axis=0, keepdims=True)).astype(np.float32)).astype(np.float64)
-    return x @ x.T
+    c = (x - x.mean(axis=0, keepdims=True)).astype(np.float32)
+    norm = np.linalg.norm(c, axis=1, keepdims=True)
+    unit = np.where(norm > NORM_EPS, c / np.maximum(norm, NORM_EPS), 0.0).astype(np.float64)
+    return unit @ unit.T
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,8 @@ def draw_purchases(
     rng: np.random.Generator,
 ) -> Purchases:
     """Draw the shoppers and all their purchases (see the module docstring)."""
+    import pandas as pd
+
     n_items = len(release_day)
     old = np.flatnonzero(~new_arrival)
     sims = {"visual": centred_cosine(image_feat), "textual": centred_cosine(text_feat)}
