@@ -16,6 +16,7 @@ from PIL import Image
 
 from anchorrec.data.dataset import FUSED, IMAGE, TEXT, Dataset, mmrec_split, split_matrices
 from anchorrec.data.features import build_fused_features
+from anchorrec.data.items import encoder_texts
 from anchorrec.data.mmrec import save_mmrec
 from anchorrec.sample.catalogue import generate_attributes, write_copy
 from anchorrec.sample.datasheet import render_datasheet
@@ -135,11 +136,6 @@ def draft_sample(config: SampleConfig = SampleConfig()) -> SampleDraft:
     )
 
 
-def item_text(items: pd.DataFrame) -> list[str]:
-    """What the text encoder reads for each item: ``"title. description"``."""
-    return [f"{t}. {d}" for t, d in zip(items["title"], items["description"], strict=True)]
-
-
 def generate_sample(
     config: SampleConfig = SampleConfig(), *, device: str = "auto", progress: bool = False
 ) -> SampleBuild:
@@ -152,7 +148,7 @@ def generate_sample(
     # Encode the JPEGs as written, so the features are those of the files on disk.
     pictures = [Image.open(io.BytesIO(draft.images[p])).convert("RGB") for p in items["image"]]
     image_feat = ImageEncoder(device).encode_images(pictures, progress=progress)
-    text_feat = TextEncoder(device).encode(item_text(items), progress=progress)
+    text_feat = TextEncoder(device).encode(encoder_texts(items), progress=progress)
     features = {
         IMAGE: image_feat,
         TEXT: text_feat,
