@@ -75,7 +75,7 @@ For comparison, the Amazon Baby 5-core (MMRec split): median 4 and mean 6.2 trai
 Files: `{config.name}.inter` (userID, itemID, x_label), `purchases.csv` (user_id, item_id, day
 of the year, split), `image_feat.npy` (EfficientNet-Lite0, ImageNet weights, 1280-d, pooled
 last stage, of the JPEGs in `images/`), `text_feat.npy` (all-MiniLM-L6-v2, 384-d, over
-"title. description"), `fused_feat.npy` (both, L2-normalised and concatenated), `items.csv`,
+title, category and description joined by ". "), `fused_feat.npy` (both, L2-normalised and concatenated), `items.csv`,
 `users.csv`, `images/` (the photos, longest side 256 px).
 
 ## The catalogue
