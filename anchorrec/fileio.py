@@ -478,13 +478,18 @@ def spreadsheet_safe(frame: Any) -> Any:
 def csv_bytes(frame: Any, **to_csv: Any) -> bytes:
     """``frame`` as UTF-8 CSV bytes for a download, with every text cell neutralised.
 
-    Text is always quoted (numbers are not), so a carriage return inside a cell cannot end a
-    row.
+    Text cells are always quoted (numbers are not), so a carriage return inside a cell cannot
+    end a row; the header is quoted only where it needs to be.
     """
     import csv
 
-    options = {"index": False, "quoting": csv.QUOTE_NONNUMERIC, **to_csv}
-    return spreadsheet_safe(frame).to_csv(**options).encode("utf-8")
+    safe = spreadsheet_safe(frame)
+    names = [str(c) for c in safe.columns]
+    header = ",".join(
+        '"' + n.replace('"', '""') + '"' if any(ch in n for ch in ',"\r\n') else n for n in names
+    )
+    options = {"index": False, "header": False, "quoting": csv.QUOTE_NONNUMERIC, **to_csv}
+    return (header + "\n" + safe.to_csv(**options)).encode("utf-8")
 
 
 def atomic_write_csv(path: str | os.PathLike[str], frame: Any, **to_csv: Any) -> None:

@@ -244,6 +244,33 @@ def check_hyper_parameters(path: Path, hp: dict[str, Any]) -> None:
             )
 
 
+def seal_model_dir(model_dir: str | os.PathLike[str]) -> bool:
+    """Add ``config_sha256`` to a model directory saved before the field existed.
+
+    For directories you trust (you trained them): their weights are checked against
+    ``weights_sha256`` and their hyper-parameters against :func:`check_hyper_parameters`
+    first. Returns False when the directory already carries the checksum. Cached analyses
+    keyed by the model's fingerprint (layouts, diagnostics) are then recomputed on request.
+    """
+    from anchorrec.fileio import atomic_write_text
+
+    model_dir = Path(model_dir)
+    path = model_dir / CONFIG_FILE
+    try:
+        info = json.loads(_decode(path, read_regular_file(path)))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: cannot be read as JSON ({exc}).") from None
+    if not isinstance(info, dict) or info.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: field 'format' is not {FORMAT!r}; not an AnchorRec model.")
+    if CONFIG_CHECKSUM in info:
+        return False
+    info[CONFIG_CHECKSUM] = config_checksum(info)
+    _parse_info(json.dumps(info), path)  # every structural and size check
+    verify_weights_file(model_dir, info)
+    atomic_write_text(path, json.dumps(info, indent=2, sort_keys=True) + "\n")
+    return True
+
+
 def _parse_info(text: str, path: Path) -> dict[str, Any]:
     """Parse ``config.json`` and check its structure and its checksum."""
     try:

@@ -350,3 +350,24 @@ def test_an_image_name_too_long_for_the_file_system_is_a_missing_image(tmp_path)
     items.to_csv(d / "items.csv", index=False)
     ds = load_mmrec(d)
     assert any("image file(s) are missing" in w for w in ds.warnings)
+
+
+def test_a_model_saved_before_the_config_checksum_can_be_sealed_once(trained, tmp_path):
+    from anchorrec.models.checkpoint import load_model, seal_model_dir
+
+    copy = tmp_path / "anchor"
+    shutil.copytree(trained, copy)
+    info = json.loads((copy / "config.json").read_text())
+    del info["config_sha256"]
+    (copy / "config.json").write_text(json.dumps(info))
+    with pytest.raises(CheckpointError, match="missing"):
+        load_model(copy, load_mmrec(trained.parent / "data"))
+    assert seal_model_dir(copy) is True
+    assert seal_model_dir(copy) is False
+    load_model(copy, load_mmrec(trained.parent / "data"))
+    (copy / "model.safetensors").write_bytes(b"x")  # damaged weights are never sealed
+    info = json.loads((copy / "config.json").read_text())
+    del info["config_sha256"]
+    (copy / "config.json").write_text(json.dumps(info))
+    with pytest.raises(CheckpointError, match="weights_sha256"):
+        seal_model_dir(copy)
