@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from anchorrec.fileio import atomic_write_bytes, atomic_write_json
+from anchorrec.fileio import atomic_write_bytes, atomic_write_json, read_regular_file
 from anchorrec.home import is_writable, workspace_home
 
 #: The files of a model directory, as save_model writes them.
@@ -85,7 +85,10 @@ class ModelDir:
         config alone identifies the model and only it is hashed, so the check is instant.
         """
         if self.config.is_file():
-            text = self.config.read_bytes()
+            try:
+                text = read_regular_file(self.config)
+            except OSError:
+                return ""
             if b"weights_sha256" in text:
                 return hashlib.sha256(b"anchorrec-model-config-v1" + text).hexdigest()[:16]
         if not self.path.is_dir():
@@ -130,8 +133,8 @@ class DerivedStore:
         current = self.fingerprint()
         for folder in reversed(self.folders):  # the workspace's copy is the newer one
             try:
-                data = json.loads((folder / name).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                data = json.loads(read_regular_file(folder / name).decode("utf-8"))
+            except (OSError, ValueError, RecursionError):  # a FIFO never blocks the read
                 continue
             if (
                 isinstance(data, dict)

@@ -71,3 +71,11 @@ def test_store_prefers_the_workspace_copy(tmp_path, home, monkeypatch):
     monkeypatch.setattr(md, "is_writable", lambda d: False)
     DerivedStore(model).write_json("d.json", "f", {"v": "new"})
     assert DerivedStore(model).read_json("d.json", "f")["v"] == "new"
+
+
+def test_a_fifo_in_the_store_is_skipped_not_waited_on(tmp_path, home):
+    import os
+
+    model = _fake_model(tmp_path / "m")
+    os.mkfifo(model.path / "report.json")
+    assert model.store().read_json("report.json", "f") is None  # returns at once
