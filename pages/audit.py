@@ -7,7 +7,7 @@ import streamlit as st
 
 from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS
 from anchorrec.analysis.audit_report import render_audit_html
-from anchorrec.ui import charts, loaders
+from anchorrec.ui import cached, charts
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.images import item_title
 from anchorrec.ui.state import REFERENCE_KEY, require_dataset, require_models
@@ -27,7 +27,7 @@ k = st.slider("Top-K audited", 5, 50, 10, step=5, key="audit_k")
 results = {}
 for e in entries:
     with user_errors(f"Model {e.name}", stop=False):
-        results[e.name] = loaders.audit(state.loaded(e), k)
+        results[e.name] = cached.audit(state.loaded(e), k)
 if not results:
     st.stop()
 
@@ -167,11 +167,11 @@ for col, (name, r) in zip(cols, results.items(), strict=True):
             key=f"dl_csv_{name}",
         )
         e = next(x for x in entries if x.name == name)
-        report = loaders.stored_diagnostics(e.path)  # None: the report leaves them out
+        report = cached.stored_diagnostics(e.path)  # None: the report leaves them out
         accuracy = []
         if reference is not None and reference.path != e.path:
             with user_errors(f"Comparing {e.label} with {reference.label}", stop=False):
-                accuracy = loaders.differences(
+                accuracy = cached.differences(
                     {e.label: state.loaded(e), reference.label: state.loaded(reference)},
                     reference.label,
                 )

@@ -8,7 +8,7 @@ import streamlit as st
 
 from anchorrec.analysis.diagnostics import MEANINGS, compare
 from anchorrec.analysis.projection import COEMBEDDING
-from anchorrec.ui import charts, loaders
+from anchorrec.ui import cached, charts
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.images import item_title
 from anchorrec.ui.state import require_dataset, require_models
@@ -45,7 +45,7 @@ titles = np.asarray([item_title(ds, i) for i in range(ds.n_items)], dtype=object
 cols = st.columns(len(entries))
 for col, e in zip(cols, entries, strict=True):
     with col:
-        layouts = loaders.available_projections(e.path)
+        layouts = cached.available_projections(e.path)
         methods = [m for m in ("umap", "tsne", "pca") if f"{COEMBEDDING}/{m}" in layouts]
         if not methods:
             st.info(
@@ -54,7 +54,7 @@ for col, e in zip(cols, entries, strict=True):
             continue
         folder, _ = layouts[f"{COEMBEDDING}/{methods[0]}"]
         try:
-            proj = loaders.projection(folder, COEMBEDDING, methods[0])
+            proj = cached.projection(folder, COEMBEDDING, methods[0])
         except USER_ERRORS as exc:
             show_error(exc, f"{e.label}")
             continue
@@ -79,7 +79,7 @@ for col, e in zip(cols, entries, strict=True):
 st.subheader("Diagnostics, side by side")
 reports, missing = [], []
 for e in entries:
-    report = loaders.stored_diagnostics(e.path)
+    report = cached.stored_diagnostics(e.path)
     if report is None:
         missing.append(e)
     else:
@@ -93,7 +93,7 @@ if missing:
     if st.button(f"Compute diagnostics of {names}", type="primary", key="diag_compute"):
         for e in missing:
             with user_errors(f"Model {e.name}", stop=False), st.spinner(f"Measuring {e.label}…"):
-                reports.append(loaders.compute_diagnostics(state.loaded(e)))
+                reports.append(cached.compute_diagnostics(state.loaded(e)))
 if not reports:
     st.stop()
 variants = [r.variant for r in reports]

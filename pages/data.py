@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from anchorrec import workspace as ws
-from anchorrec.ui import loaders
+from anchorrec.ui import cached
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.progress import tqdm_progress
 from anchorrec.ui.state import sidebar
@@ -31,7 +31,7 @@ def _check_size(upload, cap_mb: int) -> None:
 
 
 def _validation_report(path: Path) -> None:
-    ds = loaders.load_dataset(path)
+    ds = cached.load_dataset(path)
     st.success(
         f"{ds.name}: {ds.n_users:,} users, {ds.n_items:,} items, {ds.n_interactions:,} "
         f"interactions (train {ds.train.nnz:,} / valid {ds.valid.nnz:,} / test {ds.test.nnz:,}), "

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from anchorrec.evaluation.significance import comparison_table
-from anchorrec.ui import charts, loaders
+from anchorrec.ui import cached, charts
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.state import REFERENCE_KEY, sidebar
 
@@ -101,7 +101,7 @@ if not state.models:
 rows = []
 for e in state.models:
     row = {"variant": e.label, "kind": e.variant or "?", "usable": e.usable}
-    met = loaders.metrics(e.path) if e.usable else {}
+    met = cached.metrics(e.path) if e.usable else {}
     test = met.get("test", {}) if isinstance(met.get("test"), dict) else {}
     for k in ACCURACY:
         row[f"test {k}"] = test.get(k)
@@ -141,7 +141,7 @@ elif len(usable) >= 2:
     st.session_state[REFERENCE_KEY] = reference
     with user_errors("Comparing the variants", stop=False):
         significance = comparison_table(
-            loaders.differences({e.label: state.loaded(e) for e in usable}, reference)
+            cached.differences({e.label: state.loaded(e) for e in usable}, reference)
         )
         st.dataframe(
             significance,
@@ -170,7 +170,7 @@ if selected and ds.users is not None and "group" in ds.users.columns:
     for e in selected:
         if not e.usable:
             continue
-        for group, met in loaders.segment_metrics(state.loaded(e), "group").items():
+        for group, met in cached.segment_metrics(state.loaded(e), "group").items():
             by_group.append(
                 {
                     "variant": e.label,
@@ -196,7 +196,7 @@ if selected:
     st.markdown("**Collapse headline** of the selected variants (details on *Positional collapse*)")
     headline, missing = [], []
     for e in selected:
-        report = loaders.stored_diagnostics(e.path)
+        report = cached.stored_diagnostics(e.path)
         if report is None:
             missing.append(e.label)
             continue
@@ -225,7 +225,7 @@ if selected:
         )
         st.caption(" · ".join(f"**{label}**: {meaning}" for _, label, meaning in HEADLINE))
 
-    logs = {e.name: loaders.train_log(e.path) for e in selected}
+    logs = {e.name: cached.train_log(e.path) for e in selected}
     logs = {k: v for k, v in logs.items() if len(v)}
     if logs:
         st.subheader("Training curves")

@@ -11,7 +11,7 @@ from anchorrec.analysis.attribution import (
     explain_user,
     whatif,
 )
-from anchorrec.ui import charts, loaders
+from anchorrec.ui import cached, charts
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.images import (
     item_image_path,
@@ -121,7 +121,7 @@ for col, e in zip(cols, entries, strict=True):
         st.markdown(f"#### {e.label}")
         with user_errors(f"Model {e.name}", stop=False):
             loaded = state.loaded(e)
-            cache = loaders.coalitions(loaded)
+            cache = cached.coalitions(loaded)
             exp = explain_user(cache, user, k)
             explanations[e.name] = (cache, exp)
             t = exp.items
@@ -280,4 +280,4 @@ chosen = st.selectbox(
 e = entries[0]
 with user_errors(f"Model {e.name}", stop=False):
     st.caption(f"Nearest items by cosine in each space of {e.label}.")
-    show_neighbour_tabs(ds, loaders.spaces(state.loaded(e)), int(chosen), "similar_")
+    show_neighbour_tabs(ds, cached.spaces(state.loaded(e)), int(chosen), "similar_")

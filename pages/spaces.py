@@ -9,7 +9,7 @@ import streamlit as st
 from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS
 from anchorrec.analysis.spaces import SPACE_ORDER
 from anchorrec.models.base import SPACE_DESCRIPTIONS
-from anchorrec.ui import charts, loaders
+from anchorrec.ui import cached, charts
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.images import item_image_path, item_title, thumbnail
 from anchorrec.ui.neighbours import show_neighbour_tabs
@@ -40,7 +40,7 @@ entry = entries[0]
 if len(entries) > 1:
     name = top[0].radio("Model", [e.name for e in entries], horizontal=True, key="spaces_model")
     entry = next(e for e in entries if e.name == name)
-layouts = loaders.available_projections(entry.path)
+layouts = cached.available_projections(entry.path)
 methods_ready = [m for m in ("umap", "tsne", "pca") if any(k.endswith(f"/{m}") for k in layouts)]
 
 with top[2].popover("Compute layouts", icon=":material/calculate:"):
@@ -63,7 +63,7 @@ if go:
         st.spinner(f"Computing {METHOD_NAMES[method]} layouts of {entry.name}…"),
     ):
         loaded = state.loaded(entry)
-        loaders.compute_layouts(loaded, method, p)
+        cached.compute_layouts(loaded, method, p)
     st.rerun()
 
 if not methods_ready:
@@ -92,7 +92,7 @@ elif colour_by == "popularity":
     colour_by = "log(1+train interactions)"
 elif colour_by == "ID share":
     with user_errors("ID share", stop=False):
-        colour = loaders.id_share_by_item(state.loaded(entry))
+        colour = cached.id_share_by_item(state.loaded(entry))
     colour_by = "mean ID share in top-10"
 else:
     colour = ds.items[colour_by.split(": ", 1)[1]]
@@ -107,7 +107,7 @@ selected = consume_selections(keys, GROUP)
 def _panel(space: str, height: int = 300, legend: bool = True) -> None:
     folder, _ = layouts[f"{space}/{method}"]
     try:
-        proj = loaders.projection(folder, space, method)
+        proj = cached.projection(folder, space, method)
     except USER_ERRORS as exc:
         show_error(exc, f"Layout of {space}")
         return
@@ -179,4 +179,4 @@ with left:
     st.caption(f"{int(ds.item_popularity()[item])} train interactions")
 with right, user_errors("Neighbours", stop=False):
     st.markdown(f"**Nearest neighbours in each space** ({entry.name}, cosine)")
-    show_neighbour_tabs(ds, loaders.spaces(state.loaded(entry)), item, "nb_")
+    show_neighbour_tabs(ds, cached.spaces(state.loaded(entry)), item, "nb_")

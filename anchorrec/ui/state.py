@@ -18,7 +18,7 @@ import streamlit as st
 
 from anchorrec import workspace as ws
 from anchorrec.data.dataset import Dataset
-from anchorrec.ui import loaders
+from anchorrec.ui import cached
 from anchorrec.ui.errors import USER_ERRORS, show_error
 
 OTHER = "Another directory…"
@@ -44,7 +44,7 @@ class AppState:
     def loaded(self, entry: ws.ModelEntry) -> Any:
         """The ``LoadedModel`` of ``entry`` on the current dataset (cached)."""
         assert self.dataset is not None
-        return loaders.load_model(entry.path, self.dataset)
+        return cached.load_model(entry.path, self.dataset)
 
 
 def current() -> AppState:
@@ -277,7 +277,7 @@ def sidebar() -> AppState:
     if directory is None:
         return state
     try:
-        ds = loaders.load_dataset(directory)
+        ds = cached.load_dataset(directory)
     except USER_ERRORS as exc:
         with st.sidebar:
             show_error(exc, "Dataset")

@@ -1,4 +1,5 @@
-"""Cached loaders: each dataset, model, coalition cache, projection and report is built once.
+"""Cached results for the pages: each dataset, model, coalition cache, projection and report is
+built once per process (``st.cache_resource`` / ``st.cache_data``).
 
 Heavy objects (datasets, models, coalition caches, spaces, reports) live in
 ``st.cache_resource`` — shared, never mutated afterwards. Every key is made of plain values
