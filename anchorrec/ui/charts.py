@@ -269,10 +269,14 @@ def training_curves(logs: dict[str, pd.DataFrame], column: str, *, height: int =
     return fig
 
 
-def value_vs_null(frame: pd.DataFrame, variants: Sequence[str], *, height: int = 260) -> go.Figure:
+def value_vs_null(
+    frame: pd.DataFrame, variants: Sequence[str], *, height: int = 260, log: bool = False
+) -> go.Figure:
     """Grouped bars of one metric per space, one bar per variant, and the null as a black tick.
 
-    ``frame`` has ``space``, one column per variant and ``null``.
+    ``frame`` has ``space``, one column per variant and ``null``. ``log``: a log value axis,
+    so learned spaces (tens of dimensions) stay readable beside raw ones (hundreds). The
+    legend sits above the plot, clear of the axis labels.
     """
     fig = go.Figure()
     for i, v in enumerate(variants):
@@ -292,8 +296,9 @@ def value_vs_null(frame: pd.DataFrame, variants: Sequence[str], *, height: int =
     fig.update_layout(
         barmode="group",
         height=height,
-        margin={"l": 4, "r": 4, "t": 8, "b": 4},
-        legend={"orientation": "h", "y": -0.3},
+        margin={"l": 4, "r": 4, "t": 30, "b": 4},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        yaxis={"type": "log"} if log else {},
     )
     return fig
 

@@ -23,9 +23,12 @@ from anchorrec.ui.errors import USER_ERRORS, show_error
 
 OTHER = "Another directory…"
 STATE_KEY = "_anchorrec_state"
-#: the model label variants are compared against (Overview), read by the Audit export too
-REFERENCE_KEY = "_anchorrec_reference"
 SEL_USER, SEL_ITEM, SEL_DATASET = "sel_user", "sel_item", "sel_dataset"
+# Mailboxes: one page (or a callback) leaves a value that a later run reads. Pages use the
+# functions below, never these keys.
+_REFERENCE = "_anchorrec_reference"
+_GOTO_DATASET = "_goto_dataset"
+_ADD_VARIANT = "_add_variant"
 #: Variants shown side by side by default, the first two of these a dataset has.
 DEFAULT_VARIANTS: tuple[str, ...] = ("anchor", "direct", "none", "lightgcn")
 
@@ -78,7 +81,34 @@ def select_item(item: int) -> None:
 
 
 def select_user(user: int) -> None:
+    """Make ``user`` the current shopper (the sidebar shows it from the next run)."""
     st.session_state[SEL_USER] = int(user)
+
+
+def selected_item(default: int = 0) -> int:
+    """The current item as of now (a chart selection earlier in this run may have changed it)."""
+    return int(st.session_state.get(SEL_ITEM, default))
+
+
+def reference_label() -> str | None:
+    """The label of the model variants are compared against (chosen on the Overview)."""
+    return st.session_state.get(_REFERENCE)
+
+
+def remember_reference(label: str) -> None:
+    """Keep the Overview's reference outside its widget key (forgotten on other pages); the
+    Audit page's HTML export compares with the same reference."""
+    st.session_state[_REFERENCE] = label
+
+
+def open_dataset_next_run(path: str | Path) -> None:
+    """Make the sidebar open the dataset at ``path`` on the next run."""
+    st.session_state[_GOTO_DATASET] = str(path)
+
+
+def add_variant_next_run(name: str) -> None:
+    """Add the model directory ``name`` to the compared variants on the next run."""
+    st.session_state[_ADD_VARIANT] = name
 
 
 # ------------------------------------------------------------------------------ URL state
@@ -95,7 +125,7 @@ def _read_query_params() -> None:
     for key, target in (("user", SEL_USER), ("item", SEL_ITEM)):
         if key in qp:
             try:
-                st.session_state[target] = int(qp[key])
+                st.session_state[target] = st.session_state[f"_qp_link_{key}"] = int(qp[key])
             except ValueError:
                 st.session_state[f"_qp_bad_{key}"] = qp[key]
 
@@ -138,9 +168,7 @@ def _choose_dataset() -> Path | None:
     """
     known = [str(p) for p in ws.registered_datasets()]
     options = [*known, OTHER]
-    wanted = st.session_state.pop("_qp_dataset", None) or st.session_state.pop(
-        "_goto_dataset", None
-    )
+    wanted = st.session_state.pop("_qp_dataset", None) or st.session_state.pop(_GOTO_DATASET, None)
     if wanted is not None:
         st.session_state[SEL_DATASET] = wanted
     raw = st.session_state.get(SEL_DATASET)
@@ -201,13 +229,19 @@ def _choose_variants(models: list[ws.ModelEntry], fingerprint: str) -> list[ws.M
     names = [e.name for e in usable]
     key, canonical = f"variants_{fingerprint}", f"_variants_{fingerprint}"
     wanted = st.session_state.pop("_qp_variants", None)
-    added = st.session_state.get("_add_variant")
+    added = st.session_state.get(_ADD_VARIANT)
     chosen = st.session_state.get(canonical)
     if added in names:  # a model trained in the app joins the comparison
-        st.session_state.pop("_add_variant")
+        st.session_state.pop(_ADD_VARIANT)
         chosen = [*(chosen or []), added]
     elif wanted is not None:
         chosen = [v for v in wanted if v in names] or names[:1]
+        unknown = [v for v in wanted if v not in names]
+        if unknown:  # a link from another machine or an older workspace: say so
+            st.sidebar.warning(
+                f"The link names {', '.join(repr(v) for v in unknown)}, which this dataset has "
+                f"no usable model of; showing {', '.join(chosen)}."
+            )
     elif chosen is None:
         chosen = [v for v in DEFAULT_VARIANTS if v in names][:2] or names[:1]
     chosen = [v for v in dict.fromkeys(chosen) if v in names]  # a model may have disappeared
@@ -257,6 +291,15 @@ def _leave_pages_directory_mode() -> None:
     runs ``pages/spaces.py`` alone (no router, no page config). Leaving that mode and rerunning
     runs ``app.py``, which routes to the same page with the same URL. Only a session's first
     run is rerun (a later run may carry a button click that a rerun would drop).
+
+    Why a private attribute: no public API serves. Streamlit decides the mode once per process
+    from the mere existence of ``pages/`` beside the main script
+    (``PagesManager.uses_pages_directory``); there is no config option or function to turn it
+    off, and only a run of ``st.navigation`` clears it, which a deep link on a fresh server
+    never reaches. Renaming ``pages/`` would avoid it, but the folder is part of the product's
+    agreed layout. tests/app/test_streamlit_internals.py fails when Streamlit renames the
+    attribute or stops consulting it, and tests/app/test_browser.py opens a deep link on a
+    fresh server.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
@@ -288,10 +331,16 @@ def sidebar() -> AppState:
     )
     state.models = ws.find_models(directory, ds.fingerprint)
     state.selected = _choose_variants(state.models, ds.fingerprint)
-    for key in ("user", "item"):
+    for key, upper in (("user", ds.n_users - 1), ("item", ds.n_items - 1)):
         bad = st.session_state.pop(f"_qp_bad_{key}", None)
         if bad is not None:
             st.sidebar.error(f"The link's {key}={bad!r} is not a number; showing {key} 0.")
+        linked = st.session_state.pop(f"_qp_link_{key}", None)
+        if linked is not None and not 0 <= linked <= upper:
+            st.sidebar.warning(
+                f"The link's {key}={linked} is out of range (0 to {upper}); "
+                f"showing {key} {min(max(linked, 0), upper)}."
+            )
     state.user = _number(
         "User", SEL_USER, ds.n_users - 1, ds.fingerprint, f"User id, 0 to {ds.n_users - 1}."
     )
