@@ -269,14 +269,8 @@ def compute_layouts(loaded: Any, method: str, params: dict[str, Any] | None = No
 
 
 def id_share_by_item(loaded: Any, k: int = 10) -> Any:
-    """Each item's mean input-level ID share over the top-``k`` lists it appears in (NaN: never)."""
-    import numpy as np
+    """Each item's mean input-level ID share over the top-``k`` lists it appears in (NaN: never;
+    None: the model has no ID input)."""
+    from anchorrec.ui.tables import mean_share_by_item
 
-    recs = audit(loaded, k).recommendations
-    n = loaded.dataset.n_items
-    if "share_id" not in recs:
-        return None
-    items = recs["item"].to_numpy()
-    sums = np.bincount(items, weights=recs["share_id"].to_numpy(), minlength=n)
-    counts = np.bincount(items, minlength=n)
-    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return mean_share_by_item(audit(loaded, k), "id", loaded.dataset.n_items)

@@ -21,8 +21,8 @@ MAX_POINTS = 20_000
 #: Plots with more points than this use WebGL; smaller ones SVG. A browser keeps only ~16 WebGL
 #: contexts per page, and the spaces grid shows ten scatters: WebGL everywhere loses some.
 WEBGL_MIN_POINTS = 2_500
-#: Discrete colourings keep this many levels; the rest become "other".
-MAX_LEVELS = 12
+#: Discrete colourings keep this many levels, each its own colour; the rest become "other".
+MAX_LEVELS = 24
 SELECTED_COLOUR = "#D62728"
 #: Colours of the anchor-domain spaces (one per modality) and of the Figure-1 pair.
 SPACE_COLOURS: dict[str, str] = {
@@ -35,6 +35,11 @@ SPACE_COLOURS: dict[str, str] = {
     "final": "#D55E00",
 }
 PALETTE = px.colors.qualitative.Safe
+#: Colours of discrete colourings (categories): the colour-blind-safe set first, then
+#: distinct others, one per level up to :data:`MAX_LEVELS` (Safe alone has 11).
+LEVEL_PALETTE: tuple[str, ...] = tuple(
+    dict.fromkeys([*PALETTE[:-1], *px.colors.qualitative.Dark24, *px.colors.qualitative.Alphabet])
+)[:MAX_LEVELS]
 
 
 def _compact(fig: go.Figure, height: int, title: str) -> go.Figure:
@@ -103,7 +108,7 @@ def layout_scatter(
             frame[col] = limit_levels(values).to_numpy()
             kwargs = {
                 "color": col,
-                "color_discrete_sequence": PALETTE,
+                "color_discrete_sequence": list(LEVEL_PALETTE),
                 "category_orders": {col: sorted(frame[col].unique(), key=str)},
             }
     fig = px.scatter(
@@ -188,41 +193,13 @@ def coembedding_figure(
     return fig
 
 
-def signed_attribution_bar(
-    values: dict[str, float], *, title: str = "", height: int = 150
-) -> go.Figure:
-    """Signed contributions of each player/branch to one score (negative pushed the item down)."""
-    names = list(values)
-    vals = [float(values[n]) for n in names]
-    fig = go.Figure(
-        go.Bar(
-            x=vals,
-            y=names,
-            orientation="h",
-            marker_color=[PLAYER_COLOURS.get(n, "#888888") for n in names],
-            text=[f"{v:+.3f}" for v in vals],
-            textposition="auto",
-            hovertemplate="%{y}: %{x:+.4f}<extra></extra>",
-        )
-    )
-    fig.add_vline(x=0, line_width=1, line_color="#444")
-    fig.update_layout(
-        height=height,
-        margin={"l": 4, "r": 4, "t": 26 if title else 4, "b": 4},
-        title={"text": title, "font": {"size": 12}} if title else None,
-        showlegend=False,
-        yaxis={"autorange": "reversed"},
-    )
-    return fig
-
-
 def share_bars(
     frame: pd.DataFrame, label: str, names: Sequence[str], *, height: int = 300
 ) -> go.Figure:
-    """Stacked horizontal bars of mean shares (columns ``share_<name>``) per row of ``frame``."""
+    """Stacked horizontal bars of mean shares (one column per name) per row of ``frame``."""
     fig = go.Figure()
     for name in names:
-        col = f"share_{name}"
+        col = name
         if col in frame:
             fig.add_trace(
                 go.Bar(
@@ -336,38 +313,37 @@ def exposure_curve(exposure: dict[str, np.ndarray], *, height: int = 280) -> go.
 
 
 def attribution_stack(
-    table: pd.DataFrame,
-    names: Sequence[str],
-    prefix: str,
+    signed: pd.DataFrame,
     labels: Sequence[str],
     *,
+    words: dict[str, str] | None = None,
     height: int | None = None,
 ) -> go.Figure:
-    """Signed contributions ``<prefix><name>`` of each row (one recommended item per row).
+    """Signed contributions of each row (one recommended item per row, one column per input
+    or branch), stacked relative to 0: a part left of 0 pushed the item down.
 
-    Bars stack relative to 0: a part left of 0 pushed the item down. ``labels`` name the rows.
+    ``labels`` name the rows (the items' titles); ``words`` name the inputs in the legend.
     """
     fig = go.Figure()
     y = [str(lbl) for lbl in labels]
-    for name in names:
-        col = f"{prefix}{name}"
-        if col not in table:
-            continue
+    for name in signed.columns:
+        word = (words or {}).get(name, name)
         fig.add_trace(
             go.Bar(
-                x=table[col],
+                x=signed[name],
                 y=y,
                 orientation="h",
-                name=name,
+                name=word,
                 marker_color=PLAYER_COLOURS.get(name, "#888888"),
-                hovertemplate=f"{name}: %{{x:+.4f}}<extra></extra>",
+                hovertemplate=f"{word}: %{{x:+.4f}}<extra></extra>",
             )
         )
     fig.add_vline(x=0, line_width=1, line_color="#444")
     fig.update_layout(
         barmode="relative",
-        height=height or 60 + 26 * len(y),
+        height=height or 90 + 26 * len(y),
         margin={"l": 4, "r": 4, "t": 8, "b": 4},
+        xaxis={"title": {"text": "contribution to the score (− lowered it, + raised it)"}},
         yaxis={"autorange": "reversed", "type": "category"},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
     )
