@@ -319,6 +319,17 @@ def modalities_table(ds: Dataset) -> pd.DataFrame:
     )
 
 
+def dataset_figures(ds: Dataset) -> dict[str, str]:
+    """The dataset card's headline figures, formatted (label → text)."""
+    return {
+        "Users": f"{ds.n_users:,}",
+        "Items": f"{ds.n_items:,}",
+        "Interactions": f"{ds.n_interactions:,}",
+        "Sparsity": f"{ds.sparsity:.2%}",
+        "Per shopper": f"{ds.n_interactions / max(ds.n_users, 1):.1f}",
+    }
+
+
 def dataset_facts(ds: Dataset, directory: Any) -> list[str]:
     """The dataset card's lines (Markdown)."""
     facts = [
@@ -506,4 +517,28 @@ def cold_items(result: AuditResult, top: int = 10) -> ColdItems:
         len(cold),
         len(recs),
         pd.DataFrame({"item": counts.index.astype(np.int64), "times recommended": counts.values}),
+    )
+
+
+# ------------------------------------------------------------------------------ training
+def epoch_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """``epoch``, ``loss`` and ``valid recall@20`` of one ``on_epoch`` record."""
+    return {
+        "epoch": int(record["epoch"]),
+        "loss": float(record["loss"]["total"]),
+        "valid recall@20": (record.get("valid") or {}).get("recall@20"),
+    }
+
+
+def epoch_fraction(record: Mapping[str, Any]) -> float:
+    """How far training is (0–1) after this epoch."""
+    return min(1.0, int(record["epoch"]) / max(1, int(record["epochs"])))
+
+
+def epoch_text(record: Mapping[str, Any]) -> str:
+    """``epoch 3/20 · loss 0.6931 · valid Recall@20 0.1234 · best epoch 2``."""
+    recall = (record.get("valid") or {}).get("recall@20", math.nan)
+    return (
+        f"epoch {record['epoch']}/{record['epochs']} · loss {record['loss']['total']:.4f} · "
+        f"valid Recall@20 {recall:.4f} · best epoch {record['best_epoch']}"
     )

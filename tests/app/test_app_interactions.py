@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+from tests.app.app_support import table_with
+
 
 def _no_exception(at) -> None:
     assert not at.exception, [e.message for e in at.exception]
@@ -78,7 +80,9 @@ def test_training_in_the_app_adds_the_model_to_the_variant_toggle(app, app_home)
     assert len(trained) == 1 and (trained[0] / "model.safetensors").is_file()
     at.switch_page("pages/overview.py").run()
     assert trained[0].name in at.sidebar.multiselect[0].value
-    assert trained[0].name + " (trained in app)" in set(at.dataframe[1].value["variant"])
+    assert trained[0].name + " (trained in app)" in set(
+        table_with(at, "variant", "kind")["variant"]
+    )
 
 
 def test_opening_an_mmrec_directory_registers_it(app, shop, app_home):
