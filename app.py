@@ -24,7 +24,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded at run tim
 
 import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="AnchorRec Studio", page_icon=":material/hub:", layout="wide")
+# The page icon is a file served by the app itself: a ":material/…:" page icon makes the
+# browser fetch its picture from a font CDN on every page (nothing leaves the machine).
+ICON = ROOT / "anchorrec" / "ui" / "icon.png"
+st.set_page_config(page_title="AnchorRec Studio", page_icon=str(ICON), layout="wide")
 
 PAGES = [
     st.Page(

@@ -29,12 +29,12 @@ def show_top_k(
         )
     shares = {
         tables.share_column(n): st.column_config.ProgressColumn(
-            tables.player_word(n).split(" (")[0],
+            tables.player_short(n),
             min_value=0.0,
             max_value=1.0,
             format="percent",
-            width=64,
-            help=f"share |φ|/Σ|φ| of the score owed to {n}",
+            width=56,
+            help=f"{tables.player_word(n)}: its share |φ|/Σ|φ| of the score",
         )
         for n in att.names
     }
@@ -44,16 +44,14 @@ def show_top_k(
         width="stretch",
         row_height=48,
         height=48 * (len(table) + 1) + 3,
-        column_order=["image", "rank", "title", *shares, "bought later", "score", "item"],
+        column_order=["image", "rank", "title", *shares, "bought later"],  # score, id: in data
         column_config={
             "image": st.column_config.ImageColumn("", width=44),
-            "rank": st.column_config.NumberColumn("#", width=28),
-            "title": st.column_config.TextColumn(width=130),
+            "rank": st.column_config.NumberColumn("#", width=30),
+            "title": st.column_config.TextColumn(width=110),
             "bought later": st.column_config.TextColumn(
-                "later", width=56, help="bought later: a held-out purchase (valid or test split)"
+                "✓", width=40, help="bought later: a held-out purchase (valid or test split)"
             ),
-            "score": st.column_config.NumberColumn(format="%.3f", width=56),
-            "item": st.column_config.NumberColumn("id", width=40),
             **shares,
         },
         key=f"rec_table_{e.name}",

@@ -130,6 +130,14 @@ def player_word(name: str) -> str:
     return PLAYER_WORDS.get(name, name)
 
 
+#: One-word column headers of the inputs (a top-K table's share columns are narrow).
+PLAYER_SHORT = {"id": "history", "image": "picture", "text": "text", "fused": "fused"}
+
+
+def player_short(name: str) -> str:
+    return PLAYER_SHORT.get(name, name)
+
+
 def later_marks(items: Iterable[int], later: Mapping[int, str]) -> list[str]:
     """``✓ valid`` / ``✓ test`` for each item bought later (held out), else blank."""
     return [f"✓ {later[int(i)]}" if int(i) in later else "" for i in items]

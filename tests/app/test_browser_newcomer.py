@@ -1,0 +1,68 @@
+"""In a real browser: nothing leaves the machine, and two variants' shares fit at 1280 px."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlparse
+
+import pytest
+
+from tests.app.browser_support import browser_page, running_app, wait_idle
+from tests.app.test_browser import ARTIFACTS, chromium  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.browser
+PAGES = ("spaces", "", "recommendations", "collapse", "audit", "train", "data")
+ROUTER_TITLES = ("Overview", "Embedding spaces", "Positional collapse", "Audit", "Train", "Data")
+
+
+def _wait_page(page) -> None:
+    page.get_by_test_id("stMainBlockContainer").get_by_role("heading").first.wait_for(
+        timeout=90_000
+    )
+    wait_idle(page)
+
+
+def test_no_request_leaves_the_machine_over_a_tour_of_every_page(chromium, shop, tmp_path):  # noqa: F811
+    env = {"ANCHORREC_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"}
+    outside: list[str] = []
+
+    def route(r) -> None:
+        if urlparse(r.request.url).hostname in ("127.0.0.1", "localhost"):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    with running_app(env, log=tmp_path / "app.log") as base, browser_page() as page:
+        page.context.route("**/*", route)
+        query = f"?dataset={quote(str(shop))}&variant=anchor,lightgcn"
+        for n, path in enumerate(PAGES):  # the first is a deep link on a fresh server
+            page.goto(f"{base}/{path}{query}")
+            _wait_page(page)
+            if n == 0:  # it went through the router: its titles, not the file names
+                nav = page.get_by_test_id("stSidebarNav").inner_text()
+                assert all(t in nav for t in ROUTER_TITLES), nav
+        page.wait_for_timeout(1000)
+    assert outside == []
+
+
+def test_two_variants_shares_fit_at_1280_px(chromium, shop, tmp_path):  # noqa: F811
+    ARTIFACTS.mkdir(exist_ok=True)
+    env = {"ANCHORREC_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"}
+    with running_app(env, log=tmp_path / "app.log") as base, browser_page(1280, 900) as page:
+        page.goto(f"{base}/recommendations?dataset={quote(str(shop))}&variant=anchor,lightgcn")
+        _wait_page(page)
+        grids = page.get_by_test_id("stDataFrame")
+        grids.nth(1).wait_for(timeout=60_000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ARTIFACTS / "recommendations_1280.png"), full_page=True)
+        sizes = page.evaluate(
+            """() => [...document.querySelectorAll('[data-testid=stDataFrame]')].slice(0, 2)
+                 .map(d => { const s = d.querySelector('.dvn-scroller');
+                             const r = d.getBoundingClientRect();
+                             return [s.scrollWidth, s.clientWidth, r.left, r.right]; })"""
+        )
+    assert len(sizes) == 2
+    for scroll, client, left, right in sizes:  # no sideways scrolling, both on screen
+        assert scroll <= client + 1, sizes
+        assert 0 <= left < right <= 1280, sizes
+    assert sizes[0][3] <= sizes[1][2]  # side by side, not stacked
