@@ -55,8 +55,8 @@ def _diagnostics(state: AppState, entries: list[ModelEntry]) -> None:
     if missing:
         names = ", ".join(e.label for e in missing)
         st.info(
-            f"Diagnostics of {names} are not computed yet. They take a few minutes per model on "
-            "a few thousand items and are stored beside the model, so this is done once."
+            f"Diagnostics of {names} are not computed yet. {tables.DIAGNOSTICS_TIME} They are "
+            "stored beside the model, so this is done once."
         )
         if st.button(f"Compute diagnostics of {names}", type="primary", key="diag_compute"):
             for e in missing:

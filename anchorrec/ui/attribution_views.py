@@ -111,9 +111,10 @@ def show_whatif(ds: Dataset, e: ModelEntry, cache: Any, exp: UserExplanation, k:
     w = whatif(cache, exp.user, k)
     for mc, (player, rate) in zip(st.columns(len(w.flip_rate)), w.flip_rate.items(), strict=True):
         mc.metric(
-            f"without {player}",
+            f"without {tables.player_short(player)}",
             f"{rate:.0%}",
-            help="rank-flip rate: share of the top-K that leaves it",
+            help=f"Without the {tables.player_word(player)}: the share of today's top-K that "
+            "leaves the top-K (rank-flip rate).",
         )
     st.dataframe(
         tables.whatif_table(w, lambda i: item_title(ds, i)),

@@ -72,6 +72,11 @@ SPACE_TITLES = {
     "anchor_mixup": "anchor: mixup",
     "top-10": "top-10 lists",
 }
+#: What bench/variant_diagnostics.py measured (idle 2-core machine, 2026-11-27, at 8060679).
+DIAGNOSTICS_TIME = (
+    "On the bundled sample (1,191 items) they took 2.6 to 4.2 s per model on an idle 2-core "
+    "machine."
+)
 METHOD_TITLES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 #: The parameters the Compute-layouts panel asks for: (key, label, lowest, highest, type).
 LAYOUT_PARAMETERS: dict[str, list[tuple[str, str, float, float, type]]] = {
@@ -86,8 +91,9 @@ LAYOUT_PARAMETERS: dict[str, list[tuple[str, str, float, float, type]]] = {
 #: What bench/projection_time.py measured (idle 2-core machine, 2026-11-27, 64-d vectors,
 #: bench/results/projection_time.jsonl); the UI quotes no other duration.
 LAYOUT_TIMES = (
-    "Measured on an idle 2-core machine, 5,000 items: UMAP 25 s on its first run in a process "
-    "(compiling), 5 s after; t-SNE 8 s. Computed once, then cached on disk beside the model."
+    "Measured on an idle 2-core machine, 5,000 items: UMAP 24.7 s on its first run in a "
+    "process (compiling), 4.8 s after; t-SNE 8.3 s. Computed once, then cached on disk beside "
+    "the model."
 )
 
 

@@ -115,7 +115,7 @@ def test_recommendations_show_each_variant_side_by_side(app, shop):
     assert len(top) >= 2 and all(len(t) == 10 for t in top[:2])
     assert "id share" in top[0].columns and "image share" in top[0].columns
     metrics = [m.label for m in at.metric]
-    assert "without image" in metrics and "without id" in metrics
+    assert "without picture" in metrics and "without history" in metrics
     # held-out purchases are marked, and each list says how many it recovers
     from anchorrec.data.mmrec import load_mmrec
 
