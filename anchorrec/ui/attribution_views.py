@@ -104,8 +104,10 @@ def show_whatif(ds: Dataset, e: ModelEntry, cache: Any, exp: UserExplanation, k:
     sentence that removing it ties every item (no pseudo-ranks)."""
     st.markdown(f"**{e.label}**")
     if tables.removal_ties_everything(exp.players):
+        only = tables.player_word(exp.players[0])
         st.info(
-            f"{e.label} has one input ({tables.player_word(exp.players[0])}): removing it leaves every item with the same score, so there is no ranking without it."
+            f"{e.label} has one input ({only}): removing it leaves every item with the same "
+            "score, so there is no ranking without it."
         )
         return
     w = whatif(cache, exp.user, k)
@@ -116,9 +118,22 @@ def show_whatif(ds: Dataset, e: ModelEntry, cache: Any, exp: UserExplanation, k:
             help=f"Without the {tables.player_word(player)}: the share of today's top-K that "
             "leaves the top-K (rank-flip rate).",
         )
+    table = tables.whatif_table(w, lambda i: item_title(ds, i))
+    without = [c for c in table.columns if c.startswith("without ")]
+    st.caption("Each item's new rank without each input (now: #).")
     st.dataframe(
-        tables.whatif_table(w, lambda i: item_title(ds, i)),
+        table,
         hide_index=True,
         width="stretch",
+        column_order=["rank", "title", *without, "item"],
+        column_config={
+            "rank": st.column_config.NumberColumn("#", width=30),
+            "title": st.column_config.TextColumn(width=130),
+            "item": st.column_config.NumberColumn("id", width=40),
+            **{
+                c: st.column_config.NumberColumn(c.removeprefix("without "), width=64, help=c)
+                for c in without
+            },
+        },
         key=f"whatif_{e.name}",
     )

@@ -194,9 +194,15 @@ def coembedding_figure(
 
 
 def share_bars(
-    frame: pd.DataFrame, label: str, names: Sequence[str], *, height: int = 300
+    frame: pd.DataFrame,
+    label: str,
+    names: Sequence[str],
+    *,
+    height: int = 300,
+    words: dict[str, str] | None = None,
 ) -> go.Figure:
-    """Stacked horizontal bars of mean shares (one column per name) per row of ``frame``."""
+    """Stacked horizontal bars of mean shares (one column per name) per row of ``frame``;
+    ``words`` name the inputs in the legend."""
     fig = go.Figure()
     for name in names:
         col = name
@@ -206,9 +212,9 @@ def share_bars(
                     x=frame[col],
                     y=frame[label].astype(str),
                     orientation="h",
-                    name=name,
+                    name=(words or {}).get(name, name),
                     marker_color=PLAYER_COLOURS.get(name, "#888888"),
-                    hovertemplate=f"{name}: %{{x:.1%}}<extra></extra>",
+                    hovertemplate=f"{(words or {}).get(name, name)}: %{{x:.1%}}<extra></extra>",
                 )
             )
     fig.update_layout(

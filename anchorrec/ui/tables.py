@@ -220,12 +220,13 @@ def removal_ties_everything(players: Sequence[str]) -> bool:
 
 
 def whatif_table(w: WhatIf, title: Callable[[int], str]) -> pd.DataFrame:
-    """``rank``, ``item``, ``title`` and ``without <input>`` (the new rank) per item."""
+    """``rank``, ``item``, ``title`` and ``without <input>`` (the new rank; inputs named as in
+    :data:`PLAYER_SHORT`) per item."""
     t = w.table.reset_index(drop=True)
     out = pd.DataFrame({"rank": t["rank"], "item": t["item"]})
     out["title"] = [title(int(i)) for i in t["item"]]
     for p in w.flip_rate:
-        out[f"without {player_word(p)}"] = t[f"rank_without_{p}"].to_numpy()
+        out[f"without {player_short(p)}"] = t[f"rank_without_{p}"].to_numpy()
     return out
 
 
@@ -253,22 +254,50 @@ def group_of(ds: Dataset, user: int) -> str | None:
 
 
 def _readable(value: Any) -> str:
-    if isinstance(value, float | np.floating):
+    if _is_number(value) and not float(value).is_integer():
         return f"{float(value):.2f}"
     return str(value)
 
 
+def _present(value: Any) -> bool:
+    return not (value is None or (isinstance(value, float) and math.isnan(value)) or value == "")
+
+
 def shopper_profile(ds: Dataset, user: int, limit: int = 8) -> str:
-    """``users.csv``'s row of ``user`` as words: ``group visual · w visual 0.82 · …``."""
+    """``users.csv``'s row of ``user`` in words, e.g. ``visual shopper · drivers: visual 80%,
+    textual 12% · likes: pattern monogram, shade classic``.
+
+    ``group`` names the shopper; ``w_<driver>`` columns (driver weights) are listed as
+    percentages, largest first; ``pref_<kind>`` columns as what the shopper likes; any other
+    column as ``name value``.
+    """
     if ds.users is None:
         return ""
     row = ds.users.iloc[int(user)]
-    parts = [
-        f"{str(c).replace('_', ' ')} {_readable(row[c])}"
-        for c in ds.users.columns
-        if c != "user_id" and not (isinstance(row[c], float) and math.isnan(row[c]))
-    ]
-    return " · ".join(parts[:limit])
+    cols = [c for c in ds.users.columns if c != "user_id" and _present(row[c])]
+    parts = []
+    if "group" in cols:
+        parts.append(f"{row['group']} shopper")
+    weights = {c[2:]: float(row[c]) for c in cols if c.startswith("w_") and _is_number(row[c])}
+    if weights:
+        ranked = sorted(weights.items(), key=lambda kv: -kv[1])
+        parts.append("drivers: " + ", ".join(f"{k} {v:.0%}" for k, v in ranked))
+    likes = [f"{c[5:]} {row[c]}" for c in cols if c.startswith("pref_")]
+    if likes:
+        parts.append("likes: " + ", ".join(likes[:limit]))
+    used = {"group", *(f"w_{k}" for k in weights), *(c for c in cols if c.startswith("pref_"))}
+    rest = [f"{str(c).replace('_', ' ')} {_readable(row[c])}" for c in cols if c not in used]
+    return " · ".join([*parts, *rest[:limit]])
+
+
+def _is_number(value: Any) -> bool:
+    """A number, or text that reads as one (users.csv may be read as text)."""
+    if isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
 
 
 # ------------------------------------------------------------------------------ items

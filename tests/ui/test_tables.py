@@ -83,7 +83,7 @@ def test_why_table_ranks_without_and_branch_values_of_one_item():
         "rank",
         "item",
         "title",
-        "without purchase history (ID)",
+        "without history",
         "without picture",
     ]
 
@@ -95,7 +95,16 @@ def test_removing_the_only_input_ties_everything():
 
 def _shop():
     ds = make_tiny_dataset(n_users=10, n_items=8)
-    users = pd.DataFrame({"user_id": range(10), "group": ["a", "b"] * 5, "w_visual": 0.8245})
+    users = pd.DataFrame(
+        {
+            "user_id": range(10),
+            "group": ["a", "b"] * 5,
+            "w_text": 0.1755,
+            "w_visual": 0.8245,
+            "pref_shade": "classic",
+            "age": 30,
+        }
+    )
     items = pd.DataFrame(
         {
             "item_id": range(8),
@@ -115,7 +124,10 @@ def test_planted_groups_pick_their_own_shoppers():
     assert tables.shoppers_of(ds, "b") == [1, 3, 5, 7, 9]
     assert tables.shoppers_of(ds, None, limit=3) == [0, 1, 2]
     assert tables.group_of(ds, 3) == "b"
-    assert tables.shopper_profile(ds, 3) == "group b · w visual 0.82"
+    assert (
+        tables.shopper_profile(ds, 3)
+        == "b shopper · drivers: visual 82%, text 18% · likes: shade classic · age 30"
+    )
 
 
 def test_colour_options_and_values_come_from_items_csv():
