@@ -1,4 +1,5 @@
-"""In a real browser: nothing leaves the machine, and two variants' shares fit at 1280 px."""
+"""In a real browser: nothing leaves the machine, and two variants' shares (and what-if
+ranks) fit at 1280 px."""
 
 from __future__ import annotations
 
@@ -55,14 +56,16 @@ def test_two_variants_shares_fit_at_1280_px(chromium, shop, tmp_path):  # noqa: 
         grids.nth(1).wait_for(timeout=60_000)
         page.wait_for_timeout(1000)
         page.screenshot(path=str(ARTIFACTS / "recommendations_1280.png"), full_page=True)
+        grids.nth(2).scroll_into_view_if_needed()  # anchor's what-if table
+        page.wait_for_timeout(500)
         sizes = page.evaluate(
-            """() => [...document.querySelectorAll('[data-testid=stDataFrame]')].slice(0, 2)
+            """() => [...document.querySelectorAll('[data-testid=stDataFrame]')].slice(0, 3)
                  .map(d => { const s = d.querySelector('.dvn-scroller');
                              const r = d.getBoundingClientRect();
                              return [s.scrollWidth, s.clientWidth, r.left, r.right]; })"""
         )
-    assert len(sizes) == 2
-    for scroll, client, left, right in sizes:  # no sideways scrolling, both on screen
+    assert len(sizes) == 3  # two top-K lists, then anchor's what-if (lightgcn has one input)
+    for scroll, client, left, right in sizes:  # no sideways scrolling, all on screen
         assert scroll <= client + 1, sizes
         assert 0 <= left < right <= 1280, sizes
     assert sizes[0][3] <= sizes[1][2]  # side by side, not stacked
