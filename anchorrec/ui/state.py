@@ -107,8 +107,10 @@ def open_dataset_next_run(path: str | Path) -> None:
 
 
 def add_variant_next_run(name: str) -> None:
-    """Add the model directory ``name`` to the compared variants on the next run."""
-    st.session_state[_ADD_VARIANT] = name
+    """Add the model directory ``name`` to the compared variants on the first run where it
+    exists (a background run's model joins the toggle once saved)."""
+    pending = list(st.session_state.get(_ADD_VARIANT) or [])
+    st.session_state[_ADD_VARIANT] = [*pending, name] if name not in pending else pending
 
 
 # ------------------------------------------------------------------------------ URL state
@@ -219,6 +221,7 @@ def _choose_dataset() -> Path | None:
 def _choose_variants(models: list[ws.ModelEntry], fingerprint: str) -> list[ws.ModelEntry]:
     usable = [e for e in models if e.usable]
     broken = [e for e in models if not e.usable]
+    broken_names = {e.name for e in broken}
     if broken:
         with st.sidebar.expander(f"{len(broken)} model folder(s) cannot be used", expanded=False):
             for e in broken:
@@ -229,11 +232,12 @@ def _choose_variants(models: list[ws.ModelEntry], fingerprint: str) -> list[ws.M
     names = [e.name for e in usable]
     key, canonical = f"variants_{fingerprint}", f"_variants_{fingerprint}"
     wanted = st.session_state.pop("_qp_variants", None)
-    added = st.session_state.get(_ADD_VARIANT)
+    pending = [n for n in st.session_state.get(_ADD_VARIANT) or [] if n not in broken_names]
+    joined = [n for n in pending if n in names]
     chosen = st.session_state.get(canonical)
-    if added in names:  # a model trained in the app joins the comparison
-        st.session_state.pop(_ADD_VARIANT)
-        chosen = [*(chosen or []), added]
+    if joined:  # a model trained in the app joins the comparison once it is saved
+        st.session_state[_ADD_VARIANT] = [n for n in pending if n not in names]
+        chosen = [*(chosen or []), *joined]
     elif wanted is not None:
         chosen = [v for v in wanted if v in names] or names[:1]
         unknown = [v for v in wanted if v not in names]
@@ -331,6 +335,7 @@ def sidebar() -> AppState:
     )
     state.models = ws.find_models(directory, ds.fingerprint)
     state.selected = _choose_variants(state.models, ds.fingerprint)
+    _background_runs(ds.fingerprint, {e.name for e in state.models})
     for key, upper in (("user", ds.n_users - 1), ("item", ds.n_items - 1)):
         bad = st.session_state.pop(f"_qp_bad_{key}", None)
         if bad is not None:
@@ -349,6 +354,43 @@ def sidebar() -> AppState:
     )
     _write_query_params(state)
     return state
+
+
+# ------------------------------------------------------------------------------ background runs
+RUN_REFRESH_S = 2.0
+
+
+def _background_runs(fingerprint: str, known: set[str]) -> None:
+    """On every page, the progress of the runs this session started that are not saved yet;
+    the page reruns when one is saved, so its model joins the toggle wherever the user is."""
+    pending = [n for n in st.session_state.get(_ADD_VARIANT) or [] if n not in known]
+    if pending:
+        with st.sidebar:
+            _run_status(str(ws.workspace_models_dir(fingerprint)), tuple(pending))
+
+
+@st.fragment(run_every=RUN_REFRESH_S)
+def _run_status(models_dir: str, pending: tuple[str, ...]) -> None:
+    from anchorrec.training.jobs import find_jobs
+    from anchorrec.ui.tables import epoch_text
+
+    runs = {j.name: j for j in find_jobs(models_dir)}
+    for name in pending:
+        job = runs.get(name)
+        if job is None:
+            continue
+        status = job.status()
+        if status == "done":
+            st.rerun(scope="app")
+        records = job.records()
+        if status == "running":
+            st.caption(
+                f"Training **{name}**: {epoch_text(records[-1]) if records else 'starting…'}"
+            )
+        else:
+            st.caption(
+                f"Training **{name}** {'stopped' if status == 'interrupted' else 'failed'}: see the Train page."
+            )
 
 
 # ------------------------------------------------------------------------------ chart selections

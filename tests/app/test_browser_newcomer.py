@@ -69,3 +69,34 @@ def test_two_variants_shares_fit_at_1280_px(chromium, shop, tmp_path):  # noqa: 
         assert scroll <= client + 1, sizes
         assert 0 <= left < right <= 1280, sizes
     assert sizes[0][3] <= sizes[1][2]  # side by side, not stacked
+
+
+def test_a_run_survives_leaving_the_page_and_its_model_joins_the_toggle(chromium, shop, tmp_path):  # noqa: F811
+    import re
+
+    home = tmp_path / "home"
+    env = {"ANCHORREC_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    with running_app(env, log=tmp_path / "app.log") as base, browser_page() as page:
+        page.goto(f"{base}/train?dataset={quote(str(shop))}&variant=anchor")
+        _wait_page(page)
+        form = page.get_by_test_id("stForm")
+        form.get_by_test_id("stSelectbox").first.click()
+        page.get_by_role("option", name=re.compile(r"^lightgcn")).click()
+        form.get_by_label("Epochs (max)").fill("3")
+        form.get_by_role("button", name="Train").click()
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.get_by_text(re.compile(r"Training lightgcn-")).first.wait_for(timeout=60_000)
+        sidebar.get_by_test_id("stSidebarNavLink").filter(has_text="Overview").click()
+        main = page.get_by_test_id("stMainBlockContainer")
+        main.get_by_role("heading", name="AnchorRec Studio").wait_for(timeout=60_000)
+        # the run goes on; once saved, the page reruns and the model joins the toggle
+        chip = sidebar.get_by_test_id("stMultiSelect").get_by_text(re.compile(r"^lightgcn-"))
+        try:
+            chip.wait_for(timeout=240_000)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "browser_train_failure.png"), full_page=True)
+            raise
+        assert "Overview" in page.get_by_test_id("stSidebarNav").inner_text()
+        assert main.get_by_role("heading", name="AnchorRec Studio").is_visible()
+    (model,) = list((home / "models").glob("*/lightgcn-*"))
+    assert (model / "model.safetensors").is_file()
