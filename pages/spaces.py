@@ -14,6 +14,7 @@ from anchorrec.ui import cached, charts, tables
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.images import item_title
 from anchorrec.ui.neighbours import show_item_inspector
+from anchorrec.ui.selection import show_selection_summary
 from anchorrec.ui.state import (
     consume_selections,
     require_dataset,
@@ -44,10 +45,7 @@ def _compute_layouts(state, entry, where) -> None:
         go = st.button("Compute", type="primary", key="lay_go")
         st.caption(tables.LAYOUT_TIMES)
     if go:
-        with (
-            user_errors("Layouts"),
-            st.spinner(f"Computing {NAMES[method]} layouts of {entry.name}…"),
-        ):
+        with user_errors("Layouts"), st.spinner(f"Computing {NAMES[method]} layouts…"):
             cached.compute_layouts(state.loaded(entry), method, params)
         st.rerun()
 
@@ -88,8 +86,8 @@ def render() -> None:
     st.caption(
         "Every space of one model projected to 2-D. Item spaces are Procrustes-aligned onto the "
         "final space's layout, so the same region means the same items; the anchor domain is "
-        "one joint projection coloured by modality. Select points (click, box or lasso) in any "
-        "panel: the selection is drawn in every panel and the first item opens in the inspector."
+        "one joint projection coloured by modality. Click a point, or pick the box or lasso tool "
+        "and drag: the selection is drawn in every panel, summarised below, and inspected."
     )
     top = st.columns([2, 2, 3])
     entry = entries[0]
@@ -101,26 +99,30 @@ def render() -> None:
     ready = [m for m in ("umap", "tsne", "pca") if any(k.endswith(f"/{m}") for k in layouts)]
     if not ready:
         st.info(
-            f"No layout of **{entry.name}** is cached yet. Use *Compute layouts* (PCA is the "
-            f"quickest), or run `python -m anchorrec project {entry.path}`."
+            f"No layout of **{entry.name}** yet: use *Compute layouts* (PCA is the quickest) or run `python -m anchorrec project {entry.path}`."
         )
         st.stop()
     method = top[1].radio(
         "Layout", ready, format_func=NAMES.get, horizontal=True, key="spaces_method"
     )
-    colour, colour_name = _colours(state, entry)
+    left, right = st.columns(2)
+    with left:
+        colour, colour_name = _colours(state, entry)
+    query = right.text_input(
+        "Find items",
+        key="spaces_search",
+        placeholder="a title or an id",
+        help="Rings every matching item in every panel.",
+    )
     titles = np.asarray([item_title(ds, i) for i in range(ds.n_items)], dtype=object)
     spaces = [s for s in SPACE_ORDER if f"{s}/{method}" in layouts and not s.startswith("anchor_")]
     selected = consume_selections([f"spaces_{s}" for s in [*spaces, ANCHOR_DOMAIN]], GROUP)
-    panel = functools.partial(
-        _panel,
-        layouts=layouts,
-        method=method,
-        colour=colour,
-        name=colour_name,
-        titles=titles,
-        selected=selected,
-    )
+    found = tables.search_items(ds, query)
+    if query.strip():
+        right.caption(f"{len(found)} {'item matches' if len(found) == 1 else 'items match'}.")
+    ringed = list(dict.fromkeys([*selected, *found]))
+    panel = functools.partial(_panel, layouts=layouts, method=method, titles=titles)
+    panel = functools.partial(panel, colour=colour, name=colour_name, selected=ringed)
     for start in range(0, len(spaces), 3):
         for col, space in zip(st.columns(3), spaces[start : start + 3], strict=False):
             with col:
@@ -132,11 +134,10 @@ def render() -> None:
             "by modality. Aligned modalities overlap; separate clouds mean the projections disagree."
         )
         panel(ANCHOR_DOMAIN, height=420)
+    show_selection_summary(ds, selected if len(selected) > 1 else found, "spaces_selection")
     st.divider()
     item = selected_item(state.item)
     st.subheader(f"Inspector — item {item}")
-    if len(selected) > 1:
-        st.caption(f"{len(selected)} items selected; showing the first. Selected: {selected[:30]}")
     with user_errors("Neighbours", stop=False):
         show_item_inspector(ds, item, entry.name, lambda: cached.spaces(state.loaded(entry)))
 

@@ -43,10 +43,19 @@ LEVEL_PALETTE: tuple[str, ...] = tuple(
 
 
 def _compact(fig: go.Figure, height: int, title: str) -> go.Figure:
+    """A layout panel; the toolbar stands upright at the right edge, clear of the left-aligned
+    title.
+
+    Dragging zooms (plotly's default) rather than drawing a box: with ``dragmode="select"``
+    Streamlit sets ``clickmode="event"`` and handles clicks only on treemap/sunburst points,
+    so clicking a point would no longer select it (checked on streamlit 1.67). The box and
+    lasso tools are one click away in the toolbar.
+    """
     fig.update_layout(
         height=height,
-        margin={"l": 4, "r": 4, "t": 32 if title else 8, "b": 4},
-        title={"text": title, "font": {"size": 13}} if title else None,
+        modebar={"orientation": "v"},
+        margin={"l": 4, "r": 36, "t": 32 if title else 8, "b": 4},
+        title={"text": title, "font": {"size": 13}, "x": 0.0, "xanchor": "left"} if title else None,
         legend={
             "font": {"size": 10},
             "itemsizing": "constant",

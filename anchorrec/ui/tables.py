@@ -317,6 +317,68 @@ def item_description(ds: Dataset, item: int) -> str:
     return value if isinstance(value, str) else ""
 
 
+def search_items(ds: Dataset, query: str, limit: int = 500) -> list[int]:
+    """Items whose id (internal, or ``items.csv``'s ``item_id``) equals ``query`` or whose
+    title contains it (case-insensitive); empty for an empty query."""
+    q = query.strip().lower()
+    if not q:
+        return []
+    found: list[int] = []
+    if q.isdigit() and int(q) < ds.n_items:
+        found.append(int(q))
+    if ds.items is not None:
+        for col in ("item_id", "title", "name"):
+            if col in ds.items.columns:
+                text = ds.items[col].astype(str).str.lower()
+                hits = text == q if col == "item_id" else text.str.contains(q, regex=False)
+                found += [int(i) for i in np.flatnonzero(hits.to_numpy())]
+    return list(dict.fromkeys(found))[:limit]
+
+
+def selection_table(ds: Dataset, items: Sequence[int]) -> pd.DataFrame:
+    """One row per selected item: ``item``, ``title``, its attributes and ``train
+    interactions`` (what the selection summary lists and exports)."""
+    ids = [int(i) for i in items]
+    popularity = ds.item_popularity()
+    rows = []
+    for i in ids:
+        title = None
+        if ds.items is not None:
+            for col in ("title", "name"):
+                if col in ds.items.columns and isinstance(ds.items[col].iloc[i], str):
+                    title = ds.items[col].iloc[i]
+                    break
+        rows.append(
+            {
+                "item": i,
+                "title": title or f"item {i}",
+                **item_attributes(ds, i),
+                "train interactions": int(popularity[i]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def selection_breakdown(ds: Dataset, items: Sequence[int], column: str) -> pd.DataFrame:
+    """``<column>``, ``items`` and ``share`` of the selection, most common first."""
+    if ds.items is None or column not in ds.items.columns or not len(items):
+        return pd.DataFrame(columns=[column, "items", "share"])
+    values = ds.items[column].iloc[[int(i) for i in items]].astype(str)
+    counts = values.value_counts()
+    return pd.DataFrame(
+        {column: counts.index, "items": counts.to_numpy(), "share": counts.to_numpy() / len(values)}
+    )
+
+
+def breakdown_columns(ds: Dataset, max_levels: int = 24) -> list[str]:
+    """The item columns worth a breakdown: category first, then attributes with few values."""
+    if ds.items is None:
+        return []
+    cols = [c for c in ds.items.columns if c not in NOT_ATTRIBUTES]
+    few = [c for c in cols if ds.items[c].nunique() <= max_levels]
+    return sorted(few, key=lambda c: c != "category")
+
+
 def colour_options(ds: Dataset) -> list[str]:
     """What the layout panels can be coloured by."""
     options = []

@@ -93,3 +93,34 @@ def test_positional_collapse_shows_words_and_blanks_not_none(app):
     assert set(shown.loc[missing.to_numpy(), "lightgcn"]) == {""}
     assert not {"None", "nan"} & set(shown["lightgcn"])
     assert list(element.proto.column_order) == ["metric", "space", "anchor", "lightgcn", "null"]
+
+
+def test_a_selection_is_summarised_with_its_items_and_a_csv(app):
+    at = app.run()
+    at.switch_page("pages/spaces.py").run()
+    points = [{"customdata": [i]} for i in (4, 8, 12, 13, 17)]  # bags, bags, bags, shoes, shoes
+    at.session_state["spaces_final"] = {
+        "selection": {"points": points, "point_indices": [], "box": [], "lasso": []}
+    }
+    at.run()
+    _no_exception(at)
+    assert "Selection — 5 items" in [s.value for s in at.subheader]
+    by = table_with(at, "category", "items", "share")
+    assert dict(zip(by["category"], by["items"], strict=True)) == {"bags": 3, "shoes": 2}
+    listed = table_with(at, "image", "item", "train interactions")
+    assert listed["item"].tolist() == [4, 8, 12, 13, 17]
+    assert "Download the 5 items (CSV)" in [b.proto.label for b in at.get("download_button")]
+
+
+def test_search_rings_the_matches_in_every_panel(app):
+    at = app.run()
+    at.switch_page("pages/spaces.py").run()
+    at.text_input(key="spaces_search").input("number 42").run()
+    _no_exception(at)
+    assert any(c.value == "1 item matches." for c in at.caption)
+    import json
+
+    for chart in at.get("plotly_chart")[:3]:
+        traces = json.loads(chart.proto.spec)["data"]
+        ring = [t for t in traces if t.get("name") == "selected"]
+        assert ring and ring[0]["hovertext"] == ["Scarve number 42"]

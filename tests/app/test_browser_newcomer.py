@@ -100,3 +100,39 @@ def test_a_run_survives_leaving_the_page_and_its_model_joins_the_toggle(chromium
         assert main.get_by_role("heading", name="AnchorRec Studio").is_visible()
     (model,) = list((home / "models").glob("*/lightgcn-*"))
     assert (model / "model.safetensors").is_file()
+
+
+def test_a_box_selection_shows_its_summary_and_exports_csv(chromium, shop, tmp_path):  # noqa: F811
+    import csv
+    import re
+
+    env = {"ANCHORREC_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"}
+    with running_app(env, log=tmp_path / "app.log") as base, browser_page() as page:
+        page.goto(f"{base}/spaces?dataset={quote(str(shop))}&variant=anchor")
+        _wait_page(page)
+        drag = page.locator(".js-plotly-plot").first.locator(".nsewdrag").first
+        drag.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        box = drag.bounding_box()
+        page.locator(".js-plotly-plot").first.hover()
+        page.locator(".js-plotly-plot").first.locator('[data-title="Box Select"]').click()
+        page.mouse.move(box["x"] + 4, box["y"] + 4)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] - 4, steps=8)
+        page.mouse.up()
+        heading = page.get_by_role("heading", name=re.compile(r"Selection — \d+ items"))
+        try:
+            heading.wait_for(timeout=60_000)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "browser_box_failure.png"), full_page=True)
+            raise
+        wait_idle(page)
+        count = int(re.search(r"(\d+) items", heading.inner_text()).group(1))
+        assert count >= 2
+        with page.expect_download() as download:
+            page.get_by_role("button", name=re.compile(r"Download the \d+ items")).click()
+        path = tmp_path / "selection.csv"
+        download.value.save_as(path)
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == count and {"item", "title", "category"} <= set(rows[0])

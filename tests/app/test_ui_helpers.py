@@ -74,3 +74,13 @@ def test_colour_by_category_keeps_every_category_in_its_own_colour():
     names = [t.name for t in fig.data]
     assert sorted(names) == sorted(set(categories)) and "other" not in names
     assert len({t.marker.color for t in fig.data}) == levels
+
+
+def test_the_toolbar_of_a_layout_panel_stands_aside_from_its_title():
+    import numpy as np
+
+    from anchorrec.ui.charts import layout_scatter
+
+    fig = layout_scatter(np.zeros((5, 2)), np.arange(5), title="final · trustworthiness 0.9")
+    assert fig.layout.dragmode is None  # zoom: a click must still select a point
+    assert fig.layout.modebar.orientation == "v" and fig.layout.title.xanchor == "left"

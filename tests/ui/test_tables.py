@@ -251,3 +251,27 @@ def test_epoch_text():
 def test_the_tables_module_does_not_import_streamlit():
     code = "import sys, anchorrec.ui.tables; sys.exit('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_search_finds_items_by_id_or_title():
+    ds = _shop()
+    assert tables.search_items(ds, "  ") == []
+    assert tables.search_items(ds, "3") == [3]  # the id (no title contains "3" but t3)
+    assert tables.search_items(ds, "T5") == [5]  # case-insensitive title match
+    assert tables.search_items(ds, "t") == list(range(8))
+    assert tables.search_items(ds, "t", limit=2) == [0, 1]
+
+
+def test_a_selection_is_listed_and_broken_down_by_category():
+    ds = _shop()
+    table = tables.selection_table(ds, [0, 3, 5])
+    assert list(table.columns) == ["item", "title", "category", "price", "train interactions"]
+    assert table["title"].tolist() == ["t0", "t3", "t5"]
+    by = tables.selection_breakdown(ds, [0, 3, 5], "category")
+    assert by.to_dict("list") == {
+        "category": ["c0", "c2"],
+        "items": [2, 1],
+        "share": [2 / 3, 1 / 3],
+    }
+    assert tables.breakdown_columns(ds) == ["category", "price"]
+    assert tables.selection_breakdown(ds, [], "category").empty
