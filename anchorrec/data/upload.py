@@ -43,10 +43,38 @@ def check_size(upload: Upload | None, cap_mb: int) -> None:
         )
 
 
+#: The command line's words in import errors, and the Data page's for the same thing.
+PAGE_WORDS = (
+    (" Or pass --on-missing-image mean to give such items the mean image feature.", ""),
+    ("relative to --images", "relative to the photo folder"),
+    ("check --images", "check the photos"),
+    ("--k-core", "k-core"),
+    ("--split", "the split"),
+    ("--device", "the device"),
+)
+#: Folders a zip tool adds beside the photos.
+_ZIP_NOISE = ("__MACOSX",)
+
+
 def _renamed(exc: AnchorRecError, tmp: Path) -> AnchorRecError:
-    """The same error, naming the uploaded file instead of its temporary copy."""
-    text = str(exc).replace(f"{tmp}/", "uploaded ").replace(str(tmp), "upload")
+    """The same error in the page's words, naming the uploaded file instead of its
+    temporary copy."""
+    text = str(exc).replace(f"{tmp}/images/", "").replace(f"{tmp}/", "uploaded ")
+    text = text.replace(str(tmp), "upload")
+    for cli, page in PAGE_WORDS:
+        text = text.replace(cli, page)
     return type(exc)(text)
+
+
+def photo_root(folder: Path) -> Path:
+    """The folder the photos sit in: ``folder``, or its only subfolder when a zip of a folder
+    ("compress folder") put everything one level down."""
+    entries = [
+        p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in _ZIP_NOISE
+    ]
+    if len(entries) == 1 and entries[0].is_dir():
+        return entries[0]
+    return folder
 
 
 def import_uploaded_catalog(
@@ -89,9 +117,10 @@ def import_uploaded_catalog(
             if photos_zip is not None:
                 (tmp_path / "images.zip").write_bytes(photos_zip.data)
                 cap = UNPACK_FACTOR * MAX_ZIP_MB * MB
-                photos = safe_extract_zip(
+                unpacked = safe_extract_zip(
                     tmp_path / "images.zip", tmp_path / "images", max_bytes=cap
                 )
+                photos = photo_root(unpacked)
             else:
                 photos = Path(photos_dir.strip()).expanduser()
             return import_catalog(

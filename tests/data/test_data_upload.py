@@ -43,3 +43,27 @@ def test_an_import_error_names_the_uploaded_file_not_its_temporary_copy(tmp_path
     assert "uploaded interactions.csv" in str(err.value)
     assert ".upload-" not in str(err.value)
     assert not out.exists() and not list(out.parent.glob(".upload-*"))  # nothing left behind
+
+
+def test_photos_zipped_in_one_top_folder_are_found(tmp_path):
+    from anchorrec.data.upload import photo_root
+
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "p0.png").write_bytes(b"x")
+    assert photo_root(flat) == flat
+    nested = tmp_path / "nested"
+    (nested / "photos").mkdir(parents=True)
+    (nested / "__MACOSX").mkdir()
+    (nested / "photos" / "p0.png").write_bytes(b"x")
+    assert photo_root(nested) == nested / "photos"
+
+
+def test_import_errors_speak_the_pages_words(tmp_path):
+    cat = write_valid_catalog(tmp_path / "cat")
+    items, inter = _uploads(cat)
+    with pytest.raises(DatasetError) as err:
+        import_uploaded_catalog(
+            tmp_path / "out", items, inter, photos_dir=str(cat["images"]), k_core=5
+        )
+    assert "--" not in str(err.value) and "k-core" in str(err.value)
