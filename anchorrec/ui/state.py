@@ -302,8 +302,8 @@ def _leave_pages_directory_mode() -> None:
     off, and only a run of ``st.navigation`` clears it, which a deep link on a fresh server
     never reaches. Renaming ``pages/`` would avoid it, but the folder is part of the product's
     agreed layout. tests/app/test_streamlit_internals.py fails when Streamlit renames the
-    attribute or stops consulting it, and tests/app/test_browser.py opens a deep link on a
-    fresh server.
+    attribute or stops consulting it, and tests/app/test_browser_newcomer.py opens a deep link
+    on a fresh server.
     """
     from streamlit.runtime.pages_manager import PagesManager
 

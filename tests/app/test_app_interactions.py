@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from tests.app.app_support import table_with
 
 
@@ -68,6 +70,7 @@ def test_an_unreadable_model_is_reported_and_the_others_still_work(shop, app_hom
     assert any("score" in d.value.columns for d in at.dataframe)  # lightgcn still shown
 
 
+@pytest.mark.slow  # a real training process: ~30 s on 2 cores
 def test_training_in_the_app_runs_in_the_background_and_joins_the_toggle(app, app_home):
     import time
 

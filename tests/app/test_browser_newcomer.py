@@ -10,7 +10,7 @@ import pytest
 from tests.app.browser_support import browser_page, running_app, wait_idle
 from tests.app.test_browser import ARTIFACTS, chromium  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # each starts a server: ~50 s
 PAGES = ("spaces", "", "recommendations", "collapse", "audit", "train", "data")
 ROUTER_TITLES = ("Overview", "Embedding spaces", "Positional collapse", "Audit", "Train", "Data")
 

@@ -4,7 +4,7 @@
 ``PagesManager.uses_pages_directory`` (no public API serves; its docstring says why). These
 tests fail when Streamlit renames the attribute, stops deciding the mode by it, or stops
 clearing it when ``st.navigation`` runs, so the workaround is revisited rather than silently
-doing nothing. tests/app/test_browser.py opens a deep link on a fresh server.
+doing nothing. tests/app/test_browser_newcomer.py opens a deep link on a fresh server.
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ def test_a_job_trains_in_its_own_process_and_is_found_by_any_reader(data_dir, tm
         jobs.start_job(data_dir, out, "lightgcn")
 
 
+@pytest.mark.slow  # two training processes: ~20 s on 2 cores
 def test_a_cancelled_job_can_be_resumed_to_the_end(data_dir, tmp_path):
     out = tmp_path / "models" / "lightgcn-b"
     job = jobs.start_job(data_dir, out, "lightgcn", epochs=400, patience=400, seed=1)
