@@ -2,6 +2,13 @@
 
 Run with ``streamlit run app.py``. It opens on the bundled sample (sample_data/boutique/) and
 its trained variants; nothing is trained or projected at start-up.
+
+Each page is a file of ``pages/`` that defines ``render()`` (a few small functions around it)
+and calls it. The router gives ``st.Page`` the file rather than the function: a file page's
+URL path is its file name (``/spaces``, ``/recommendations``…, the links people share), and
+``AppTest.switch_page`` finds only pages registered by file, so the app tests drive the real
+router. Everything a page shows is computed by the library (``anchorrec.ui.tables``,
+``anchorrec.ui.cached``); the page reads state, calls it and draws.
 """
 
 from __future__ import annotations
@@ -17,7 +24,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded at run tim
 
 import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="AnchorRec Studio", page_icon=":material/hub:", layout="wide")
+# The page icon is a file served by the app itself: a ":material/…:" page icon makes the
+# browser fetch its picture from a font CDN on every page (nothing leaves the machine).
+ICON = ROOT / "anchorrec" / "ui" / "icon.png"
+st.set_page_config(page_title="AnchorRec Studio", page_icon=str(ICON), layout="wide")
 
 PAGES = [
     st.Page(

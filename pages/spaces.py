@@ -2,181 +2,143 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS
 from anchorrec.analysis.spaces import SPACE_DESCRIPTIONS, SPACE_ORDER
-from anchorrec.ui import charts, loaders
+from anchorrec.ui import cached, charts, tables
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
-from anchorrec.ui.images import item_image_path, item_title, thumbnail
-from anchorrec.ui.neighbours import show_neighbour_tabs
+from anchorrec.ui.images import item_title
+from anchorrec.ui.neighbours import show_item_inspector
+from anchorrec.ui.selection import show_selection_summary
 from anchorrec.ui.state import (
     consume_selections,
     require_dataset,
     require_models,
+    selected_item,
     selection_callback,
 )
-from anchorrec.ui.text import plain
 
 GROUP = "spaces"
-METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+SELECTION_MODES = ("points", "box", "lasso")
+NAMES = tables.METHOD_TITLES
 
-state = require_dataset()
-entries = require_models(state)
-ds = state.dataset
 
-st.title("Embedding spaces")
-st.caption(
-    "Every space of one model projected to 2-D. Item spaces are Procrustes-aligned onto the "
-    "final space's layout, so the same region means the same items; the anchor domain is one "
-    "joint projection coloured by modality. Select points (click, box or lasso) in any panel: "
-    "the selection is drawn in every panel and the first item opens in the inspector."
-)
+def _layout_params(method: str) -> dict:
+    """The method's own parameters, drawn as soon as the method is picked (no form)."""
+    p = dict(DEFAULT_PARAMS[method])
+    for key, label, low, high, kind in tables.LAYOUT_PARAMETERS[method]:
+        p[key] = st.number_input(
+            label, kind(low), kind(high), kind(p[key]), key=f"lay_{method}_{key}"
+        )
+    return p
 
-top = st.columns([2, 2, 3])
-entry = entries[0]
-if len(entries) > 1:
-    name = top[0].radio("Model", [e.name for e in entries], horizontal=True, key="spaces_model")
-    entry = next(e for e in entries if e.name == name)
-layouts = loaders.available_projections(entry.path)
-methods_ready = [m for m in ("umap", "tsne", "pca") if any(k.endswith(f"/{m}") for k in layouts)]
 
-with top[2].popover("Compute layouts", icon=":material/calculate:"):
-    with st.form("compute_layouts"):
-        method = st.selectbox("Method", METHODS, format_func=METHOD_NAMES.get)
-        p = dict(DEFAULT_PARAMS[method])
-        if method == "tsne":
-            p["perplexity"] = st.number_input("Perplexity", 2.0, 100.0, float(p["perplexity"]))
-        if method == "umap":
-            p["n_neighbors"] = st.number_input("Neighbours", 2, 200, int(p["n_neighbors"]))
-            p["min_dist"] = st.number_input("Min. distance", 0.0, 1.0, float(p["min_dist"]))
-        p["seed"] = st.number_input("Seed", 0, 10_000, int(p["seed"]))
-        go = st.form_submit_button("Compute", type="primary")
-    st.caption(
-        "Computed once, then cached on disk beside the model. UMAP's first run in a process takes ~25 s."
-    )
-if go:
-    with (
-        user_errors("Layouts"),
-        st.spinner(f"Computing {METHOD_NAMES[method]} layouts of {entry.name}…"),
-    ):
-        loaded = state.loaded(entry)
-        loaders.compute_layouts(loaded, method, p)
-    st.rerun()
+def _compute_layouts(state, entry, where) -> None:
+    with where.popover("Compute layouts", icon=":material/calculate:"):
+        method = st.selectbox("Method", METHODS, format_func=NAMES.get, key="lay_method")
+        params = _layout_params(method)
+        go = st.button("Compute", type="primary", key="lay_go")
+        st.caption(tables.LAYOUT_TIMES)
+    if go:
+        with user_errors("Layouts"), st.spinner(f"Computing {NAMES[method]} layouts…"):
+            cached.compute_layouts(state.loaded(entry), method, params)
+        st.rerun()
 
-if not methods_ready:
-    st.info(
-        f"No layout of **{entry.name}** is cached yet. Use *Compute layouts* (PCA takes a second), "
-        f"or run `python -m anchorrec project {entry.path}`."
-    )
-    st.stop()
-method = top[1].radio(
-    "Layout", methods_ready, format_func=METHOD_NAMES.get, horizontal=True, key="spaces_method"
-)
 
-colour_options = []
-if ds.items is not None and "category" in ds.items.columns:
-    colour_options.append("category")
-colour_options += ["popularity", "ID share"]
-if ds.items is not None:
-    skip = {"item_id", "title", "description", "image", "category"}
-    colour_options += [f"attribute: {c}" for c in ds.items.columns if c not in skip]
-colour_by = st.selectbox("Colour by", colour_options, key="spaces_colour")
-colour: np.ndarray | pd.Series | None
-if colour_by == "category":
-    colour = ds.items["category"]
-elif colour_by == "popularity":
-    colour = np.log1p(ds.item_popularity())
-    colour_by = "log(1+train interactions)"
-elif colour_by == "ID share":
+def _colours(state, entry) -> tuple[np.ndarray | None, str]:
+    choice = st.selectbox("Colour by", tables.colour_options(state.dataset), key="spaces_colour")
+    if choice != "ID share":
+        return tables.colour_values(state.dataset, choice)
     with user_errors("ID share", stop=False):
-        colour = loaders.id_share_by_item(state.loaded(entry))
-    colour_by = "mean ID share in top-10"
-else:
-    colour = ds.items[colour_by.split(": ", 1)[1]]
-colour_values = np.asarray(colour) if colour is not None else None
-titles = np.asarray([item_title(ds, i) for i in range(ds.n_items)], dtype=object)
-
-space_names = [s for s in SPACE_ORDER if f"{s}/{method}" in layouts and not s.startswith("anchor_")]
-keys = [f"spaces_{s}" for s in space_names] + [f"spaces_{ANCHOR_DOMAIN}"]
-selected = consume_selections(keys, GROUP)
+        return cached.id_share_by_item(state.loaded(entry)), "mean ID share in top-10"
+    return None, choice
 
 
-def _panel(space: str, height: int = 300, legend: bool = True) -> None:
-    folder, _ = layouts[f"{space}/{method}"]
+def _panel(space, layouts, method, colour, name, titles, selected, height=300, legend=True):
     try:
-        proj = loaders.projection(folder, space, method)
+        proj = cached.projection(layouts[f"{space}/{method}"][0], space, method)
     except USER_ERRORS as exc:
         show_error(exc, f"Layout of {space}")
         return
-    ids = proj.item_ids.astype(np.int64)
-    tags = proj.tag_labels
+    ids, tags = proj.item_ids.astype(np.int64), proj.tag_labels
+    paint = None if tags is not None or colour is None else colour[ids]
+    look = {"colour_name": name, "hover": titles[ids], "selected": selected, "legend": legend}
+    title = f"{space.replace('_', ' ')} · trustworthiness {proj.trustworthiness:.2f}"
     fig = charts.layout_scatter(
-        proj.xy,
-        ids,
-        colour=None if tags is not None or colour_values is None else colour_values[ids],
-        colour_name=colour_by,
-        hover=titles[ids],
-        selected=selected,
-        tags=tags,
-        title=f"{space.replace('_', ' ')} · trustworthiness {proj.trustworthiness:.2f}",
-        height=height,
-        legend=legend,
+        proj.xy, ids, colour=paint, tags=tags, title=title, height=height, **look
     )
     key = f"spaces_{space}"
-    st.plotly_chart(
-        fig,
-        key=key,
-        on_select=selection_callback(key, GROUP),
-        selection_mode=("points", "box", "lasso"),
-        width="stretch",
-    )
+    select = {"on_select": selection_callback(key, GROUP), "selection_mode": SELECTION_MODES}
+    st.plotly_chart(fig, key=key, width="stretch", **select)
     st.caption(SPACE_DESCRIPTIONS.get(space, space))
 
 
-for start in range(0, len(space_names), 3):
-    cols = st.columns(3)
-    for col, space in zip(cols, space_names[start : start + 3], strict=False):
-        with col:
-            _panel(space, legend=start == 0 and space == space_names[0])
-
-if f"{ANCHOR_DOMAIN}/{method}" in layouts:
-    st.subheader("Anchor domain")
+def render() -> None:
+    state = require_dataset()
+    entries = require_models(state)
+    ds = state.dataset
+    st.title("Embedding spaces")
     st.caption(
-        "P_id(H), P_mm(Z^mm), P_v(x^v), P_t(x^t) and the mixup in one projection, coloured by "
-        "modality. Aligned modalities overlap; separate clouds mean the projections disagree."
+        "Every space of one model projected to 2-D. Item spaces are Procrustes-aligned onto the "
+        "final space's layout, so the same region means the same items; the anchor domain is "
+        "one joint projection coloured by modality. Click a point, or pick the box or lasso tool "
+        "and drag: the selection is drawn in every panel, summarised below, and inspected."
     )
-    _panel(ANCHOR_DOMAIN, height=420)
+    top = st.columns([2, 2, 3])
+    entry = entries[0]
+    if len(entries) > 1:
+        name = top[0].radio("Model", [e.name for e in entries], horizontal=True, key="spaces_model")
+        entry = next(e for e in entries if e.name == name)
+    _compute_layouts(state, entry, top[2])
+    layouts = cached.available_projections(entry.path)
+    ready = [m for m in ("umap", "tsne", "pca") if any(k.endswith(f"/{m}") for k in layouts)]
+    if not ready:
+        st.info(
+            f"No layout of **{entry.name}** yet: use *Compute layouts* (PCA is the quickest) or run `python -m anchorrec project {entry.path}`."
+        )
+        st.stop()
+    method = top[1].radio(
+        "Layout", ready, format_func=NAMES.get, horizontal=True, key="spaces_method"
+    )
+    left, right = st.columns(2)
+    with left:
+        colour, colour_name = _colours(state, entry)
+    query = right.text_input(
+        "Find items",
+        key="spaces_search",
+        placeholder="a title or an id",
+        help="Rings every matching item in every panel.",
+    )
+    titles = np.asarray([item_title(ds, i) for i in range(ds.n_items)], dtype=object)
+    spaces = [s for s in SPACE_ORDER if f"{s}/{method}" in layouts and not s.startswith("anchor_")]
+    selected = consume_selections([f"spaces_{s}" for s in [*spaces, ANCHOR_DOMAIN]], GROUP)
+    found = tables.search_items(ds, query)
+    if query.strip():
+        right.caption(f"{len(found)} {'item matches' if len(found) == 1 else 'items match'}.")
+    ringed = list(dict.fromkeys([*selected, *found]))
+    panel = functools.partial(_panel, layouts=layouts, method=method, titles=titles)
+    panel = functools.partial(panel, colour=colour, name=colour_name, selected=ringed)
+    for start in range(0, len(spaces), 3):
+        for col, space in zip(st.columns(3), spaces[start : start + 3], strict=False):
+            with col:
+                panel(space, legend=start == 0 and space == spaces[0])
+    if f"{ANCHOR_DOMAIN}/{method}" in layouts:
+        st.subheader("Anchor domain")
+        st.caption(
+            "P_id(H), P_mm(Z^mm), P_v(x^v), P_t(x^t) and the mixup in one projection, coloured "
+            "by modality. Aligned modalities overlap; separate clouds mean the projections disagree."
+        )
+        panel(ANCHOR_DOMAIN, height=420)
+    show_selection_summary(ds, selected if len(selected) > 1 else found, "spaces_selection")
+    st.divider()
+    item = selected_item(state.item)
+    st.subheader(f"Inspector — item {item}")
+    with user_errors("Neighbours", stop=False):
+        show_item_inspector(ds, item, entry.name, lambda: cached.spaces(state.loaded(entry)))
 
-# ------------------------------------------------------------------------------ inspector
-st.divider()
-item = int(st.session_state.get("sel_item", state.item))
-st.subheader(f"Inspector — item {item}")
-if len(selected) > 1:
-    st.caption(f"{len(selected)} items selected; showing the first. Selected: {selected[:30]}")
 
-
-left, right = st.columns([1, 2])
-with left:
-    path = item_image_path(ds, item)
-    data = thumbnail(str(path), 320) if path is not None else None
-    if data:
-        st.image(data, width=240)
-    st.markdown(f"**{plain(item_title(ds, item))}**")  # catalogue text: never Markdown
-    if ds.items is not None:
-        row = ds.items.iloc[item]
-        if "description" in ds.items.columns and isinstance(row["description"], str):
-            st.markdown(plain(row["description"]))
-        attrs = {
-            c: row[c]
-            for c in ds.items.columns
-            if c not in ("item_id", "title", "description", "image")
-        }
-        if attrs:
-            st.caption(plain(" · ".join(f"{k}: {v}" for k, v in list(attrs.items())[:10])))
-    st.caption(f"{int(ds.item_popularity()[item])} train interactions")
-with right, user_errors("Neighbours", stop=False):
-    st.markdown(f"**Nearest neighbours in each space** ({entry.name}, cosine)")
-    show_neighbour_tabs(ds, loaders.spaces(state.loaded(entry)), item, "nb_")
+render()

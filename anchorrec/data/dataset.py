@@ -75,6 +75,11 @@ class Dataset:
         except KeyError:
             raise ValueError(f"unknown split {name!r}; use train, valid or test") from None
 
+    def user_items(self, user: int, split: str = "train") -> np.ndarray:
+        """The item ids ``user`` interacted with in ``split`` (ascending, int64)."""
+        m = self.split(split)
+        return m.indices[m.indptr[user] : m.indptr[user + 1]].astype(np.int64)
+
     def held_out_items(self, user: int) -> dict[int, str]:
         """``user``'s purchases outside train: item id → ``"valid"`` or ``"test"``."""
         out: dict[int, str] = {}

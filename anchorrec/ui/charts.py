@@ -22,8 +22,8 @@ MAX_POINTS = 20_000
 #: Plots with more points than this use WebGL; smaller ones SVG. A browser keeps only ~16 WebGL
 #: contexts per page, and the spaces grid shows ten scatters: WebGL everywhere loses some.
 WEBGL_MIN_POINTS = 2_500
-#: Discrete colourings keep this many levels; the rest become "other".
-MAX_LEVELS = 12
+#: Discrete colourings keep this many levels, each its own colour; the rest become "other".
+MAX_LEVELS = 24
 SELECTED_COLOUR = "#D62728"
 #: Colours of the anchor-domain spaces (one per modality) and of the Figure-1 pair.
 SPACE_COLOURS: dict[str, str] = {
@@ -36,13 +36,27 @@ SPACE_COLOURS: dict[str, str] = {
     "final": "#D55E00",
 }
 PALETTE = px.colors.qualitative.Safe
+#: Colours of discrete colourings (categories): the colour-blind-safe set first, then
+#: distinct others, one per level up to :data:`MAX_LEVELS` (Safe alone has 11).
+LEVEL_PALETTE: tuple[str, ...] = tuple(
+    dict.fromkeys([*PALETTE[:-1], *px.colors.qualitative.Dark24, *px.colors.qualitative.Alphabet])
+)[:MAX_LEVELS]
 
 
 def _compact(fig: go.Figure, height: int, title: str) -> go.Figure:
+    """A layout panel; the toolbar stands upright at the right edge, clear of the left-aligned
+    title.
+
+    Dragging zooms (plotly's default) rather than drawing a box: with ``dragmode="select"``
+    Streamlit sets ``clickmode="event"`` and handles clicks only on treemap/sunburst points,
+    so clicking a point would no longer select it (checked on streamlit 1.67). The box and
+    lasso tools are one click away in the toolbar.
+    """
     fig.update_layout(
         height=height,
-        margin={"l": 4, "r": 4, "t": 32 if title else 8, "b": 4},
-        title={"text": title, "font": {"size": 13}} if title else None,
+        modebar={"orientation": "v"},
+        margin={"l": 4, "r": 36, "t": 32 if title else 8, "b": 4},
+        title={"text": title, "font": {"size": 13}, "x": 0.0, "xanchor": "left"} if title else None,
         legend={
             "font": {"size": 10},
             "itemsizing": "constant",
@@ -107,7 +121,7 @@ def layout_scatter(
             frame[col] = limit_levels(values).to_numpy()
             kwargs = {
                 "color": col,
-                "color_discrete_sequence": PALETTE,
+                "color_discrete_sequence": list(LEVEL_PALETTE),
                 "category_orders": {col: sorted(frame[col].unique(), key=str)},
             }
     fig = px.scatter(
@@ -192,50 +206,28 @@ def coembedding_figure(
     return fig
 
 
-def signed_attribution_bar(
-    values: dict[str, float], *, title: str = "", height: int = 150
-) -> go.Figure:
-    """Signed contributions of each player/branch to one score (negative pushed the item down)."""
-    names = list(values)
-    vals = [float(values[n]) for n in names]
-    fig = go.Figure(
-        go.Bar(
-            x=vals,
-            y=names,
-            orientation="h",
-            marker_color=[PLAYER_COLOURS.get(n, "#888888") for n in names],
-            text=[f"{v:+.3f}" for v in vals],
-            textposition="auto",
-            hovertemplate="%{y}: %{x:+.4f}<extra></extra>",
-        )
-    )
-    fig.add_vline(x=0, line_width=1, line_color="#444")
-    fig.update_layout(
-        height=height,
-        margin={"l": 4, "r": 4, "t": 26 if title else 4, "b": 4},
-        title={"text": title, "font": {"size": 12}} if title else None,
-        showlegend=False,
-        yaxis={"autorange": "reversed"},
-    )
-    return fig
-
-
 def share_bars(
-    frame: pd.DataFrame, label: str, names: Sequence[str], *, height: int = 300
+    frame: pd.DataFrame,
+    label: str,
+    names: Sequence[str],
+    *,
+    height: int = 300,
+    words: dict[str, str] | None = None,
 ) -> go.Figure:
-    """Stacked horizontal bars of mean shares (columns ``share_<name>``) per row of ``frame``."""
+    """Stacked horizontal bars of mean shares (one column per name) per row of ``frame``;
+    ``words`` name the inputs in the legend."""
     fig = go.Figure()
     for name in names:
-        col = f"share_{name}"
+        col = name
         if col in frame:
             fig.add_trace(
                 go.Bar(
                     x=frame[col],
                     y=frame[label].astype(str),
                     orientation="h",
-                    name=name,
+                    name=(words or {}).get(name, name),
                     marker_color=PLAYER_COLOURS.get(name, "#888888"),
-                    hovertemplate=f"{name}: %{{x:.1%}}<extra></extra>",
+                    hovertemplate=f"{(words or {}).get(name, name)}: %{{x:.1%}}<extra></extra>",
                 )
             )
     fig.update_layout(
@@ -273,10 +265,14 @@ def training_curves(logs: dict[str, pd.DataFrame], column: str, *, height: int =
     return fig
 
 
-def value_vs_null(frame: pd.DataFrame, variants: Sequence[str], *, height: int = 260) -> go.Figure:
+def value_vs_null(
+    frame: pd.DataFrame, variants: Sequence[str], *, height: int = 260, log: bool = False
+) -> go.Figure:
     """Grouped bars of one metric per space, one bar per variant, and the null as a black tick.
 
-    ``frame`` has ``space``, one column per variant and ``null``.
+    ``frame`` has ``space``, one column per variant and ``null``. ``log``: a log value axis,
+    so learned spaces (tens of dimensions) stay readable beside raw ones (hundreds). The
+    legend sits above the plot, clear of the axis labels.
     """
     fig = go.Figure()
     for i, v in enumerate(variants):
@@ -296,8 +292,9 @@ def value_vs_null(frame: pd.DataFrame, variants: Sequence[str], *, height: int =
     fig.update_layout(
         barmode="group",
         height=height,
-        margin={"l": 4, "r": 4, "t": 8, "b": 4},
-        legend={"orientation": "h", "y": -0.3},
+        margin={"l": 4, "r": 4, "t": 30, "b": 4},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        yaxis={"type": "log"} if log else {},
     )
     return fig
 
@@ -335,38 +332,37 @@ def exposure_curve(exposure: dict[str, np.ndarray], *, height: int = 280) -> go.
 
 
 def attribution_stack(
-    table: pd.DataFrame,
-    names: Sequence[str],
-    prefix: str,
+    signed: pd.DataFrame,
     labels: Sequence[str],
     *,
+    words: dict[str, str] | None = None,
     height: int | None = None,
 ) -> go.Figure:
-    """Signed contributions ``<prefix><name>`` of each row (one recommended item per row).
+    """Signed contributions of each row (one recommended item per row, one column per input
+    or branch), stacked relative to 0: a part left of 0 pushed the item down.
 
-    Bars stack relative to 0: a part left of 0 pushed the item down. ``labels`` name the rows.
+    ``labels`` name the rows (the items' titles); ``words`` name the inputs in the legend.
     """
     fig = go.Figure()
     y = [str(lbl) for lbl in labels]
-    for name in names:
-        col = f"{prefix}{name}"
-        if col not in table:
-            continue
+    for name in signed.columns:
+        word = (words or {}).get(name, name)
         fig.add_trace(
             go.Bar(
-                x=table[col],
+                x=signed[name],
                 y=y,
                 orientation="h",
-                name=name,
+                name=word,
                 marker_color=PLAYER_COLOURS.get(name, "#888888"),
-                hovertemplate=f"{name}: %{{x:+.4f}}<extra></extra>",
+                hovertemplate=f"{word}: %{{x:+.4f}}<extra></extra>",
             )
         )
     fig.add_vline(x=0, line_width=1, line_color="#444")
     fig.update_layout(
         barmode="relative",
-        height=height or 60 + 26 * len(y),
+        height=height or 90 + 26 * len(y),
         margin={"l": 4, "r": 4, "t": 8, "b": 4},
+        xaxis={"title": {"text": "contribution to the score (− lowered it, + raised it)"}},
         yaxis={"autorange": "reversed", "type": "category"},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
     )

@@ -1,7 +1,9 @@
-"""The nearest items of one item in every named space of a model, one tab per space."""
+"""One item up close: its picture, text and attributes, and its nearest items in every named
+space of a model, one tab per space."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -9,7 +11,9 @@ import streamlit as st
 
 from anchorrec.analysis.spaces import SPACE_ORDER, neighbours
 from anchorrec.data.dataset import Dataset
-from anchorrec.ui.images import item_title, thumbnail_uri
+from anchorrec.ui import tables
+from anchorrec.ui.images import item_image_path, item_title, thumbnail, thumbnail_uri
+from anchorrec.ui.text import plain
 
 #: Neighbours listed per space.
 NEIGHBOURS_SHOWN = 6
@@ -40,3 +44,26 @@ def show_neighbour_tabs(ds: Dataset, spaces: dict[str, Any], item: int, key_pref
             },
             key=f"{key_prefix}{s}",
         )
+
+
+def show_item_inspector(
+    ds: Dataset, item: int, model: str, spaces: Callable[[], dict[str, Any]]
+) -> None:
+    """The item's picture, title, description, attributes and popularity on the left; its
+    neighbours in each space of ``model`` (``spaces()``, called only here) on the right."""
+    left, right = st.columns([1, 2])
+    with left:
+        path = item_image_path(ds, item)
+        data = thumbnail(str(path), 320) if path is not None else None
+        if data:
+            st.image(data, width=240)
+        st.markdown(f"**{plain(item_title(ds, item))}**")  # catalogue text: never Markdown
+        if description := tables.item_description(ds, item):
+            st.markdown(plain(description))
+        attrs = tables.item_attributes(ds, item)
+        if attrs:
+            st.caption(plain(" · ".join(f"{k}: {v}" for k, v in attrs.items())))
+        st.caption(f"{int(ds.item_popularity()[item])} train interactions")
+    with right:
+        st.markdown(f"**Nearest neighbours in each space** ({model}, cosine)")
+        show_neighbour_tabs(ds, spaces(), item, "nb_")

@@ -46,6 +46,10 @@ def tqdm_progress(label: str) -> Iterator[None]:
     """Show the tqdm progress of the calls inside the block as an ``st.progress`` bar."""
     bar = st.progress(0.0, text=label)
     writer = _ProgressWriter(bar, label)
-    with contextlib.redirect_stderr(writer):  # type: ignore[type-var]
-        yield
+    try:
+        with contextlib.redirect_stderr(writer):  # type: ignore[type-var]
+            yield
+    except BaseException:
+        bar.empty()  # no half-filled bar left above the error the page shows
+        raise
     bar.progress(1.0, text=f"{label}: done")

@@ -18,15 +18,18 @@ import streamlit as st
 
 from anchorrec import workspace as ws
 from anchorrec.data.dataset import Dataset
-from anchorrec.ui import loaders
+from anchorrec.ui import cached
 from anchorrec.ui.errors import USER_ERRORS, show_error
 from anchorrec.ui.text import plain
 
 OTHER = "Another directory…"
 STATE_KEY = "_anchorrec_state"
-#: the model label variants are compared against (Overview), read by the Audit export too
-REFERENCE_KEY = "_anchorrec_reference"
 SEL_USER, SEL_ITEM, SEL_DATASET = "sel_user", "sel_item", "sel_dataset"
+# Mailboxes: one page (or a callback) leaves a value that a later run reads. Pages use the
+# functions below, never these keys.
+_REFERENCE = "_anchorrec_reference"
+_GOTO_DATASET = "_goto_dataset"
+_ADD_VARIANT = "_add_variant"
 #: Variants shown side by side by default, the first two of these a dataset has.
 DEFAULT_VARIANTS: tuple[str, ...] = ("anchor", "direct", "none", "lightgcn")
 
@@ -45,7 +48,7 @@ class AppState:
     def loaded(self, entry: ws.ModelEntry) -> Any:
         """The ``LoadedModel`` of ``entry`` on the current dataset (cached)."""
         assert self.dataset is not None
-        return loaders.load_model(entry.path, self.dataset)
+        return cached.load_model(entry.path, self.dataset)
 
 
 def current() -> AppState:
@@ -79,7 +82,36 @@ def select_item(item: int) -> None:
 
 
 def select_user(user: int) -> None:
+    """Make ``user`` the current shopper (the sidebar shows it from the next run)."""
     st.session_state[SEL_USER] = int(user)
+
+
+def selected_item(default: int = 0) -> int:
+    """The current item as of now (a chart selection earlier in this run may have changed it)."""
+    return int(st.session_state.get(SEL_ITEM, default))
+
+
+def reference_label() -> str | None:
+    """The label of the model variants are compared against (chosen on the Overview)."""
+    return st.session_state.get(_REFERENCE)
+
+
+def remember_reference(label: str) -> None:
+    """Keep the Overview's reference outside its widget key (forgotten on other pages); the
+    Audit page's HTML export compares with the same reference."""
+    st.session_state[_REFERENCE] = label
+
+
+def open_dataset_next_run(path: str | Path) -> None:
+    """Make the sidebar open the dataset at ``path`` on the next run."""
+    st.session_state[_GOTO_DATASET] = str(path)
+
+
+def add_variant_next_run(name: str) -> None:
+    """Add the model directory ``name`` to the compared variants on the first run where it
+    exists (a background run's model joins the toggle once saved)."""
+    pending = list(st.session_state.get(_ADD_VARIANT) or [])
+    st.session_state[_ADD_VARIANT] = [*pending, name] if name not in pending else pending
 
 
 # ------------------------------------------------------------------------------ URL state
@@ -96,7 +128,7 @@ def _read_query_params() -> None:
     for key, target in (("user", SEL_USER), ("item", SEL_ITEM)):
         if key in qp:
             try:
-                st.session_state[target] = int(qp[key])
+                st.session_state[target] = st.session_state[f"_qp_link_{key}"] = int(qp[key])
             except ValueError:
                 st.session_state[f"_qp_bad_{key}"] = qp[key]
 
@@ -141,9 +173,7 @@ def _choose_dataset() -> Path | None:
     """
     known = [str(p) for p in ws.registered_datasets()]
     options = [*known, OTHER]
-    wanted = st.session_state.pop("_qp_dataset", None) or st.session_state.pop(
-        "_goto_dataset", None
-    )
+    wanted = st.session_state.pop("_qp_dataset", None) or st.session_state.pop(_GOTO_DATASET, None)
     if wanted is not None:
         st.session_state[SEL_DATASET] = wanted
     raw = st.session_state.get(SEL_DATASET)
@@ -194,6 +224,7 @@ def _choose_dataset() -> Path | None:
 def _choose_variants(models: list[ws.ModelEntry], fingerprint: str) -> list[ws.ModelEntry]:
     usable = [e for e in models if e.usable]
     broken = [e for e in models if not e.usable]
+    broken_names = {e.name for e in broken}
     if broken:
         with st.sidebar.expander(f"{len(broken)} model folder(s) cannot be used", expanded=False):
             for e in broken:
@@ -204,13 +235,20 @@ def _choose_variants(models: list[ws.ModelEntry], fingerprint: str) -> list[ws.M
     names = [e.name for e in usable]
     key, canonical = f"variants_{fingerprint}", f"_variants_{fingerprint}"
     wanted = st.session_state.pop("_qp_variants", None)
-    added = st.session_state.get("_add_variant")
+    pending = [n for n in st.session_state.get(_ADD_VARIANT) or [] if n not in broken_names]
+    joined = [n for n in pending if n in names]
     chosen = st.session_state.get(canonical)
-    if added in names:  # a model trained in the app joins the comparison
-        st.session_state.pop("_add_variant")
-        chosen = [*(chosen or []), added]
+    if joined:  # a model trained in the app joins the comparison once it is saved
+        st.session_state[_ADD_VARIANT] = [n for n in pending if n not in names]
+        chosen = [*(chosen or []), *joined]
     elif wanted is not None:
         chosen = [v for v in wanted if v in names] or names[:1]
+        unknown = [v for v in wanted if v not in names]
+        if unknown:  # a link from another machine or an older workspace: say so
+            st.sidebar.warning(
+                f"The link names {', '.join(repr(v) for v in unknown)}, which this dataset has "
+                f"no usable model of; showing {', '.join(chosen)}."
+            )
     elif chosen is None:
         chosen = [v for v in DEFAULT_VARIANTS if v in names][:2] or names[:1]
     chosen = [v for v in dict.fromkeys(chosen) if v in names]  # a model may have disappeared
@@ -260,6 +298,15 @@ def _leave_pages_directory_mode() -> None:
     runs ``pages/spaces.py`` alone (no router, no page config). Leaving that mode and rerunning
     runs ``app.py``, which routes to the same page with the same URL. Only a session's first
     run is rerun (a later run may carry a button click that a rerun would drop).
+
+    Why a private attribute: no public API serves. Streamlit decides the mode once per process
+    from the mere existence of ``pages/`` beside the main script
+    (``PagesManager.uses_pages_directory``); there is no config option or function to turn it
+    off, and only a run of ``st.navigation`` clears it, which a deep link on a fresh server
+    never reaches. Renaming ``pages/`` would avoid it, but the folder is part of the product's
+    agreed layout. tests/app/test_streamlit_internals.py fails when Streamlit renames the
+    attribute or stops consulting it, and tests/app/test_browser_newcomer.py opens a deep link
+    on a fresh server.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
@@ -280,7 +327,7 @@ def sidebar() -> AppState:
     if directory is None:
         return state
     try:
-        ds = loaders.load_dataset(directory)
+        ds = cached.load_dataset(directory)
     except USER_ERRORS as exc:
         with st.sidebar:
             show_error(exc, "Dataset")
@@ -291,10 +338,17 @@ def sidebar() -> AppState:
     )
     state.models = ws.find_models(directory, ds.fingerprint)
     state.selected = _choose_variants(state.models, ds.fingerprint)
-    for key in ("user", "item"):
+    _background_runs(ds.fingerprint, {e.name for e in state.models})
+    for key, upper in (("user", ds.n_users - 1), ("item", ds.n_items - 1)):
         bad = st.session_state.pop(f"_qp_bad_{key}", None)
         if bad is not None:
             st.sidebar.error(f"The link's {key}={bad!r} is not a number; showing {key} 0.")
+        linked = st.session_state.pop(f"_qp_link_{key}", None)
+        if linked is not None and not 0 <= linked <= upper:
+            st.sidebar.warning(
+                f"The link's {key}={linked} is out of range (0 to {upper}); "
+                f"showing {key} {min(max(linked, 0), upper)}."
+            )
     state.user = _number(
         "User", SEL_USER, ds.n_users - 1, ds.fingerprint, f"User id, 0 to {ds.n_users - 1}."
     )
@@ -303,6 +357,43 @@ def sidebar() -> AppState:
     )
     _write_query_params(state)
     return state
+
+
+# ------------------------------------------------------------------------------ background runs
+RUN_REFRESH_S = 2.0
+
+
+def _background_runs(fingerprint: str, known: set[str]) -> None:
+    """On every page, the progress of the runs this session started that are not saved yet;
+    the page reruns when one is saved, so its model joins the toggle wherever the user is."""
+    pending = [n for n in st.session_state.get(_ADD_VARIANT) or [] if n not in known]
+    if pending:
+        with st.sidebar:
+            _run_status(str(ws.workspace_models_dir(fingerprint)), tuple(pending))
+
+
+@st.fragment(run_every=RUN_REFRESH_S)
+def _run_status(models_dir: str, pending: tuple[str, ...]) -> None:
+    from anchorrec.training.jobs import find_jobs
+    from anchorrec.ui.tables import epoch_text
+
+    runs = {j.name: j for j in find_jobs(models_dir)}
+    for name in pending:
+        job = runs.get(name)
+        if job is None:
+            continue
+        status = job.status()
+        if status == "done":
+            st.rerun(scope="app")
+        records = job.records()
+        if status == "running":
+            st.caption(
+                f"Training **{name}**: {epoch_text(records[-1]) if records else 'starting…'}"
+            )
+        else:
+            st.caption(
+                f"Training **{name}** {'stopped' if status == 'interrupted' else 'failed'}: see the Train page."
+            )
 
 
 # ------------------------------------------------------------------------------ chart selections

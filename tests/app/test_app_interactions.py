@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
+from tests.app.app_support import table_with
+
 
 def _no_exception(at) -> None:
     assert not at.exception, [e.message for e in at.exception]
@@ -66,19 +70,32 @@ def test_an_unreadable_model_is_reported_and_the_others_still_work(shop, app_hom
     assert any("score" in d.value.columns for d in at.dataframe)  # lightgcn still shown
 
 
-def test_training_in_the_app_adds_the_model_to_the_variant_toggle(app, app_home):
+@pytest.mark.slow  # a real training process: ~30 s on 2 cores
+def test_training_in_the_app_runs_in_the_background_and_joins_the_toggle(app, app_home):
+    import time
+
     at = app.run()
     at.switch_page("pages/train.py").run()
     at.selectbox(key="train_variant").set_value("lightgcn")
     at.number_input(key="train_epochs").set_value(2)
     at.button(key="train_go").click().run()
     _no_exception(at)
-    assert any("Saved lightgcn-" in s.value for s in at.success)
-    trained = list((app_home / "models").glob("*/lightgcn-*"))
-    assert len(trained) == 1 and (trained[0] / "model.safetensors").is_file()
-    at.switch_page("pages/overview.py").run()
-    assert trained[0].name in at.sidebar.multiselect[0].value
-    assert trained[0].name + " (trained in app)" in set(at.dataframe[1].value["variant"])
+    (job_dir,) = list((app_home / "models").glob("*/.jobs/lightgcn-*"))
+    name = job_dir.name
+    assert any(name in m.value for m in at.markdown)  # listed under Runs
+    at.switch_page("pages/overview.py").run()  # leave the page: the run goes on
+    deadline = time.monotonic() + 300
+    while name not in at.sidebar.multiselect[0].value:
+        assert time.monotonic() < deadline, "the background run did not finish in 300 s"
+        time.sleep(1)
+        at.run()
+    _no_exception(at)
+    trained = job_dir.parent.parent / name
+    assert (trained / "model.safetensors").is_file()
+    assert name + " (trained in app)" in set(table_with(at, "variant", "kind")["variant"])
+    at.switch_page("pages/train.py").run()
+    assert any(f"**{name}**" in m.value and "done" in m.value for m in at.markdown)
+    assert any("Saved: test Recall@20" in c.value for c in at.caption)
 
 
 def test_opening_an_mmrec_directory_registers_it(app, shop, app_home):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.app.app_support import table_with, tables_with
+
 
 def _no_exception(at) -> None:
     assert not at.exception, [e.message for e in at.exception]
@@ -25,11 +27,11 @@ def test_overview_opens_with_dataset_card_variants_and_curves(app):
     assert at.title[0].value == "AnchorRec Studio"
     assert [m.label for m in at.metric][:2] == ["Users", "Items"]
     assert at.metric[1].value == "60"
-    variants = at.dataframe[1].value
+    variants = table_with(at, "variant", "test recall@20")
     assert list(variants["variant"]) == ["anchor", "lightgcn"]
     assert variants["test recall@20"].notna().all()
     assert _plotly_count(at) == 2  # training curves: valid Recall@20 and loss
-    significance = at.dataframe[2].value  # each variant against the reference (lightgcn)
+    significance = table_with(at, "Recall@20 difference")  # each against the reference
     assert at.selectbox(key="overview_reference").value == "lightgcn"
     assert list(significance["variant"]) == ["anchor"]
     row = significance.iloc[0]
@@ -40,15 +42,15 @@ def test_overview_opens_with_dataset_card_variants_and_curves(app):
             "tie" if low <= 0 <= high else "above" if low > 0 else "below"
         )
     at.selectbox(key="overview_reference").set_value("anchor").run()
-    flipped = at.dataframe[2].value
+    flipped = table_with(at, "Recall@20 difference")
     assert list(flipped["variant"]) == ["lightgcn"]
     assert flipped.iloc[0]["Recall@20 difference"] == -row["Recall@20 difference"]
-    groups = at.dataframe[3].value  # accuracy by planted shopper group
+    groups = table_with(at, "Recall@20 · textual")  # accuracy by planted shopper group
     assert list(groups["variant"]) == ["anchor", "lightgcn"]
     for metric in ("Recall@20", "NDCG@20"):
         for group in ("textual", "visual"):
             assert groups[f"{metric} · {group}"].between(0, 1).all()
-    headline = at.dataframe[4].value
+    headline = table_with(at, "ID→final displacement")
     assert list(headline["variant"]) == ["anchor", "lightgcn"]
     assert headline["ID→final displacement"].notna().all()
     assert {"Merchandiser", "Researcher", "Auditor"} <= {
@@ -109,12 +111,11 @@ def test_recommendations_show_each_variant_side_by_side(app, shop):
     at = app.run()
     at.switch_page("pages/recommendations.py").run()
     _no_exception(at)
-    tables = [d.value for d in at.dataframe]
-    top = [t for t in tables if "score" in t.columns]
+    top = tables_with(at, "score", "bought later")
     assert len(top) >= 2 and all(len(t) == 10 for t in top[:2])
     assert "id share" in top[0].columns and "image share" in top[0].columns
     metrics = [m.label for m in at.metric]
-    assert "without image" in metrics and "without id" in metrics
+    assert "without picture" in metrics and "without history" in metrics
     # held-out purchases are marked, and each list says how many it recovers
     from anchorrec.data.mmrec import load_mmrec
 
@@ -134,7 +135,7 @@ def test_branch_level_switch_changes_the_columns(app):
     at.switch_page("pages/recommendations.py").run()
     at.radio(key="rec_level").set_value("branch").run()
     _no_exception(at)
-    first = at.dataframe[0].value
+    first = tables_with(at, "score")[0]
     assert any(
         c.endswith(" share") and c.split()[0] not in ("image", "text") for c in first.columns
     )
@@ -143,9 +144,11 @@ def test_branch_level_switch_changes_the_columns(app):
 def test_collapse_page_lists_metrics_with_nulls(app):
     at = app.run()
     at.switch_page("pages/collapse.py").run()
-    table = at.dataframe[0].value
-    assert {"metric", "space", "null"} <= set(table.columns)
-    assert "coembedding_displacement" in set(table["metric"])
+    table = table_with(at, "metric", "space", "null")
+    assert "coembedding_displacement" in set(table["key"])  # the library's name, kept aside
+    assert "ID → final displacement" in set(table["metric"])  # what the page shows
+    assert "ID view ~ final vectors" in set(table["space"])
+    assert not [w for c in ("metric", "space") for w in table[c] if "_" in w]  # no raw keys
     assert "chance" in _texts(at) or "null" in _texts(at)
 
 
@@ -170,7 +173,7 @@ def test_audit_offers_csv_and_html_downloads(app):
     at.switch_page("pages/audit.py").run()
     # the cold-item line counts recommendations exactly, not as a percentage rounded to 0.0 %
     cold = [m.value for m in at.markdown if "cold items (≤" in m.value]
-    summary = at.dataframe[0].value
+    summary = table_with(at, "exposure Gini")
     assert len(cold) == len(summary)
     for line, total in zip(cold, summary["recommendations"], strict=True):
         assert f" of {int(total):,} recommendations (" in line

@@ -91,6 +91,9 @@ def test_upload_a_catalogue_with_a_photo_zip_and_import_it(chromium, shop, tmp_p
         error = main.get_by_text(re.compile("uploaded interactions.csv: the 5-core filter"))
         error.wait_for(timeout=180_000)
         assert ".upload-" not in error.inner_text()
+        assert "--" not in error.inner_text()  # the page's words, not the command line's
+        wait_idle(page)
+        assert main.get_by_test_id("stProgress").count() == 0  # no empty bar above the error
         form.get_by_label("k-core").fill("3")  # the small catalogue has 4 purchases a shopper
         form.get_by_role("button", name="Import and encode").click()
         try:

@@ -56,3 +56,31 @@ def test_scatter_carries_item_ids_and_uses_webgl_only_for_large_plots():
     n = WEBGL_MIN_POINTS + 1
     big = layout_scatter(np.zeros((n, 2)), np.arange(n))
     assert big.data[0].type == "scattergl"
+
+
+def test_colour_by_category_keeps_every_category_in_its_own_colour():
+    import numpy as np
+
+    from anchorrec.ui.charts import layout_scatter
+
+    n, levels = 140, 14  # the sample's 14 categories
+    categories = np.array([f"category {i % levels:02d}" for i in range(n)])
+    fig = layout_scatter(
+        np.random.default_rng(0).normal(size=(n, 2)),
+        np.arange(n),
+        colour=categories,
+        colour_name="category",
+    )
+    names = [t.name for t in fig.data]
+    assert sorted(names) == sorted(set(categories)) and "other" not in names
+    assert len({t.marker.color for t in fig.data}) == levels
+
+
+def test_the_toolbar_of_a_layout_panel_stands_aside_from_its_title():
+    import numpy as np
+
+    from anchorrec.ui.charts import layout_scatter
+
+    fig = layout_scatter(np.zeros((5, 2)), np.arange(5), title="final · trustworthiness 0.9")
+    assert fig.layout.dragmode is None  # zoom: a click must still select a point
+    assert fig.layout.modebar.orientation == "v" and fig.layout.title.xanchor == "left"

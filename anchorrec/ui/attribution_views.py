@@ -1,0 +1,139 @@
+"""Drawing a variant's recommendations with their attribution: the top-K table and bars, the
+"why this recommendation" dialog and the what-if view (the Recommendations page's parts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from anchorrec.analysis.attribution import UserExplanation, describe_recommendation, whatif
+from anchorrec.data.dataset import Dataset
+from anchorrec.ui import charts, tables
+from anchorrec.ui.images import item_title, show_item_card, thumbnail_uri
+from anchorrec.workspace import ModelEntry
+
+
+def show_top_k(
+    ds: Dataset, e: ModelEntry, exp: UserExplanation, level: str, later: dict[int, str], k: int
+) -> None:
+    """A variant's top-``k`` as a compact table (picture, rank, title, shares first, so they fit
+    beside another variant's at 1280 px) and the signed bars of each item, titled."""
+    att = tables.level_attribution(exp, level)
+    table = tables.top_k_table(
+        exp, level, later, lambda i: item_title(ds, i), lambda i: thumbnail_uri(ds, i)
+    )
+    if later:
+        st.caption(
+            f"{tables.later_hits(table['item'], later)} of {len(later)} later purchases in this top-{k}"
+        )
+    shares = {
+        tables.share_column(n): st.column_config.ProgressColumn(
+            tables.player_short(n),
+            min_value=0.0,
+            max_value=1.0,
+            format="percent",
+            width=56,
+            help=f"{tables.player_word(n)}: its share |φ|/Σ|φ| of the score",
+        )
+        for n in att.names
+    }
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        row_height=48,
+        height=48 * (len(table) + 1) + 3,
+        column_order=["image", "rank", "title", *shares, "bought later"],  # score, id: in data
+        column_config={
+            "image": st.column_config.ImageColumn("", width=44),
+            "rank": st.column_config.NumberColumn("#", width=30),
+            "title": st.column_config.TextColumn(width=110),
+            "bought later": st.column_config.TextColumn(
+                "✓", width=40, help="bought later: a held-out purchase (valid or test split)"
+            ),
+            **shares,
+        },
+        key=f"rec_table_{e.name}",
+    )
+    labels = [f"{r}. {t[:28]}" for r, t in zip(table["rank"], table["title"], strict=True)]
+    fig = charts.attribution_stack(
+        att.signed, labels, words={n: tables.player_word(n) for n in att.names}
+    )
+    st.plotly_chart(fig, width="stretch", key=f"rec_bars_{e.name}")
+    if level == "input":
+        st.caption(f"With every input removed the score would be {exp.baseline:.3f} (v(∅)).")
+
+
+@st.dialog("Why this recommendation?", width="large")
+def why_dialog(ds: Dataset, label: str, cache: Any, exp: UserExplanation, item: int) -> None:
+    """Why ``item`` is recommended: its card, a sentence, each input's φ and share, its rank
+    without each input, and the branch-level values."""
+    left, right = st.columns([1, 2])
+    with left:
+        show_item_card(ds, item, size=240)
+    row = tables.item_row(exp, item)
+    right.caption(f"Model {label} · exact input-level Shapley values (baseline + Σφ = score)")
+    right.markdown(describe_recommendation(row, exp.players))
+    right.dataframe(
+        tables.why_table(exp, item),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "signed φ": st.column_config.NumberColumn(format="%+.3f"),
+            "share": st.column_config.ProgressColumn(
+                "share", min_value=0.0, max_value=1.0, format="percent"
+            ),
+        },
+    )
+    if tables.removal_ties_everything(exp.players):
+        right.markdown("Rank without its only input: none — every item would tie.")
+    else:
+        ranks = tables.ranks_without(whatif(cache, exp.user, len(exp.items)), item)
+        words = ", ".join(f"{tables.player_word(p)} → #{r}" for p, r in ranks.items())
+        right.markdown(f"Rank without each input: {words} (now #{int(row['rank'])}).")
+    branches = tables.branch_values(exp, item)
+    right.caption(
+        "Branch level (the model's additive branches, gated by the ID embedding): "
+        + ", ".join(f"{b} {v:+.3f}" for b, v in branches.items())
+    )
+
+
+def show_whatif(ds: Dataset, e: ModelEntry, cache: Any, exp: UserExplanation, k: int) -> None:
+    """Each input's rank-flip rate and the ranks without it; on a model with one input, a
+    sentence that removing it ties every item (no pseudo-ranks)."""
+    st.markdown(f"**{e.label}**")
+    if tables.removal_ties_everything(exp.players):
+        only = tables.player_word(exp.players[0])
+        st.info(
+            f"{e.label} has one input ({only}): removing it leaves every item with the same "
+            "score, so there is no ranking without it."
+        )
+        return
+    w = whatif(cache, exp.user, k)
+    for mc, (player, rate) in zip(st.columns(len(w.flip_rate)), w.flip_rate.items(), strict=True):
+        mc.metric(
+            f"without {tables.player_short(player)}",
+            f"{rate:.0%}",
+            help=f"Without the {tables.player_word(player)}: the share of today's top-K that "
+            "leaves the top-K (rank-flip rate).",
+        )
+    table = tables.whatif_table(w, lambda i: item_title(ds, i))
+    without = [c for c in table.columns if c.startswith("without ")]
+    st.caption("Each item's new rank without each input (now: #).")
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_order=["rank", "title", *without, "item"],
+        column_config={
+            "rank": st.column_config.NumberColumn("#", width=30),
+            "title": st.column_config.TextColumn(width=130),
+            "item": st.column_config.NumberColumn("id", width=40),
+            **{
+                c: st.column_config.NumberColumn(c.removeprefix("without "), width=64, help=c)
+                for c in without
+            },
+        },
+        key=f"whatif_{e.name}",
+    )

@@ -1,0 +1,650 @@
+"""The tables and summaries the pages show, built from library results with pandas alone.
+
+Nothing here imports Streamlit, so every table is tested on its own (tests/ui/test_tables.py).
+Pages draw what these functions return and read columns by the names documented here; none
+of them picks attribution columns by prefix (``phi_``, ``share_``, ``branch_share_``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from anchorrec.analysis.attribution import PLAYER_WORDS, UserExplanation, WhatIf
+from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS, AuditResult
+from anchorrec.analysis.diagnostics import DiagnosticsReport, compare
+from anchorrec.data.dataset import Dataset
+from anchorrec.ui.text import plain
+
+#: Attribution levels: what the score owes each input, or each of the model's branches.
+LEVELS = ("input", "branch")
+#: Item columns that are not attributes (shown elsewhere or not at all).
+NOT_ATTRIBUTES = ("item_id", "title", "description", "image")
+#: Accuracy columns of the Overview's variants table (test split, from metrics.json).
+ACCURACY = ("recall@10", "recall@20", "ndcg@10", "ndcg@20")
+#: (metric, label, meaning) of the Overview's collapse headline.
+HEADLINE = (
+    (
+        "coembedding_displacement",
+        "ID→final displacement",
+        "≈0 means the final vectors sit on the ID vectors (collapse); null 1",
+    ),
+    (
+        "id_dominance",
+        "ID share of attribution",
+        "share of the top-10 scores owed to the ID input; null 1/inputs",
+    ),
+    ("effective_rank", "effective rank (final)", "directions the final space really uses"),
+)
+#: How the diagnostics table names each metric.
+METRIC_TITLES = {
+    "effective_rank": "Effective rank",
+    "uniformity": "Uniformity",
+    "alignment": "Alignment",
+    "linear_cka": "Linear CKA",
+    "knn_overlap": "kNN overlap@10",
+    "neighbour_text_cosine": "Neighbours' text cosine",
+    "neighbour_image_cosine": "Neighbours' image cosine",
+    "neighbour_co_interactions": "Neighbours' co-interactions",
+    "coembedding_displacement": "ID → final displacement",
+    "coembedding_displacement_2d": "ID → final displacement (2-D layout)",
+    "id_dominance": "ID dominance",
+}
+#: How the diagnostics table names each space (pairs are joined with " ~ ").
+SPACE_TITLES = {
+    "raw_image": "raw picture features",
+    "raw_text": "raw product text features",
+    "raw_fused": "raw fused features",
+    "id_view": "ID view",
+    "image_view": "picture view",
+    "text_view": "text view",
+    "fused_view": "fused view",
+    "final": "final vectors",
+    "anchor_id": "anchor: ID",
+    "anchor_fused": "anchor: fused",
+    "anchor_image": "anchor: picture",
+    "anchor_text": "anchor: text",
+    "anchor_mixup": "anchor: mixup",
+    "top-10": "top-10 lists",
+}
+#: What bench/variant_diagnostics.py measured (idle 2-core machine, 2026-11-27, at 8060679).
+DIAGNOSTICS_TIME = (
+    "On the bundled sample (1,191 items) they took 2.6 to 4.2 s per model on an idle 2-core "
+    "machine."
+)
+METHOD_TITLES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+#: The parameters the Compute-layouts panel asks for: (key, label, lowest, highest, type).
+LAYOUT_PARAMETERS: dict[str, list[tuple[str, str, float, float, type]]] = {
+    "pca": [("seed", "Seed", 0, 10_000, int)],
+    "tsne": [("perplexity", "Perplexity", 2.0, 100.0, float), ("seed", "Seed", 0, 10_000, int)],
+    "umap": [
+        ("n_neighbors", "Neighbours", 2, 200, int),
+        ("min_dist", "Min. distance", 0.0, 1.0, float),
+        ("seed", "Seed", 0, 10_000, int),
+    ],
+}
+#: What bench/projection_time.py measured (idle 2-core machine, 2026-11-27, 64-d vectors,
+#: bench/results/projection_time.jsonl); the UI quotes no other duration.
+LAYOUT_TIMES = (
+    "Measured on an idle 2-core machine, 5,000 items: UMAP 24.7 s on its first run in a "
+    "process (compiling), 4.8 s after; t-SNE 8.3 s. Computed once, then cached on disk beside "
+    "the model."
+)
+
+
+# ------------------------------------------------------------------------------ attribution
+@dataclass(frozen=True)
+class LevelAttribution:
+    """One level of a top-``k``'s attribution: ``signed`` and ``shares`` have one row per
+    recommended item (in rank order) and one column per name in ``names``."""
+
+    level: str
+    names: tuple[str, ...]
+    signed: pd.DataFrame
+    shares: pd.DataFrame
+
+
+def level_attribution(exp: UserExplanation, level: str) -> LevelAttribution:
+    """The input-level (``players``) or branch-level (``branches``) values of ``exp``."""
+    if level == "input":
+        names, signed, share = exp.players, "phi_", "share_"
+    elif level == "branch":
+        names, signed, share = exp.branches, "branch_", "branch_share_"
+    else:
+        raise ValueError(f"unknown attribution level {level!r}; use one of {LEVELS}")
+    t = exp.items.reset_index(drop=True)
+    return LevelAttribution(
+        level,
+        tuple(names),
+        pd.DataFrame({n: t[f"{signed}{n}"].to_numpy() for n in names}),
+        pd.DataFrame({n: t[f"{share}{n}"].to_numpy() for n in names}),
+    )
+
+
+def share_column(name: str) -> str:
+    """The column of a top-``k`` table holding ``name``'s share of the score."""
+    return f"{name} share"
+
+
+def player_word(name: str) -> str:
+    """A merchandiser's word for an input (``picture``), else the name itself (a branch)."""
+    return PLAYER_WORDS.get(name, name)
+
+
+#: One-word column headers of the inputs (a top-K table's share columns are narrow).
+PLAYER_SHORT = {"id": "history", "image": "picture", "text": "text", "fused": "fused"}
+
+
+def player_short(name: str) -> str:
+    return PLAYER_SHORT.get(name, name)
+
+
+def later_marks(items: Iterable[int], later: Mapping[int, str]) -> list[str]:
+    """``✓ valid`` / ``✓ test`` for each item bought later (held out), else blank."""
+    return [f"✓ {later[int(i)]}" if int(i) in later else "" for i in items]
+
+
+def later_hits(items: Iterable[int], later: Mapping[int, str]) -> int:
+    """How many of ``items`` the shopper bought later (the hits a list recovers)."""
+    return sum(int(i) in later for i in items)
+
+
+def top_k_table(
+    exp: UserExplanation,
+    level: str,
+    later: Mapping[int, str],
+    title: Callable[[int], str],
+    image: Callable[[int], str | None],
+) -> pd.DataFrame:
+    """One row per recommended item: ``image`` (a data URI), ``rank``, ``title``, one
+    ``"<name> share"`` column per player or branch, ``bought later``, ``score``, ``item``."""
+    att = level_attribution(exp, level)
+    t = exp.items.reset_index(drop=True)
+    items = [int(i) for i in t["item"]]
+    return pd.DataFrame(
+        {
+            "image": [image(i) for i in items],
+            "rank": t["rank"].to_numpy(),
+            "title": [title(i) for i in items],
+            **{share_column(n): att.shares[n].to_numpy() for n in att.names},
+            "bought later": later_marks(items, later),
+            "score": t["score"].to_numpy(),
+            "item": np.asarray(items, dtype=np.int64),
+        }
+    )
+
+
+def item_row(exp: UserExplanation, item: int) -> pd.Series:
+    """The explanation row of ``item`` (KeyError when it is not in the top-``k``)."""
+    rows = exp.items.loc[exp.items["item"] == int(item)]
+    if rows.empty:
+        raise KeyError(f"item {item} is not in user {exp.user}'s top-{len(exp.items)}")
+    return rows.iloc[0]
+
+
+def why_table(exp: UserExplanation, item: int) -> pd.DataFrame:
+    """``input`` (in words), ``signed φ`` and ``share`` of one recommended item."""
+    row = item_row(exp, item)
+    return pd.DataFrame(
+        {
+            "input": [player_word(p) for p in exp.players],
+            "signed φ": [float(row[f"phi_{p}"]) for p in exp.players],
+            "share": [float(row[f"share_{p}"]) for p in exp.players],
+        }
+    )
+
+
+def branch_values(exp: UserExplanation, item: int) -> dict[str, float]:
+    """Signed branch-level values of one recommended item (they add up to its score)."""
+    row = item_row(exp, item)
+    return {b: float(row[f"branch_{b}"]) for b in exp.branches}
+
+
+def ranks_without(w: WhatIf, item: int) -> dict[str, int]:
+    """``item``'s rank with each input removed (player → new rank)."""
+    rows = w.table.loc[w.table["item"] == int(item)]
+    if rows.empty:
+        raise KeyError(f"item {item} is not in user {w.user}'s top-{w.k}")
+    return {p: int(rows.iloc[0][f"rank_without_{p}"]) for p in w.flip_rate}
+
+
+def removal_ties_everything(players: Sequence[str]) -> bool:
+    """True when a model has one input only: removing it leaves every item the same score
+    (the baseline), so the ranks "without" it are an arbitrary order, not an answer."""
+    return len(players) == 1
+
+
+def whatif_table(w: WhatIf, title: Callable[[int], str]) -> pd.DataFrame:
+    """``rank``, ``item``, ``title`` and ``without <input>`` (the new rank; inputs named as in
+    :data:`PLAYER_SHORT`) per item."""
+    t = w.table.reset_index(drop=True)
+    out = pd.DataFrame({"rank": t["rank"], "item": t["item"]})
+    out["title"] = [title(int(i)) for i in t["item"]]
+    for p in w.flip_rate:
+        out[f"without {player_short(p)}"] = t[f"rank_without_{p}"].to_numpy()
+    return out
+
+
+# ------------------------------------------------------------------------------ shoppers
+def planted_groups(ds: Dataset) -> list[str]:
+    """The values of ``users.csv``'s ``group`` column (empty when there is none)."""
+    if ds.users is None or "group" not in ds.users.columns:
+        return []
+    return sorted(ds.users["group"].astype(str).unique())
+
+
+def shoppers_of(ds: Dataset, group: str | None, limit: int = 500) -> list[int]:
+    """Up to ``limit`` shopper ids, of ``group`` when given (None: every shopper)."""
+    if group is None or ds.users is None or "group" not in ds.users.columns:
+        return list(range(min(ds.n_users, limit)))
+    users = ds.users.loc[ds.users["group"].astype(str) == group, "user_id"]
+    return [int(u) for u in users.to_numpy()[:limit]]
+
+
+def group_of(ds: Dataset, user: int) -> str | None:
+    """The planted group of ``user`` (None when the dataset has none)."""
+    if ds.users is None or "group" not in ds.users.columns:
+        return None
+    return str(ds.users["group"].iloc[int(user)])
+
+
+def _readable(value: Any) -> str:
+    if _is_number(value) and not float(value).is_integer():
+        return f"{float(value):.2f}"
+    return str(value)
+
+
+def _present(value: Any) -> bool:
+    return not (value is None or (isinstance(value, float) and math.isnan(value)) or value == "")
+
+
+def shopper_profile(ds: Dataset, user: int, limit: int = 8) -> str:
+    """``users.csv``'s row of ``user`` in words, e.g. ``visual shopper · drivers: visual 80%,
+    textual 12% · likes: pattern monogram, shade classic``.
+
+    ``group`` names the shopper; ``w_<driver>`` columns (driver weights) are listed as
+    percentages, largest first; ``pref_<kind>`` columns as what the shopper likes; any other
+    column as ``name value``.
+    """
+    if ds.users is None:
+        return ""
+    row = ds.users.iloc[int(user)]
+    cols = [c for c in ds.users.columns if c != "user_id" and _present(row[c])]
+    parts = []
+    if "group" in cols:
+        parts.append(f"{row['group']} shopper")
+    weights = {c[2:]: float(row[c]) for c in cols if c.startswith("w_") and _is_number(row[c])}
+    if weights:
+        ranked = sorted(weights.items(), key=lambda kv: -kv[1])
+        parts.append("drivers: " + ", ".join(f"{k} {v:.0%}" for k, v in ranked))
+    likes = [f"{c[5:]} {row[c]}" for c in cols if c.startswith("pref_")]
+    if likes:
+        parts.append("likes: " + ", ".join(likes[:limit]))
+    used = {"group", *(f"w_{k}" for k in weights), *(c for c in cols if c.startswith("pref_"))}
+    rest = [f"{str(c).replace('_', ' ')} {_readable(row[c])}" for c in cols if c not in used]
+    return " · ".join([*parts, *rest[:limit]])
+
+
+def _is_number(value: Any) -> bool:
+    """A number, or text that reads as one (users.csv may be read as text)."""
+    if isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# ------------------------------------------------------------------------------ items
+def item_attributes(ds: Dataset, item: int, limit: int = 10) -> dict[str, Any]:
+    """``items.csv``'s attributes of ``item`` (category and the like), without title/text."""
+    if ds.items is None:
+        return {}
+    row = ds.items.iloc[int(item)]
+    cols = [c for c in ds.items.columns if c not in NOT_ATTRIBUTES]
+    return {c: row[c] for c in cols[:limit]}
+
+
+def item_description(ds: Dataset, item: int) -> str:
+    if ds.items is None or "description" not in ds.items.columns:
+        return ""
+    value = ds.items["description"].iloc[int(item)]
+    return value if isinstance(value, str) else ""
+
+
+def search_items(ds: Dataset, query: str, limit: int = 500) -> list[int]:
+    """Items whose id (internal, or ``items.csv``'s ``item_id``) equals ``query`` or whose
+    title contains it (case-insensitive); empty for an empty query."""
+    q = query.strip().lower()
+    if not q:
+        return []
+    found: list[int] = []
+    if q.isdigit() and int(q) < ds.n_items:
+        found.append(int(q))
+    if ds.items is not None:
+        for col in ("item_id", "title", "name"):
+            if col in ds.items.columns:
+                text = ds.items[col].astype(str).str.lower()
+                hits = text == q if col == "item_id" else text.str.contains(q, regex=False)
+                found += [int(i) for i in np.flatnonzero(hits.to_numpy())]
+    return list(dict.fromkeys(found))[:limit]
+
+
+def selection_table(ds: Dataset, items: Sequence[int]) -> pd.DataFrame:
+    """One row per selected item: ``item``, ``title``, its attributes and ``train
+    interactions`` (what the selection summary lists and exports)."""
+    ids = [int(i) for i in items]
+    popularity = ds.item_popularity()
+    rows = []
+    for i in ids:
+        title = None
+        if ds.items is not None:
+            for col in ("title", "name"):
+                if col in ds.items.columns and isinstance(ds.items[col].iloc[i], str):
+                    title = ds.items[col].iloc[i]
+                    break
+        rows.append(
+            {
+                "item": i,
+                "title": title or f"item {i}",
+                **item_attributes(ds, i),
+                "train interactions": int(popularity[i]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def selection_breakdown(ds: Dataset, items: Sequence[int], column: str) -> pd.DataFrame:
+    """``<column>``, ``items`` and ``share`` of the selection, most common first."""
+    if ds.items is None or column not in ds.items.columns or not len(items):
+        return pd.DataFrame(columns=[column, "items", "share"])
+    values = ds.items[column].iloc[[int(i) for i in items]].astype(str)
+    counts = values.value_counts()
+    return pd.DataFrame(
+        {column: counts.index, "items": counts.to_numpy(), "share": counts.to_numpy() / len(values)}
+    )
+
+
+def breakdown_columns(ds: Dataset, max_levels: int = 24) -> list[str]:
+    """The item columns worth a breakdown: category first, then attributes with few values."""
+    if ds.items is None:
+        return []
+    cols = [c for c in ds.items.columns if c not in NOT_ATTRIBUTES]
+    few = [c for c in cols if ds.items[c].nunique() <= max_levels]
+    return sorted(few, key=lambda c: c != "category")
+
+
+def colour_options(ds: Dataset) -> list[str]:
+    """What the layout panels can be coloured by."""
+    options = []
+    if ds.items is not None and "category" in ds.items.columns:
+        options.append("category")
+    options += ["popularity", "ID share"]
+    if ds.items is not None:
+        skip = {*NOT_ATTRIBUTES, "category"}
+        options += [f"attribute: {c}" for c in ds.items.columns if c not in skip]
+    return options
+
+
+def colour_values(ds: Dataset, option: str) -> tuple[np.ndarray, str]:
+    """The per-item values and legend title of a colour option other than ``ID share``."""
+    if option == "popularity":
+        return np.log1p(ds.item_popularity()), "log(1+train interactions)"
+    if option == "category" or option.startswith("attribute: "):
+        column = option.split(": ", 1)[-1]
+        if ds.items is None or column not in ds.items.columns:
+            raise KeyError(f"items.csv has no column {column!r}")
+        return ds.items[column].to_numpy(), column
+    raise KeyError(f"unknown colour option {option!r}")
+
+
+def mean_share_by_item(audit: AuditResult, player: str, n_items: int) -> np.ndarray | None:
+    """Each item's mean share of ``player`` over the audited lists it appears in (NaN: never
+    recommended); None when the model has no such input."""
+    if player not in audit.players:
+        return None
+    recs = audit.recommendations
+    items = recs["item"].to_numpy()
+    sums = np.bincount(items, weights=recs[f"share_{player}"].to_numpy(), minlength=n_items)
+    counts = np.bincount(items, minlength=n_items)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+# ------------------------------------------------------------------------------ overview
+def modalities_table(ds: Dataset) -> pd.DataFrame:
+    """``modality`` and ``dimensions`` of each item feature."""
+    return pd.DataFrame(
+        [{"modality": k, "dimensions": int(v.shape[1])} for k, v in ds.features.items()],
+        columns=["modality", "dimensions"],
+    )
+
+
+def dataset_figures(ds: Dataset) -> dict[str, str]:
+    """The dataset card's headline figures, formatted (label → text)."""
+    return {
+        "Users": f"{ds.n_users:,}",
+        "Items": f"{ds.n_items:,}",
+        "Interactions": f"{ds.n_interactions:,}",
+        "Sparsity": f"{ds.sparsity:.2%}",
+        "Per shopper": f"{ds.n_interactions / max(ds.n_users, 1):.1f}",
+    }
+
+
+def dataset_facts(ds: Dataset, directory: Any) -> list[str]:
+    """The dataset card's lines (Markdown)."""
+    facts = [
+        f"Split: {ds.train.nnz:,} train / {ds.valid.nnz:,} valid / {ds.test.nnz:,} test "
+        "interactions",
+        f"Directory: `{directory}`",
+        f"Fingerprint: `{ds.fingerprint}`",
+    ]
+    if ds.items is not None:
+        facts.append(f"Item metadata: {plain(', '.join(map(str, ds.items.columns[:12])))}")
+        if "category" in ds.items.columns:
+            facts.append(f"Categories: {ds.items['category'].nunique()}")
+    if ds.users is not None and "group" in ds.users.columns:
+        groups = ds.users["group"].value_counts()
+        facts.append(
+            "Planted shopper groups: " + ", ".join(f"{plain(g)} ({n})" for g, n in groups.items())
+        )
+    return facts
+
+
+def variants_table(rows: Iterable[tuple[str, str | None, bool, Mapping[str, Any]]]) -> pd.DataFrame:
+    """One row per model from ``(label, variant, usable, metrics.json)``: ``variant``,
+    ``kind``, ``usable``, ``test <metric>`` for each of :data:`ACCURACY`, ``best epoch``."""
+    out = []
+    for label, variant, usable, met in rows:
+        test = met.get("test") if isinstance(met.get("test"), dict) else {}
+        row: dict[str, Any] = {"variant": label, "kind": variant or "?", "usable": usable}
+        for k in ACCURACY:
+            row[f"test {k}"] = test.get(k)
+        row["best epoch"] = met.get("best_epoch")
+        out.append(row)
+    columns = ["variant", "kind", "usable", *(f"test {k}" for k in ACCURACY), "best epoch"]
+    return pd.DataFrame(out, columns=columns)
+
+
+def group_accuracy_table(
+    by_variant: Mapping[str, Mapping[str, Mapping[str, float]]],
+) -> pd.DataFrame:
+    """``variant`` and ``"<Recall@20|NDCG@20> · <group>"`` columns, one row per variant, from
+    ``{label: {group: {"recall@20", "ndcg@20", "users"}}}``."""
+    cols = ["variant"]
+    rows = []
+    for label, groups in by_variant.items():
+        row: dict[str, Any] = {"variant": label}
+        for metric, key in (("Recall@20", "recall@20"), ("NDCG@20", "ndcg@20")):
+            for group in sorted(groups):
+                col = f"{metric} · {group}"
+                row[col] = float(groups[group][key])
+                if col not in cols:
+                    cols.append(col)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=cols)
+
+
+def headline_table(reports: Mapping[str, DiagnosticsReport]) -> pd.DataFrame:
+    """``variant`` and one column per :data:`HEADLINE` label (NaN where not measured)."""
+    rows = []
+    for label, report in reports.items():
+        row: dict[str, Any] = {"variant": label}
+        for metric, title, _ in HEADLINE:
+            try:
+                row[title] = report.value(metric, "final" if metric == "effective_rank" else None)
+            except KeyError:
+                row[title] = math.nan
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["variant", *(t for _, t, _ in HEADLINE)])
+
+
+# ------------------------------------------------------------------------------ collapse
+def named_reports(pairs: Sequence[tuple[str, DiagnosticsReport]]) -> list[DiagnosticsReport]:
+    """The reports of ``(model name, report)`` pairs, each named for the table.
+
+    A report keeps its variant as its name unless two reports share one; then every report
+    is named by its model directory. Reports are copied, never renamed in place: they are
+    shared by every session through the cache.
+    """
+    variants = [r.variant for _, r in pairs]
+    if len(set(variants)) == len(variants):
+        return [r for _, r in pairs]
+    return [dataclasses.replace(r, variant=name) for name, r in pairs]
+
+
+def space_title(space: str) -> str:
+    """``id_view~final (tsne)`` → ``ID view ~ final vectors (t-SNE)``."""
+    base, _, method = space.partition(" (")
+    words = " ~ ".join(SPACE_TITLES.get(p, p.replace("_", " ")) for p in base.split("~"))
+    if method:
+        m = method.rstrip(")")
+        words += f" ({METHOD_TITLES.get(m, m)})"
+    return words
+
+
+def diagnostics_table(reports: Sequence[DiagnosticsReport]) -> pd.DataFrame:
+    """Every diagnostic side by side: ``key`` (the metric's name in the library), ``metric``
+    and ``space`` in words, one column per report's variant, and ``null``."""
+    wide = compare(list(reports))
+    if wide.empty:
+        return wide
+    out = wide.rename(columns={"metric": "key"})
+    out.insert(1, "metric", [METRIC_TITLES.get(m, m.replace("_", " ")) for m in out["key"]])
+    out["space"] = [space_title(s) for s in out["space"]]
+    return out
+
+
+# ------------------------------------------------------------------------------ audit
+def audit_summary_table(results: Mapping[str, AuditResult]) -> pd.DataFrame:
+    """One row per variant: ``users``, ``recommendations``, ``"<input> share"``,
+    ``exposure Gini`` and ``coverage``."""
+    rows = []
+    for name, r in results.items():
+        overall = r.shares[r.shares["kind"] == "all"].iloc[0]
+        row: dict[str, Any] = {
+            "variant": name,
+            "users": int(r.summary["users"]),
+            "recommendations": int(r.summary["recommendations"]),
+        }
+        for p in r.players:
+            row[share_column(p)] = float(overall[f"share_{p}"])
+        row["exposure Gini"] = float(r.summary["exposure_gini"])
+        row["coverage"] = float(r.summary["coverage"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def segment_kinds(result: AuditResult) -> list[str]:
+    """The kinds of segment an audit has besides the overall row (user group, category…)."""
+    return [k for k in dict.fromkeys(result.shares["kind"]) if k != "all"]
+
+
+def segment_shares(result: AuditResult, kind: str | None) -> pd.DataFrame:
+    """``label`` (``segment (n=…)``) and one share column per input, overall row first."""
+    seg = result.shares[result.shares["kind"].isin(["all", kind])]
+    out = pd.DataFrame({"label": seg["segment"].astype(str) + " (n=" + seg["n"].astype(str) + ")"})
+    for p in result.players:
+        out[p] = seg[f"share_{p}"].to_numpy()
+    return out.reset_index(drop=True)
+
+
+EXPOSURE_BY = {"popularity bucket": "popularity_bucket", "category": "item_category"}
+
+
+def exposure_shares(results: Mapping[str, AuditResult], by: str) -> pd.DataFrame:
+    """``<by>``, ``share of recommendations`` and ``variant``: how each variant's
+    recommendations split over popularity buckets or categories (empty when unknown)."""
+    col = EXPOSURE_BY[by]
+    frames = []
+    for name, r in results.items():
+        recs = r.recommendations
+        if col not in recs:
+            continue
+        share = recs[col].astype(str).value_counts(normalize=True)
+        frames.append(
+            share.rename("share of recommendations")
+            .rename_axis(by)
+            .reset_index()
+            .assign(variant=name)
+        )
+    if not frames:
+        return pd.DataFrame(columns=[by, "share of recommendations", "variant"])
+    return pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class ColdItems:
+    """Cold items (≤ :data:`COLD_MAX_INTERACTIONS` train interactions) in one audit."""
+
+    in_catalogue: int
+    recommended: int  # distinct cold items recommended at least once
+    recommendations: int  # recommendations of a cold item
+    total: int  # every recommendation
+    top: pd.DataFrame  # item, times recommended (most recommended first, ≤ 10)
+
+    @property
+    def share(self) -> float:
+        return self.recommendations / max(self.total, 1)
+
+
+def cold_items(result: AuditResult, top: int = 10) -> ColdItems:
+    recs = result.recommendations
+    cold = recs[recs["cold"].astype(str).str.startswith("cold")]
+    counts = cold.groupby("item").size().sort_values(ascending=False).head(top)
+    return ColdItems(
+        int((result.exposure["popularity"] <= COLD_MAX_INTERACTIONS).sum()),
+        int(cold["item"].nunique()),
+        len(cold),
+        len(recs),
+        pd.DataFrame({"item": counts.index.astype(np.int64), "times recommended": counts.values}),
+    )
+
+
+# ------------------------------------------------------------------------------ training
+def epoch_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """``epoch``, ``loss`` and ``valid recall@20`` of one ``on_epoch`` record."""
+    return {
+        "epoch": int(record["epoch"]),
+        "loss": float(record["loss"]["total"]),
+        "valid recall@20": (record.get("valid") or {}).get("recall@20"),
+    }
+
+
+def epoch_fraction(record: Mapping[str, Any]) -> float:
+    """How far training is (0–1) after this epoch."""
+    return min(1.0, int(record["epoch"]) / max(1, int(record["epochs"])))
+
+
+def epoch_text(record: Mapping[str, Any]) -> str:
+    """``epoch 3/20 · loss 0.6931 · valid Recall@20 0.1234 · best epoch 2``."""
+    recall = (record.get("valid") or {}).get("recall@20", math.nan)
+    return (
+        f"epoch {record['epoch']}/{record['epochs']} · loss {record['loss']['total']:.4f} · "
+        f"valid Recall@20 {recall:.4f} · best epoch {record['best_epoch']}"
+    )
