@@ -31,7 +31,8 @@ from typing import Any, Literal
 
 from anchorrec.errors import ConfigError
 from anchorrec.fileio import atomic_write_json
-from anchorrec.models.model_dir import LOG_FILE as TRAIN_LOG, ModelDir
+from anchorrec.models.model_dir import LOG_FILE as TRAIN_LOG
+from anchorrec.models.model_dir import ModelDir
 from anchorrec.training.trainer import resume_dir_for
 
 JOBS_DIR = ".jobs"
