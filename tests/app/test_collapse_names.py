@@ -43,7 +43,7 @@ def _final_rank(table, name: str) -> float:
 def test_each_model_keeps_its_numbers_under_its_own_name(two_lightgcns, app_home):
     from streamlit.testing.v1 import AppTest
 
-    from anchorrec.diagnostics_store import read_diagnostics
+    from anchorrec.analysis.diagnostics import read_diagnostics
 
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params.update({"dataset": str(two_lightgcns), "variant": "lightgcn-b,lightgcn"})
