@@ -20,7 +20,10 @@ from anchorrec.fileio import atomic_write_json
 from anchorrec.workspace import analysis_dir, analysis_dirs
 
 DIAGNOSTICS_FILE = "diagnostics.json"
-FORMAT = "anchorrec-diagnostics-v1"
+#: Bumped whenever a metric's definition changes (2: intervals, the pairwise co-interaction
+#: metrics, branch variance shares and magnitudes, no 2-D displacement), so a report stored
+#: under an older definition is recomputed rather than shown.
+FORMAT = "anchorrec-diagnostics-v2"
 
 
 def report_to_json(report: DiagnosticsReport, fingerprint: str) -> dict[str, Any]:
@@ -29,7 +32,12 @@ def report_to_json(report: DiagnosticsReport, fingerprint: str) -> dict[str, Any
 
 def report_from_json(data: dict[str, Any]) -> DiagnosticsReport:
     rows = [Diagnostic(**row) for row in data["diagnostics"]]
-    return DiagnosticsReport(variant=data["variant"], n_items=int(data["n_items"]), rows=rows)
+    return DiagnosticsReport(
+        variant=data["variant"],
+        n_items=int(data["n_items"]),
+        rows=rows,
+        distributions=dict(data.get("distributions") or {}),
+    )
 
 
 def read_diagnostics(model_dir: str | Path) -> DiagnosticsReport | None:
