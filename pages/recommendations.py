@@ -11,6 +11,7 @@ from anchorrec.analysis.attribution import (
     explain_user,
     whatif,
 )
+from anchorrec.analysis.history import because_you_bought
 from anchorrec.ui import charts, loaders
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.images import (
@@ -225,6 +226,33 @@ def why_dialog(model_name: str, item: int) -> None:
             "Branch level (the model's additive branches, gated by the ID embedding): "
             + ", ".join(f"{b} {row[f'branch_{b}']:+.3f}" for b in exp.branches)
         )
+        entry = next(e for e in entries if e.name == model_name)
+        because = because_you_bought(state.loaded(entry), user, item)
+        if because is not None:
+            st.markdown("**Because you bought …**")
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "image": [thumbnail_uri(ds, int(i)) for i in because.history] + [None],
+                        "past purchase": [item_title(ds, int(i)) for i in because.history]
+                        + ["no past purchase (the shopper's own ID embedding)"],
+                        "contribution": [*because.contributions.tolist(), because.unowned],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+                row_height=48,
+                column_config={
+                    "image": st.column_config.ImageColumn("", width="small"),
+                    "contribution": st.column_config.NumberColumn(format="%+.3f"),
+                },
+                key="why_because",
+            )
+            st.caption(
+                f"Exact split of the score {because.score:.3f}: past purchases add "
+                f"{because.explained:+.3f} (through the ID layers and the modality views), "
+                f"{because.unowned:+.3f} belongs to no past purchase."
+            )
 
 
 if explanations:

@@ -13,6 +13,7 @@ one record to bench/results/explanations.jsonl.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -32,7 +33,7 @@ SHARE_K = 10
 
 
 def run_variant(model_dir: Path, store: bool) -> dict:
-    from anchorrec.analysis.attribution import GAMES, attribute_top_k, coalition_cache
+    from anchorrec.analysis.attribution import GAMES, attribute, coalition_cache, top_k_lists
     from anchorrec.analysis.diagnostics import diagnose
     from anchorrec.analysis.reliance import reliance
     from anchorrec.diagnostics_store import store_diagnostics
@@ -46,7 +47,8 @@ def run_variant(model_dir: Path, store: bool) -> dict:
         out["seconds"][f"cache_{game}"] = round(time.perf_counter() - t0, 1)
         if len(cache.players) > 1:
             out[f"reliance_{game}"] = reliance(loaded, game=game).to_json()
-        shares = attribute_top_k(cache, k=SHARE_K)
+        users, items, ranks = top_k_lists(cache, SHARE_K, np.arange(cache.n_users))
+        shares = attribute(cache, users, items, ranks=ranks, standardised=False)
         out[f"shares_{game}"] = {
             p: float(shares.shares[m].mean()) for m, p in enumerate(cache.players)
         }
@@ -59,6 +61,7 @@ def run_variant(model_dir: Path, store: bool) -> dict:
     if store:
         store_diagnostics(loaded, report)
     print(f"{loaded.variant} diagnostics: {out['seconds']['diagnose']} s", flush=True)
+    print("ROW " + json.dumps(out), flush=True)  # each variant's figures, as soon as they exist
     return out
 
 

@@ -239,7 +239,9 @@ def test_recommend_explain_background_game_is_efficient(model_dir, capsys):
         assert it["item"] == ref["item"]  # the ranking is the model's, whatever the game
         total = it["baseline"] + sum(it["attribution"].values())
         assert total == pytest.approx(it["score"], rel=1e-6, abs=1e-6)
-    assert main(["recommend", str(model_dir), "--user", "1", "--explain", "--game", "x"]) == 2
+    with pytest.raises(SystemExit) as exc:  # argparse rejects an unknown game (exit 2)
+        main(["recommend", str(model_dir), "--user", "1", "--explain", "--game", "x"])
+    assert exc.value.code == 2
 
 
 def test_audit_exports_re_add_to_the_scores_and_state_provenance(model_dir, tmp_path, capsys):
