@@ -31,3 +31,10 @@ def test_reliance_of_the_full_coalition_is_the_models_accuracy(tiny_model):
     assert result.row("id").label == "id"
     with pytest.raises(KeyError):
         result.row("fused")
+
+
+def test_cli_game_choices_are_the_librarys_games():
+    from anchorrec.analysis.attribution import GAMES, MEAN_GAME
+    from anchorrec.cli.analysis_commands import GAME_CHOICES
+
+    assert GAME_CHOICES == GAMES and GAME_CHOICES[0] == MEAN_GAME
