@@ -30,8 +30,17 @@ def report_to_json(report: DiagnosticsReport, fingerprint: str) -> dict[str, Any
     return {"format": FORMAT, "fingerprint": fingerprint, **report.to_json()}
 
 
+def _interval(row: dict[str, Any]) -> dict[str, float | None]:
+    """``low`` / ``high`` of a stored row, None when absent or not a number."""
+    out: dict[str, float | None] = {}
+    for key in ("low", "high"):
+        value = row.get(key)
+        out[key] = float(value) if isinstance(value, int | float) and value == value else None
+    return out
+
+
 def report_from_json(data: dict[str, Any]) -> DiagnosticsReport:
-    rows = [Diagnostic(**row) for row in data["diagnostics"]]
+    rows = [Diagnostic(**{**row, **_interval(row)}) for row in data["diagnostics"]]
     return DiagnosticsReport(
         variant=data["variant"],
         n_items=int(data["n_items"]),

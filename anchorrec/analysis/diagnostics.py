@@ -65,7 +65,7 @@ class Diagnostic:
     """One number with its interval, where it was measured, its chance level and its meaning.
 
     ``low`` / ``high``: a :data:`LEVEL` percentile-bootstrap interval over items (over users
-    for the attribution-based rows), ``nan`` when not computed.
+    for the attribution-based rows), None when not computed.
     """
 
     metric: str
@@ -74,8 +74,8 @@ class Diagnostic:
     null: float
     null_kind: str
     meaning: str
-    low: float = float("nan")
-    high: float = float("nan")
+    low: float | None = None
+    high: float | None = None
 
 
 @dataclass
@@ -108,8 +108,7 @@ class DiagnosticsReport:
                 float(null),
                 null_kind,
                 MEANINGS[metric],
-                float(interval[0]),
-                float(interval[1]),
+                *_bounds(interval),
             )
         )
 
@@ -135,6 +134,13 @@ class DiagnosticsReport:
             "diagnostics": [asdict(r) for r in self.rows],
             "distributions": self.distributions,
         }
+
+
+def _bounds(interval: tuple[float, float]) -> tuple[float | None, float | None]:
+    low, high = (float(x) for x in interval)
+    if math.isnan(low) or math.isnan(high):
+        return None, None
+    return low, high
 
 
 def _percentile_interval(stats: np.ndarray) -> tuple[float, float]:
@@ -611,11 +617,11 @@ def compare(reports: list[DiagnosticsReport]) -> pd.DataFrame:
     return wide.reset_index()
 
 
-def overlaps(a: tuple[float, float], b: tuple[float, float]) -> bool:
+def overlaps(a: tuple[float | None, float | None], b: tuple[float | None, float | None]) -> bool:
     """Whether two intervals overlap (an unknown interval overlaps everything)."""
-    if any(math.isnan(x) for x in (*a, *b)):
+    if any(x is None or math.isnan(x) for x in (*a, *b)):
         return True
-    return a[0] <= b[1] and b[0] <= a[1]
+    return a[0] <= b[1] and b[0] <= a[1]  # type: ignore[operator]
 
 
 def compare_with_intervals(reports: list[DiagnosticsReport]) -> pd.DataFrame:
@@ -653,7 +659,7 @@ def compare_with_intervals(reports: list[DiagnosticsReport]) -> pd.DataFrame:
 
 
 def format_interval(d: Diagnostic) -> str:
-    if math.isnan(d.low) or math.isnan(d.high):
+    if d.low is None or d.high is None:
         return format_value(d.value)
     return f"{format_value(d.value)} [{format_value(d.low)}, {format_value(d.high)}]"
 
