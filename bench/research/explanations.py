@@ -143,8 +143,7 @@ def markdown(rows: list[dict], stamp: str) -> str:
         "| " + " | ".join(cols) + " |",
         "|" + "---|" * len(cols),
     ]
-    for row in wide.itertuples(index=False):
-        d = row._asdict()
+    for d in wide.to_dict(orient="records"):  # (variant names are not identifiers)
         lines.append("| " + " | ".join(str(d.get(c, "—")) for c in cols) + " |")
     lines.append("")
     lines += [
