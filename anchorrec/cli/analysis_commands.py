@@ -31,7 +31,6 @@ from anchorrec.cli.model_commands import (
 )
 from anchorrec.errors import ConfigError
 
-
 #: The attribution games (``anchorrec.analysis.attribution.GAMES``, spelled out here so that
 #: ``--help`` imports no torch; a test keeps the two equal).
 GAME_CHOICES: tuple[str, ...] = ("mean", "background")
