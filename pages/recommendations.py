@@ -120,7 +120,7 @@ def render() -> None:
             format_func=lambda i: f"#{ranks[i]} — {item_title(ds, i)}",
         )
         if why[2].button("Why this recommendation?", key="rec_why", icon=":material/help:"):
-            why_dialog(ds, e.label, cache, exp, int(item))
+            why_dialog(ds, e.label, cache, exp, int(item), state.loaded(e))
     st.subheader("What if an input were removed?")
     st.caption(
         "Each input is dropped in turn and the shopper's whole catalogue re-ranked. Rank-flip rate: the share of today's top-K that leaves the top-K."

@@ -1,9 +1,13 @@
 """What the dashboard shows, as plain library calls (no Streamlit).
 
 - spaces: :func:`model_spaces`, :class:`Space`, :func:`neighbours`
-- attribution: :func:`coalition_cache`, :func:`explain_user`, :func:`explain_items`,
-  :func:`explain_all_items`, :func:`whatif`, :func:`top_k_attribution`,
+- attribution: :func:`attribute` → :class:`Attribution` (the one builder of attribution
+  values; ``game="mean"`` or ``"background"`` on :func:`coalition_cache`),
+  :func:`attribute_top_k`, :func:`explain_user`, :func:`explain_items`,
+  :func:`explain_all_items`, :func:`whatif`, :func:`top_k_attribution` (its table),
   :func:`describe_recommendation`
+- reliance: :func:`reliance` → :class:`Reliance` (accuracy of every coalition of inputs)
+- history: :func:`because_you_bought` → :class:`HistoryAttribution`
 - diagnostics: :func:`diagnose` → :class:`DiagnosticsReport`, :func:`compare`
 - projections: :func:`precompute_projections`, :func:`load_projection`,
   :func:`load_projection_record`, :func:`available_projections`
@@ -13,9 +17,12 @@
 """
 
 from anchorrec.analysis.attribution import (
+    Attribution,
     CoalitionCache,
     UserExplanation,
     WhatIf,
+    attribute,
+    attribute_top_k,
     coalition_cache,
     describe_recommendation,
     explain_all_items,
@@ -27,6 +34,7 @@ from anchorrec.analysis.attribution import (
 from anchorrec.analysis.audit import AuditResult, audit
 from anchorrec.analysis.audit_report import render_audit_html, write_audit_html, write_shares_csv
 from anchorrec.analysis.diagnostics import Diagnostic, DiagnosticsReport, compare, diagnose
+from anchorrec.analysis.history import HistoryAttribution, because_you_bought
 from anchorrec.analysis.projection import (
     ANCHOR_DOMAIN,
     COEMBEDDING,
@@ -36,21 +44,28 @@ from anchorrec.analysis.projection import (
     load_projection_record,
     precompute_projections,
 )
+from anchorrec.analysis.reliance import Reliance, reliance
 from anchorrec.analysis.spaces import Space, model_spaces, neighbours
 
 __all__ = [
     "ANCHOR_DOMAIN",
     "COEMBEDDING",
+    "Attribution",
     "AuditResult",
     "CoalitionCache",
     "Diagnostic",
+    "HistoryAttribution",
     "DiagnosticsReport",
     "Projection",
+    "Reliance",
     "Space",
     "UserExplanation",
     "WhatIf",
+    "attribute",
+    "attribute_top_k",
     "audit",
     "available_projections",
+    "because_you_bought",
     "coalition_cache",
     "compare",
     "diagnose",
@@ -63,6 +78,7 @@ __all__ = [
     "model_spaces",
     "neighbours",
     "precompute_projections",
+    "reliance",
     "render_audit_html",
     "top_k_attribution",
     "whatif",

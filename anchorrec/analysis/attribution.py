@@ -2,9 +2,26 @@
 
 :func:`coalition_cache` runs the model once per coalition of input players (``2^n``
 forward passes, 8 for id/image/text) and keeps the embeddings. From then on the input-level
-Shapley values of a user against every item are a handful of dot products
-(:meth:`CoalitionCache.input_values`), and the branch-level values come from the closed
-form on the full model's branches (:meth:`CoalitionCache.branch_values`).
+Shapley values of a user against every item are a handful of dot products, and the
+branch-level values come from the closed form on the full model's branches.
+
+Two games remove a player differently (``game``):
+
+- ``mean``: the removed input takes the catalogue mean (its item graph the graph mean
+  features induce, every item equally similar; ID embeddings their means). It answers "how
+  does this item's score differ from what an *average* item would get from this input?".
+- ``background`` (interventional): the removed input of every item takes the values of an
+  item drawn from the catalogue (users likewise), one seeded permutation per draw, and
+  ``v(S)`` is the score averaged over :data:`BACKGROUND_DRAWS` draws. It answers "how does
+  it differ from what a *typical* (randomly picked) item would get?". The average of dot
+  products over draws is itself one dot product of the draws' embeddings laid side by side
+  (users scaled by 1/B), so the cache holds it as an ordinary coalition embedding.
+
+Both are exact and efficient: ``baseline + Σφ = score`` per (user, item).
+
+Every attribution is built in one place, :func:`attribute`, as an :class:`Attribution`
+(players, signed values, shares, baseline, branch values); DataFrames appear only at the
+edges (:meth:`Attribution.to_frame`, the audit's tables and CSV).
 
 Input level is what a merchandiser means by "because of the image": removing the image
 removes every path by which it reaches the score. Branch level splits the score along the
@@ -27,25 +44,58 @@ import scipy.sparse as sp
 import torch
 
 from anchorrec.analysis.context import dataset_of, model_dir_of, model_fingerprint, recommender_of
-from anchorrec.analysis.shapley import abs_shares, branch_shapley, coalitions, shapley_weight_matrix
+from anchorrec.analysis.shapley import (
+    abs_shares,
+    coalitions,
+    marginal_terms,
+    shapley_from_values,
+    shapley_weight_matrix,
+)
 from anchorrec.errors import ConfigError
 from anchorrec.fileio import atomic_write_bytes
+from anchorrec.models.base import Background
 
-_CACHES: weakref.WeakKeyDictionary[Any, CoalitionCache] = weakref.WeakKeyDictionary()
+MEAN_GAME = "mean"
+BACKGROUND_GAME = "background"
+GAMES: tuple[str, ...] = (MEAN_GAME, BACKGROUND_GAME)
+#: Draws averaged in the background game, and the seed of the first.
+BACKGROUND_DRAWS = 8
+BACKGROUND_SEED = 0
+#: One line per game: the question its values answer.
+GAME_QUESTIONS: dict[str, str] = {
+    MEAN_GAME: "what the input adds over an average item (a removed input takes the catalogue "
+    "mean)",
+    BACKGROUND_GAME: "what the input adds over a typical item (a removed input takes the values "
+    f"of catalogue items drawn at random, averaged over {BACKGROUND_DRAWS} seeded draws)",
+}
+
+_CACHES: weakref.WeakKeyDictionary[Any, dict[tuple[str, int, int], CoalitionCache]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _numpy(t: torch.Tensor) -> np.ndarray:
-    return t.detach().to("cpu", torch.float32).numpy()
+    """float32 on the CPU (float64 stays float64: the exactness tests use it)."""
+    dtype = torch.float64 if t.dtype == torch.float64 else torch.float32
+    return t.detach().to("cpu", dtype).numpy()
+
+
+def check_game(game: str) -> str:
+    if game not in GAMES:
+        raise ConfigError(f"unknown attribution game {game!r}: use one of {', '.join(GAMES)}.")
+    return game
 
 
 @dataclass
 class CoalitionCache:
     """The user and item embeddings of the model under every coalition of its input players.
 
-    ``users[s]`` / ``items[s]`` are the ``U×d`` / ``I×d`` embeddings with only the players in
-    ``subsets[s]`` present (``subsets[0]`` is ``∅``, ``subsets[-1]`` every player).
-    ``user_branches`` / ``item_branches`` are the full model's branches (``B×U×d`` / ``B×I×d``,
-    zero where a side lacks a branch). ``train`` masks the items a user already bought.
+    ``users[s]`` / ``items[s]`` are the ``U×D`` / ``I×D`` embeddings with only the players in
+    ``subsets[s]`` present (``subsets[0]`` is ``∅``, ``subsets[-1]`` every player), so that
+    ``v(S) = users[s, u] · items[s, i]``; under the background game ``D = draws × d`` (the
+    draws side by side). ``user_branches`` / ``item_branches`` are the full model's branches
+    (``B×U×d`` / ``B×I×d``, zero where a side lacks a branch). ``train`` masks the items a
+    user already bought.
     """
 
     players: tuple[str, ...]
@@ -56,10 +106,15 @@ class CoalitionCache:
     user_branches: np.ndarray
     item_branches: np.ndarray
     train: sp.csr_matrix
+    game: str = MEAN_GAME
+    draws: int = 1
+    seed: int = BACKGROUND_SEED
     weights: np.ndarray = field(init=False)
+    terms: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.weights = shapley_weight_matrix(self.players, self.subsets)
+        self.terms = marginal_terms(self.players, self.subsets)
 
     @property
     def n_users(self) -> int:
@@ -71,6 +126,10 @@ class CoalitionCache:
 
     def subset_index(self, subset: frozenset[str]) -> int:
         return self.subsets.index(frozenset(subset))
+
+    def shapley(self, values: np.ndarray) -> np.ndarray:
+        """Shapley values (``n_players × …``) of ``v`` over the subsets (``2^n × …``)."""
+        return shapley_from_values(self.terms, values)
 
     # ------------------------------------------------------------------ scores and ranks
     def scores(self, user: int, drop: frozenset[str] = frozenset()) -> np.ndarray:
@@ -108,6 +167,12 @@ class CoalitionCache:
         values = np.matmul(item_emb, self.users[:, user, :, None])[..., 0]
         return values.astype(np.float64)
 
+    def pair_values(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """``v(S)`` for every coalition (rows) and (user, item) pair (columns), float64."""
+        return np.einsum("spd,spd->sp", self.users[:, users], self.items[:, items]).astype(
+            np.float64
+        )
+
     def input_values(
         self, user: int, items: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +181,7 @@ class CoalitionCache:
         ``baseline + φ.sum(0)`` equals the score ``v(N)`` to float precision.
         """
         values = self.coalition_values(user, items)
-        return self.weights @ values, values[0]
+        return self.shapley(values), values[0]
 
     def coalition_moments(
         self, users: np.ndarray, chunk: int = 128
@@ -148,14 +213,23 @@ class CoalitionCache:
         z-score in the full model.
         """
         mean, std = self.coalition_moments(np.array([user]))
-        return self.weights @ _zscore(self.coalition_values(user, items), mean[:, 0:1], std[:, 0:1])
+        return self.shapley(_zscore(self.coalition_values(user, items), mean[:, 0:1], std[:, 0:1]))
 
     def branch_values(self, user: int, items: np.ndarray | None = None) -> np.ndarray:
         """Branch-level Shapley values (``n_branches × n_items``); they sum to the score."""
-        item_br = self.item_branches if items is None else self.item_branches[:, items]
-        return branch_shapley(
-            self.user_branches[:, user].astype(np.float64), item_br.astype(np.float64)
-        )
+        items = np.arange(self.n_items) if items is None else np.asarray(items)
+        return self.pair_branch_values(np.full(len(items), int(user)), items)
+
+    def pair_branch_values(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Branch-level Shapley values (``n_branches × n_pairs``) of (user, item) pairs.
+
+        ``φ_m = G_mm + ½ Σ_{k≠m} (G_mk + G_km)`` with ``G_ab = u_a · i_b``.
+        """
+        ubr = self.user_branches[:, users].astype(np.float64)
+        ibr = self.item_branches[:, items].astype(np.float64)
+        gram = np.einsum("apd,bpd->abp", ubr, ibr)
+        diag = np.einsum("mmp->mp", gram)
+        return diag + 0.5 * ((gram.sum(axis=1) - diag) + (gram.sum(axis=0) - diag))
 
 
 #: Below this spread a coalition's scores count as all tied (its z-scores are 0).
@@ -176,31 +250,73 @@ def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return order.astype(np.int64), scores[order]
 
 
+def background_draws(n_users: int, n_items: int, draws: int, seed: int) -> list[Background]:
+    """The seeded draws of the background game (the same for every coalition)."""
+    rng = np.random.default_rng(seed)
+    return [Background.draw(n_users, n_items, rng) for _ in range(draws)]
+
+
 @torch.no_grad()
-def build_coalition_cache(loaded: Any) -> CoalitionCache:
-    """Run the model once per coalition of its players (``2^n`` forward passes)."""
+def build_coalition_cache(
+    loaded: Any,
+    *,
+    game: str = MEAN_GAME,
+    draws: int = BACKGROUND_DRAWS,
+    seed: int = BACKGROUND_SEED,
+) -> CoalitionCache:
+    """Run the model once per coalition of its players (``2^n`` forward passes; under the
+    background game ``draws`` per coalition that removes something)."""
+    check_game(game)
+    if game == BACKGROUND_GAME and draws < 1:
+        raise ConfigError(f"the background game needs at least one draw (got {draws}).")
     model = recommender_of(loaded)
     was_training = model.training
     model.eval()
     try:
         players = tuple(model.players)
         subsets = coalitions(players)
+        full = model.compute_embeddings()
+        n_draws = draws if game == BACKGROUND_GAME else 1
+        draw_list = (
+            background_draws(int(full.users.shape[0]), int(full.items.shape[0]), draws, seed)
+            if game == BACKGROUND_GAME
+            else []
+        )
         users, items = [], []
-        full = None
+
+        def single(u: np.ndarray, i: np.ndarray) -> None:
+            # one embedding for every draw: pad with zeros rather than repeat it, so that
+            # v(S) is its plain dot product (bit for bit the same as for any other coalition
+            # with the same embeddings: a player that changes nothing gets exactly 0)
+            users.append(np.pad(u, ((0, 0), (0, u.shape[1] * (n_draws - 1)))))
+            items.append(np.pad(i, ((0, 0), (0, i.shape[1] * (n_draws - 1)))))
+
         for subset in subsets:
-            emb = model.compute_embeddings(drop=frozenset(players) - subset)
-            users.append(_numpy(emb.users))
-            items.append(_numpy(emb.items))
-            if subset == frozenset(players):
-                full = emb
+            drop = frozenset(players) - subset
+            if not drop:
+                single(_numpy(full.users), _numpy(full.items))
+            elif game == MEAN_GAME:
+                emb = model.compute_embeddings(drop=drop)
+                users.append(_numpy(emb.users))
+                items.append(_numpy(emb.items))
+            else:
+                embs = [model.compute_embeddings(drop=drop, background=b) for b in draw_list]
+                if all(
+                    torch.equal(e.users, embs[0].users) and torch.equal(e.items, embs[0].items)
+                    for e in embs[1:]
+                ):  # the draws do not matter (the model ignores what was removed)
+                    single(_numpy(embs[0].users), _numpy(embs[0].items))
+                    continue
+                users.append(np.concatenate([_numpy(e.users) for e in embs], axis=1) / n_draws)
+                items.append(np.concatenate([_numpy(e.items) for e in embs], axis=1))
     finally:
         model.train(was_training)
-    assert full is not None
     branches = tuple(dict.fromkeys([*full.user_branches, *full.item_branches]))
-    n_users, dim = users[-1].shape
-    n_items = items[-1].shape[0]
-    user_br = np.zeros((len(branches), n_users, dim), dtype=np.float32)
-    item_br = np.zeros((len(branches), n_items, dim), dtype=np.float32)
+    n_users, dim = full.users.shape
+    n_items = full.items.shape[0]
+    dtype = users[-1].dtype
+    user_br = np.zeros((len(branches), n_users, dim), dtype=dtype)
+    item_br = np.zeros((len(branches), n_items, dim), dtype=dtype)
     for b, name in enumerate(branches):
         if name in full.user_branches:
             user_br[b] = _numpy(full.user_branches[name])
@@ -208,7 +324,7 @@ def build_coalition_cache(loaded: Any) -> CoalitionCache:
             item_br[b] = _numpy(full.item_branches[name])
     if not branches:  # a model without branches: one branch, the whole embedding
         branches = ("total",)
-        user_br, item_br = users[-1][None], items[-1][None]
+        user_br, item_br = _numpy(full.users)[None], _numpy(full.items)[None]
     return CoalitionCache(
         players=players,
         subsets=subsets,
@@ -218,30 +334,47 @@ def build_coalition_cache(loaded: Any) -> CoalitionCache:
         user_branches=user_br,
         item_branches=item_br,
         train=dataset_of(loaded).train.tocsr(),
+        game=game,
+        draws=n_draws,
+        seed=seed,
     )
 
 
-def coalition_cache(loaded: Any, *, persist: bool = False) -> CoalitionCache:
-    """The coalition cache of ``loaded``'s model, built on first use and kept in memory.
+def coalition_cache(
+    loaded: Any,
+    *,
+    persist: bool = False,
+    game: str = MEAN_GAME,
+    draws: int = BACKGROUND_DRAWS,
+    seed: int = BACKGROUND_SEED,
+) -> CoalitionCache:
+    """The coalition cache of ``loaded``'s model for ``game``, built on first use, kept in memory.
 
     With ``persist`` it is also read from / written to ``<model_dir>/attribution/`` (a
-    pickle-free ``.npz`` keyed by the model fingerprint), so a new process skips the
-    ``2^n`` forward passes.
+    pickle-free ``.npz`` keyed by the model fingerprint and the game), so a new process skips
+    the forward passes.
     """
+    check_game(game)
+    if isinstance(loaded, CoalitionCache):
+        return loaded
+    key = (game, draws if game == BACKGROUND_GAME else 1, seed if game == BACKGROUND_GAME else 0)
     model = recommender_of(loaded)
-    cache = _CACHES.get(model)
+    per_model = _CACHES.setdefault(model, {})
+    cache = per_model.get(key)
     if cache is None:
         model_dir = model_dir_of(loaded)
         path = (
-            _persisted_path(model_dir, model_fingerprint(loaded)) if persist and model_dir else None
+            _persisted_path(model_dir, model_fingerprint(loaded), key)
+            if persist and model_dir
+            else None
         )
         if path is not None and path.is_file():
             cache = _read_cache(path, dataset_of(loaded).train.tocsr())
         else:
-            cache = build_coalition_cache(loaded)
+            cache = build_coalition_cache(loaded, game=game, draws=draws, seed=seed)
             if path is not None:
                 _write_cache(path, cache)
-        _CACHES[model] = cache
+        per_model[key] = cache
     return cache
 
 
@@ -251,11 +384,13 @@ ATTRIBUTION_DIR = "attribution"
 COALITION_RULE_VERSION = 2
 
 
-def _persisted_path(model_dir: Path, fingerprint: str) -> Path:
+def _persisted_path(model_dir: Path, fingerprint: str, key: tuple[str, int, int]) -> Path:
+    game, draws, seed = key
+    tag = "" if game == MEAN_GAME else f"-background{draws}s{seed}"
     return (
         Path(model_dir)
         / ATTRIBUTION_DIR
-        / f"coalitions-v{COALITION_RULE_VERSION}-{fingerprint}.npz"
+        / f"coalitions-v{COALITION_RULE_VERSION}{tag}-{fingerprint}.npz"
     )
 
 
@@ -264,6 +399,9 @@ def _write_cache(path: Path, cache: CoalitionCache) -> None:
         "players": list(cache.players),
         "subsets": [sorted(s) for s in cache.subsets],
         "branches": list(cache.branches),
+        "game": cache.game,
+        "draws": cache.draws,
+        "seed": cache.seed,
     }
     buf = io.BytesIO()
     np.savez(
@@ -289,6 +427,9 @@ def _read_cache(path: Path, train: sp.csr_matrix) -> CoalitionCache:
             user_branches=z["user_branches"],
             item_branches=z["item_branches"],
             train=train,
+            game=meta.get("game", MEAN_GAME),
+            draws=int(meta.get("draws", 1)),
+            seed=int(meta.get("seed", BACKGROUND_SEED)),
         )
 
 
@@ -296,69 +437,257 @@ def _as_cache(source: Any) -> CoalitionCache:
     return source if isinstance(source, CoalitionCache) else coalition_cache(source)
 
 
+# ---------------------------------------------------------------------- the typed result
+@dataclass(frozen=True)
+class Attribution:
+    """Exact attribution of the scores of ``n`` (user, item) pairs.
+
+    ``values`` (``n_players × n``) are the signed input-level Shapley values of ``game``;
+    per pair ``baseline + values.sum(0) == scores`` (``baseline`` is ``v(∅)``).
+    ``branch_values`` (``n_branches × n``) split the score along the model's branches
+    (they sum to ``scores``). ``standardised`` (``n_players × n``, optional) are the values of
+    the standardised-score game. ``ranks`` is the 1-based rank of each item in its user's
+    list when the pairs come from top-k lists.
+    """
+
+    game: str
+    players: tuple[str, ...]
+    branches: tuple[str, ...]
+    users: np.ndarray
+    items: np.ndarray
+    scores: np.ndarray
+    baseline: np.ndarray
+    values: np.ndarray
+    branch_values: np.ndarray | None = None
+    standardised: np.ndarray | None = None
+    ranks: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def shares(self) -> np.ndarray:
+        """``|φ_m| / Σ|φ|`` per pair (``n_players × n``; 0 where every value is 0)."""
+        return abs_shares(self.values, axis=0)
+
+    @property
+    def branch_shares(self) -> np.ndarray | None:
+        return None if self.branch_values is None else abs_shares(self.branch_values, axis=0)
+
+    @property
+    def standardised_shares(self) -> np.ndarray | None:
+        return None if self.standardised is None else abs_shares(self.standardised, axis=0)
+
+    def value(self, player: str) -> np.ndarray:
+        """The signed value of ``player`` for every pair."""
+        return self.values[self.players.index(player)]
+
+    def efficiency_error(self) -> float:
+        """Largest ``|baseline + Σφ − score|`` over the pairs (0 up to float rounding)."""
+        if not len(self):
+            return 0.0
+        return float(np.abs(self.baseline + self.values.sum(axis=0) - self.scores).max())
+
+    def select(self, mask: np.ndarray) -> Attribution:
+        """The pairs where ``mask`` holds (a boolean or index array)."""
+
+        def pick(a: np.ndarray | None, cols: bool = False) -> np.ndarray | None:
+            if a is None:
+                return None
+            return a[:, mask] if cols else a[mask]
+
+        return Attribution(
+            self.game,
+            self.players,
+            self.branches,
+            self.users[mask],
+            self.items[mask],
+            self.scores[mask],
+            self.baseline[mask],
+            self.values[:, mask],
+            pick(self.branch_values, True),
+            pick(self.standardised, True),
+            pick(self.ranks),
+        )
+
+    def to_frame(self, *, user_column: bool = True) -> pd.DataFrame:
+        """One row per pair: ``user``, ``item``, ``rank``, ``score``, ``baseline``,
+        ``phi_<player>``, ``share_<player>``, ``branch_<name>``, ``branch_share_<name>``,
+        ``zphi_<player>``, ``zshare_<player>`` (the optional parts only when present)."""
+        table: dict[str, np.ndarray] = {}
+        if user_column:
+            table["user"] = self.users
+        table["item"] = self.items
+        if self.ranks is not None:
+            table["rank"] = self.ranks
+        table["score"] = self.scores
+        table["baseline"] = self.baseline
+        _add(table, "phi_", self.players, self.values)
+        _add(table, "share_", self.players, self.shares)
+        if self.branch_values is not None:
+            _add(table, "branch_", self.branches, self.branch_values)
+            _add(table, "branch_share_", self.branches, self.branch_shares)
+        if self.standardised is not None:
+            _add(table, "zphi_", self.players, self.standardised)
+            _add(table, "zshare_", self.players, self.standardised_shares)
+        return pd.DataFrame(table)
+
+    def record(self, j: int) -> dict[str, Any]:
+        """Pair ``j`` as the JSON record ``recommend --explain --json`` prints."""
+        out: dict[str, Any] = {"item": int(self.items[j])}
+        if self.ranks is not None:
+            out["rank"] = int(self.ranks[j])
+        out["score"] = float(self.scores[j])
+        out["baseline"] = float(self.baseline[j])
+        out["attribution"] = {p: float(self.values[m, j]) for m, p in enumerate(self.players)}
+        shares = self.shares
+        out["share"] = {p: float(shares[m, j]) for m, p in enumerate(self.players)}
+        if self.branch_values is not None:
+            out["branch_attribution"] = {
+                b: float(self.branch_values[n, j]) for n, b in enumerate(self.branches)
+            }
+        if self.standardised is not None:
+            out["standardised_attribution"] = {
+                p: float(self.standardised[m, j]) for m, p in enumerate(self.players)
+            }
+        return out
+
+
+def _add(table: dict[str, np.ndarray], prefix: str, names: tuple[str, ...], rows: Any) -> None:
+    for n, name in enumerate(names):
+        table[f"{prefix}{name}"] = rows[n]
+
+
+#: Pairs attributed at once (bounds the ``2^n × pairs × D`` block of gathered embeddings).
+PAIR_CHUNK = 4096
+
+
+def attribute(
+    source: Any,
+    users: np.ndarray,
+    items: np.ndarray,
+    *,
+    ranks: np.ndarray | None = None,
+    branches: bool = True,
+    standardised: bool = True,
+) -> Attribution:
+    """The one builder of :class:`Attribution`: exact values of (user, item) pairs.
+
+    ``users`` and ``items`` are equal-length arrays (a scalar user is broadcast).
+    ``branches`` / ``standardised`` switch the branch-level values and the
+    standardised-score game (which reads every unseen item of each user) on or off.
+    """
+    cache = _as_cache(source)
+    items = np.asarray(items, dtype=np.int64).ravel()
+    users = np.broadcast_to(np.asarray(users, dtype=np.int64), items.shape).copy()
+    for u in np.unique(users):
+        _check_user(cache, int(u))
+    values = np.zeros((len(cache.subsets), len(items)))
+    for start in range(0, len(items), PAIR_CHUNK):
+        sl = slice(start, start + PAIR_CHUNK)
+        values[:, sl] = cache.pair_values(users[sl], items[sl])
+    phi = cache.shapley(values)
+    branch = None
+    if branches:
+        branch = np.zeros((len(cache.branches), len(items)))
+        for start in range(0, len(items), PAIR_CHUNK):
+            sl = slice(start, start + PAIR_CHUNK)
+            branch[:, sl] = cache.pair_branch_values(users[sl], items[sl])
+    zphi = None
+    if standardised:
+        unique, where = np.unique(users, return_inverse=True)
+        mean, std = cache.coalition_moments(unique)
+        zphi = cache.shapley(_zscore(values, mean[:, where], std[:, where]))
+    return Attribution(
+        game=cache.game,
+        players=cache.players,
+        branches=cache.branches,
+        users=users,
+        items=items,
+        scores=values[-1],
+        baseline=values[0],
+        values=phi,
+        branch_values=branch,
+        standardised=zphi,
+        ranks=None if ranks is None else np.asarray(ranks, dtype=np.int64).ravel(),
+    )
+
+
+def top_k_lists(
+    cache: CoalitionCache, k: int, users: np.ndarray, batch: int = 512
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every user's top-``k`` unseen items, flattened: (users, items, ranks), best first."""
+    full = len(cache.subsets) - 1
+    out_u, out_i, out_r = [], [], []
+    for start in range(0, len(users), batch):
+        ub = users[start : start + batch]
+        scores = (cache.users[full, ub] @ cache.items[full].T).astype(np.float64)
+        sub = cache.train[ub]
+        rows = np.repeat(np.arange(len(ub)), np.diff(sub.indptr))
+        scores[rows, sub.indices] = -np.inf
+        kk = min(k, cache.n_items)
+        part = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+        part_scores = np.take_along_axis(scores, part, axis=1)
+        order = np.lexsort((part, -part_scores), axis=1)
+        top = np.take_along_axis(part, order, axis=1)
+        valid = np.isfinite(np.take_along_axis(part_scores, order, axis=1)).ravel()
+        out_u.append(np.repeat(ub, kk)[valid])
+        out_i.append(top.ravel()[valid])
+        out_r.append(np.tile(np.arange(1, kk + 1), len(ub))[valid])
+    if not out_u:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    return np.concatenate(out_u), np.concatenate(out_i), np.concatenate(out_r)
+
+
+def attribute_top_k(
+    source: Any, k: int = 10, users: np.ndarray | None = None, batch: int = 512
+) -> Attribution:
+    """Input- and branch-level attribution of every user's top-``k`` (one pair per row)."""
+    cache = _as_cache(source)
+    users = np.arange(cache.n_users) if users is None else np.asarray(users, dtype=np.int64)
+    for u in np.unique(users):
+        _check_user(cache, int(u))
+    pair_users, pair_items, ranks = top_k_lists(cache, k, users, batch)
+    return attribute(cache, pair_users, pair_items, ranks=ranks)
+
+
 # ---------------------------------------------------------------------- public explanations
 @dataclass(frozen=True)
 class UserExplanation:
     """The top-``k`` of one user with the attribution of every item.
 
-    ``items`` has one row per recommended item: ``item``, ``rank``, ``score``, ``baseline``
-    (``v(∅)``), ``phi_<player>`` (signed input-level Shapley), ``share_<player>``
-    (``|φ|/Σ|φ|``), ``branch_<name>`` (signed branch-level Shapley) and
-    ``branch_share_<name>``. Per row ``baseline + Σ phi = score`` and ``Σ branch = score``.
+    ``attribution`` is the typed result; :attr:`items` is its table (one row per recommended
+    item: ``item``, ``rank``, ``score``, ``baseline`` (``v(∅)``), ``phi_<player>`` (signed
+    input-level Shapley), ``share_<player>`` (``|φ|/Σ|φ|``), ``branch_<name>`` (signed
+    branch-level Shapley) and ``branch_share_<name>``). Per row ``baseline + Σ phi = score``
+    and ``Σ branch = score``.
     """
 
     user: int
     baseline: float
     players: tuple[str, ...]
     branches: tuple[str, ...]
-    items: pd.DataFrame
+    attribution: Attribution
+
+    @property
+    def items(self) -> pd.DataFrame:
+        return self.attribution.to_frame(user_column=False)
 
     def to_json(self) -> dict[str, Any]:
         """The ``recommend --explain --json`` record of this user."""
-        rows = []
-        for row in self.items.itertuples(index=False):
-            r = row._asdict()
-            rows.append(
-                {
-                    "item": int(r["item"]),
-                    "rank": int(r["rank"]),
-                    "score": float(r["score"]),
-                    "baseline": float(r["baseline"]),
-                    "attribution": {p: float(r[f"phi_{p}"]) for p in self.players},
-                    "share": {p: float(r[f"share_{p}"]) for p in self.players},
-                    "branch_attribution": {b: float(r[f"branch_{b}"]) for b in self.branches},
-                    "standardised_attribution": {p: float(r[f"zphi_{p}"]) for p in self.players},
-                }
-            )
-        return {"user": int(self.user), "baseline": float(self.baseline), "items": rows}
+        rows = [self.attribution.record(j) for j in range(len(self.attribution))]
+        return {
+            "user": int(self.user),
+            "game": self.attribution.game,
+            "baseline": float(self.baseline),
+            "items": rows,
+        }
 
 
 def explain_items(source: Any, user: int, items: np.ndarray) -> pd.DataFrame:
     """Attribution of ``user``'s score on each of ``items`` (any items, not only a top-k)."""
-    cache = _as_cache(source)
-    _check_user(cache, user)
-    items = np.asarray(items, dtype=np.int64)
-    phi, baseline = cache.input_values(user, items)
-    branch = cache.branch_values(user, items)
-    zphi = cache.standardised_input_values(user, items)
-    score = baseline + phi.sum(axis=0)
-    table = {"item": items, "score": score, "baseline": baseline}
-    shares = abs_shares(phi, axis=0)
-    for m, player in enumerate(cache.players):
-        table[f"phi_{player}"] = phi[m]
-    for m, player in enumerate(cache.players):
-        table[f"share_{player}"] = shares[m]
-    branch_shares = abs_shares(branch, axis=0)
-    for b, name in enumerate(cache.branches):
-        table[f"branch_{name}"] = branch[b]
-    for b, name in enumerate(cache.branches):
-        table[f"branch_share_{name}"] = branch_shares[b]
-    zshares = abs_shares(zphi, axis=0)
-    for m, player in enumerate(cache.players):
-        table[f"zphi_{player}"] = zphi[m]
-    for m, player in enumerate(cache.players):
-        table[f"zshare_{player}"] = zshares[m]
-    return pd.DataFrame(table)
+    return attribute(source, user, items).to_frame(user_column=False)
 
 
 def explain_user(source: Any, user: int, k: int = 10) -> UserExplanation:
@@ -366,14 +695,11 @@ def explain_user(source: Any, user: int, k: int = 10) -> UserExplanation:
     cache = _as_cache(source)
     _check_user(cache, user)
     items, _ = cache.ranking(user, k)
-    table = explain_items(cache, user, items)
-    table.insert(1, "rank", np.arange(1, len(items) + 1))
+    result = attribute(cache, user, items, ranks=np.arange(1, len(items) + 1))
     baseline = (
-        float(table["baseline"].iloc[0])
-        if len(table)
-        else float(cache.coalition_values(user)[0].mean())
+        float(result.baseline[0]) if len(result) else float(cache.coalition_values(user)[0].mean())
     )
-    return UserExplanation(user, baseline, cache.players, cache.branches, table)
+    return UserExplanation(user, baseline, cache.players, cache.branches, result)
 
 
 def explain_all_items(source: Any, user: int) -> pd.DataFrame:
@@ -469,65 +795,11 @@ def _check_user(cache: CoalitionCache, user: int) -> None:
 def top_k_attribution(
     source: Any, k: int = 10, users: np.ndarray | None = None, batch: int = 512
 ) -> pd.DataFrame:
-    """Input- and branch-level attribution of every user's top-``k`` (the audit's raw table).
+    """The table of :func:`attribute_top_k` (the audit's raw table).
 
     One row per (user, recommended item) with ``user``, ``item``, ``rank``, ``score``,
     ``baseline``, ``phi_*``, ``share_*``, ``branch_*``, ``branch_share_*``, and the
     standardised-score game's ``zphi_*`` / ``zshare_*`` (see
     :meth:`CoalitionCache.standardised_input_values`).
     """
-    cache = _as_cache(source)
-    users = np.arange(cache.n_users) if users is None else np.asarray(users, dtype=np.int64)
-    full = len(cache.subsets) - 1
-    frames = []
-    for start in range(0, len(users), batch):
-        ub = users[start : start + batch]
-        scores = (cache.users[full, ub] @ cache.items[full].T).astype(np.float64)
-        sub = cache.train[ub]
-        rows = np.repeat(np.arange(len(ub)), np.diff(sub.indptr))
-        scores[rows, sub.indices] = -np.inf
-        kk = min(k, cache.n_items)
-        part = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
-        part_scores = np.take_along_axis(scores, part, axis=1)
-        order = np.argsort(-part_scores, axis=1, kind="stable")
-        top = np.take_along_axis(part, order, axis=1)
-        valid = np.isfinite(np.take_along_axis(part_scores, order, axis=1))
-        # v(S) for every coalition, user of the batch and recommended item
-        values = np.einsum("sbkd,sbd->sbk", cache.items[:, top], cache.users[:, ub]).astype(
-            np.float64
-        )
-        phi = np.einsum("ms,sbk->mbk", cache.weights, values)
-        mean, std = cache.coalition_moments(ub)
-        zphi = np.einsum(
-            "ms,sbk->mbk", cache.weights, _zscore(values, mean[..., None], std[..., None])
-        )
-        ubr = cache.user_branches[:, ub].astype(np.float64)
-        ibr = cache.item_branches[:, top].astype(np.float64)
-        gram = np.einsum("abd,cbkd->acbk", ubr, ibr)
-        diag = np.einsum("mmbk->mbk", gram)
-        branch = diag + 0.5 * ((gram.sum(axis=1) - diag) + (gram.sum(axis=0) - diag))
-        mask = valid.ravel()
-        table: dict[str, np.ndarray] = {
-            "user": np.repeat(ub, kk)[mask],
-            "item": top.ravel()[mask],
-            "rank": np.tile(np.arange(1, kk + 1), len(ub))[mask],
-            "score": values[-1].ravel()[mask],
-            "baseline": values[0].ravel()[mask],
-        }
-        shares = abs_shares(phi, axis=0)
-        for m, player in enumerate(cache.players):
-            table[f"phi_{player}"] = phi[m].ravel()[mask]
-        for m, player in enumerate(cache.players):
-            table[f"share_{player}"] = shares[m].ravel()[mask]
-        bshares = abs_shares(branch, axis=0)
-        for b, name in enumerate(cache.branches):
-            table[f"branch_{name}"] = branch[b].ravel()[mask]
-        for b, name in enumerate(cache.branches):
-            table[f"branch_share_{name}"] = bshares[b].ravel()[mask]
-        zshares = abs_shares(zphi, axis=0)
-        for m, player in enumerate(cache.players):
-            table[f"zphi_{player}"] = zphi[m].ravel()[mask]
-        for m, player in enumerate(cache.players):
-            table[f"zshare_{player}"] = zshares[m].ravel()[mask]
-        frames.append(pd.DataFrame(table))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return attribute_top_k(source, k, users, batch).to_frame()

@@ -4,19 +4,30 @@
 see :mod:`anchorrec.analysis.attribution`) and aggregates the shares overall and by
 segment — the user's group (a ``group`` column of users.csv, e.g. the sample's planted
 driver), the item's category, its popularity bucket and whether it is cold — with the
-exposure concentration (Gini of recommendation counts) and catalogue coverage.
+exposure concentration (Gini of recommendation counts) and catalogue coverage. It records its
+provenance (dataset fingerprint, weights SHA-256, code version, time, attribution game) and
+flags segments with fewer than :data:`SMALL_SEGMENT` recommendations.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as _dt
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from anchorrec.analysis.attribution import coalition_cache, top_k_attribution
-from anchorrec.analysis.context import dataset_of, variant_of
+from anchorrec.analysis.attribution import (
+    GAME_QUESTIONS,
+    MEAN_GAME,
+    Attribution,
+    attribute_top_k,
+    coalition_cache,
+)
+from anchorrec.analysis.context import dataset_of, model_dir_of, variant_of
 from anchorrec.stats import gini
 
 #: An item is *cold* when it has at most this many train interactions.
@@ -29,6 +40,8 @@ USER_GROUP_COLUMNS: tuple[str, ...] = ("group", "segment")
 ITEM_CATEGORY_COLUMNS: tuple[str, ...] = ("category",)
 
 OVERALL = "all"
+#: A segment with fewer recommendations than this is flagged as too small to read.
+SMALL_SEGMENT = 30
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,8 @@ class AuditResult:
     ``share_*`` / ``phi_*`` / ``branch_share_*``); the first row is ``kind == "all"``.
     ``exposure``: recommendation count and popularity of every item.
     ``summary``: Gini of exposure, coverage and the sizes.
+    ``attribution``: the typed values behind ``recommendations``; ``provenance``: what the
+    audit was computed from (see :func:`provenance`).
     """
 
     variant: str
@@ -52,6 +67,9 @@ class AuditResult:
     shares: pd.DataFrame
     exposure: pd.DataFrame
     summary: dict[str, Any]
+    game: str = MEAN_GAME
+    attribution: Attribution | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
 
 
 def popularity_buckets(popularity: np.ndarray) -> np.ndarray:
@@ -89,11 +107,54 @@ def _aggregate(table: pd.DataFrame, by: str | None, kind: str, cols: list[str]) 
     return out
 
 
-def audit(loaded: Any, k: int = 10, users: np.ndarray | None = None) -> AuditResult:
-    """Attribute every user's top-``k`` and aggregate overall and by segment."""
+def _git_revision() -> str | None:
+    """The short git revision of the checkout the package runs from, when it is one."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def provenance(loaded: Any, game: str) -> dict[str, Any]:
+    """What an audit was computed from: dataset fingerprint, weights SHA-256, code version,
+    UTC time, attribution game (and the question it answers), model directory."""
+    import anchorrec
+
+    info = getattr(loaded, "info", None) or {}
     ds = dataset_of(loaded)
-    cache = coalition_cache(loaded)
-    recs = top_k_attribution(cache, k=k, users=users)
+    model_dir = model_dir_of(loaded)
+    revision = _git_revision()
+    return {
+        "dataset": ds.name,
+        "dataset_fingerprint": ds.fingerprint,
+        "model_dir": str(model_dir) if model_dir is not None else None,
+        "weights_sha256": info.get("weights_sha256"),
+        "model_code_version": info.get("code_version"),
+        "code_version": anchorrec.__version__ + (f" (git {revision})" if revision else ""),
+        "time": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "game": game,
+        "game_question": GAME_QUESTIONS[game],
+    }
+
+
+def audit(
+    loaded: Any, k: int = 10, users: np.ndarray | None = None, *, game: str = MEAN_GAME
+) -> AuditResult:
+    """Attribute every user's top-``k`` (under ``game``) and aggregate overall and by segment."""
+    ds = dataset_of(loaded)
+    cache = coalition_cache(loaded, game=game)
+    attribution = attribute_top_k(cache, k=k, users=users)
+    recs = attribution.to_frame()
     popularity = ds.item_popularity()
     group = _column(ds.users, USER_GROUP_COLUMNS)
     category = _column(ds.items, ITEM_CATEGORY_COLUMNS)
@@ -125,6 +186,7 @@ def audit(loaded: Any, k: int = 10, users: np.ndarray | None = None) -> AuditRes
         if by in recs.columns:
             parts.append(_aggregate(recs, by, kind, cols))
     shares = pd.concat(parts, ignore_index=True)
+    shares["small"] = shares["n"] < SMALL_SEGMENT
     counts = np.bincount(recs["item"].to_numpy(), minlength=ds.n_items)
     exposure = pd.DataFrame(
         {"item": np.arange(ds.n_items), "recommended": counts, "popularity": popularity}
@@ -140,7 +202,71 @@ def audit(loaded: Any, k: int = 10, users: np.ndarray | None = None) -> AuditRes
         "coverage": float((counts > 0).mean()) if ds.n_items else 0.0,
         "players": list(cache.players),
         "branches": list(cache.branches),
+        "game": cache.game,
+        "efficiency_error": attribution.efficiency_error(),
     }
     return AuditResult(
-        variant_of(loaded), k, cache.players, cache.branches, recs, shares, exposure, summary
+        variant_of(loaded),
+        k,
+        cache.players,
+        cache.branches,
+        recs,
+        shares,
+        exposure,
+        summary,
+        game=cache.game,
+        attribution=attribution,
+        provenance=provenance(loaded, cache.game),
     )
+
+
+#: Leading columns of the per-recommendation export.
+RECOMMENDATION_COLUMNS: tuple[str, ...] = ("user", "rank", "item", "score", "baseline")
+
+
+def recommendations_frame(result: AuditResult) -> pd.DataFrame:
+    """One row per recommendation: ``user``, ``rank``, ``item``, ``score``, ``baseline``, every
+    signed input value ``phi_<player>`` and branch value ``branch_<name>``, then the segments.
+
+    Per row ``baseline + Σ phi_* == score`` and ``Σ branch_* == score``: an auditor can
+    re-add the numbers.
+    """
+    recs = result.recommendations
+    signed = [f"phi_{p}" for p in result.players] + [f"branch_{b}" for b in result.branches]
+    segments = [
+        c for c in ("user_group", "item_category", "popularity_bucket", "cold") if c in recs
+    ]
+    return recs[[*RECOMMENDATION_COLUMNS, *signed, *segments]].assign(game=result.game)
+
+
+def history_frame(loaded: Any, result: AuditResult) -> pd.DataFrame | None:
+    """Per recommendation, every past purchase's part of its score (None when the model is
+    not linear in the history): ``user``, ``rank``, ``item``, ``bought`` (a history item, or -1
+    for the part no history item owns), ``contribution`` and one column per path. Per
+    recommendation the contributions add up to its score."""
+    from anchorrec.analysis.history import history_explainer
+
+    explainer = history_explainer(loaded)
+    if explainer is None:
+        return None
+    recs = result.recommendations
+    paths = explainer.paths
+    columns: dict[str, list[Any]] = {
+        "user": [],
+        "rank": [],
+        "item": [],
+        "bought": [],
+        "contribution": [],
+        **{f"path_{p}": [] for p in paths},
+    }
+    for user, rank, item in zip(recs["user"], recs["rank"], recs["item"], strict=True):
+        h = explainer.explain(int(user), int(item))
+        n = len(h.history) + 1
+        columns["user"] += [int(user)] * n
+        columns["rank"] += [int(rank)] * n
+        columns["item"] += [int(item)] * n
+        columns["bought"] += [-1, *h.history.tolist()]
+        columns["contribution"] += [h.unowned, *h.contributions.tolist()]
+        for t, p in enumerate(paths):
+            columns[f"path_{p}"] += [float("nan"), *h.by_path[t].tolist()]
+    return pd.DataFrame(columns)

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from anchorrec.analysis.audit import AuditResult
-from anchorrec.analysis.diagnostics import DiagnosticsReport
+from anchorrec.analysis.audit import SMALL_SEGMENT, AuditResult, recommendations_frame
+from anchorrec.analysis.diagnostics import DiagnosticsReport, compare_with_intervals
+from anchorrec.analysis.reliance import Reliance
 from anchorrec.evaluation.significance import PairedDifference
 from anchorrec.fileio import atomic_write_bytes, atomic_write_text, csv_bytes
 
@@ -162,16 +163,61 @@ def accuracy_section(differences: Sequence[PairedDifference]) -> list[str]:
     ]
 
 
+def provenance_section(result: AuditResult) -> list[str]:
+    """HTML of what the audit was computed from (empty when unknown)."""
+    p = result.provenance
+    if not p:
+        return []
+    rows = [
+        ("dataset", f"{p.get('dataset')} (fingerprint {p.get('dataset_fingerprint')})"),
+        ("model", p.get("model_dir") or "—"),
+        ("weights SHA-256", p.get("weights_sha256") or "— (not recorded)"),
+        ("code version", p.get("code_version")),
+        ("model trained with", p.get("model_code_version") or "—"),
+        ("computed", p.get("time")),
+        ("attribution game", f"{p.get('game')}: {p.get('game_question')}"),
+    ]
+    table = pd.DataFrame(rows, columns=["", "value"])
+    return ["<h2>Provenance</h2>", html_table(table, left=("", "value"))]
+
+
+def reliance_section(reliance: Reliance | None) -> list[str]:
+    """HTML of the accuracy of every coalition of inputs."""
+    if reliance is None:
+        return []
+    k = reliance.k
+    table = pd.DataFrame(
+        {
+            "inputs kept": [r.label for r in reliance.rows],
+            f"Recall@{k}": [r.recall for r in reliance.rows],
+            "95% interval": [f"[{r.recall_low:.3f}, {r.recall_high:.3f}]" for r in reliance.rows],
+            f"NDCG@{k}": [r.ndcg for r in reliance.rows],
+            "95% interval ": [f"[{r.ndcg_low:.3f}, {r.ndcg_high:.3f}]" for r in reliance.rows],
+        }
+    )
+    return [
+        "<h2>Modality reliance</h2>",
+        f'<p class="note">{_esc(reliance.split.capitalize())} accuracy of {reliance.users} users '
+        f"when the model keeps only some inputs; the others are removed by the {reliance.game} "
+        "game's rule (the same rule the attribution uses). Intervals: percentile bootstrap over "
+        "users. A model that keeps its accuracy with ID alone and loses it without ID relies on "
+        "ID, whatever its content features could offer.</p>",
+        html_table(table, left=("inputs kept", "95% interval", "95% interval ")),
+    ]
+
+
 def render_audit_html(
     result: AuditResult,
     diagnostics: DiagnosticsReport | None = None,
     title: str = "",
     accuracy: Sequence[PairedDifference] = (),
+    reliance: Reliance | None = None,
 ) -> str:
     """The whole audit as a standalone HTML document.
 
     ``accuracy``: the model's paired comparison with a reference
-    (:func:`anchorrec.evaluation.compare_to_reference`), shown first when given.
+    (:func:`anchorrec.evaluation.compare_to_reference`), shown first when given;
+    ``reliance``: the accuracy of every coalition of inputs.
     """
     players, branches = result.players, result.branches
     s = result.summary
@@ -185,6 +231,18 @@ def render_audit_html(
     view = shares[["kind", "segment", "n", "users", *[f"share_{p}" for p in players]]].rename(
         columns={f"share_{p}": f"{p} share" for p in players}
     )
+    small = shares["small"] if "small" in shares else shares["n"] < SMALL_SEGMENT
+    view["reading"] = np.where(small, f"too small (n < {SMALL_SEGMENT})", "")
+    labels = [
+        f"{lab} (n < {SMALL_SEGMENT})" if sm else lab for lab, sm in zip(labels, small, strict=True)
+    ]
+    removal = (
+        "its features replaced by those of catalogue items drawn at random (users likewise), "
+        "averaged over seeded draws"
+        if result.game == "background"
+        else "its features replaced by the catalogue mean, its item graph by the mean graph "
+        "(every item equally similar), ID embeddings by their mean"
+    )
     signed = shares[
         ["kind", "segment", *[f"phi_{p}" for p in players], "baseline", "score"]
     ].rename(columns={f"phi_{p}": f"φ {p}" for p in players})
@@ -193,15 +251,18 @@ def render_audit_html(
         f"<h1>Recommendation audit — {_esc(title or result.variant)}</h1>",
         f'<p class="note">Top-{result.k} lists of {s["users"]} users ({s["recommendations"]} recommendations) '
         f"over {s['items']} items. Input-level shares are exact Shapley values of the players "
-        f"{', '.join(players)} (a player removed = its features replaced by the catalogue mean, its "
-        "item graph by the mean graph (every item equally similar), ID embeddings by their mean), shown as |φ|/Σ|φ| per recommendation "
+        f"{', '.join(players)} under the <b>{_esc(result.game)}</b> game (a player removed = "
+        f"{removal}), shown as |φ|/Σ|φ| per recommendation "
         "and averaged. Branch-level shares split the score along the model's additive branches; since "
-        "every modality branch is gated by the ID embedding, the two differ.</p>",
+        "every modality branch is gated by the ID embedding, the two differ. Segments with fewer "
+        f"than {SMALL_SEGMENT} recommendations are marked too small to read.</p>",
+        *provenance_section(result),
         *accuracy_section(accuracy),
+        *reliance_section(reliance),
         "<h2>What drives the recommendations (input level)</h2>",
         _legend(players),
         stacked_share_bars(labels, player_shares, players, "mean |φ| share per recommendation"),
-        html_table(view, left=("kind", "segment")),
+        html_table(view, left=("kind", "segment", "reading")),
         "<h2>Signed attribution (mean φ; negative pushed items down)</h2>",
         html_table(signed, left=("kind", "segment")),
         "<h2>Branch level</h2>",
@@ -216,7 +277,12 @@ def render_audit_html(
     if diagnostics is not None:
         body += [
             "<h2>Collapse and dominance diagnostics</h2>",
-            html_table(diagnostics.table(), left=("metric", "space", "null_kind", "meaning")),
+            '<p class="note">Each value with its 95% interval (bootstrap over items) and the '
+            "level it would have by chance.</p>",
+            html_table(
+                compare_with_intervals([diagnostics]),
+                left=("metric", "space", diagnostics.variant, "null"),
+            ),
         ]
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -232,9 +298,10 @@ def write_audit_html(
     diagnostics: DiagnosticsReport | None = None,
     title: str = "",
     accuracy: Sequence[PairedDifference] = (),
+    reliance: Reliance | None = None,
 ) -> Path:
     """Write the HTML report atomically."""
-    atomic_write_text(path, render_audit_html(result, diagnostics, title, accuracy))
+    atomic_write_text(path, render_audit_html(result, diagnostics, title, accuracy, reliance))
     return Path(path)
 
 
@@ -242,6 +309,22 @@ def shares_csv(result: AuditResult) -> bytes:
     """The per-segment shares (``AuditResult.shares``) as CSV bytes, every text cell (segment
     names come from the catalogue) neutralised against spreadsheet formulas."""
     return csv_bytes(result.shares)
+
+
+def _write_frame(path: str | Path, frame: pd.DataFrame) -> Path:
+    """``frame`` as CSV, atomically, every text cell neutralised against spreadsheet formulas."""
+    atomic_write_bytes(path, csv_bytes(frame))
+    return Path(path)
+
+
+def write_recommendations_csv(path: str | Path, result: AuditResult) -> Path:
+    """Write one row per recommendation (:func:`recommendations_frame`), atomically."""
+    return _write_frame(path, recommendations_frame(result))
+
+
+def write_history_csv(path: str | Path, frame: pd.DataFrame) -> Path:
+    """Write the per-recommendation history split (:func:`history_frame`), atomically."""
+    return _write_frame(path, frame)
 
 
 def write_shares_csv(path: str | Path, result: AuditResult) -> Path:

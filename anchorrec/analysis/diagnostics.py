@@ -2,9 +2,16 @@
 
 :func:`diagnose` computes the table the dashboard shows per variant: effective rank and
 uniformity of every item space, CKA and kNN overlap between the spaces that matter, the
-alignment of the anchor domain, the paper's neighbour coherence, the Figure-1 co-embedding
-displacement and the ID-dominance index. Every row carries a null/chance level and a
-one-line meaning.
+alignment of the anchor domain, the paper's neighbour coherence (text/image cosine, users
+shared with the neighbours, share of neighbours within two hops), the Figure-1 co-embedding
+displacement in the full-dimensional spaces (with its per-item distribution), each branch's
+share of the final space's variance and its magnitude in the scores, and the ID-dominance
+index. Every row carries a null/chance level, a bootstrap interval over items (users for the
+attribution rows) and a one-line meaning; :func:`compare_with_intervals` sets variants side
+by side and says "tie" where their intervals overlap.
+
+A joint 2-D t-SNE/UMAP of the ID and final vectors places an item's two points together
+whatever the model, so no number is read off it: the Figure-1 picture is illustration only.
 """
 
 from __future__ import annotations
@@ -16,11 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from anchorrec.analysis import geometry as g
-from anchorrec.analysis.attribution import coalition_cache, top_k_attribution
-from anchorrec.analysis.context import dataset_of, model_dir_of, model_fingerprint, variant_of
-from anchorrec.analysis.spaces import COEMBEDDING_SPACES, Space, item_spaces, model_spaces
+from anchorrec.analysis.attribution import attribute, coalition_cache, top_k_lists
+from anchorrec.analysis.context import dataset_of, recommender_of, variant_of
+from anchorrec.analysis.spaces import Space, item_spaces, model_spaces
 from anchorrec.models.model_dir import ModelDir
 
 if TYPE_CHECKING:
@@ -41,16 +49,29 @@ MEANINGS: dict[str, str] = {
     "knn_overlap": "Share of an item's 10 nearest neighbours that are the same in both spaces; chance: k/(N−1).",
     "neighbour_text_cosine": "Mean raw-text cosine between an item and its top-3 final-space neighbours (higher = neighbours follow text); null: random items.",
     "neighbour_image_cosine": "Mean raw-image cosine between an item and its top-3 final-space neighbours (higher = neighbours follow images); null: random items.",
-    "neighbour_co_interactions": "Mean number of 2-hop co-interacted items of the top-3 final-space neighbours (higher = neighbours follow the interaction graph); null: random items.",
+    "neighbour_shared_users": "Mean number of train users an item shares with each of its top-3 final-space neighbours (higher = neighbours follow the interaction graph); null: random items.",
+    "neighbour_two_hop_share": "Share of an item's top-3 final-space neighbours within two hops of it in the interaction graph (bought by a common user); null: random items.",
     "coembedding_displacement": "Mean distance between an item's ID-view vector and its final vector, relative to the distance to other items' final vectors (≈0 = the final vectors sit on the ID vectors: positional collapse); null: 1.",
-    "coembedding_displacement_2d": "The same in the cached joint 2-D layout of the ID view and the final vectors (the paper's Figure 1): mean distance between an item's two points over the distance to other items' final points; null: 1.",
+    "branch_variance_share": "Share of the final item space's variance carried by this branch, Cov(branch, final) / Var(final) summed over dimensions (the shares add up to 1; can be negative); null: equal shares.",
+    "branch_magnitude": "Mean |h_u · branch_i| over the top-10 lists: how much of the score's size this branch moves; null: 0.",
     "id_dominance": "ID share |φ_id|/Σ|φ| of input-level attribution over the top-10 lists (1 = recommendations driven by IDs alone); null: 1/number of inputs.",
 }
+
+#: Bootstrap resamples behind every interval, and its level.
+BOOTSTRAP = 200
+LEVEL = 0.95
+#: Quantiles of the per-item co-embedding displacement kept as its distribution.
+DISPLACEMENT_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+DISPLACEMENT_BINS = 20
 
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One number, where it was measured, what it would be by chance, and what it means."""
+    """One number with its interval, where it was measured, its chance level and its meaning.
+
+    ``low`` / ``high``: a :data:`LEVEL` percentile-bootstrap interval over items (over users
+    for the attribution-based rows), None when not computed.
+    """
 
     metric: str
     space: str
@@ -58,19 +79,42 @@ class Diagnostic:
     null: float
     null_kind: str
     meaning: str
+    low: float | None = None
+    high: float | None = None
 
 
 @dataclass
 class DiagnosticsReport:
-    """Every diagnostic of one model; :meth:`table` gives the DataFrame the dashboard shows."""
+    """Every diagnostic of one model; :meth:`table` gives the DataFrame the dashboard shows.
+
+    ``distributions`` holds per-item distributions (``coembedding_displacement``: its
+    quantiles and a histogram), for the pages to draw.
+    """
 
     variant: str
     n_items: int
     rows: list[Diagnostic] = field(default_factory=list)
+    distributions: dict[str, dict[str, list[float]]] = field(default_factory=dict)
 
-    def add(self, metric: str, space: str, value: float, null: float, null_kind: str) -> None:
+    def add(
+        self,
+        metric: str,
+        space: str,
+        value: float,
+        null: float,
+        null_kind: str,
+        interval: tuple[float, float] = (float("nan"), float("nan")),
+    ) -> None:
         self.rows.append(
-            Diagnostic(metric, space, float(value), float(null), null_kind, MEANINGS[metric])
+            Diagnostic(
+                metric,
+                space,
+                float(value),
+                float(null),
+                null_kind,
+                MEANINGS[metric],
+                *_bounds(interval),
+            )
         )
 
     def table(self) -> pd.DataFrame:
@@ -80,9 +124,12 @@ class DiagnosticsReport:
 
     def value(self, metric: str, space: str | None = None) -> float:
         """The value of ``metric`` (in ``space`` when several spaces have it)."""
+        return self.row(metric, space).value
+
+    def row(self, metric: str, space: str | None = None) -> Diagnostic:
         for r in self.rows:
             if r.metric == metric and (space is None or r.space == space):
-                return r.value
+                return r
         raise KeyError(f"{metric} {space or ''}".strip())
 
     def to_json(self) -> dict[str, Any]:
@@ -90,7 +137,51 @@ class DiagnosticsReport:
             "variant": self.variant,
             "n_items": self.n_items,
             "diagnostics": [asdict(r) for r in self.rows],
+            "distributions": self.distributions,
         }
+
+
+def _bounds(interval: tuple[float, float]) -> tuple[float | None, float | None]:
+    low, high = (float(x) for x in interval)
+    if math.isnan(low) or math.isnan(high):
+        return None, None
+    return low, high
+
+
+def _percentile_interval(stats: np.ndarray) -> tuple[float, float]:
+    tail = (1 - LEVEL) / 2
+    return float(np.quantile(stats, tail)), float(np.quantile(stats, 1 - tail))
+
+
+def mean_interval(values: np.ndarray, *, seed: int = 0) -> tuple[float, float]:
+    """Bootstrap interval of the mean of per-unit ``values`` (resampling the units)."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(values), size=(BOOTSTRAP, len(values)))
+    return _percentile_interval(values[idx].mean(axis=1))
+
+
+def row_bootstrap(
+    fn: Any, n: int, *, seed: int = 0, resamples: int = BOOTSTRAP, centre: float | None = None
+) -> tuple[float, float]:
+    """Bootstrap interval of ``fn(rows)`` over ``resamples`` resamples of ``n`` rows.
+
+    With ``centre`` (the estimate on all rows) the bootstrap gives only the spread: the
+    interval is ``centre − (median − low)`` to ``centre + (high − median)``. Set-level
+    statistics need it: a resample repeats rows, which biases e.g. the effective rank of a
+    resample downwards, so its percentiles need not contain the estimate.
+    """
+    if n < 2 or resamples < 1:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    stats = np.array([fn(rng.integers(0, n, size=n)) for _ in range(resamples)])
+    low, high = _percentile_interval(stats)
+    if centre is None:
+        return low, high
+    median = float(np.median(stats))
+    return float(centre - (median - low)), float(centre + (high - median))
 
 
 def _gaussian_like(x: np.ndarray, seed: int) -> np.ndarray:
@@ -115,46 +206,213 @@ ALIGNMENT_PAIRS: tuple[tuple[str, str], ...] = (
 )
 
 
+def _centred_gram(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    return x @ x.T
+
+
+def _double_centre(k: np.ndarray) -> np.ndarray:
+    return k - k.mean(axis=0, keepdims=True) - k.mean(axis=1, keepdims=True) + k.mean()
+
+
+def cka_from_grams(kx: np.ndarray, ky: np.ndarray) -> float:
+    """Linear CKA from the (uncentred) Gram matrices ``X Xᵀ`` and ``Y Yᵀ`` of paired rows.
+
+    ``‖YᵀX‖_F² = ⟨K̃x, K̃y⟩`` and ``‖XᵀX‖_F = ‖K̃x‖_F`` with ``K̃`` the double-centred Gram,
+    so a bootstrap resample costs ``n²`` whatever the dimensions.
+    """
+    a, b = _double_centre(kx), _double_centre(ky)
+    denom = np.linalg.norm(a) * np.linalg.norm(b)
+    return float((a * b).sum() / denom) if denom > 0 else 0.0
+
+
+def _effective_rank_rows(x: np.ndarray, rows: np.ndarray, gram: np.ndarray | None = None) -> float:
+    """Effective rank of ``x[rows]`` from the eigenvalues λ = σ² of its centred covariance
+    (``d × d``), or of its double-centred Gram matrix (``n × n``, from ``gram = x xᵀ``) when
+    that is the smaller one."""
+    if gram is not None:
+        lam = np.linalg.eigvalsh(_double_centre(gram[np.ix_(rows, rows)]))
+    else:
+        sub = x[rows]
+        sub = sub - sub.mean(axis=0)
+        lam = np.linalg.eigvalsh(sub.T @ sub)
+    sigma = np.sqrt(np.clip(lam, 0.0, None))
+    sigma = sigma[sigma > sigma.max(initial=0.0) * 1e-12]
+    if sigma.size == 0:
+        return 1.0
+    p = sigma / sigma.sum()
+    return float(np.exp(-(p * np.log(p)).sum()))
+
+
+#: Spaces wider than this (in practice the raw image and fused input features, the same for
+#: every variant) get :data:`WIDE_BOOTSTRAP` resamples for their effective rank: one
+#: eigen-decomposition of a 1,000 × 1,300 table costs more than the rest of the report, and
+#: no comparison between variants rests on the inputs. 0 = no interval (reported as such).
+WIDE_SPACE = 256
+WIDE_BOOTSTRAP = 0
+
+
+def uniformity_rows(x: np.ndarray) -> np.ndarray:
+    """Per row ``i``: mean over ``j ≠ i`` of ``exp(−t‖x̃_i − x̃_j‖²)``; uniformity is the log of
+    their mean (each pair counted twice, so it equals the pairwise definition)."""
+    xn = np.asarray(x, dtype=np.float64)
+    norms = np.linalg.norm(xn, axis=1, keepdims=True)
+    xn = xn / np.where(norms > 0, norms, 1.0)
+    n = len(xn)
+    sq = np.clip(2.0 - 2.0 * (xn @ xn.T), 0.0, None)
+    e = np.exp(-g.UNIFORMITY_T * sq)
+    np.fill_diagonal(e, 0.0)
+    return e.sum(axis=1) / max(n - 1, 1)
+
+
 def space_diagnostics(
     report: DiagnosticsReport, spaces: dict[str, Space], *, seed: int = 0
 ) -> None:
-    """Effective rank and uniformity of each item space, CKA / overlap / alignment of pairs."""
+    """Effective rank and uniformity of each item space, CKA / overlap / alignment of pairs,
+    each with a bootstrap interval over items."""
     items = item_spaces(spaces)
     for name, space in items.items():
         rows = g.sample_rows(space.n_rows, g.DEFAULT_MAX_ROWS, seed)
-        x = space.matrix[rows]
+        x = np.asarray(space.matrix[rows], dtype=np.float64)
         gauss = _gaussian_like(x, seed)
-        report.add("effective_rank", name, g.effective_rank(x), g.effective_rank(gauss), "gaussian")
+        resamples = BOOTSTRAP if x.shape[1] <= WIDE_SPACE else WIDE_BOOTSTRAP
+        gram = _centred_gram(x) if x.shape[1] > x.shape[0] else None
+        erank = g.effective_rank(x)
+        report.add(
+            "effective_rank",
+            name,
+            erank,
+            g.effective_rank(gauss),
+            "gaussian",
+            row_bootstrap(
+                lambda r, x=x, gram=gram: _effective_rank_rows(x, r, gram),
+                len(x),
+                seed=seed,
+                resamples=resamples,
+                centre=erank,
+            ),
+        )
+        per_row = uniformity_rows(x)
+        unif = g.uniformity(x, seed=seed)
         report.add(
             "uniformity",
             name,
-            g.uniformity(x, seed=seed),
+            unif,
             g.uniformity(gauss, seed=seed),
             "gaussian",
+            row_bootstrap(
+                lambda r, v=per_row: float(np.log(v[r].mean())),
+                len(per_row),
+                seed=seed,
+                centre=unif,
+            ),
         )
     for a, b in ALIGNMENT_PAIRS:
         if a in items and b in items and items[a].dim == items[b].dim:
             x, y = items[a].matrix, items[b].matrix
+            per_item = ((g._normalise(x) - g._normalise(y)) ** 2).sum(axis=1)
             report.add(
                 "alignment",
                 f"{a}~{b}",
                 g.alignment(x, y),
                 g.alignment_null(x, y, seed),
                 "permutation",
+                mean_interval(per_item, seed=seed),
             )
     for a, b in SPACE_PAIRS:
         if a in items and b in items:
             rows = g.sample_rows(items[a].n_rows, g.DEFAULT_MAX_ROWS, seed)
             x, y = items[a].matrix[rows], items[b].matrix[rows]
             null_mean, _ = g.cka_permutation_null(x, y, seed=seed)
-            report.add("linear_cka", f"{a}~{b}", g.linear_cka(x, y), null_mean, "permutation")
+            kx, ky = _centred_gram(x), _centred_gram(y)
+            cka = g.linear_cka(x, y)
+            report.add(
+                "linear_cka",
+                f"{a}~{b}",
+                cka,
+                null_mean,
+                "permutation",
+                row_bootstrap(
+                    lambda r, kx=kx, ky=ky: cka_from_grams(kx[np.ix_(r, r)], ky[np.ix_(r, r)]),
+                    len(rows),
+                    seed=seed,
+                    centre=cka,
+                ),
+            )
+            queries = g.sample_rows(items[a].n_rows, g.DEFAULT_MAX_ROWS, seed)
+            na = g.knn_indices(items[a].matrix, OVERLAP_K, queries)
+            nb = g.knn_indices(items[b].matrix, OVERLAP_K, queries)
+            k = max(na.shape[1], 1)
+            hits = (
+                np.array(
+                    [
+                        len(np.intersect1d(r1, r2, assume_unique=True))
+                        for r1, r2 in zip(na, nb, strict=True)
+                    ]
+                )
+                / k
+            )
             report.add(
                 "knn_overlap",
                 f"{a}~{b}",
-                g.knn_overlap(items[a].matrix, items[b].matrix, OVERLAP_K, seed=seed),
+                float(hits.mean()) if len(hits) else 0.0,
                 g.knn_overlap_chance(items[a].n_rows, OVERLAP_K),
                 "chance",
+                mean_interval(hits, seed=seed),
             )
+
+
+def co_interaction_matrix(train: Any) -> sp.csr_matrix:
+    """``C = RᵀR`` over the binarised train interactions: ``C[i, j]`` users who have both."""
+    r = sp.csr_matrix(train, dtype=np.float32)
+    r.data[:] = 1.0
+    return (r.T @ r).tocsr()
+
+
+def shared_users(co: sp.csr_matrix, rows: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """``C[rows[i], others[i, j]]`` as a dense ``len(rows) × k`` array."""
+    k = others.shape[1]
+    vals = co[np.repeat(rows, k), others.ravel()]
+    return np.asarray(vals, dtype=np.float64).reshape(len(rows), k)
+
+
+def neighbour_coherence_values(
+    final: np.ndarray,
+    train: Any,
+    raw: dict[str, np.ndarray],
+    *,
+    k: int = COHERENCE_K,
+    seed: int = 0,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per item: what its top-``k`` final-space neighbours share with it, and what ``k`` random
+    other items share with it (the null): ``{metric: (values, null_values)}``.
+
+    The raw-text and raw-image cosines; the users the item shares with each neighbour
+    (``neighbour_shared_users``, a pairwise count — not the neighbour's own degree, which
+    measures popularity); and the share of neighbours within two hops of the item in the
+    interaction graph (``neighbour_two_hop_share``: at least one user bought both).
+    """
+    rows = g.sample_rows(len(final), g.DEFAULT_MAX_ROWS, seed)
+    nbrs = g.knn_indices(final, k, rows)
+    rng = np.random.default_rng(seed)
+    rand = rng.integers(0, len(final) - 1, size=nbrs.shape)
+    rand = rand + (rand >= rows[:, None])  # never the item itself
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for modality, metric in (
+        ("text", "neighbour_text_cosine"),
+        ("image", "neighbour_image_cosine"),
+    ):
+        if modality in raw:
+            x = raw[modality]
+            out[metric] = (
+                g.mean_neighbour_cosine(x, rows, nbrs),
+                g.mean_neighbour_cosine(x, rows, rand),
+            )
+    co = co_interaction_matrix(train)
+    near, far = shared_users(co, rows, nbrs), shared_users(co, rows, rand)
+    out["neighbour_shared_users"] = (near.mean(axis=1), far.mean(axis=1))
+    out["neighbour_two_hop_share"] = ((near > 0).mean(axis=1), (far > 0).mean(axis=1))
+    return out
 
 
 def neighbour_coherence(
@@ -165,78 +423,120 @@ def neighbour_coherence(
     k: int = COHERENCE_K,
     seed: int = 0,
 ) -> dict[str, tuple[float, float]]:
-    """The paper's evidence: what an item's top-``k`` final-space neighbours share with it.
+    """The paper's evidence as ``{metric: (value, null)}`` (means of
+    :func:`neighbour_coherence_values`)."""
+    return {
+        m: (float(v.mean()), float(n.mean()))
+        for m, (v, n) in neighbour_coherence_values(final, train, raw, k=k, seed=seed).items()
+    }
 
-    Returns ``{metric: (value, null)}`` for the mean raw-text and raw-image cosine of the
-    neighbours and their mean number of 2-hop co-interacted items; the null uses ``k``
-    random other items instead of the neighbours.
-    """
-    rows = g.sample_rows(len(final), g.DEFAULT_MAX_ROWS, seed)
-    nbrs = g.knn_indices(final, k, rows)
-    rng = np.random.default_rng(seed)
-    rand = rng.integers(0, len(final) - 1, size=nbrs.shape)
-    rand = rand + (rand >= rows[:, None])  # never the item itself
-    out: dict[str, tuple[float, float]] = {}
-    for modality, metric in (
-        ("text", "neighbour_text_cosine"),
-        ("image", "neighbour_image_cosine"),
-    ):
-        if modality in raw:
-            x = raw[modality]
-            out[metric] = (
-                float(g.mean_neighbour_cosine(x, rows, nbrs).mean()),
-                float(g.mean_neighbour_cosine(x, rows, rand).mean()),
-            )
-    co = g.co_interaction_counts(train)
-    out["neighbour_co_interactions"] = (float(co[nbrs].mean()), float(co[rand].mean()))
-    return out
+
+def displacement_per_item(id_view: np.ndarray, final: np.ndarray, *, seed: int = 0) -> np.ndarray:
+    """Per item ``‖h_i − H_i‖`` over the mean ``‖h_j − H_i‖`` of random pairs (both spaces
+    standardised jointly, so the ratio is scale-free); ≈ 0 = the final vector sits on the ID
+    vector. Measured in the full-dimensional spaces."""
+    joint = np.concatenate([id_view, final]).astype(np.float64)
+    joint_mean = joint.mean(axis=0)
+    scale = np.sqrt(((joint - joint_mean) ** 2).sum(axis=1).mean())
+    scale = scale if scale > 0 else 1.0
+    a = (np.asarray(id_view, np.float64) - joint_mean) / scale
+    b = (np.asarray(final, np.float64) - joint_mean) / scale
+    own = np.linalg.norm(b - a, axis=1)
+    perm = np.random.default_rng(seed).permutation(len(a))
+    other = np.linalg.norm(b[perm] - a, axis=1).mean()
+    return own / other if other > 0 else np.zeros_like(own)
 
 
 def coembedding_displacement(id_view: np.ndarray, final: np.ndarray, *, seed: int = 0) -> float:
-    """Mean ‖h_i − H_i‖ over the mean ‖h_j − H_i‖ for random other items j (both standardised
-    jointly, so the ratio is scale-free); ≈ 0 means the final vectors sit on the ID vectors."""
-    joint_mean = np.concatenate([id_view, final]).mean(axis=0)
-    scale = np.sqrt(((np.concatenate([id_view, final]) - joint_mean) ** 2).sum(axis=1).mean())
-    a = (np.asarray(id_view, np.float64) - joint_mean) / scale
-    b = (np.asarray(final, np.float64) - joint_mean) / scale
-    own = np.linalg.norm(b - a, axis=1).mean()
-    perm = np.random.default_rng(seed).permutation(len(a))
-    other = np.linalg.norm(b[perm] - a, axis=1).mean()
-    return float(own / other) if other > 0 else 0.0
+    """The mean of :func:`displacement_per_item`; ≈ 0 means the final vectors sit on the ID vectors."""
+    return float(displacement_per_item(id_view, final, seed=seed).mean())
 
 
-def layout_displacement(layout: Any, *, seed: int = 0) -> float:
-    """:func:`coembedding_displacement` measured in a joint 2-D layout (tags 0 = ID, 1 = final)."""
-    ids, fin = layout.xy[layout.tags == 0], layout.xy[layout.tags == 1]
-    own = np.linalg.norm(fin - ids, axis=1).mean()
-    perm = np.random.default_rng(seed).permutation(len(ids))
-    other = np.linalg.norm(fin[perm] - ids, axis=1).mean()
-    return float(own / other) if other > 0 else 0.0
+def displacement_distribution(values: np.ndarray) -> dict[str, list[float]]:
+    """Quantiles and a histogram of the per-item displacement."""
+    values = np.asarray(values, dtype=np.float64)
+    hi = max(1.5, float(values.max(initial=0.0)))
+    counts, edges = np.histogram(values, bins=DISPLACEMENT_BINS, range=(0.0, hi))
+    return {
+        "quantiles": list(DISPLACEMENT_QUANTILES),
+        "values": [float(np.quantile(values, q)) for q in DISPLACEMENT_QUANTILES],
+        "bin_edges": [float(e) for e in edges],
+        "counts": [int(c) for c in counts],
+    }
 
 
-def _cached_coembedding(loaded: Any) -> Any:
-    """The cached co-embedding layout of the model (t-SNE first, as in the paper), if any."""
-    from anchorrec.analysis.projection import COEMBEDDING, ProjectionCache
+def branch_variance_shares(item_branches: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per branch ``b``: ``Σ_d Cov(b_d, h_d) / Σ_d Var(h_d)`` of the final items ``h = Σ_b b``.
 
-    model_dir = model_dir_of(loaded)
-    if model_dir is None:
-        return None
-    cache = ProjectionCache(model_dir, model_fingerprint(loaded))
-    for method in ("tsne", "umap", "pca"):
-        layout = cache.get(COEMBEDDING, method)
-        if layout is not None and layout.tag_names == COEMBEDDING_SPACES:
-            return layout
-    return None
+    The shares add up to 1 (the final space's variance splits over its additive branches);
+    a negative share is a branch that cancels part of the others' spread.
+    """
+    names = list(item_branches)
+    total = sum(np.asarray(item_branches[n], np.float64) for n in names)
+    centred = total - total.mean(axis=0)
+    var = (centred**2).sum()
+    out = {}
+    for n in names:
+        b = np.asarray(item_branches[n], np.float64)
+        out[n] = ((b - b.mean(axis=0)) * centred).sum() / var if var > 0 else np.nan
+    return out
+
+
+def _variance_share_rows(
+    item_branches: dict[str, np.ndarray], name: str, rows: np.ndarray
+) -> float:
+    return float(branch_variance_shares({n: v[rows] for n, v in item_branches.items()})[name])
 
 
 def id_dominance(loaded: Any, *, k: int = DOMINANCE_K, seed: int = 0) -> tuple[float, float]:
     """Mean input-level ID share over (a seeded sample of) all users' top-``k``, and 1/n."""
+    value, null, _ = id_dominance_with_interval(loaded, k=k, seed=seed)
+    return value, null
+
+
+def _dominance_pairs(loaded: Any, k: int, seed: int) -> Any:
+    """The coalition cache and the attribution of (a seeded sample of) every top-``k``."""
     cache = coalition_cache(loaded)
     users = g.sample_rows(cache.n_users, DOMINANCE_MAX_USERS, seed)
-    table = top_k_attribution(cache, k=k, users=users)
-    if "share_id" not in table:
-        return 0.0, 1.0 / max(1, len(cache.players))
-    return float(table["share_id"].mean()), 1.0 / len(cache.players)
+    pair_users, pair_items, ranks = top_k_lists(cache, k, users)
+    return cache, attribute(cache, pair_users, pair_items, ranks=ranks, standardised=False)
+
+
+def _per_user_means(users: np.ndarray, values: np.ndarray) -> np.ndarray:
+    _, where = np.unique(users, return_inverse=True)
+    sums = np.bincount(where, weights=values)
+    return sums / np.bincount(where)
+
+
+def id_dominance_with_interval(
+    loaded: Any, *, k: int = DOMINANCE_K, seed: int = 0, pairs: Any = None
+) -> tuple[float, float, tuple[float, float]]:
+    """:func:`id_dominance` with a bootstrap interval over users."""
+    cache, result = pairs if pairs is not None else _dominance_pairs(loaded, k, seed)
+    null = 1.0 / max(1, len(cache.players))
+    if "id" not in cache.players or not len(result):
+        return 0.0, null, (float("nan"), float("nan"))
+    share = result.shares[cache.players.index("id")]
+    per_user = _per_user_means(result.users, share)
+    return float(share.mean()), null, mean_interval(per_user, seed=seed)
+
+
+def branch_magnitudes(
+    loaded: Any, *, k: int = DOMINANCE_K, seed: int = 0, pairs: Any = None
+) -> dict[str, tuple[float, tuple[float, float]]]:
+    """Per branch: mean ``|h_u · b_i|`` over the top-``k`` pairs, with a bootstrap over users."""
+    cache, result = pairs if pairs is not None else _dominance_pairs(loaded, k, seed)
+    out = {}
+    if not len(result):
+        return out
+    h_u = cache.users[-1][result.users].astype(np.float64)
+    for b, name in enumerate(cache.branches):
+        mag = np.abs((h_u * cache.item_branches[b][result.items].astype(np.float64)).sum(axis=1))
+        out[name] = (
+            float(mag.mean()),
+            mean_interval(_per_user_means(result.users, mag), seed=seed),
+        )
+    return out
 
 
 def diagnose(loaded: Any, *, seed: int = 0, with_attribution: bool = True) -> DiagnosticsReport:
@@ -247,28 +547,60 @@ def diagnose(loaded: Any, *, seed: int = 0, with_attribution: bool = True) -> Di
     space_diagnostics(report, spaces, seed=seed)
     final = spaces["final"].matrix
     raw = {m: spaces[f"raw_{m}"].matrix for m in ("text", "image") if f"raw_{m}" in spaces}
-    for metric, (value, null) in neighbour_coherence(final, ds.train, raw, seed=seed).items():
-        report.add(metric, "final", value, null, "random items")
+    for metric, (values, nulls) in neighbour_coherence_values(
+        final, ds.train, raw, seed=seed
+    ).items():
+        report.add(
+            metric,
+            "final",
+            float(values.mean()),
+            float(nulls.mean()),
+            "random items",
+            mean_interval(values, seed=seed),
+        )
     if "id_view" in spaces:
+        per_item = displacement_per_item(spaces["id_view"].matrix, final, seed=seed)
         report.add(
             "coembedding_displacement",
             "id_view~final",
-            coembedding_displacement(spaces["id_view"].matrix, final, seed=seed),
+            float(per_item.mean()),
             1.0,
             "unpaired items",
+            mean_interval(per_item, seed=seed),
         )
-    layout = _cached_coembedding(loaded)
-    if layout is not None:
-        report.add(
-            "coembedding_displacement_2d",
-            f"id_view~final ({layout.method})",
-            layout_displacement(layout, seed=seed),
-            1.0,
-            "unpaired items",
-        )
-    if with_attribution and len(getattr(loaded, "model", loaded).players) > 1:
-        value, null = id_dominance(loaded, seed=seed)
-        report.add("id_dominance", "top-10", value, null, "equal shares")
+        report.distributions["coembedding_displacement"] = displacement_distribution(per_item)
+    model = recommender_of(loaded)
+    was_training = model.training
+    model.eval()
+    try:
+        emb = model.compute_embeddings()
+    finally:
+        model.train(was_training)
+    item_branches = {n: t.detach().cpu().double().numpy() for n, t in emb.item_branches.items()}
+    if len(item_branches) > 1:
+        shares = branch_variance_shares(item_branches)
+        null = 1.0 / len(item_branches)
+        n_items = len(next(iter(item_branches.values())))
+        for name, value in shares.items():
+            report.add(
+                "branch_variance_share",
+                name,
+                float(value),
+                null,
+                "equal shares",
+                row_bootstrap(
+                    lambda r, name=name: _variance_share_rows(item_branches, name, r),
+                    n_items,
+                    seed=seed,
+                    centre=float(value),
+                ),
+            )
+    if with_attribution and len(model.players) > 1:
+        pairs = _dominance_pairs(loaded, DOMINANCE_K, seed)
+        for name, (value, interval) in branch_magnitudes(loaded, seed=seed, pairs=pairs).items():
+            report.add("branch_magnitude", name, value, 0.0, "no effect", interval)
+        value, null, interval = id_dominance_with_interval(loaded, seed=seed, pairs=pairs)
+        report.add("id_dominance", "top-10", value, null, "equal shares", interval)
     return report
 
 
@@ -290,6 +622,53 @@ def compare(reports: list[DiagnosticsReport]) -> pd.DataFrame:
     return wide.reset_index()
 
 
+def overlaps(a: tuple[float | None, float | None], b: tuple[float | None, float | None]) -> bool:
+    """Whether two intervals overlap (an unknown interval overlaps everything)."""
+    if any(x is None or math.isnan(x) for x in (*a, *b)):
+        return True
+    return a[0] <= b[1] and b[0] <= a[1]  # type: ignore[operator]
+
+
+def compare_with_intervals(reports: list[DiagnosticsReport]) -> pd.DataFrame:
+    """Side by side with intervals: one row per (metric, space), a ``value [low, high]`` column
+    per variant, the null, and ``verdict``: ``tie`` when every two variants' intervals overlap,
+    else the pairs whose intervals are apart (``a > b``)."""
+    keys: list[tuple[str, str]] = []
+    for r in reports:
+        for d in r.rows:
+            if (d.metric, d.space) not in keys:
+                keys.append((d.metric, d.space))
+    rows = []
+    for metric, space in keys:
+        row: dict[str, Any] = {"metric": metric, "space": space}
+        found: dict[str, Diagnostic] = {}
+        for r in reports:
+            try:
+                d = r.row(metric, space)
+            except KeyError:
+                row[r.variant] = "—"
+                continue
+            found[r.variant] = d
+            row[r.variant] = format_interval(d)
+        row["null"] = format_value(next(iter(found.values())).null) if found else "—"
+        apart = []
+        names = list(found)
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                da, db = found[a], found[b]
+                if not overlaps((da.low, da.high), (db.low, db.high)):
+                    apart.append(f"{a} > {b}" if da.value > db.value else f"{b} > {a}")
+        row["verdict"] = "" if len(found) < 2 else ("tie" if not apart else "; ".join(apart))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_interval(d: Diagnostic) -> str:
+    if d.low is None or d.high is None:
+        return format_value(d.value)
+    return f"{format_value(d.value)} [{format_value(d.low)}, {format_value(d.high)}]"
+
+
 def format_value(x: float) -> str:
     if math.isnan(x):
         return "—"
@@ -299,12 +678,29 @@ def format_value(x: float) -> str:
 # ---------------------------------------------------------------------- stored reports
 #: Name and format of the stored report in the model's derived store.
 DIAGNOSTICS_FILE = "diagnostics.json"
-DIAGNOSTICS_FORMAT = "anchorrec-diagnostics-v1"
+#: Bumped whenever a metric's definition changes (2: intervals, the pairwise co-interaction
+#: metrics, branch variance shares and magnitudes, no 2-D displacement), so a report stored
+#: under an older definition is recomputed rather than shown.
+DIAGNOSTICS_FORMAT = "anchorrec-diagnostics-v2"
+
+
+def _interval(row: dict[str, Any]) -> dict[str, float | None]:
+    """``low`` / ``high`` of a stored row, None when absent or not a number."""
+    out: dict[str, float | None] = {}
+    for key in ("low", "high"):
+        value = row.get(key)
+        out[key] = float(value) if isinstance(value, int | float) and value == value else None
+    return out
 
 
 def report_from_json(data: dict[str, Any]) -> DiagnosticsReport:
-    rows = [Diagnostic(**row) for row in data["diagnostics"]]
-    return DiagnosticsReport(variant=data["variant"], n_items=int(data["n_items"]), rows=rows)
+    rows = [Diagnostic(**{**row, **_interval(row)}) for row in data["diagnostics"]]
+    return DiagnosticsReport(
+        variant=data["variant"],
+        n_items=int(data["n_items"]),
+        rows=rows,
+        distributions=dict(data.get("distributions") or {}),
+    )
 
 
 def read_diagnostics(model_dir: str | Path) -> DiagnosticsReport | None:

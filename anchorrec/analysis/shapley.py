@@ -79,6 +79,42 @@ def shapley_weight_matrix(players: Sequence[str], subsets: Sequence[frozenset[st
     return matrix
 
 
+def marginal_terms(
+    players: Sequence[str], subsets: Sequence[frozenset[str]]
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per player ``m``: the indices of ``S ∪ {m}`` and ``S`` for every ``S ∌ m``, and ``w(|S|)``.
+
+    ``φ_m = Σ w · (v[with] − v[without])`` (:func:`shapley_from_values`) is the same value as
+    ``W @ v`` but sums *differences*, so a player that never changes ``v`` gets exactly 0.
+    """
+    n = len(players)
+    index = {frozenset(s): j for j, s in enumerate(subsets)}
+    out = []
+    for player in players:
+        with_, without, weights = [], [], []
+        for subset in subsets:
+            if player in subset:
+                continue
+            with_.append(index[frozenset(subset) | {player}])
+            without.append(index[frozenset(subset)])
+            s = len(subset)
+            weights.append(math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n))
+        out.append((np.asarray(with_), np.asarray(without), np.asarray(weights)))
+    return out
+
+
+def shapley_from_values(
+    terms: list[tuple[np.ndarray, np.ndarray, np.ndarray]], values: np.ndarray
+) -> np.ndarray:
+    """Shapley values (``n × …``) from ``v`` over the subsets (``2^n × …``), by differences."""
+    values = np.asarray(values, dtype=np.float64)
+    phi = np.zeros((len(terms), *values.shape[1:]), dtype=np.float64)
+    for m, (with_, without, weights) in enumerate(terms):
+        diff = values[with_] - values[without]
+        phi[m] = np.tensordot(weights, diff, axes=(0, 0))
+    return phi
+
+
 def shapley_by_enumeration(
     players: Sequence[str], value: dict[frozenset[str], np.ndarray]
 ) -> np.ndarray:

@@ -1,14 +1,19 @@
-"""Sub-commands of the analysis area: ``project``, ``diagnose``, ``audit``, and
-``recommend --explain`` (the model area's ``recommend`` dispatches here when asked to explain).
+"""Sub-commands of the analysis area: ``project``, ``diagnose``, ``audit``, ``reliance``, and
+``recommend --explain`` (the model area's ``recommend`` dispatches here when asked to explain;
+its ``--game`` flag is added here).
 
 ``recommend`` accepts ``--user 12``, ``--user 3,5,8`` or ``--user all``; with ``--explain
 --json`` it prints one JSON array, one record per user::
 
     [{"user": 12, "baseline": v(∅), "items": [{"item": 345, "rank": 1, "score": 3.21,
       "baseline": v(∅), "attribution": {"id": …, "image": …, "text": …},
-      "share": {…}, "branch_attribution": {…}}, …]}, …]
+      "share": {…}, "branch_attribution": {…},
+      "because": {"score": …, "unowned": …, "explained": …,
+                  "items": [{"item": 17, "contribution": …, "paths": {"id": …, …}}, …]}}, …]}, …]
 
-where ``attribution`` is input level and ``baseline + Σ attribution == score``.
+where ``attribution`` is input level and ``baseline + Σ attribution == score``, and
+``because`` splits the score over the user's past purchases (``unowned + Σ contribution ==
+score``; null when the model is not linear in the history).
 """
 
 from __future__ import annotations
@@ -26,9 +31,27 @@ from anchorrec.cli.common import (
 )
 from anchorrec.errors import ConfigError
 
+#: The attribution games (``anchorrec.analysis.attribution.GAMES``, spelled out here so that
+#: ``--help`` imports no torch; a test keeps the two equal).
+GAME_CHOICES: tuple[str, ...] = ("mean", "background")
+
+
+def add_game_argument(p: argparse.ArgumentParser) -> None:
+    """``--game mean|background``: how attribution removes an input (the same everywhere)."""
+    p.add_argument(
+        "--game",
+        default=GAME_CHOICES[0],
+        choices=GAME_CHOICES,
+        help="removed input → catalogue mean (mean) or values of drawn items/users "
+        "(background, averaged over seeded draws)",
+    )
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this area's sub-commands to ``sub`` (and ``--explain`` to ``recommend``)."""
+    """Add this area's sub-commands to ``sub`` (and ``--game`` to ``recommend --explain``)."""
+    recommend = sub.choices.get("recommend")
+    if recommend is not None:
+        add_game_argument(recommend)
     p = sub.add_parser(
         "project",
         help="precompute the 2-D layouts of a model's spaces (cached in MODEL_DIR/projections)",
@@ -92,8 +115,34 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also report test Recall@20 / NDCG@20 against this model (e.g. lightgcn), with "
         "paired bootstrap intervals",
     )
+    p.add_argument(
+        "--recommendations-csv",
+        default=None,
+        metavar="RECS.csv",
+        help="also write one row per recommendation (user, rank, item, score, baseline, every "
+        "signed value) that re-adds to the scores",
+    )
+    p.add_argument(
+        "--history-csv",
+        default=None,
+        metavar="HISTORY.csv",
+        help="also write, per recommendation, every past purchase's share of the score",
+    )
+    add_game_argument(p)
     add_model_source_arguments(p)
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser(
+        "reliance",
+        help="test accuracy of every coalition of inputs (all, pairs, singles, none)",
+    )
+    p.add_argument("model_dir", metavar="MODEL_DIR")
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
+    p.add_argument("--k", type=int, default=20, help="cut-off of Recall@K / NDCG@K")
+    p.add_argument("--split", default="test", choices=("valid", "test"))
+    add_game_argument(p)
+    add_model_source_arguments(p)
+    p.set_defaults(func=cmd_reliance)
 
 
 # ------------------------------------------------------------------------------ project
@@ -181,17 +230,27 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------ audit
 def cmd_audit(args: argparse.Namespace) -> int:
-    from anchorrec.analysis.audit import audit
-    from anchorrec.analysis.audit_report import write_audit_html, write_shares_csv
+    from anchorrec.analysis.audit import audit, history_frame
+    from anchorrec.analysis.audit_report import (
+        write_audit_html,
+        write_history_csv,
+        write_recommendations_csv,
+        write_shares_csv,
+    )
     from anchorrec.analysis.diagnostics import diagnose
+    from anchorrec.analysis.reliance import reliance
     from anchorrec.fileio import check_output_file
 
     if args.k < 1:
         raise ConfigError(f"--k must be >= 1 (got {args.k}).")
     # A device, a FIFO, a folder or a read-only parent is refused before minutes of work.
-    outputs = [check_output_file(args.out)] + ([check_output_file(args.csv)] if args.csv else [])
+    given = [args.out, args.csv, args.recommendations_csv, args.history_csv]
+    outputs = [check_output_file(path) for path in given if path]
     if len(set(outputs)) < len(outputs):
-        raise ConfigError(f"--out and --csv name the same file ({outputs[0]}); give two paths.")
+        raise ConfigError(
+            "two of --out, --csv, --recommendations-csv and --history-csv name the same file; "
+            "give each its own path."
+        )
     loaded = load_model_from_args(args)
     accuracy = []
     if args.reference:
@@ -205,19 +264,38 @@ def cmd_audit(args: argparse.Namespace) -> int:
             other: per_user_metrics(reference, loaded.dataset),
         }
         accuracy = compare_to_reference(per_user, other)
-    result = audit(loaded, k=args.k)
+    if args.history_csv:
+        from anchorrec.analysis.history import history_explainer
+
+        if history_explainer(loaded) is None:
+            raise ConfigError(
+                f"--history-csv: the {loaded.variant} model's user vectors are not a sum over "
+                "the purchase history, so no past purchase owns part of a score; leave the "
+                "flag out for this model."
+            )
+    result = audit(loaded, k=args.k, game=args.game)
     diagnostics = None if args.no_diagnostics else diagnose(loaded)
+    coalitions = reliance(loaded, game=args.game) if len(loaded.model.players) > 1 else None
     write_audit_html(
         args.out,
         result,
         diagnostics,
         title=f"{result.variant} on {loaded.dataset.name}",
         accuracy=accuracy,
+        reliance=coalitions,
     )
     print(f"wrote {args.out}")
     if args.csv:
         write_shares_csv(args.csv, result)
         print(f"wrote {args.csv}")
+    if args.recommendations_csv:
+        write_recommendations_csv(args.recommendations_csv, result)
+        print(f"wrote {args.recommendations_csv}")
+    if args.history_csv:
+        history = history_frame(loaded, result)
+        assert history is not None  # checked before any file was written
+        write_history_csv(args.history_csv, history)
+        print(f"wrote {args.history_csv}")
     overall = result.shares.iloc[0]
     shares = ", ".join(f"{p} {overall[f'share_{p}']:.1%}" for p in result.players)
     print(
@@ -232,16 +310,49 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------ reliance
+def cmd_reliance(args: argparse.Namespace) -> int:
+    from anchorrec.analysis.reliance import reliance
+
+    if args.k < 1:
+        raise ConfigError(f"--k must be >= 1 (got {args.k}).")
+    loaded = load_model_from_args(args)
+    result = reliance(loaded, game=args.game, k=args.k, split=args.split)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return 0
+    k = result.k
+    print(
+        f"reliance of {result.variant}: {args.split} Recall@{k} / NDCG@{k} of {result.users} "
+        f"users with only these inputs ({result.game} game removes the rest; 95% bootstrap "
+        "intervals over users)"
+    )
+    print(f"{'inputs':24s} {'recall':>8s} {'interval':>17s} {'ndcg':>8s} {'interval':>17s}")
+    for r in result.rows:
+        print(
+            f"{r.label:24s} {r.recall:8.4f} [{r.recall_low:.4f}, {r.recall_high:.4f}] "
+            f"{r.ndcg:8.4f} [{r.ndcg_low:.4f}, {r.ndcg_high:.4f}]"
+        )
+    return 0
+
+
 # ------------------------------------------------------------------------------ recommend --explain
 def cmd_recommend_explain(args: argparse.Namespace) -> int:
     from anchorrec.analysis.attribution import coalition_cache, explain_user
+    from anchorrec.analysis.history import history_explainer
 
     if args.k < 1:
         raise ConfigError(f"--k must be >= 1 (got {args.k}).")
     loaded = load_model_from_args(args)
     users = parse_users(args.user, loaded.dataset.n_users)
-    cache = coalition_cache(loaded)
-    records = [explain_user(cache, u, args.k).to_json() for u in users]
+    cache = coalition_cache(loaded, game=getattr(args, "game", "mean"))
+    history = history_explainer(loaded)
+    records = []
+    for u in users:
+        rec = explain_user(cache, u, args.k).to_json()
+        for it in rec["items"]:
+            it["because"] = None if history is None else history.explain(u, it["item"]).to_json()
+        records.append(rec)
     if args.json:
         json.dump(records, sys.stdout)
         sys.stdout.write("\n")
@@ -253,4 +364,13 @@ def cmd_recommend_explain(args: argparse.Namespace) -> int:
             print(
                 f"  #{it['rank']:<3} item {it['item']:<7} score {it['score']:.4f}  = baseline + {parts}"
             )
+            because = it["because"]
+            if because is not None:
+                top = ", ".join(
+                    f"#{h['item']} {h['contribution']:+.3f}" for h in because["items"][:3]
+                )
+                print(
+                    f"       because you bought {top} … "
+                    f"(history {because['explained']:+.3f}, unowned {because['unowned']:+.3f})"
+                )
     return 0

@@ -14,7 +14,14 @@ Input-level attribution removes an input *player* (``id``, ``image``, ``text``, 
 ``fused`` when the dataset ships an opaque fused feature) by passing it in ``drop``:
 its features are replaced by the catalogue mean, the item–item graph built only from it by
 the graph those mean features induce (every item equally similar: the mean graph ``J/n``),
-and for ``id`` the user and item ID embeddings by their means.
+and for ``id`` the user and item ID embeddings by their means. A model may also honour a
+:class:`Background` draw (the background game): a removed input of item ``i`` then takes the
+values of item ``background.items[i]`` (users likewise) instead of the mean, and an item graph
+built only from removed inputs is the graph those drawn features induce.
+
+A model whose user vector is linear in the user's history exposes it through
+:meth:`Recommender.history_basis` (see :class:`HistoryBasis`), which "because you bought …"
+attribution reads.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import nn
 
@@ -40,6 +49,39 @@ class Batch:
     users: torch.Tensor
     pos_items: torch.Tensor
     neg_items: torch.Tensor
+
+
+@dataclass(frozen=True)
+class Background:
+    """One draw of the background game: which user and item lend their values to whom.
+
+    ``users`` (length U) and ``items`` (length I) are permutations: a removed input of item
+    ``i`` takes the values item ``items[i]`` has in the full model (users likewise). A
+    permutation keeps the drawn catalogue a relabelling of the real one, so the item graph of
+    drawn features is the real graph relabelled (``P S Pᵀ``), with no new kNN search.
+    """
+
+    users: np.ndarray
+    items: np.ndarray
+
+    @staticmethod
+    def draw(n_users: int, n_items: int, rng: np.random.Generator) -> Background:
+        return Background(rng.permutation(n_users), rng.permutation(n_items))
+
+
+@dataclass(frozen=True)
+class HistoryBasis:
+    """The user side of a model that is linear in each user's history.
+
+    ``h_u = own[u] + Σ_j weights[u, j] · Σ_t terms[t][j]``: ``weights`` is a U×I sparse matrix
+    whose row ``u`` is non-zero only on ``u``'s train items, ``terms[t]`` an I×d matrix per path
+    (e.g. ``id`` for the LightGCN layers through the item, ``fused`` for the fused view), and
+    ``own`` (U×d) the part of ``h_u`` that no history item owns (the user's own ID embedding).
+    """
+
+    own: np.ndarray
+    weights: sp.csr_matrix
+    terms: dict[str, np.ndarray]
 
 
 @dataclass
@@ -71,8 +113,14 @@ class Recommender(nn.Module, ABC):
         """Input players this model reads, in display order (e.g. ``("id", "image", "text")``)."""
 
     @abstractmethod
-    def compute_embeddings(self, drop: frozenset[str] = frozenset()) -> Embeddings:
-        """Embeddings of all users and items, with the players in ``drop`` removed."""
+    def compute_embeddings(
+        self, drop: frozenset[str] = frozenset(), *, background: Background | None = None
+    ) -> Embeddings:
+        """Embeddings of all users and items, with the players in ``drop`` removed.
+
+        A removed player takes its catalogue mean, or with ``background`` the values of the
+        drawn users and items (a model that cannot raises :class:`ConfigError`).
+        """
 
     @abstractmethod
     def loss(self, batch: Batch, epoch: int = 0) -> dict[str, torch.Tensor]:
@@ -80,6 +128,10 @@ class Recommender(nn.Module, ABC):
 
     def on_epoch_start(self, epoch: int) -> None:  # noqa: B027 - optional hook
         """Called by the trainer before each epoch (e.g. to refresh cached graphs)."""
+
+    def history_basis(self) -> HistoryBasis | None:
+        """The user side as a sum over the history (None when the model is not linear in it)."""
+        return None
 
     @torch.no_grad()
     def score_users(

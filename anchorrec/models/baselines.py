@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import nn
 
 from anchorrec.data.dataset import Dataset
 from anchorrec.errors import ConfigError
 from anchorrec.models import losses
-from anchorrec.models.base import ID, Batch, Embeddings, Recommender
+from anchorrec.models.base import ID, Background, Batch, Embeddings, HistoryBasis, Recommender
 from anchorrec.models.config import ModelConfig
 from anchorrec.models.graphs import SparseGraph, lightgcn, normalised_bipartite
 
@@ -40,11 +41,18 @@ class _IdModel(Recommender):
         raise NotImplementedError
 
     @torch.no_grad()
-    def compute_embeddings(self, drop: frozenset[str] = frozenset()) -> Embeddings:
+    def compute_embeddings(
+        self, drop: frozenset[str] = frozenset(), *, background: Background | None = None
+    ) -> Embeddings:
         drop = frozenset(drop)
         if drop - {ID}:
             raise ConfigError(f"cannot drop {sorted(drop - {ID})}: this model's only player is id.")
-        users, items = (t.detach() for t in self._final(drop))
+        if ID in drop and background is not None:  # the drawn users' and items' values
+            users, items = (t.detach() for t in self._final(frozenset()))
+            users = users[torch.as_tensor(background.users, device=users.device)]
+            items = items[torch.as_tensor(background.items, device=items.device)]
+        else:
+            users, items = (t.detach() for t in self._final(drop))
         return Embeddings(
             users, items, {ID: users}, {ID: items}, {"id_view": items, "final": items}
         )
@@ -73,6 +81,12 @@ class MatrixFactorisation(_IdModel):
     def _final(self, drop: frozenset[str]) -> tuple[torch.Tensor, torch.Tensor]:
         return self._ego(drop)
 
+    @torch.no_grad()
+    def history_basis(self) -> HistoryBasis:
+        """E_u is a free parameter: no part of the user vector is owned by a history item."""
+        weights = sp.csr_matrix((self.n_users, self.n_items), dtype=np.float32)
+        return HistoryBasis(self.user_id.detach().cpu().float().numpy(), weights, {})
+
 
 class LightGCN(_IdModel):
     """LightGCN: H = mean_l Â^l [E_u; E_i] over ``config.id_layers`` layers."""
@@ -96,6 +110,24 @@ class LightGCN(_IdModel):
             h_i = h_i.mean(0, keepdim=True).expand_as(h_i)
         return h_u, h_i
 
+    @torch.no_grad()
+    def history_basis(self) -> HistoryBasis:
+        """``H_u = E_u/(L+1) + Σ_j R̂_uj T_j``, split by the first hop of every path (see
+        :meth:`MultimodalRecommender.history_basis`)."""
+        self._final(frozenset())  # builds the graph on this device
+        a_hat = self._graph[str(self.user_id.device)]
+        layers = self.config.id_layers
+        x = torch.cat([self.user_id, self.item_id])
+        through = torch.zeros_like(self.item_id)
+        for _ in range(layers):
+            through = through + x[self.n_users :]
+            x = a_hat.mm(x)
+        cpu = lambda t: t.detach().cpu().float().numpy()  # noqa: E731
+        weights = normalised_bipartite(self._train)[1]
+        return HistoryBasis(
+            cpu(self.user_id / (layers + 1)), weights, {ID: cpu(through / (layers + 1))}
+        )
+
 
 class Popularity(Recommender):
     """Most-popular baseline as a dot product: user vector 1, item vector = train popularity."""
@@ -114,7 +146,9 @@ class Popularity(Recommender):
         return ()
 
     @torch.no_grad()
-    def compute_embeddings(self, drop: frozenset[str] = frozenset()) -> Embeddings:
+    def compute_embeddings(
+        self, drop: frozenset[str] = frozenset(), *, background: Background | None = None
+    ) -> Embeddings:
         if drop:
             raise ConfigError("the popularity baseline has no input players to drop.")
         users = torch.ones(self.n_users, 1, device=self.popularity.device)

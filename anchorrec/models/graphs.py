@@ -161,8 +161,30 @@ def identity_graph(n: int) -> sp.csr_matrix:
     return sp.identity(n, dtype=np.float32, format="csr")
 
 
-#: What :func:`propagate` accepts: a stored sparse graph or the implicit mean graph.
-ItemGraph = SparseGraph | MeanGraph
+class PermutedGraph:
+    """The graph of features whose row ``i`` is row ``perm[i]`` of the features of ``graph``.
+
+    A kNN graph depends on the features only through their pairwise cosines, so relabelling
+    the rows relabels the graph: ``S' = P S Pᵀ`` with ``S'[i, j] = S[perm[i], perm[j]]`` (up
+    to ties among equal cosines). ``S' x = (S x[perm⁻¹])[perm]``; never materialised.
+    """
+
+    def __init__(
+        self, graph: SparseGraph | MeanGraph, perm: np.ndarray, device: torch.device | str
+    ) -> None:
+        self.graph = graph
+        self.shape = graph.shape
+        self.dtype = torch.float32
+        self.perm = torch.as_tensor(np.asarray(perm, dtype=np.int64), device=device)
+        self.inverse = torch.argsort(self.perm)
+
+    def mm(self, x: torch.Tensor) -> torch.Tensor:
+        return self.graph.mm(x[self.inverse])[self.perm]
+
+
+#: What :func:`propagate` accepts: a stored sparse graph, the implicit mean graph, or a
+#: relabelled graph (the background game).
+ItemGraph = SparseGraph | MeanGraph | PermutedGraph
 
 
 def propagate(graph: ItemGraph, x: torch.Tensor, layers: int) -> torch.Tensor:

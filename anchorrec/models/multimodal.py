@@ -31,11 +31,12 @@ from anchorrec.data.dataset import FUSED, IMAGE, TEXT, Dataset
 from anchorrec.data.features import build_fused_features
 from anchorrec.errors import ConfigError
 from anchorrec.models import losses
-from anchorrec.models.base import ID, Batch, Embeddings, Recommender
+from anchorrec.models.base import ID, Background, Batch, Embeddings, HistoryBasis, Recommender
 from anchorrec.models.config import ModelConfig
 from anchorrec.models.graphs import (
     ItemGraph,
     MeanGraph,
+    PermutedGraph,
     SparseGraph,
     identity_graph,
     knn_graph,
@@ -201,16 +202,23 @@ class MultimodalRecommender(Recommender):
     def _table(self, m: str) -> torch.Tensor | None:
         return getattr(self, f"feat_{m}", None)
 
-    def _source_numpy(self, m: str, drop: frozenset[str]) -> np.ndarray:
-        """Current raw values of input ``m`` (its catalogue mean when ``m`` is dropped), numpy."""
+    def _source_numpy(
+        self, m: str, drop: frozenset[str], background: Background | None = None
+    ) -> np.ndarray:
+        """Current raw values of input ``m``, numpy; when ``m`` is dropped its catalogue mean,
+        or with ``background`` the values of the drawn items."""
         table = self._table(m)
         trainable = table is not None and self.config.trainable_features
         x = table.detach().float().cpu().numpy() if trainable else self._raw[m]
         if m in drop:
+            if background is not None:
+                return x[np.asarray(background.items)]
             x = np.broadcast_to(x.mean(0, keepdims=True), x.shape)
         return x
 
-    def _features(self, drop: frozenset[str]) -> dict[str, torch.Tensor]:
+    def _features(
+        self, drop: frozenset[str], background: Background | None = None
+    ) -> dict[str, torch.Tensor]:
         """The input of every table modality with the players in ``drop`` removed."""
         out: dict[str, torch.Tensor] = {}
         for m in self.tables_for:
@@ -220,20 +228,47 @@ class MultimodalRecommender(Recommender):
             if not src & drop:
                 out[m] = table
             elif m == FUSED and self.fused_is_derived:
-                out[m] = self._to_input(m, self._raw_numpy(m, drop))
+                out[m] = self._to_input(m, self._raw_numpy(m, drop, background))
+            elif background is not None:
+                out[m] = table[torch.as_tensor(background.items, device=table.device)]
             else:
                 out[m] = table.mean(0, keepdim=True).expand_as(table)
         return out
 
-    def _raw_numpy(self, m: str, drop: frozenset[str]) -> np.ndarray:
+    def _raw_numpy(
+        self, m: str, drop: frozenset[str], background: Background | None = None
+    ) -> np.ndarray:
         """Raw input ``m`` with ``drop`` removed (a derived fused input rebuilt from the rest)."""
         if m == FUSED and self.fused_is_derived:
             if not self._sources(m) & drop:
                 return self._source_numpy(m, frozenset())
             return build_fused_features(
-                self._source_numpy(IMAGE, drop), self._source_numpy(TEXT, drop)
+                self._source_numpy(IMAGE, drop, background),
+                self._source_numpy(TEXT, drop, background),
             )
-        return self._source_numpy(m, drop)
+        return self._source_numpy(m, drop, background)
+
+    def _background_graphs(
+        self, drop: frozenset[str], background: Background
+    ) -> dict[str, ItemGraph]:
+        """Item graphs of one background draw: a view whose every source is dropped gets the
+        real graph relabelled by the draw; a derived view with some sources dropped, the kNN
+        graph of its rebuilt input (not cached: it changes with every draw)."""
+        drop = frozenset(p for p in drop if p != ID)
+        full = self._graphs(frozenset())
+        graphs: dict[str, ItemGraph] = {}
+        for m in self.views:
+            src = self._sources(m)
+            if src <= drop:
+                graphs[m] = PermutedGraph(full[m], background.items, self.device)
+            elif src & drop:
+                graphs[m] = SparseGraph(
+                    knn_graph(self._raw_numpy(m, drop, background), self.config.knn_k, self.device),
+                    self.device,
+                )
+            else:
+                graphs[m] = full[m]
+        return graphs
 
     def _graphs(self, drop: frozenset[str]) -> dict[str, ItemGraph]:
         """Item–item graph of every view for coalition ``drop`` (built lazily, cached, not saved).
@@ -282,20 +317,28 @@ class MultimodalRecommender(Recommender):
         self._bipartite.clear()
 
     # ------------------------------------------------------------------ forward
-    def _forward(self, drop: frozenset[str] = frozenset()) -> _Forward:
+    def _forward(
+        self, drop: frozenset[str] = frozenset(), background: Background | None = None
+    ) -> _Forward:
         cfg = self.config
         e_u, e_i = self.user_id, self.item_id
-        if ID in drop:
+        if ID in drop and background is None:
             e_u = e_u.mean(0, keepdim=True).expand_as(e_u)
             e_i = e_i.mean(0, keepdim=True).expand_as(e_i)
         a_hat, r_hat = self._interaction_graphs()
         h = lightgcn(a_hat, torch.cat([e_u, e_i]), cfg.id_layers)
         h_u, h_i = h[: self.n_users], h[self.n_users :]
-        if ID in drop:  # the interaction graph is part of the ID player: no degree signal left
+        if ID in drop and background is not None:  # the drawn users' and items' ID values
+            bu = torch.as_tensor(background.users, device=h.device)
+            bi = torch.as_tensor(background.items, device=h.device)
+            h_u, h_i, e_i = h_u[bu], h_i[bi], e_i[bi]
+        elif ID in drop:  # the interaction graph is part of the ID player: no degree signal left
             h_u = h_u.mean(0, keepdim=True).expand_as(h_u)
             h_i = h_i.mean(0, keepdim=True).expand_as(h_i)
-        feats = self._features(drop)
-        graphs = self._graphs(drop)
+        feats = self._features(drop, background)
+        graphs = (
+            self._graphs(drop) if background is None else self._background_graphs(drop, background)
+        )
         view_users, view_items = {}, {}
         for m in self.views:
             z = e_i * torch.sigmoid(self.gate[m](self.encoder[m](feats[m])))
@@ -317,20 +360,24 @@ class MultimodalRecommender(Recommender):
         return _Forward(feats, h_u, h_i, view_users, view_items, recover, users, items)
 
     @torch.no_grad()
-    def compute_embeddings(self, drop: frozenset[str] = frozenset()) -> Embeddings:
+    def compute_embeddings(
+        self, drop: frozenset[str] = frozenset(), *, background: Background | None = None
+    ) -> Embeddings:
         drop = frozenset(drop)
         unknown = drop - set(self.players)
         if unknown:
             raise ConfigError(
                 f"cannot drop {sorted(unknown)}: this model's players are {self.players}."
             )
-        fw = self._forward(drop)
+        fw = self._forward(drop, background)
         user_branches = {ID: fw.id_users} | {m: fw.view_users[m] for m in self.score_views}
         item_branches = {ID: fw.id_items} | {m: fw.view_items[m] for m in self.score_views}
         if fw.recover is not None:
             item_branches[RECOVER] = fw.recover
         spaces = {
-            RAW_SPACE[m]: torch.from_numpy(np.ascontiguousarray(self._raw_numpy(m, drop)))
+            RAW_SPACE[m]: torch.from_numpy(
+                np.ascontiguousarray(self._raw_numpy(m, drop, background))
+            )
             for m in (IMAGE, TEXT, FUSED)
         }
         spaces["id_view"] = fw.id_items
@@ -343,6 +390,29 @@ class MultimodalRecommender(Recommender):
             spaces["anchor_text"] = self.proj_text(fw.features[TEXT])
             spaces["anchor_mixup"] = self._mixup(spaces["anchor_image"], spaces["anchor_text"])
         return Embeddings(fw.users, fw.items, user_branches, item_branches, spaces)
+
+    @torch.no_grad()
+    def history_basis(self) -> HistoryBasis:
+        """``h_u = E_u/(L+1) + Σ_{j ∈ history(u)} R̂_uj (T_j + Σ_m Z^m_j)``, exactly.
+
+        Every LightGCN path of length l ≥ 1 from user u starts at one of u's train items j
+        (weight Â_uj = R̂_uj), so ``(Â^l E)_u = Σ_j R̂_uj (Â^{l−1} E)_j`` and the ID view
+        splits by that first hop: ``T_j = 1/(L+1) Σ_{l=1..L} (Â^{l−1} E)_j``. The modality
+        views' user side is ``R̂ Z^m`` already. What no history item owns is the user's own
+        embedding ``E_u/(L+1)`` (the l = 0 layer).
+        """
+        a_hat, r_hat = self._interaction_graphs()
+        layers = self.config.id_layers
+        x = torch.cat([self.user_id, self.item_id])
+        through = torch.zeros_like(self.item_id)
+        for _ in range(layers):
+            through = through + x[self.n_users :]
+            x = a_hat.mm(x)
+        fw = self._forward()
+        terms = {ID: _cpu(through / (layers + 1))}
+        terms.update({m: _cpu(fw.view_items[m]) for m in self.score_views})
+        weights = normalised_bipartite(self._train)[1]
+        return HistoryBasis(_cpu(self.user_id / (layers + 1)), weights, terms)
 
     def _mixup(self, image: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         w = self.config.mixup_image
@@ -407,6 +477,10 @@ class MultimodalRecommender(Recommender):
     def _smoothness(self, z_mm: torch.Tensor) -> torch.Tensor:
         """mean over the edges (i, j) of S_mm of w_ij ‖Z_i − Z_j‖²."""
         return smoothness(self._graphs(frozenset())[FUSED], z_mm)
+
+
+def _cpu(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to("cpu", torch.float32).numpy()
 
 
 class AnchorRec(MultimodalRecommender):

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from anchorrec.analysis.attribution import UserExplanation, describe_recommendation, whatif
+from anchorrec.analysis.history import because_you_bought
 from anchorrec.data.dataset import Dataset
 from anchorrec.ui import charts, tables
 from anchorrec.ui.images import item_title, show_item_card, thumbnail_uri
@@ -66,9 +68,12 @@ def show_top_k(
 
 
 @st.dialog("Why this recommendation?", width="large")
-def why_dialog(ds: Dataset, label: str, cache: Any, exp: UserExplanation, item: int) -> None:
+def why_dialog(
+    ds: Dataset, label: str, cache: Any, exp: UserExplanation, item: int, loaded: Any = None
+) -> None:
     """Why ``item`` is recommended: its card, a sentence, each input's φ and share, its rank
-    without each input, and the branch-level values."""
+    without each input, the branch-level values and, given the model, which past purchases
+    account for the score."""
     left, right = st.columns([1, 2])
     with left:
         show_item_card(ds, item, size=240)
@@ -96,6 +101,39 @@ def why_dialog(ds: Dataset, label: str, cache: Any, exp: UserExplanation, item: 
     right.caption(
         "Branch level (the model's additive branches, gated by the ID embedding): "
         + ", ".join(f"{b} {v:+.3f}" for b, v in branches.items())
+    )
+    if loaded is not None:
+        show_because(ds, because_you_bought(loaded, exp.user, item))
+
+
+def show_because(ds: Dataset, because: Any) -> None:
+    """ "Because you bought …": each past purchase's exact part of the score, with pictures,
+    and the part that belongs to no past purchase (None: the model has no such split)."""
+    if because is None:
+        return
+    st.markdown("**Because you bought …**")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "image": [thumbnail_uri(ds, int(i)) for i in because.history] + [None],
+                "past purchase": [item_title(ds, int(i)) for i in because.history]
+                + ["no past purchase (the shopper's own ID embedding)"],
+                "contribution": [*because.contributions.tolist(), because.unowned],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        row_height=48,
+        column_config={
+            "image": st.column_config.ImageColumn("", width="small"),
+            "contribution": st.column_config.NumberColumn(format="%+.3f"),
+        },
+        key="why_because",
+    )
+    st.caption(
+        f"Exact split of the score {because.score:.3f}: past purchases add "
+        f"{because.explained:+.3f} (through the ID layers and the modality views), "
+        f"{because.unowned:+.3f} belongs to no past purchase."
     )
 
 

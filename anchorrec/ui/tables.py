@@ -18,7 +18,7 @@ import pandas as pd
 
 from anchorrec.analysis.attribution import PLAYER_WORDS, UserExplanation, WhatIf
 from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS, AuditResult
-from anchorrec.analysis.diagnostics import DiagnosticsReport, compare
+from anchorrec.analysis.diagnostics import DiagnosticsReport, compare, compare_with_intervals
 from anchorrec.data.dataset import Dataset
 from anchorrec.ui.text import plain
 
@@ -51,9 +51,11 @@ METRIC_TITLES = {
     "knn_overlap": "kNN overlap@10",
     "neighbour_text_cosine": "Neighbours' text cosine",
     "neighbour_image_cosine": "Neighbours' image cosine",
-    "neighbour_co_interactions": "Neighbours' co-interactions",
+    "neighbour_shared_users": "Users shared with neighbours",
+    "neighbour_two_hop_share": "Neighbours within two hops",
     "coembedding_displacement": "ID → final displacement",
-    "coembedding_displacement_2d": "ID → final displacement (2-D layout)",
+    "branch_variance_share": "Share of the final space's variance",
+    "branch_magnitude": "Branch magnitude in the scores",
     "id_dominance": "ID dominance",
 }
 #: How the diagnostics table names each space (pairs are joined with " ~ ").
@@ -73,7 +75,7 @@ SPACE_TITLES = {
     "anchor_mixup": "anchor: mixup",
     "top-10": "top-10 lists",
 }
-#: What bench/variant_diagnostics.py measured (idle 2-core machine, 2026-11-27, at 8060679).
+#: What bench/rebuild/variant_diagnostics.py measured (idle 2-core machine, 2026-11-27, at 8060679).
 DIAGNOSTICS_TIME = (
     "On the bundled sample (1,191 items) they took 2.6 to 4.2 s per model on an idle 2-core "
     "machine."
@@ -89,7 +91,7 @@ LAYOUT_PARAMETERS: dict[str, list[tuple[str, str, float, float, type]]] = {
         ("seed", "Seed", 0, 10_000, int),
     ],
 }
-#: What bench/projection_time.py measured (idle 2-core machine, 2026-11-27, 64-d vectors,
+#: What bench/speed/projection_time.py measured (idle 2-core machine, 2026-11-27, 64-d vectors,
 #: bench/results/projection_time.jsonl); the UI quotes no other duration.
 LAYOUT_TIMES = (
     "Measured on an idle 2-core machine, 5,000 items: UMAP 24.7 s on its first run in a "
@@ -530,10 +532,18 @@ def space_title(space: str) -> str:
 
 def diagnostics_table(reports: Sequence[DiagnosticsReport]) -> pd.DataFrame:
     """Every diagnostic side by side: ``key`` (the metric's name in the library), ``metric``
-    and ``space`` in words, one column per report's variant, and ``null``."""
+    and ``space`` in words, one column per report's variant, ``null``, and ``verdict``:
+    ``tie`` where every two variants' intervals overlap, else which pairs are apart."""
     wide = compare(list(reports))
     if wide.empty:
         return wide
+    verdicts = {
+        (r["metric"], r["space"]): r["verdict"]
+        for r in compare_with_intervals(list(reports)).to_dict("records")
+    }
+    wide["verdict"] = [
+        verdicts.get((m, sp), "") for m, sp in zip(wide["metric"], wide["space"], strict=True)
+    ]
     out = wide.rename(columns={"metric": "key"})
     out.insert(1, "metric", [METRIC_TITLES.get(m, m.replace("_", " ")) for m in out["key"]])
     out["space"] = [space_title(s) for s in out["space"]]

@@ -60,8 +60,8 @@ def main() -> None:
             > d.value("neighbour_text_cosine"),
             "anchor_neighbours_share_more_image": a.value("neighbour_image_cosine")
             > d.value("neighbour_image_cosine"),
-            "direct_neighbours_more_co_interactions": d.value("neighbour_co_interactions")
-            > a.value("neighbour_co_interactions"),
+            "direct_neighbours_more_co_interactions": d.value("neighbour_shared_users")
+            > a.value("neighbour_shared_users"),
             "direct_final_closer_to_id": d.value("coembedding_displacement")
             < a.value("coembedding_displacement"),
         }

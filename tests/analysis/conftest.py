@@ -4,7 +4,8 @@
 the interaction graph, modality branches gated by the item ID embedding and propagated over
 a feature kNN graph, and an anchor-domain projection. Removing a player follows the
 contract: its features become the catalogue mean, its item graph the mean graph J/n, and for
-``id`` the ID embeddings their means.
+``id`` the ID embeddings their means; under a background draw they become the drawn items'
+(users') values and the relabelled graph.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ import torch
 from torch import nn
 
 from anchorrec.data.dataset import Dataset
-from anchorrec.models.base import ID, PLAYER_IMAGE, PLAYER_TEXT, Batch, Embeddings, Recommender
+from anchorrec.models.base import (
+    ID,
+    PLAYER_IMAGE,
+    PLAYER_TEXT,
+    Background,
+    Batch,
+    Embeddings,
+    Recommender,
+)
 from tests.conftest import make_tiny_dataset
 
 
@@ -72,9 +81,14 @@ class GatedTinyRecommender(Recommender):
     def players(self) -> tuple[str, ...]:
         return (ID, PLAYER_IMAGE, PLAYER_TEXT)
 
-    def compute_embeddings(self, drop: frozenset[str] = frozenset()) -> Embeddings:
+    def compute_embeddings(
+        self, drop: frozenset[str] = frozenset(), *, background: Background | None = None
+    ) -> Embeddings:
         eu, ei = self.user_emb, self.item_emb
-        if ID in drop:
+        bi = None if background is None else torch.as_tensor(background.items)
+        if ID in drop and background is not None:
+            eu, ei = eu[torch.as_tensor(background.users)], ei[bi]
+        elif ID in drop:
             eu = eu.mean(0, keepdim=True).expand_as(eu)
             ei = ei.mean(0, keepdim=True).expand_as(ei)
         e = torch.cat([eu, ei])
@@ -85,7 +99,9 @@ class GatedTinyRecommender(Recommender):
         for m in self.modalities:
             x = getattr(self, f"x_{m}")
             graph = getattr(self, f"graph_{m}")
-            if m in drop:
+            if m in drop and bi is not None:
+                x, graph = x[bi], graph[bi][:, bi]
+            elif m in drop:
                 x = x.mean(0, keepdim=True).expand_as(x)
                 graph = torch.full((self.n_items, self.n_items), 1.0 / self.n_items)
             f = self.proj[m](x)

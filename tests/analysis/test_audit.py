@@ -93,3 +93,23 @@ def test_html_report_states_accuracy_against_the_reference(tiny_audit):
     for cell in ("+0.0060", "[-0.0030, +0.0145]", "tie", "-0.0120", "[-0.0172, -0.0071]", "below"):
         assert cell in section, cell
     assert "Accuracy against" not in render_audit_html(tiny_audit)  # only when given
+
+
+def test_small_segments_are_flagged_in_the_table_and_the_report(tiny_model):
+    res = audit(tiny_model, k=5, users=np.arange(4))  # 20 recommendations: every segment small
+    assert res.shares["small"].all()
+    big = audit(tiny_model, k=5)
+    assert not big.shares.loc[big.shares["kind"] == "all", "small"].any()
+    html = render_audit_html(res)
+    assert html.count("too small (n &lt; 30)") == len(res.shares)
+
+
+def test_audit_records_provenance_and_its_attribution_adds_up(tiny_model, tiny_audit):
+    p = tiny_audit.provenance
+    assert p["dataset_fingerprint"] == tiny_model.dataset.fingerprint
+    assert p["game"] == "mean" and "average item" in p["game_question"]
+    assert p["time"].endswith("UTC") and p["code_version"]
+    a = tiny_audit.attribution
+    assert a is not None and len(a) == len(tiny_audit.recommendations)
+    assert a.efficiency_error() < 1e-9
+    assert tiny_audit.summary["efficiency_error"] < 1e-9

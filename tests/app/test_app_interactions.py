@@ -155,3 +155,21 @@ def test_why_this_recommendation_explains_the_chosen_item_in_words(app):
     assert any(c.value.startswith("Model anchor") for c in at.caption)
     tables = [d.value for d in at.dataframe if "signed φ" in d.value.columns]
     assert tables and abs(tables[0]["share"].sum() - 1.0) < 1e-6
+
+
+def test_why_dialog_shows_past_purchases_that_add_up_to_the_score(app):
+    import re
+
+    at = app.run()
+    at.switch_page("pages/recommendations.py").run()
+    at.button(key="rec_why").click().run()
+    _no_exception(at)
+    tables = [d.value for d in at.dataframe if "past purchase" in d.value.columns]
+    assert tables, "the dialog shows the past purchases behind the recommendation"
+    table = tables[0]
+    assert table["past purchase"].iloc[-1].startswith("no past purchase")
+    assert table["image"].iloc[:-1].notna().all()  # a thumbnail per past purchase
+    text = " ".join(m.value for m in at.markdown)
+    score = float(re.search(r"with score (-?[0-9.]+)", text).group(1))
+    assert abs(table["contribution"].sum() - score) < 1e-3  # contributions + unowned = score
+    assert any(c.value.startswith("Exact split of the score") for c in at.caption)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from anchorrec.analysis.attribution import UserExplanation, WhatIf
+from anchorrec.analysis.attribution import Attribution, UserExplanation, WhatIf
 from anchorrec.analysis.audit import AuditResult
 from anchorrec.analysis.diagnostics import DiagnosticsReport
 from anchorrec.ui import tables
@@ -22,16 +22,20 @@ BRANCHES = ("id", "visual")
 
 def _explanation(items=(7, 3, 9)) -> UserExplanation:
     phi = np.array([[0.6, -0.1, 0.2], [0.3, 0.3, 0.1], [0.2, 0.1, -0.4]])  # rows: items
-    t = {"item": np.asarray(items), "rank": np.arange(1, 4), "baseline": np.full(3, 0.5)}
-    t["score"] = 0.5 + phi.sum(axis=1)
-    for m, p in enumerate(PLAYERS):
-        t[f"phi_{p}"] = phi[:, m]
-        t[f"share_{p}"] = np.abs(phi[:, m]) / np.abs(phi).sum(axis=1)
     branch = np.array([[1.0, 0.2], [0.4, 0.8], [0.1, -0.2]])
-    for b, name in enumerate(BRANCHES):
-        t[f"branch_{name}"] = branch[:, b]
-        t[f"branch_share_{name}"] = np.abs(branch[:, b]) / np.abs(branch).sum(axis=1)
-    return UserExplanation(4, 0.5, PLAYERS, BRANCHES, pd.DataFrame(t))
+    attribution = Attribution(
+        game="mean",
+        players=PLAYERS,
+        branches=BRANCHES,
+        users=np.full(3, 4),
+        items=np.asarray(items),
+        scores=0.5 + phi.sum(axis=1),
+        baseline=np.full(3, 0.5),
+        values=phi.T.copy(),
+        branch_values=branch.T.copy(),
+        ranks=np.arange(1, 4),
+    )
+    return UserExplanation(4, 0.5, PLAYERS, BRANCHES, attribution)
 
 
 def test_level_attribution_returns_named_columns_in_rank_order():
@@ -143,7 +147,7 @@ def test_colour_options_and_values_come_from_items_csv():
 def _report(variant: str, rank: float) -> DiagnosticsReport:
     r = DiagnosticsReport(variant, 8)
     r.add("effective_rank", "final", rank, 16.0, "gaussian")
-    r.add("coembedding_displacement_2d", "id_view~final (tsne)", 0.3, 1.0, "unpaired items")
+    r.add("coembedding_displacement", "id_view~final", 0.3, 1.0, "unpaired items", (0.25, 0.35))
     return r
 
 
@@ -161,10 +165,21 @@ def test_diagnostics_table_names_metrics_and_spaces_in_words_and_leaves_gaps_emp
     full, partial = _report("anchor", 4.0), DiagnosticsReport("lightgcn", 8)
     partial.add("effective_rank", "final", 2.0, 16.0, "gaussian")
     t = tables.diagnostics_table([full, partial])
-    assert t["metric"].tolist() == ["Effective rank", "ID → final displacement (2-D layout)"]
-    assert t["space"].tolist() == ["final vectors", "ID view ~ final vectors (t-SNE)"]
-    assert t["key"].tolist() == ["effective_rank", "coembedding_displacement_2d"]
+    assert t["metric"].tolist() == ["Effective rank", "ID → final displacement"]
+    assert t["space"].tolist() == ["final vectors", "ID view ~ final vectors"]
+    assert t["key"].tolist() == ["effective_rank", "coembedding_displacement"]
     assert math.isnan(t["lightgcn"].iloc[1]) and t["anchor"].iloc[1] == 0.3
+
+
+def test_diagnostics_table_says_tie_where_intervals_overlap():
+    a, b = DiagnosticsReport("anchor", 8), DiagnosticsReport("direct", 8)
+    a.add("effective_rank", "final", 4.0, 16.0, "gaussian", (3.5, 4.5))
+    b.add("effective_rank", "final", 4.2, 16.0, "gaussian", (3.9, 4.6))
+    a.add("linear_cka", "id_view~final", 0.2, 0.0, "permutation", (0.1, 0.3))
+    b.add("linear_cka", "id_view~final", 0.8, 0.0, "permutation", (0.7, 0.9))
+    verdicts = tables.diagnostics_table([a, b]).set_index("key")["verdict"]
+    assert verdicts["effective_rank"] == "tie"
+    assert verdicts["linear_cka"] != "tie" and "direct" in verdicts["linear_cka"]
 
 
 def _audit(name: str) -> AuditResult:
@@ -228,9 +243,12 @@ def test_overview_tables():
     groups = {"anchor": {"x": {"recall@20": 0.2, "ndcg@20": 0.1, "users": 3}}}
     wide = tables.group_accuracy_table(groups)
     assert list(wide.columns) == ["variant", "Recall@20 · x", "NDCG@20 · x"]
-    head = tables.headline_table({"anchor": _report("anchor", 4.0)})
-    assert head["effective rank (final)"].tolist() == [4.0]
-    assert math.isnan(head["ID→final displacement"].iloc[0])  # not measured: blank
+    partial = DiagnosticsReport("lightgcn", 8)
+    partial.add("effective_rank", "final", 2.0, 16.0, "gaussian")
+    head = tables.headline_table({"anchor": _report("anchor", 4.0), "lightgcn": partial})
+    assert head["effective rank (final)"].tolist() == [4.0, 2.0]
+    assert head["ID→final displacement"].iloc[0] == 0.3
+    assert math.isnan(head["ID→final displacement"].iloc[1])  # not measured: blank
 
 
 def test_epoch_text():

@@ -7,7 +7,7 @@ and compares the mean per-epoch seconds the trainer itself records (train_log.js
 start-up (imports, data loading) is excluded from both. The issue's target: the app's epochs
 within 1.2x of the CLI's.
 
-    .venv/bin/python bench/app_training_time.py [--variant lightgcn] [--epochs 5]
+    .venv/bin/python bench/speed/app_training_time.py [--variant lightgcn] [--epochs 5]
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchlib import ROOT, record
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import ROOT, record  # noqa: E402
 
 SAMPLE = ROOT / "sample_data" / "boutique"
 
