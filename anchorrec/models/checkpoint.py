@@ -94,7 +94,7 @@ def save_model(
     """Write ``model`` to ``model_dir`` atomically and return the directory."""
     model_dir = Path(model_dir)
     weights = state_bytes(model)
-    config: ModelConfig = model.config  # type: ignore[attr-defined]
+    config = model.config
     info = {
         "format": FORMAT,
         "variant": model.variant,
@@ -279,7 +279,7 @@ def load_model(
             f"{dataset.fingerprint} ({dataset.name}); use the dataset it was trained on or retrain."
         )
     try:
-        config = ModelConfig.from_dict(info["hyper_parameters"])
+        config = ModelConfig.from_dict(info["hyper_parameters"], variant=info["variant"])
         model = build_model(info["variant"], dataset, config)
     except (ConfigError, TypeError) as exc:
         raise CheckpointError(
