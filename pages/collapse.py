@@ -8,6 +8,7 @@ import streamlit as st
 
 from anchorrec.analysis.diagnostics import MEANINGS, compare
 from anchorrec.analysis.projection import COEMBEDDING
+from anchorrec.models.registry import ID_ONLY_VARIANTS
 from anchorrec.ui import charts, loaders
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.images import item_title
@@ -70,7 +71,7 @@ for col, e in zip(cols, entries, strict=True):
             width="stretch",
             key=f"coemb_{e.name}",
         )
-        if e.variant in ("lightgcn", "mf", "popularity"):
+        if e.variant in ID_ONLY_VARIANTS:
             st.caption(
                 "An ID-only model: its final vectors are its ID view, so the two clouds coincide."
             )

@@ -27,13 +27,10 @@ import torch
 
 from anchorrec.data.dataset import Dataset
 from anchorrec.models.base import Embeddings, Recommender
+from anchorrec.models.config import DEFAULT_MASK, LEGACY_MASK, MASK_RULES  # noqa: F401 - re-exported
 
 DEFAULT_KS: tuple[int, ...] = (5, 10, 20, 50)
-#: mask rules for the test split: MMRec's (train items only) and the stricter train + valid
-MASK_RULES: tuple[str, ...] = ("train", "train+valid")
-DEFAULT_MASK = "train"
-#: the rule of metrics recorded before the rule was recorded (they masked train + valid)
-LEGACY_MASK = "train+valid"
+
 #: most users scored per matrix product
 USER_BATCH = 4096
 #: bound on one block of scores (users × items float32), so 1M-item catalogues fit too

@@ -33,7 +33,7 @@ from anchorrec.data.dataset import Dataset
 from anchorrec.errors import AnchorRecError, CheckpointError, ConfigError
 from anchorrec.fileio import atomic_dir
 from anchorrec.models.base import Recommender
-from anchorrec.models.config import ModelConfig
+from anchorrec.models.config import LEGACY_MASK, ModelConfig
 from anchorrec.models.registry import build_model
 
 FORMAT = "anchorrec-model-v1"
@@ -295,6 +295,8 @@ def load_model(
         ) from None
     model.to(torch.device(device))
     model.eval()
+    if metrics.get("test"):  # recorded before the mask rule was: they ranked under train + valid
+        metrics.setdefault("mask", LEGACY_MASK)
     return LoadedModel(model, config, metrics, dataset, info["variant"], model_dir, info)
 
 

@@ -71,6 +71,18 @@ DEFAULT_ALIGN_BATCH = 1024  #: in-batch negatives of the InfoNCE alignment terms
 
 PRESETS: tuple[str, ...] = ("default", "paper")
 
+# --- evaluation mask rules (anchorrec.evaluation.metrics applies them) ----------------------
+#: items masked when ranking the test split: MMRec's rule (train only) or train + valid
+MASK_RULES: tuple[str, ...] = ("train", "train+valid")
+DEFAULT_MASK = "train"
+#: the rule of metrics files written before the rule was recorded (they masked train + valid)
+LEGACY_MASK = "train+valid"
+
+# --- the tuning protocol's budget (anchorrec.training.tuning) ---------------------------------
+TUNE_BUDGET = 200  #: most epochs of every gradient-trained run
+TUNE_PATIENCE = 20  #: epochs without a better valid Recall@20 before a run stops
+TUNE_SEEDS: tuple[int, ...] = (0, 1, 2, 3, 4)
+
 #: Fields of :class:`TrainConfig` (``ModelConfig.replace`` and ``preset_config`` route them).
 TRAIN_FIELDS: tuple[str, ...] = (
     "learning_rate",

@@ -35,12 +35,18 @@ from anchorrec.errors import CheckpointError, ConfigError
 from anchorrec.evaluation.metrics import DEFAULT_MASK, check_mask
 from anchorrec.fileio import atomic_write_json
 from anchorrec.models.checkpoint import save_model
-from anchorrec.models.config import ModelConfig, preset_config
+from anchorrec.models.config import (
+    TUNE_BUDGET,
+    TUNE_PATIENCE,
+    TUNE_SEEDS,
+    ModelConfig,
+    preset_config,
+)
 from anchorrec.models.registry import model_class
 
-DEFAULT_BUDGET = 200
-DEFAULT_PATIENCE = 20
-DEFAULT_SEEDS: tuple[int, ...] = (0, 1, 2, 3, 4)
+DEFAULT_BUDGET = TUNE_BUDGET
+DEFAULT_PATIENCE = TUNE_PATIENCE
+DEFAULT_SEEDS = TUNE_SEEDS
 SELECTION_METRIC = "recall@20"
 #: the metrics the summary reports (mean ± sd over the seeds)
 SUMMARY_METRICS: tuple[str, ...] = ("recall@20", "ndcg@20", "recall@10", "ndcg@10")
@@ -142,7 +148,7 @@ def tune(
     started = time.perf_counter()
 
     grid: list[dict[str, Any]] = []
-    for i, point in enumerate(points or [{}], start=1):
+    for i, point in enumerate(points, start=1):
         config = base.replace(**point)
         t0 = time.perf_counter()
         result = train(
@@ -157,7 +163,7 @@ def tune(
         }
         grid.append(row)
         say(
-            f"[{variant}] grid {i}/{max(1, len(points))} {point or '(no grid)'}: valid "
+            f"[{variant}] grid {i}/{len(points)} {point or '(no grid)'}: valid "
             f"recall@20 {row['valid']['recall@20']:.4f} (best epoch {row['best_epoch']})"
         )
     best_row = max(grid, key=lambda r: r["valid"][SELECTION_METRIC])
