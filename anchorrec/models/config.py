@@ -8,8 +8,9 @@ dataclass defaults, and :data:`VARIANT_VALUES` a variant to the fields it change
 (``direct`` takes AlignRec's released λ_w and layer count). ``ModelConfig()`` *is* the
 ``default`` preset of ``anchor``. ``paper`` reproduces the released computation (the image view
 enters only a loss, the raw feature tables are trainable, P_v is computed on all items every
-step, the L2 term divides by the configured batch size). ``default`` is ours; docs/models.md
-says what justified each deviation.
+step, the L2 term divides by the configured batch size; docs/models-paper-equivalence.md
+says how that is checked and what still differs). ``default`` is ours; docs/models.md says
+what justified each deviation.
 
 Training settings (learning rate and its schedule, batch size, epoch budget, patience) are
 their own :class:`TrainConfig`, reached as ``config.train``; a model reads them only where

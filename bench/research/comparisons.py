@@ -47,37 +47,110 @@ def _parse_points(specs: list[str]) -> dict[str, int]:
     return out
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _worker_init() -> None:
     import torch
 
     torch.set_num_threads(1)
+
+
+def _grid_job(data: str, variant: str, out: str, index: int, budget: int, patience: int, seed: int):
+    from anchorrec.data.mmrec import load_mmrec
+    from anchorrec.training.tuning import run_grid_point
+
+    row = run_grid_point(
+        load_mmrec(data),
+        variant,
+        out,
+        index,
+        budget=budget,
+        patience=patience,
+        seed=seed,
+        device="cpu",
+    )
+    print(
+        f"[{variant}] grid point {index}: {row['point']} valid recall@20 "
+        f"{row['valid']['recall@20']:.4f} (best epoch {row['best_epoch']})",
+        flush=True,
+    )
+    return row
+
+
+def _seed_job(data: str, variant: str, out: str, config: dict, seed: int):
+    from anchorrec.data.mmrec import load_mmrec
+    from anchorrec.models.config import ModelConfig
+    from anchorrec.training.tuning import run_seed
+
+    run_seed(load_mmrec(data), ModelConfig.from_dict(config, variant=variant), out, seed, "cpu")
+    print(f"[{variant}] seed {seed} trained", flush=True)
+    return seed
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from concurrent.futures import ProcessPoolExecutor
+
+    _worker_init()
     from anchorrec.data.mmrec import load_mmrec
     from anchorrec.evaluation import per_user_metrics
     from anchorrec.models.checkpoint import load_model
-    from anchorrec.training.tuning import tune
+    from anchorrec.training.tuning import grid_points, tune
 
     ds = load_mmrec(args.data)
     max_points = _parse_points(args.max_points)
     root = Path(args.out)
+    say = lambda s: print(s, flush=True)  # noqa: E731
     for variant in args.variants:
         out = root / variant
         if (out / "per_user.npz").exists():
             print(f"{variant}: done already", flush=True)
             continue
         t0 = time.perf_counter()
-        result = tune(
-            ds,
-            variant,
-            out,
+        common = dict(
             budget=args.budget,
             patience=args.patience,
             seeds=args.seeds,
             mask=args.mask,
             device="cpu",
             max_points=max_points.get(variant),
-            overwrite=True,
-            log=lambda s: print(s, flush=True),
+            resume=True,
+            log=say,
         )
+        points = grid_points(variant, max_points.get(variant))
+        if args.jobs > 1 and len(points) > 1:  # the grid points in parallel, then the seeds
+            with ProcessPoolExecutor(args.jobs, initializer=_worker_init) as pool:
+                list(
+                    pool.map(
+                        _grid_job,
+                        *zip(  # noqa: B905 - equal lengths by construction
+                            *[
+                                (
+                                    args.data,
+                                    variant,
+                                    str(out),
+                                    i,
+                                    args.budget,
+                                    args.patience,
+                                    args.seeds[0],
+                                )
+                                for i in range(len(points))
+                            ]
+                        ),
+                    )
+                )
+        if args.jobs > 1 and len(args.seeds) > 1:
+            # select on valid (tune with one seed trains nothing new), then the other seeds
+            chosen = tune(ds, variant, out, **{**common, "seeds": args.seeds[:1]})
+            if not chosen.summary["closed_form"]:
+                config = chosen.summary["chosen_config"]
+                with ProcessPoolExecutor(args.jobs, initializer=_worker_init) as pool:
+                    list(
+                        pool.map(
+                            _seed_job,
+                            *zip(  # noqa: B905 - equal lengths by construction
+                                *[(args.data, variant, str(out), config, s) for s in args.seeds[1:]]
+                            ),
+                        )
+                    )
+        result = tune(ds, variant, out, **common)
         per_user: dict[str, np.ndarray] = {}
         for run in result.seeds:
             loaded = load_model(out / run["model_dir"], ds)
@@ -179,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budget", type=int, default=200)
     p.add_argument("--patience", type=int, default=20)
     p.add_argument("--mask", default="train")
+    p.add_argument("--jobs", type=int, default=1, help="processes for grid points and seeds")
     p.add_argument(
         "--max-points",
         nargs="*",
