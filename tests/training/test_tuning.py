@@ -15,14 +15,17 @@ from anchorrec.training import trainer, tuning
 @pytest.fixture
 def splits_evaluated(monkeypatch):
     """Every (split, mask) the trainer evaluates, in order."""
+    from anchorrec.evaluation import metrics
+
     calls: list[str] = []
-    real = trainer.evaluate
+    real = metrics.evaluate
 
     def spy(model, dataset, split="test", *args, **kwargs):
         calls.append(split)
         return real(model, dataset, split, *args, **kwargs)
 
     monkeypatch.setattr(trainer, "evaluate", spy)
+    monkeypatch.setattr(metrics, "evaluate", spy)
     return calls
 
 
@@ -40,13 +43,15 @@ def test_closed_form_grid_selects_on_valid_and_tests_once(tiny_dataset, tmp_path
     loaded = load_model(tmp_path / "ease" / "model", tiny_dataset)
     assert loaded.config.ease_lambda == best["point"]["ease_lambda"]
     assert loaded.metrics["mask"] == "train"
+    # closed form: one fit for every seed; the grid's runs are kept beside the chosen one
     assert sorted(p.name for p in (tmp_path / "ease").iterdir()) == [
+        "grid",
         "grid.json",
         "model",
-        "seed-1",
-        "seed-2",
         "summary.json",
     ]
+    assert [r["model_dir"] for r in summary["runs"]] == ["model"] * 3
+    assert len(list((tmp_path / "ease" / "grid").iterdir())) == 3
 
 
 def test_neural_grid_runs_under_one_budget_and_each_seed_is_trained(
@@ -64,6 +69,14 @@ def test_neural_grid_runs_under_one_budget_and_each_seed_is_trained(
     )
     assert all(r["epochs_run"] <= 3 for r in result.grid)
     assert splits_evaluated.count("test") == 2  # once per seed of the chosen point
+    # the chosen point's grid run is the first seed: only seed 1 was trained afresh
+    assert sorted(p.name for p in (tmp_path / "mf").iterdir()) == [
+        "grid",
+        "grid.json",
+        "model",
+        "seed-1",
+        "summary.json",
+    ]
     chosen = load_model(tmp_path / "mf" / "model", tiny_dataset).config
     assert chosen.train.epochs == 3 and chosen.train.patience == 2
     assert chosen.train.learning_rate == result.chosen["learning_rate"]
@@ -91,3 +104,17 @@ def test_bad_requests_are_refused(tiny_dataset, tmp_path):
     (tmp_path / "taken").mkdir()
     with pytest.raises(CheckpointError, match="overwrite"):
         tuning.tune(tiny_dataset, "ease", tmp_path / "taken")
+
+
+def test_resume_reuses_what_separate_processes_trained(tiny_dataset, tmp_path, splits_evaluated):
+    out = tmp_path / "mf"
+    row = tuning.run_grid_point(tiny_dataset, "mf", out, 1, budget=2, patience=1)
+    assert row["point"] == tuning.grid_points("mf")[1]
+    before = len(splits_evaluated)
+    again = tuning.run_grid_point(tiny_dataset, "mf", out, 1, budget=2, patience=1)
+    assert again == row and len(splits_evaluated) == before  # reused, not retrained
+    result = tuning.tune(
+        tiny_dataset, "mf", out, seeds=(0,), budget=2, patience=1, max_points=2, resume=True
+    )
+    assert [r["point"] for r in result.grid] == tuning.grid_points("mf")[:2]
+    assert result.grid[1] == row
