@@ -163,8 +163,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     )
     for d in accuracy:
         print(
-            f"test {d.metric} (mask {args.mask}) against {d.reference}: {d.difference:+.4f} "
-            f"[{d.low:+.4f}, {d.high:+.4f}] ({d.verdict})"
+            f"{d.metric} against {d.reference}: {d.difference:+.4f} "
+            f"[{d.low:+.4f}, {d.high:+.4f}] ({d.verdict}); test split, mask {args.mask}"
         )
     return 0
 

@@ -12,7 +12,8 @@ already done is skipped, so the run can be resumed or split across processes.
 test Recall@20 and NDCG@20, and the paired bootstrap interval (95 %, 2000 resamples over the
 same test users) of the difference to LightGCN and to EASE, computed on each user's metric
 averaged over the seeds. It appends a record with machine, date and git revision to
-``bench/results/comparisons.jsonl`` and writes the table as Markdown to ``--table``.
+``bench/results/comparisons.jsonl``, writes the table as Markdown to ``--table`` and, with
+``--keep DIR``, copies every variant's ``summary.json`` and ``grid.json`` under ``DIR``.
 
     python bench/research/comparisons.py run --data sample_data/boutique \
         --out runs/boutique --variants ease itemknn rp3beta lightgcn anchor
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -179,6 +181,12 @@ def cmd_report(args: argparse.Namespace) -> int:
             key=lambda d: json.loads((d / "summary.json").read_text())["variant"],
         )
         summaries = {d.name: json.loads((d / "summary.json").read_text()) for d in done}
+        if args.keep:  # the small JSON evidence of every finished variant, for the repository
+            for d in done:
+                target = Path(args.keep) / runs_dir.name / d.name
+                target.mkdir(parents=True, exist_ok=True)
+                for name in ("summary.json", "grid.json"):
+                    shutil.copyfile(d / name, target / name)
         per_user = {d.name: np.load(d / "per_user.npz") for d in done}
         masks = {s["mask"] for s in summaries.values()}
         header = (
@@ -264,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report")
     p.add_argument("--runs", nargs="+", required=True)
     p.add_argument("--table", default=None)
+    p.add_argument("--keep", default=None, help="copy each summary.json and grid.json here")
     p.set_defaults(func=cmd_report)
     args = parser.parse_args(argv)
     return args.func(args)
