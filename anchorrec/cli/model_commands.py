@@ -64,8 +64,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run every point of VARIANT's documented grid (same epoch budget and "
         "patience for every gradient-trained model, early stopping on valid Recall@20), choose "
         "the point with the best valid Recall@20 (the test split is not read), train it with "
-        "each seed and compute its test metrics once. Writes OUT/model (the chosen model), "
-        "OUT/seed-<s>, OUT/grid.json and OUT/summary.json.",
+        "each seed and compute its test metrics once. Writes OUT/grid/point-<i> (every grid run), "
+        "OUT/model (the chosen model), OUT/seed-<s>, OUT/grid.json and OUT/summary.json.",
     )
     p.add_argument("data_dir", metavar="DATA_DIR", help="MMRec dataset directory")
     p.add_argument("--variant", required=True, choices=VARIANTS)
@@ -99,6 +99,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     add_mask_argument(p)
     p.add_argument("--overwrite", action="store_true", help="replace an existing DIR")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an existing DIR: grid points and seeds already trained there are reused",
+    )
     p.add_argument("--json", action="store_true", help="last stdout line: the summary as JSON")
     p.set_defaults(func=cmd_tune)
 
@@ -217,6 +222,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         device=args.device,
         max_points=args.max_points,
         overwrite=args.overwrite,
+        resume=args.resume,
         log=lambda s: print(s, flush=True),
     )
     s = result.summary

@@ -25,6 +25,8 @@ def test_tune_then_evaluate_name_the_mask_rule(tmp_path, capsys):
     grid_run = out / "grid" / "point-1"  # ease is closed form: its seeds share one fit
     assert main(["compare", str(grid_run), "--reference", str(out / "model")]) == 0
     assert "mask train" in capsys.readouterr().out
-    # an existing output and an unknown rule are user errors
+    # an existing output is a user error unless it is to be continued
     assert main([*argv, "--out", str(out)]) == 2
     assert "overwrite" in capsys.readouterr().err
+    assert main([*argv, "--out", str(out), "--resume"]) == 0  # continues: nothing retrained
+    assert "mask train" in capsys.readouterr().out
