@@ -102,5 +102,3 @@ def test_safe_name_keeps_a_directory_name_safe():
     assert ws.safe_name("My shop / 2026") == "My-shop-2026"
     with pytest.raises(DatasetError):
         ws.safe_name("../..")
-
-

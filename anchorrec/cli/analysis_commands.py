@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from anchorrec.cli.common import (
+    add_mask_argument,
     add_model_source_arguments,
     load_model_from_args,
     model_names,
@@ -130,6 +131,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_game_argument(p)
     add_model_source_arguments(p)
+    add_mask_argument(p)
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser(
@@ -260,8 +262,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         reference = load_model(args.reference, loaded.dataset, device=args.device)
         this, other = model_names([args.model_dir, args.reference])
         per_user = {
-            this: per_user_metrics(loaded, loaded.dataset),
-            other: per_user_metrics(reference, loaded.dataset),
+            this: per_user_metrics(loaded, loaded.dataset, mask=args.mask),
+            other: per_user_metrics(reference, loaded.dataset, mask=args.mask),
         }
         accuracy = compare_to_reference(per_user, other)
     if args.history_csv:
@@ -280,7 +282,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         args.out,
         result,
         diagnostics,
-        title=f"{result.variant} on {loaded.dataset.name}",
+        title=f"{result.variant} on {loaded.dataset.name}"
+        + (f" (test mask {args.mask})" if accuracy else ""),
         accuracy=accuracy,
         reliance=coalitions,
     )
@@ -305,7 +308,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     for d in accuracy:
         print(
             f"{d.metric} against {d.reference}: {d.difference:+.4f} "
-            f"[{d.low:+.4f}, {d.high:+.4f}] ({d.verdict})"
+            f"[{d.low:+.4f}, {d.high:+.4f}] ({d.verdict}); test split, mask {args.mask}"
         )
     return 0
 

@@ -112,6 +112,19 @@ def check_train_output(args: argparse.Namespace) -> None:
         )
 
 
+def add_mask_argument(p: argparse.ArgumentParser) -> None:
+    """``--mask``: which seen items are masked when ranking the test split."""
+    from anchorrec.models.config import DEFAULT_MASK, MASK_RULES
+
+    p.add_argument(
+        "--mask",
+        default=DEFAULT_MASK,
+        choices=MASK_RULES,
+        help="items masked when ranking the test split: train (MMRec's rule, default) or "
+        "train+valid",
+    )
+
+
 def add_model_source_arguments(p: argparse.ArgumentParser) -> None:
     """``--data`` and ``--device``: how a command that reads MODEL_DIR loads the model."""
     p.add_argument(

@@ -1,4 +1,8 @@
-"""Sub-commands of the model area: ``train``, ``evaluate``, ``compare``, ``recommend``."""
+"""Sub-commands of the model area: ``train``, ``tune``, ``evaluate``, ``compare``, ``recommend``.
+
+Every command that prints a metric names the evaluation mask rule it ranked under
+(``--mask train``, MMRec's rule and the default, or ``train+valid``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import argparse
 import json
 
 from anchorrec.cli.common import (
+    add_mask_argument,
     add_model_source_arguments,
     add_training_arguments,
     check_train_output,
@@ -13,6 +18,7 @@ from anchorrec.cli.common import (
     model_names,
     parse_users,
     training_overrides,
+    variant_name,
 )
 from anchorrec.errors import ConfigError
 
@@ -21,6 +27,8 @@ METRIC_ORDER = ("recall", "ndcg", "precision", "map", "hitrate", "coverage", "me
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this area's sub-commands to ``sub``."""
+    from anchorrec.models.config import PRESETS, TUNE_BUDGET, TUNE_PATIENCE, TUNE_SEEDS
+
     p = sub.add_parser("train", help="train a model on an MMRec dataset directory")
     add_training_arguments(p)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
@@ -30,13 +38,66 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="on CUDA, launch every kernel of a step from Python instead of replaying a graph",
     )
+    add_mask_argument(p)
     p.add_argument("--json", action="store_true", help="last stdout line: metrics as JSON")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "tune",
+        help="tune a variant by the protocol: its grid, selection on valid, then several seeds",
+        description="Run every point of VARIANT's documented grid (same epoch budget and "
+        "patience for every gradient-trained model, early stopping on valid Recall@20), choose "
+        "the point with the best valid Recall@20 (the test split is not read), train it with "
+        "each seed and compute its test metrics once. Writes OUT/grid/point-<i> (every grid run), "
+        "OUT/model (the chosen model), OUT/seed-<s>, OUT/grid.json and OUT/summary.json.",
+    )
+    p.add_argument("data_dir", metavar="DATA_DIR", help="MMRec dataset directory")
+    p.add_argument(
+        "--variant", required=True, type=variant_name, metavar="VARIANT", help="model variant"
+    )
+    p.add_argument("--preset", default="default", choices=PRESETS)
+    p.add_argument(
+        "--budget",
+        type=int,
+        default=TUNE_BUDGET,
+        help=f"most epochs of every gradient-trained run (default {TUNE_BUDGET})",
+    )
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=TUNE_PATIENCE,
+        help=f"early-stopping patience in epochs (default {TUNE_PATIENCE})",
+    )
+    p.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=list(TUNE_SEEDS),
+        help="seeds of the chosen point; the first also runs the grid (default 0 1 2 3 4)",
+    )
+    p.add_argument(
+        "--max-points",
+        type=int,
+        default=None,
+        help="run only the first N points of the grid (recorded in summary.json)",
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="directory to write")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    add_mask_argument(p)
+    p.add_argument("--overwrite", action="store_true", help="replace an existing DIR")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an existing DIR: grid points and seeds already trained there are reused",
+    )
+    p.add_argument("--json", action="store_true", help="last stdout line: the summary as JSON")
+    p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("evaluate", help="full-ranking metrics of a trained model")
     p.add_argument("model_dir", metavar="MODEL_DIR")
     p.add_argument("--split", default="test", choices=("valid", "test"))
     add_model_source_arguments(p)
+    add_mask_argument(p)
     p.add_argument("--json", action="store_true", help="last stdout line: metrics as JSON")
     p.set_defaults(func=cmd_evaluate)
 
@@ -53,6 +114,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="test", choices=("valid", "test"))
     p.add_argument("--k", type=int, default=20)
     add_model_source_arguments(p)
+    add_mask_argument(p)
     p.add_argument("--json", action="store_true", help="last stdout line: the rows as JSON")
     p.set_defaults(func=cmd_compare)
 
@@ -112,6 +174,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             mixed_precision=args.amp,
             cuda_graphs=not args.no_cuda_graphs,
             progress=not args.quiet,
+            mask=args.mask,
         )
     except OSError as exc:  # a full disk mid-run: say what is kept and how to go on
         from anchorrec.errors import OutputError
@@ -131,9 +194,43 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise OutputError(message + kept) from None
     test = result.metrics["test"]
     print(f"{args.variant} ({config.preset}) best epoch {result.best_epoch}; saved to {args.out}")
+    print(f"test split, mask {args.mask}")
     print(_format_table(test))
     if args.json:
-        print(json.dumps({k: v for k, v in test.items()}))
+        print(json.dumps({**test, "mask": args.mask}))
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from anchorrec.data.mmrec import load_mmrec
+    from anchorrec.training.tuning import tune
+
+    dataset = load_mmrec(args.data_dir)
+    result = tune(
+        dataset,
+        args.variant,
+        args.out,
+        preset=args.preset,
+        budget=args.budget,
+        patience=args.patience,
+        seeds=args.seeds,
+        mask=args.mask,
+        device=args.device,
+        max_points=args.max_points,
+        overwrite=args.overwrite,
+        resume=args.resume,
+        log=lambda s: print(s, flush=True),
+    )
+    s = result.summary
+    print(
+        f"{args.variant}: chosen {s['chosen'] or '(no grid)'} on valid recall@20; test over "
+        f"{len(s['seeds'])} seeds, mask {s['mask']}:"
+    )
+    for metric, v in s["test"].items():
+        print(f"  {metric:10s} {v['mean']:.4f} ± {v['sd']:.4f}")
+    print(f"wrote {result.out_dir}/model, grid.json and summary.json")
+    if args.json:
+        print(json.dumps(s))
     return 0
 
 
@@ -141,14 +238,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from anchorrec.evaluation import evaluate
 
     loaded = load_model_from_args(args)
-    metrics = evaluate(loaded.model, loaded.dataset, args.split)
+    metrics = evaluate(loaded.model, loaded.dataset, args.split, mask=args.mask)
     print(
         f"{loaded.variant} ({loaded.preset}) on {loaded.dataset.name}, split {args.split}, "
-        f"{int(metrics['users'])} users"
+        f"{int(metrics['users'])} users, mask {args.mask}"
     )
     print(_format_table(metrics))
     if args.json:
-        print(json.dumps(metrics))
+        print(json.dumps({**metrics, "mask": args.mask}))
     return 0
 
 
@@ -164,23 +261,26 @@ def cmd_compare(args: argparse.Namespace) -> int:
     dataset = reference.dataset
     dirs = [args.reference, *args.model_dirs]
     names = model_names(dirs)
-    per_user = {names[0]: per_user_metrics(reference, dataset, args.split, k=args.k)}
+    per_user = {
+        names[0]: per_user_metrics(reference, dataset, args.split, k=args.k, mask=args.mask)
+    }
     for name, path in zip(names[1:], dirs[1:], strict=True):
         if name in per_user:
             continue  # the reference given twice
         loaded = load_model(path, dataset, device=args.device)
-        per_user[name] = per_user_metrics(loaded, dataset, args.split, k=args.k)
+        per_user[name] = per_user_metrics(loaded, dataset, args.split, k=args.k, mask=args.mask)
     differences = compare_to_reference(per_user, names[0], (f"recall@{args.k}", f"ndcg@{args.k}"))
     users = len(per_user[names[0]]["users"])
     print(
-        f"against {names[0]} on {dataset.name}, split {args.split}, {users} users "
-        "(95% paired bootstrap intervals, 2000 resamples)"
+        f"against {names[0]} on {dataset.name}, split {args.split}, {users} users, mask "
+        f"{args.mask} (95% paired bootstrap intervals, 2000 resamples)"
     )
     if differences:
         print(comparison_table(differences).to_string(index=False, float_format="%+.4f"))
     if args.json:
         rows = [
-            dataclasses.asdict(d) | {"difference": d.difference, "verdict": d.verdict}
+            dataclasses.asdict(d)
+            | {"difference": d.difference, "verdict": d.verdict, "mask": args.mask}
             for d in differences
         ]
         print(json.dumps(rows))

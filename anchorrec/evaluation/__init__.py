@@ -2,6 +2,8 @@
 
 from anchorrec.evaluation.metrics import (
     DEFAULT_KS,
+    DEFAULT_MASK,
+    MASK_RULES,
     evaluate,
     evaluate_segments,
     per_user_metrics,
@@ -24,6 +26,8 @@ __all__ = [
     "paired_bootstrap_interval",
     "per_user_metrics",
     "DEFAULT_KS",
+    "DEFAULT_MASK",
+    "MASK_RULES",
     "evaluate",
     "evaluate_segments",
     "ranking_metrics",

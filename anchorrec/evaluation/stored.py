@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from anchorrec.models.config import DEFAULT_MASK
 from anchorrec.models.model_dir import ModelDir
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def _encode(values: dict[str, np.ndarray], meta: dict[str, object]) -> bytes:
 
 
 def read_per_user_metrics(
-    model_dir: str, split: str = "test", k: int = 20, mask: str = "default"
+    model_dir: str, split: str = "test", k: int = 20, mask: str = DEFAULT_MASK
 ) -> dict[str, np.ndarray] | None:
     """The stored per-user metrics of the model in ``model_dir``, or None (not stored yet,
     unreadable, or stored for another model)."""
@@ -59,7 +60,7 @@ def read_per_user_metrics(
 
 
 def stored_per_user_metrics(
-    loaded: LoadedModel, split: str = "test", k: int = 20, mask: str = "default"
+    loaded: LoadedModel, split: str = "test", k: int = 20, mask: str = DEFAULT_MASK
 ) -> dict[str, np.ndarray]:
     """:func:`anchorrec.evaluation.per_user_metrics` of ``loaded``, read from its store when
     present, else computed once and stored (a read-only model directory stores it in the
@@ -78,13 +79,12 @@ def store_per_user_metrics(
     model_dir: str,
     split: str = "test",
     k: int = 20,
-    mask: str = "default",
+    mask: str = DEFAULT_MASK,
 ) -> dict[str, np.ndarray]:
     """Compute the per-user metrics of ``model`` (saved in ``model_dir``) and store them."""
     from anchorrec.evaluation.metrics import per_user_metrics
 
-    kwargs = {} if mask == "default" else {"mask": mask}
-    values = per_user_metrics(model, dataset, split, k=k, **kwargs)
+    values = per_user_metrics(model, dataset, split, k=k, mask=mask)
     md = ModelDir(model_dir)
     meta = {"format": PER_USER_FORMAT, "split": split, "k": k, "mask": mask}
     with contextlib.suppress(OSError):  # nowhere writable: the figures hold, only not kept

@@ -1,4 +1,4 @@
-"""Models: the :class:`Recommender` contract, the AnchorRec family and the ID baselines.
+"""Models: the :class:`Recommender` contract, the AnchorRec family and the ID-only baselines.
 
 Public API: :func:`build_model`, :class:`ModelConfig`, :func:`preset_config`,
 :data:`VARIANTS`, :func:`load_model` / :func:`save_model` (checkpoints) and
@@ -19,7 +19,10 @@ _EXPORTS = {
     "Recommender": "anchorrec.models.base",
     "PRESETS": "anchorrec.models.config",
     "ModelConfig": "anchorrec.models.config",
+    "TrainConfig": "anchorrec.models.config",
     "preset_config": "anchorrec.models.config",
+    "DESCRIPTIONS": "anchorrec.models.registry",
+    "ID_ONLY_VARIANTS": "anchorrec.models.registry",
     "MULTIMODAL_VARIANTS": "anchorrec.models.registry",
     "VARIANTS": "anchorrec.models.registry",
     "build_model": "anchorrec.models.registry",

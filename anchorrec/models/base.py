@@ -28,12 +28,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from torch import nn
+
+from anchorrec.errors import ConfigError
+
+if TYPE_CHECKING:
+    from anchorrec.data.dataset import Dataset
+    from anchorrec.models.config import ModelConfig
 
 #: Input players of input-level attribution.
 ID = "id"
@@ -102,10 +108,38 @@ class Embeddings:
 
 
 class Recommender(nn.Module, ABC):
-    """Abstract base of every model (AnchorRec variants and baselines)."""
+    """Abstract base of every model (AnchorRec variants and baselines).
+
+    The constructor sets, once, what every caller relies on: :attr:`config`,
+    :attr:`n_users` and :attr:`n_items`; :attr:`device` follows the module. Each concrete class
+    declares its :attr:`variant` name, whether it is :attr:`id_only` (reads no item features)
+    and a one-line :attr:`description`; the registry derives its lists from them.
+    """
 
     #: Variant name as used on the CLI and in config.json (``anchor``, ``lightgcn`` …).
     variant: ClassVar[str]
+    #: True for a model that reads only the interactions (no item features).
+    id_only: ClassVar[bool]
+    #: One line saying what the model is, for the CLI's and the dashboard's lists.
+    description: ClassVar[str]
+
+    def __init__(self, dataset: Dataset, config: ModelConfig) -> None:
+        super().__init__()
+        if config.variant != self.variant:
+            raise ConfigError(
+                f"config is for variant {config.variant!r}, not {self.variant!r}; build it "
+                f"with preset_config(preset, variant={self.variant!r})."
+            )
+        self.config = config
+        self.n_users: int = dataset.n_users
+        self.n_items: int = dataset.n_items
+        # an empty, unsaved buffer: it moves with .to(), so `device` is always the module's
+        self.register_buffer("_device_marker", torch.empty(0), persistent=False)
+
+    @property
+    def device(self) -> torch.device:
+        """Where the model's tensors live."""
+        return self._device_marker.device
 
     @property
     @abstractmethod
@@ -126,17 +160,10 @@ class Recommender(nn.Module, ABC):
     def loss(self, batch: Batch, epoch: int = 0) -> dict[str, torch.Tensor]:
         """Loss terms of one batch; key ``"total"`` is what the optimiser minimises."""
 
-    def on_epoch_start(self, epoch: int) -> None:  # noqa: B027 - optional hook
-        """Called by the trainer before each epoch (e.g. to refresh cached graphs)."""
+    def fit(self) -> None:  # noqa: B027 - a hook; gradient-trained models need nothing here
+        """Compute closed-form weights from the train split (called once by the trainer
+        before the first epoch; a model with no trainable parameters is then final)."""
 
     def history_basis(self) -> HistoryBasis | None:
         """The user side as a sum over the history (None when the model is not linear in it)."""
         return None
-
-    @torch.no_grad()
-    def score_users(
-        self, users: torch.Tensor, embeddings: Embeddings | None = None
-    ) -> torch.Tensor:
-        """Scores of ``users`` against all items (len(users) × I)."""
-        emb = embeddings if embeddings is not None else self.compute_embeddings()
-        return emb.users[users] @ emb.items.T

@@ -1,4 +1,5 @@
-"""ID-only baselines: LightGCN, matrix factorisation and popularity."""
+"""ID-only baselines: LightGCN, matrix factorisation, popularity, and the item–item models
+EASE, item-kNN and RP3β (:mod:`anchorrec.models.item_item`)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from anchorrec.models.graphs import SparseGraph, lightgcn, normalised_bipartite
 class _IdModel(Recommender):
     """Shared parts of the ID-embedding baselines; the one player is ``id``."""
 
+    id_only = True
+
     def __init__(self, dataset: Dataset, config: ModelConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.n_users, self.n_items = dataset.n_users, dataset.n_items
+        super().__init__(dataset, config)
         d = config.embedding_dim
         self.user_id = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_users, d)))
         self.item_id = nn.Parameter(nn.init.xavier_uniform_(torch.empty(self.n_items, d)))
@@ -67,7 +68,13 @@ class _IdModel(Recommender):
         )
         terms = {
             "bpr": losses.bpr(hu, hp, hn),
-            "l2": self.config.l2_weight * losses.l2_penalty(eu, ep, en),
+            "l2": self.config.l2_weight
+            * losses.l2_penalty(
+                eu,
+                ep,
+                en,
+                rows=self.config.train.batch_size if self.config.l2_configured_batch else None,
+            ),
         }
         terms["total"] = terms["bpr"] + terms["l2"]
         return terms
@@ -77,6 +84,7 @@ class MatrixFactorisation(_IdModel):
     """BPR-MF: score = E_u · E_i."""
 
     variant = "mf"
+    description = "BPR matrix factorisation: score = E_u · E_i"
 
     def _final(self, drop: frozenset[str]) -> tuple[torch.Tensor, torch.Tensor]:
         return self._ego(drop)
@@ -92,6 +100,7 @@ class LightGCN(_IdModel):
     """LightGCN: H = mean_l Â^l [E_u; E_i] over ``config.id_layers`` layers."""
 
     variant = "lightgcn"
+    description = "LightGCN: ID embeddings propagated over the interaction graph"
 
     def __init__(self, dataset: Dataset, config: ModelConfig) -> None:
         super().__init__(dataset, config)
@@ -133,11 +142,11 @@ class Popularity(Recommender):
     """Most-popular baseline as a dot product: user vector 1, item vector = train popularity."""
 
     variant = "popularity"
+    id_only = True
+    description = "most popular items first (train interaction counts)"
 
     def __init__(self, dataset: Dataset, config: ModelConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.n_users, self.n_items = dataset.n_users, dataset.n_items
+        super().__init__(dataset, config)
         pop = dataset.item_popularity().astype(np.float32)[:, None]
         self.register_buffer("popularity", torch.from_numpy(pop))
 

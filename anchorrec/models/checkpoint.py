@@ -44,7 +44,7 @@ from anchorrec.data.dataset import Dataset
 from anchorrec.errors import AnchorRecError, CheckpointError, ConfigError
 from anchorrec.fileio import atomic_dir, read_regular_file
 from anchorrec.models.base import Recommender
-from anchorrec.models.config import ModelConfig
+from anchorrec.models.config import LEGACY_MASK, ModelConfig, TrainConfig
 from anchorrec.models.model_dir import CONFIG_FILE, LOG_FILE, METRICS_FILE, WEIGHTS_FILE
 from anchorrec.models.registry import build_model
 
@@ -127,7 +127,7 @@ def save_model(
                 "was saved; training diverged — lower the learning rate (--lr) and retrain."
             )
     weights = state_bytes(model)
-    config: ModelConfig = model.config  # type: ignore[attr-defined]
+    config = model.config
     info = {
         "format": FORMAT,
         "variant": model.variant,
@@ -201,7 +201,8 @@ def check_hyper_parameters(path: Path, hp: dict[str, Any]) -> None:
     Runs before anything is built, so ``embedding_dim`` 1e9 or ``id_layers`` NaN never
     reaches an allocation or a loop.
     """
-    fields = {f.name: f for f in dataclasses.fields(ModelConfig)}
+    fields = {f.name: f for f in dataclasses.fields(ModelConfig) if f.name != "train"}
+    fields.update({f.name: f for f in dataclasses.fields(TrainConfig)})  # stored flat beside
     unknown = sorted(set(hp) - set(fields))
     if unknown:
         raise CheckpointError(
@@ -544,7 +545,7 @@ def load_model(
             f"{dataset.fingerprint} ({dataset.name}); use the dataset it was trained on or retrain."
         )
     try:
-        config = ModelConfig.from_dict(info["hyper_parameters"])
+        config = ModelConfig.from_dict(info["hyper_parameters"], variant=info["variant"])
         model = build_model(info["variant"], dataset, config)
     except (ConfigError, TypeError) as exc:
         raise CheckpointError(
@@ -560,6 +561,8 @@ def load_model(
         ) from None
     model.to(target)
     model.eval()
+    if metrics.get("test"):  # recorded before the mask rule was: they ranked under train + valid
+        metrics.setdefault("mask", LEGACY_MASK)
     return LoadedModel(model, config, metrics, dataset, info["variant"], model_dir, info)
 
 

@@ -11,10 +11,11 @@ def bpr(users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tens
     return -F.logsigmoid((users * pos).sum(1) - (users * neg).sum(1)).mean()
 
 
-def l2_penalty(*rows: torch.Tensor) -> torch.Tensor:
-    """½ Σ‖row‖² / B over the given batch matrices (B = rows of the first)."""
-    total = sum(r.pow(2).sum() for r in rows)
-    return 0.5 * total / rows[0].shape[0]
+def l2_penalty(*matrices: torch.Tensor, rows: int | None = None) -> torch.Tensor:
+    """½ Σ‖m‖² / B over the given batch matrices (B = ``rows``, default the rows of the first;
+    the released code passes its configured batch size, also for a short last batch)."""
+    total = sum(m.pow(2).sum() for m in matrices)
+    return 0.5 * total / (matrices[0].shape[0] if rows is None else rows)
 
 
 def info_nce(x: torch.Tensor, y: torch.Tensor, temperature: float) -> torch.Tensor:

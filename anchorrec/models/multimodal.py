@@ -56,8 +56,16 @@ FUSED_MATCH_TOLERANCE = 1e-5
 
 
 def mlp(d_in: int, d: int) -> nn.Sequential:
-    """The 2-layer ReLU MLP of the projection domain (d_in → d → d)."""
-    return nn.Sequential(nn.Linear(d_in, d), nn.ReLU(), nn.Linear(d, d))
+    """The 2-layer ReLU MLP of the projection domain (d_in → d → d).
+
+    Weights Xavier-uniform and biases zero, as the released code initialises its projection
+    heads and decoder.
+    """
+    net = nn.Sequential(nn.Linear(d_in, d), nn.ReLU(), nn.Linear(d, d))
+    for layer in (net[0], net[2]):
+        nn.init.xavier_uniform_(layer.weight)
+        nn.init.zeros_(layer.bias)
+    return net
 
 
 @dataclass
@@ -65,6 +73,9 @@ class _Forward:
     """Intermediates of one full forward pass."""
 
     features: dict[str, torch.Tensor]
+    #: the frozen inputs (= ``features`` unless the tables are trainable): P_v, P_t and the
+    #: similarity targets read these, as the released code reads v_feat / t_feat
+    frozen: dict[str, torch.Tensor]
     id_users: torch.Tensor
     id_items: torch.Tensor
     view_users: dict[str, torch.Tensor]
@@ -78,6 +89,7 @@ class MultimodalRecommender(Recommender):
     """Shared architecture of ``anchor``, ``none``, ``anchor-noamp``, ``anchor-noproj``, ``direct``."""
 
     variant: ClassVar[str] = "anchor"
+    id_only: ClassVar[bool] = False
     #: modality views this variant computes
     views: ClassVar[tuple[str, ...]] = (FUSED, TEXT, IMAGE)
     #: projection heads P_id, P_mm, P_v, P_t exist
@@ -92,15 +104,13 @@ class MultimodalRecommender(Recommender):
     removed_graph: str = "mean"
 
     def __init__(self, dataset: Dataset, config: ModelConfig) -> None:
-        super().__init__()
+        super().__init__(dataset, config)
         missing = [m for m in (IMAGE, TEXT) if m not in dataset.features]
         if missing:
             raise ConfigError(
                 f"dataset {dataset.name!r} has no {' or '.join(missing)} features; the "
                 f"{self.variant!r} variant needs image and text (train lightgcn or mf instead)."
             )
-        self.config = config
-        self.n_users, self.n_items = dataset.n_users, dataset.n_items
         self._train = dataset.train
         d = config.embedding_dim
         raw = {IMAGE: dataset.features[IMAGE], TEXT: dataset.features[TEXT]}
@@ -128,6 +138,9 @@ class MultimodalRecommender(Recommender):
             if config.trainable_features:
                 self.register_parameter(
                     f"feat_{m}", nn.Parameter(torch.from_numpy(self._raw[m].copy()))
+                )
+                self.register_buffer(
+                    f"frozen_{m}", torch.from_numpy(self._raw[m].copy()), persistent=False
                 )
                 continue
             if config.feature_dim is not None and width > config.feature_dim:
@@ -166,7 +179,7 @@ class MultimodalRecommender(Recommender):
         basis = getattr(self, f"basis_{m}", None)
         if basis is not None:
             t = t.to(basis.device) @ basis
-        return t.to(self.item_id.device) if hasattr(self, "item_id") else t
+        return t.to(self.device)
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):  # type: ignore[override]
         result = super().load_state_dict(state_dict, strict=strict, assign=assign)
@@ -194,10 +207,6 @@ class MultimodalRecommender(Recommender):
             return {IMAGE, TEXT}
         return {modality}
 
-    @property
-    def device(self) -> torch.device:
-        return self.item_id.device
-
     # ------------------------------------------------------------------ inputs
     def _table(self, m: str) -> torch.Tensor | None:
         return getattr(self, f"feat_{m}", None)
@@ -217,12 +226,21 @@ class MultimodalRecommender(Recommender):
         return x
 
     def _features(
-        self, drop: frozenset[str], background: Background | None = None
+        self,
+        drop: frozenset[str],
+        background: Background | None = None,
+        frozen: bool = False,
     ) -> dict[str, torch.Tensor]:
-        """The input of every table modality with the players in ``drop`` removed."""
+        """The input of every table modality with the players in ``drop`` removed (a removed
+        input takes the mean, or with ``background`` the drawn items' values).
+
+        With ``frozen`` the frozen raw copies of trainable tables are read instead of the
+        tables (for frozen tables the two are the same).
+        """
         out: dict[str, torch.Tensor] = {}
         for m in self.tables_for:
-            table = self._table(m)
+            table = getattr(self, f"frozen_{m}", None) if frozen else None
+            table = self._table(m) if table is None else table
             assert table is not None
             src = self._sources(m)
             if not src & drop:
@@ -336,6 +354,7 @@ class MultimodalRecommender(Recommender):
             h_u = h_u.mean(0, keepdim=True).expand_as(h_u)
             h_i = h_i.mean(0, keepdim=True).expand_as(h_i)
         feats = self._features(drop, background)
+        frozen = self._features(drop, background, frozen=True) if cfg.trainable_features else feats
         graphs = (
             self._graphs(drop) if background is None else self._background_graphs(drop, background)
         )
@@ -357,7 +376,7 @@ class MultimodalRecommender(Recommender):
             )
             recover = cfg.recover_lambda * self.decoder(anchor)
             items = items + recover
-        return _Forward(feats, h_u, h_i, view_users, view_items, recover, users, items)
+        return _Forward(feats, frozen, h_u, h_i, view_users, view_items, recover, users, items)
 
     @torch.no_grad()
     def compute_embeddings(
@@ -386,8 +405,8 @@ class MultimodalRecommender(Recommender):
         if self.has_projection:
             spaces["anchor_id"] = self.proj_id(fw.id_items)
             spaces["anchor_fused"] = self.proj_fused(fw.view_items[FUSED])
-            spaces["anchor_image"] = self.proj_image(fw.features[IMAGE])
-            spaces["anchor_text"] = self.proj_text(fw.features[TEXT])
+            spaces["anchor_image"] = self.proj_image(fw.frozen[IMAGE])
+            spaces["anchor_text"] = self.proj_text(fw.frozen[TEXT])
             spaces["anchor_mixup"] = self._mixup(spaces["anchor_image"], spaces["anchor_text"])
         return Embeddings(fw.users, fw.items, user_branches, item_branches, spaces)
 
@@ -425,7 +444,7 @@ class MultimodalRecommender(Recommender):
         hu, hp, hn = fw.users[batch.users], fw.items[batch.pos_items], fw.items[batch.neg_items]
         terms = {
             "bpr": losses.bpr(hu, hp, hn),
-            "l2": cfg.l2_weight * losses.l2_penalty(hu, hp, hn),
+            "l2": cfg.l2_weight * losses.l2_penalty(hu, hp, hn, rows=self._l2_rows(hu)),
         }
         terms.update(self._alignment_terms(fw, batch, hu, hp, hn))
         terms["total"] = sum(terms.values(), torch.zeros((), device=self.device))
@@ -443,12 +462,12 @@ class MultimodalRecommender(Recommender):
             head = pos[: cfg.align_batch]
             out["aal"] = cfg.aal_weight * self._aal(fw, head, z_mm[: cfg.align_batch])
         if self.amp_on and cfg.amp_weight > 0:
-            amp = losses.similarity_preservation(z_mm, fw.features[FUSED], pos)
+            amp = losses.similarity_preservation(z_mm, fw.frozen[FUSED], pos)
             amp = amp + cfg.amp_text_weight * losses.similarity_preservation(
-                fw.view_items[TEXT][pos], fw.features[TEXT], pos
+                fw.view_items[TEXT][pos], fw.frozen[TEXT], pos
             )
             amp = amp + cfg.amp_image_weight * losses.similarity_preservation(
-                fw.view_items[IMAGE][pos], fw.features[IMAGE], pos
+                fw.view_items[IMAGE][pos], fw.frozen[IMAGE], pos
             )
             out["amp"] = cfg.amp_weight * amp
         if cfg.smooth_weight > 0:
@@ -465,14 +484,18 @@ class MultimodalRecommender(Recommender):
             )
         anchor = self.proj_fused(z_mm)
         if self.config.project_batch_only:
-            p_v = self.proj_image(fw.features[IMAGE][pos])
-            p_t = self.proj_text(fw.features[TEXT][pos])
+            p_v = self.proj_image(fw.frozen[IMAGE][pos])
+            p_t = self.proj_text(fw.frozen[TEXT][pos])
         else:  # the released computation: project every item, then read the batch
-            p_v = self.proj_image(fw.features[IMAGE])[pos]
-            p_t = self.proj_text(fw.features[TEXT])[pos]
+            p_v = self.proj_image(fw.frozen[IMAGE])[pos]
+            p_t = self.proj_text(fw.frozen[TEXT])[pos]
         return losses.info_nce(anchor, self.proj_id(fw.id_items[pos]), tau) + losses.info_nce(
             anchor.detach(), self._mixup(p_v, p_t), tau
         )
+
+    def _l2_rows(self, hu: torch.Tensor) -> int:
+        """What the L2 term divides by: the configured batch size (released) or the rows."""
+        return self.config.train.batch_size if self.config.l2_configured_batch else hu.shape[0]
 
     def _smoothness(self, z_mm: torch.Tensor) -> torch.Tensor:
         """mean over the edges (i, j) of S_mm of w_ij ‖Z_i − Z_j‖²."""
@@ -487,12 +510,14 @@ class AnchorRec(MultimodalRecommender):
     """AnchorRec: every modality aligned to the anchor P_mm inside the projection domain."""
 
     variant = "anchor"
+    description = "AnchorRec: each modality aligned to the anchor P_mm in a projection domain"
 
 
 class NoAlignment(MultimodalRecommender):
     """The AnchorRec architecture with λ₁ = λ₂ = 0 (no alignment)."""
 
     variant = "none"
+    description = "the AnchorRec architecture without alignment losses"
     aal_on = False
     amp_on = False
 
@@ -501,6 +526,7 @@ class AnchorNoAmp(MultimodalRecommender):
     """Ablation: AnchorRec without AMP (λ₂ = 0)."""
 
     variant = "anchor-noamp"
+    description = "ablation: AnchorRec without similarity preservation (AMP)"
     amp_on = False
 
 
@@ -513,6 +539,7 @@ class AnchorNoProj(MultimodalRecommender):
     """
 
     variant = "anchor-noproj"
+    description = "ablation: AnchorRec's alignment on H and Z^mm directly, no projection heads"
     has_projection = False
 
 
@@ -520,6 +547,7 @@ class DirectAlignment(MultimodalRecommender):
     """AlignRec-style: Z^mm aligned straight onto the ID view H; h = H + Z^mm."""
 
     variant = "direct"
+    description = "AlignRec-style: the fused view aligned straight onto the ID view"
     views = (FUSED,)
     has_projection = False
     has_recover = False
@@ -546,5 +574,5 @@ class DirectAlignment(MultimodalRecommender):
             "align": cfg.direct_alpha * align,
             "cos": cfg.direct_cos_weight * (1 - F.cosine_similarity(hu, hp, dim=1)).mean(),
             "sim": cfg.direct_gamma
-            * losses.similarity_preservation(z_items, fw.features[FUSED], pos),
+            * losses.similarity_preservation(z_items, fw.frozen[FUSED], pos),
         }

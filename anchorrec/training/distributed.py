@@ -277,21 +277,20 @@ def train_distributed(
 
     log: list[dict[str, Any]] = []
     # only rank 0 selects and saves the best epoch
-    best = EarlyStopping(config.patience, best_state=copy_state(model) if ctx.is_main else {})
+    best = EarlyStopping(config.train.patience, best_state=copy_state(model) if ctx.is_main else {})
     stopped_early = False
-    epochs = config.epochs
+    epochs = config.train.epochs
     for epoch in range(epochs):
         t0 = time.perf_counter()
         lr = learning_rate(config, epoch)
         for group in optimizer.param_groups:
             group["lr"] = lr
         model.train()
-        model.on_epoch_start(epoch)
         users, pos, neg = shard_triples(sampler, epoch, ctx.rank, ctx.world_size)
         sums: dict[str, Any] = {}
         n_steps = 0
-        for start in range(0, len(users), config.batch_size):
-            sl = slice(start, start + config.batch_size)
+        for start in range(0, len(users), config.train.batch_size):
+            sl = slice(start, start + config.train.batch_size)
             terms = objective(
                 torch.from_numpy(users[sl]).to(dev),
                 torch.from_numpy(pos[sl]).to(dev),
@@ -368,8 +367,8 @@ def train_distributed(
                     "distributed": {
                         "world_size": ctx.world_size,
                         "backend": ctx.backend,
-                        "per_rank_batch": config.batch_size,
-                        "global_batch": config.batch_size * ctx.world_size,
+                        "per_rank_batch": config.train.batch_size,
+                        "global_batch": config.train.batch_size * ctx.world_size,
                         "mixed_precision": mixed_precision and dev.type == "cuda",
                         "final_weights_sha256_per_rank": result.rank_weights_sha256,
                     },

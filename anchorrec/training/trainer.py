@@ -29,7 +29,7 @@ from tqdm import tqdm
 from anchorrec.data.dataset import Dataset
 from anchorrec.device import resolve_device
 from anchorrec.errors import CheckpointError, ConfigError
-from anchorrec.evaluation.metrics import evaluate
+from anchorrec.evaluation.metrics import DEFAULT_MASK, check_mask, evaluate
 from anchorrec.fileio import atomic_write_bytes, atomic_write_json, atomic_write_text, locks_output
 from anchorrec.models.base import Batch, Recommender
 from anchorrec.models.checkpoint import save_model
@@ -89,14 +89,15 @@ def resume_dir_for(out_dir: str | Path) -> Path:
 
 def learning_rate(config: ModelConfig, epoch: int) -> float:
     """lr₀ · 0.96^(epoch / 50) for the 0-based ``epoch``."""
-    return config.learning_rate * config.lr_decay_base ** (epoch / config.lr_decay_epochs)
+    t = config.train
+    return t.learning_rate * t.lr_decay_base ** (epoch / t.lr_decay_epochs)
 
 
 def make_optimizer(model: Recommender, config: ModelConfig) -> torch.optim.Optimizer | None:
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         return None
-    return torch.optim.Adam(params, lr=config.learning_rate, fused=True)
+    return torch.optim.Adam(params, lr=config.train.learning_rate, fused=True)
 
 
 # ---------------------------------------------------------------------- resumable state
@@ -192,6 +193,8 @@ def train(
     on_epoch: EpochCallback | None = None,
     progress: bool = True,
     stop_after: int | None = None,
+    mask: str = DEFAULT_MASK,
+    test: bool = True,
 ) -> TrainResult:
     """Train ``variant`` on ``dataset`` and return the best epoch's model and metrics.
 
@@ -201,9 +204,13 @@ def train(
     interrupted (the resume state stays; used to test ``resume``). ``mixed_precision`` runs
     the forward pass under bfloat16 autocast on CUDA (ignored on CPU). On CUDA each full batch's
     forward and backward pass is replayed from a captured CUDA graph (:mod:`.cuda_graphs`; same
-    numbers, several times faster) unless ``cuda_graphs`` is False.
+    numbers, several times faster) unless ``cuda_graphs`` is False. ``mask`` is the rule the
+    final test metrics rank under (:mod:`anchorrec.evaluation.metrics`; recorded beside them).
+    With ``test=False`` the test split is not evaluated at all (model selection reads valid
+    only; the metrics then have no ``test`` entry).
     """
     config = config or preset_config("default", variant=variant)
+    check_mask(mask)
     dev = resolve_device(device)
     out_path = Path(out_dir) if out_dir is not None else None
     resume_dir = resume_dir_for(out_path) if out_path is not None else None
@@ -218,7 +225,8 @@ def train(
     sampler = BprSampler(dataset.train, seed=seed)
     log: list[dict[str, Any]] = []
     start_epoch = 0
-    best = EarlyStopping(config.patience, best_state=copy_state(model))
+    model.fit()  # closed-form models compute their weights here
+    best = EarlyStopping(config.train.patience, best_state=copy_state(model))
     meta_base = {
         "variant": variant,
         "config": config.to_dict(),
@@ -259,11 +267,11 @@ def train(
     elif resume_dir is not None and resume_dir.exists():
         shutil.rmtree(resume_dir)
 
-    epochs = config.epochs if optimizer is not None else 0
+    epochs = config.train.epochs if optimizer is not None else 0
     stepper = GraphedStep(
         model,
         optimizer,  # type: ignore[arg-type] - no epoch runs without one
-        config.batch_size,
+        config.train.batch_size,
         mixed_precision=mixed_precision and dev.type == "cuda",
         enabled=cuda_graphs and dev.type == "cuda",
     )
@@ -279,11 +287,10 @@ def train(
         for group in optimizer.param_groups:  # type: ignore[union-attr]
             group["lr"] = lr
         model.train()
-        model.on_epoch_start(epoch)
         sums: dict[str, Any] = {}
-        n_batches = sampler.n_batches(config.batch_size)
+        n_batches = sampler.n_batches(config.train.batch_size)
         bar = tqdm(
-            sampler.epoch(epoch, config.batch_size),
+            sampler.epoch(epoch, config.train.batch_size),
             total=n_batches,
             desc=f"{variant} epoch {epoch + 1}/{epochs}",
             disable=not progress,
@@ -335,7 +342,14 @@ def train(
             on_epoch(record)
 
     metrics = restore_best(
-        model, dataset, best, epochs_run=len(log), stopped_early=stopped_early, seed=seed
+        model,
+        dataset,
+        best,
+        epochs_run=len(log),
+        stopped_early=stopped_early,
+        seed=seed,
+        mask=mask,
+        test=test,
     )
     if out_path is not None:
         save_model(
@@ -352,7 +366,7 @@ def train(
         if dataset.test.nnz:  # the dashboard's comparison reads these instead of re-ranking
             from anchorrec.evaluation.stored import store_per_user_metrics
 
-            store_per_user_metrics(model, dataset, str(out_path))
+            store_per_user_metrics(model, dataset, str(out_path), mask=mask)
     return TrainResult(model, config, metrics, log, best.best_epoch, out_path)
 
 
@@ -400,15 +414,21 @@ def restore_best(
     epochs_run: int,
     stopped_early: bool,
     seed: int,
+    mask: str = DEFAULT_MASK,
+    test: bool = True,
 ) -> dict[str, Any]:
-    """Put the best epoch's weights back into ``model`` and return what ``metrics.json`` holds."""
+    """Put the best epoch's weights back into ``model`` and return what ``metrics.json`` holds
+    (``mask`` names the rule the test split was ranked under)."""
     model.load_state_dict(best.best_state)
     model.eval()
-    return {
+    metrics: dict[str, Any] = {
         "best_epoch": best.best_epoch,
         "epochs_run": epochs_run,
         "stopped_early": stopped_early,
         "seed": seed,
+        "mask": mask,
         "valid": _metric_dict(evaluate(model, dataset, "valid")),
-        "test": _metric_dict(evaluate(model, dataset, "test")),
     }
+    if test:
+        metrics["test"] = _metric_dict(evaluate(model, dataset, "test", mask=mask))
+    return metrics

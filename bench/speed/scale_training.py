@@ -222,15 +222,15 @@ def main(argv: list[str] | None = None) -> int:
     for group in optimizer.param_groups:
         group["lr"] = learning_rate(config, 0)
     sampler = BprSampler(ds.train, seed=args.seed)
-    n_steps = sampler.n_batches(config.batch_size)
-    batches = list(sampler.epoch(0, config.batch_size))
+    n_steps = sampler.n_batches(config.train.batch_size)
+    batches = list(sampler.epoch(0, config.train.batch_size))
     model.train()
 
     # the trainer's step: on CUDA full batches replay a captured graph (--no-cuda-graphs: not)
     stepper = GraphedStep(
         model,
         optimizer,
-        config.batch_size,
+        config.train.batch_size,
         mixed_precision=args.amp,
         enabled=dev.type == "cuda" and not args.no_cuda_graphs,
     )
@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
             **stepper.describe(),
             "torch_threads": torch.get_num_threads(),
             "parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-            "batch_size": config.batch_size,
+            "batch_size": config.train.batch_size,
             "steps_per_epoch": n_steps,
             "build_data_seconds": round(build_data_seconds, 3),
             "first_step_seconds": round(first_step_seconds, 3),

@@ -29,6 +29,7 @@ from anchorrec.models.base import (
     Embeddings,
     Recommender,
 )
+from anchorrec.models.config import ModelConfig
 from tests.conftest import make_tiny_dataset
 
 
@@ -55,12 +56,13 @@ def _knn_graph(x: torch.Tensor, k: int = 5) -> torch.Tensor:
 
 class GatedTinyRecommender(Recommender):
     variant: ClassVar[str] = "tiny"
+    id_only: ClassVar[bool] = False
+    description: ClassVar[str] = "a gated two-modality model for the analysis tests"
 
     def __init__(self, dataset: Dataset, dim: int = 8, seed: int = 0) -> None:
-        super().__init__()
+        super().__init__(dataset, ModelConfig(variant=self.variant))
         torch.manual_seed(seed)
         self.dataset = dataset
-        self.n_users, self.n_items = dataset.n_users, dataset.n_items
         self.user_emb = nn.Parameter(torch.randn(self.n_users, dim) * 0.3)
         self.item_emb = nn.Parameter(torch.randn(self.n_items, dim) * 0.3)
         self.modalities = (PLAYER_IMAGE, PLAYER_TEXT)

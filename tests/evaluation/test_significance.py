@@ -19,7 +19,8 @@ from tests.evaluation.test_metrics import hand_dataset, hand_embeddings  # noqa:
 
 
 def test_per_user_metrics_are_the_hand_computed_ones(hand_dataset, hand_embeddings):  # noqa: F811
-    per_user = per_user_metrics(hand_embeddings, hand_dataset, "test", k=2)
+    # the hand lists mask train + valid (the stricter rule; MMRec's masks train only)
+    per_user = per_user_metrics(hand_embeddings, hand_dataset, "test", k=2, mask="train+valid")
     # masked lists: u0 [2, 3] against {2, 4} → rel 1 0;  u1 [0, 1] against {0} → 1 0
     l2, l3 = 1 / math.log2(2), 1 / math.log2(3)
     assert per_user["users"].tolist() == [0, 1]

@@ -43,11 +43,13 @@ def _batches(dataset, batch_size: int, device: str, epochs: int = 2):
 
 def _run(dataset, variant, preset, device, graphs: bool, amp: bool = False):
     cfg, model, optimizer = _setup(dataset, variant, preset, device)
-    stepper = GraphedStep(model, optimizer, cfg.batch_size, enabled=graphs, mixed_precision=amp)
+    stepper = GraphedStep(
+        model, optimizer, cfg.train.batch_size, enabled=graphs, mixed_precision=amp
+    )
     sums: dict = {}
     totals = []
-    batches = _batches(dataset, cfg.batch_size, device)
-    assert any(len(b.users) < cfg.batch_size for b in batches)  # the eager path is exercised
+    batches = _batches(dataset, cfg.train.batch_size, device)
+    assert any(len(b.users) < cfg.train.batch_size for b in batches)  # the eager path is exercised
     for batch in batches:
         terms = stepper(batch)
         totals.append(float(terms["total"].detach()))
@@ -63,7 +65,7 @@ def test_the_step_on_cpu_is_the_plain_eager_sequence(tiny_dataset, variant):
 
     cfg, model, optimizer = _setup(tiny_dataset, variant, "default", "cpu")
     expected = []
-    for batch in _batches(tiny_dataset, cfg.batch_size, "cpu"):
+    for batch in _batches(tiny_dataset, cfg.train.batch_size, "cpu"):
         terms = model.loss(batch, 0)
         optimizer.zero_grad(set_to_none=True)
         terms["total"].backward()
