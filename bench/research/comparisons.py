@@ -31,11 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ (benchlib)
-from benchlib import ROOT, record  # noqa: E402
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from bench.common.benchlib import record  # noqa: E402
 
 REFERENCES = ("lightgcn", "ease")
 METRICS = ("recall@20", "ndcg@20")
