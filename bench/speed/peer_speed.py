@@ -423,11 +423,23 @@ def child_ours(preset: str, epochs: int, threads: int, device: str) -> dict[str,
         cpu.append(round(time.process_time() - starts[-1], 3))
         return validate_epoch(*a, **k)
 
+    build_model = trainer_module.build_model
+
+    def build_hook(*a, **k):  # the graphs before the first epoch, as the released code does
+        model = build_model(*a, **k)
+        model._interaction_graphs()
+        model._graphs(frozenset())
+        return model
+
+    saved = (learning_rate, validate_epoch, build_model)
     trainer_module.learning_rate, trainer_module.validate_epoch = lr_hook, validate_hook
+    trainer_module.build_model = build_hook
     try:
         result = trainer_module.train(ds, "anchor", cfg, seed=SEED, device=device, progress=False)
     finally:
-        trainer_module.learning_rate, trainer_module.validate_epoch = learning_rate, validate_epoch
+        trainer_module.learning_rate, trainer_module.validate_epoch, trainer_module.build_model = (
+            saved
+        )
     return {
         "side": preset,
         "train_s": [r["train_seconds"] for r in result.log],
@@ -654,10 +666,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "device": args.device,
         "uptime_before": uptime_before,
     }
-    if not args.skip_eval:
-        figures["evaluation"] = bench_eval(run, args)
     if not args.skip_train:
         figures["training"] = bench_training(run, args)
+    if not args.skip_eval:
+        figures["evaluation"] = bench_eval(run, args)
     figures["uptime_after"] = uptime()
     if args.no_record:
         print(json.dumps({"machine": machine(), **figures}))
