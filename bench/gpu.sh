@@ -10,11 +10,11 @@
 # in $PROFILE_DIR), then with bfloat16 autocast (mixed precision); the evaluation time of all
 # test users; then the synthetic 100k-item, 1M-interaction set (anchor default); then
 # whether CUDA training keeps the sample's metrics in float32 and bfloat16, and whether the
-# shipped models evaluate on CUDA to their recorded metrics (device_metrics.py); then
+# shipped models evaluate on CUDA to their recorded metrics (research/device_metrics.py); then
 # data-parallel training with torchrun + DDP (NCCL) on 1 GPU and on every visible GPU; the
 # CUDA tests of the graphed training step run first. Every
 # figure comes from a bench script run with --device cuda and lands in bench/results/*.jsonl;
-# the README table is regenerated at the end (unless NO_REPORT is set).
+# the tables of docs/benchmarks.md are regenerated at the end (unless NO_REPORT is set).
 #
 # Exits 1 with a message, before measuring anything, when torch sees no CUDA GPU.
 set -euo pipefail
@@ -64,7 +64,7 @@ if ! timeout "$STEP_TIMEOUT" "$PY" -m pytest -q -p no:cacheprovider tests/traini
 fi
 
 baby=(--dataset baby --baby-dir "$BABY_DIR")
-scale=(bench/scale_training.py --device cuda)
+scale=(-m bench.speed.scale_training --device cuda)
 # each step replays a captured CUDA graph (the trainer's default on CUDA); the eager runs,
 # every kernel launched from Python, are the comparison (with torch.profiler op tables)
 figure "${scale[@]}" "${baby[@]}" --variant anchor --preset default
@@ -81,15 +81,15 @@ figure "${scale[@]}" --dataset synthetic --variant anchor --preset default --max
 
 # CUDA training keeps the metrics (float32 and bfloat16 autocast) on the sample, and the
 # shipped models (trained on a CPU) evaluate on CUDA to their recorded test metrics
-figure bench/device_metrics.py --device cuda --variants anchor
+figure -m bench.research.device_metrics --device cuda --variants anchor
 
 # data-parallel training (torchrun + DDP, NCCL): 1 process, and one per visible GPU when
 # there are several; lightgcn, because the shared Baby copy has interactions only
 n_gpus=$("$PY" -c 'import torch; print(torch.cuda.device_count())')
 nprocs=1
 [ "$n_gpus" -gt 1 ] && nprocs="1,$n_gpus"
-figure bench/distributed_training.py --data "$BABY_DIR" --device cuda --nproc "$nprocs" --epochs 3
+figure -m bench.speed.distributed_training --data "$BABY_DIR" --device cuda --nproc "$nprocs" --epochs 3
 
 echo "== done in $((SECONDS - started)) s, $failed figure(s) failed" >&2
-[ -n "${NO_REPORT:-}" ] || "$PY" bench/report.py --update-readme >/dev/null
+[ -n "${NO_REPORT:-}" ] || "$PY" -m bench.rebuild.report --update-docs >/dev/null
 [ "$failed" -eq 0 ]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-#: Modality names at the library boundary (MODEL.md calls them v, t and mm).
+#: Modality names at the library boundary (docs/models.md#notation calls them v, t and mm).
 IMAGE = "image"
 TEXT = "text"
 FUSED = "fused"

@@ -4,7 +4,7 @@ Two models evaluated on the same split rank for the same users, so their per-use
 pair up. The difference of the means is a mean of per-user differences; resampling the users
 with replacement (a paired bootstrap) gives an interval for it. An interval that excludes 0
 says the lead holds across the users who happened to be tested. It says nothing about
-retraining with another seed, which moves a model's figures too (``bench/sample_seeds.py``
+retraining with another seed, which moves a model's figures too (``bench/research/sample_seeds.py``
 measures that on the sample).
 """
 

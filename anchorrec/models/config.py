@@ -1,13 +1,13 @@
 """Hyper-parameters of every model, as one frozen dataclass with two presets.
 
-The constants below are the released AnchorRec configuration (MODEL.md, "Released
-hyper-parameters" and "Losses"); each is named and cited once here and read everywhere else
+The constants below are the released AnchorRec configuration (docs/models.md#presets
+and docs/models.md#losses); each is named and cited once here and read everywhere else
 through a :class:`ModelConfig`.
 
 ``paper`` reproduces the released computation exactly: the image view enters only a loss,
 the raw feature tables are trainable, and the image projection P_v is computed on all items
-every step. ``default`` is ours; each deviation is justified by measurements recorded in the
-README ("Models and results").
+every step. ``default`` is ours; each deviation is justified by measurements recorded in
+docs/models.md#default-ours.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from typing import Any
 
 from anchorrec.errors import ConfigError
 
-# --- MODEL.md, Notation / Forward pass ------------------------------------------------------
+# --- docs/models.md#forward-pass -------------------------------------------------------------
 EMBEDDING_DIM = 64  #: d
 ID_LAYERS = 2  #: L_ui, LightGCN layers of the ID view
 MODALITY_LAYERS = 3  #: n_layers of the item–item propagation (released: 3)
 KNN_K = 10  #: top-k of the cosine kNN item graphs (self included)
 RECOVER_LAMBDA = 5e-4  #: λ_rec, weight of the decoded anchor added to the items
 
-# --- MODEL.md, Losses ------------------------------------------------------------------------
+# --- docs/models.md#losses -------------------------------------------------------------------
 BATCH_SIZE = 2048
 L2_WEIGHT = 0.01  #: λ_w
 UIM_WEIGHT = 0.01
@@ -38,13 +38,13 @@ AMP_TEXT_WEIGHT = 0.03
 AMP_IMAGE_WEIGHT = 0.01
 SMOOTH_WEIGHT = 0.1
 
-# --- MODEL.md, Released hyper-parameters --------------------------------------------------------
+# --- docs/models.md#paper-the-released-computation ------------------------------------------
 LEARNING_RATE = 1e-3
 LR_DECAY_BASE = 0.96  #: lr · 0.96^(epoch / 50)
 LR_DECAY_EPOCHS = 50
 EPOCHS = 100
 
-# --- MODEL.md, Alignment variants: `direct` (AlignRec) ----------------------------------------
+# --- docs/models.md#variants: `direct` (AlignRec) ---------------------------------------------
 DIRECT_TEMPERATURE = 0.2
 DIRECT_ALPHA = 1e-2  #: α ∈ {1e-4 … 0.1}
 DIRECT_GAMMA = 0.1  #: γ ∈ {0.1 … 0.5}
@@ -52,7 +52,7 @@ DIRECT_COS_WEIGHT = 0.1
 DIRECT_L2_WEIGHT = 1e-4
 DIRECT_MODALITY_LAYERS = 1
 
-# --- ours: the `default` preset (README, "Presets", says what justified each) -----------------
+# --- ours: the `default` preset (docs/models.md#default-ours says what justified each) --------
 DEFAULT_MODALITY_LAYERS = 1  #: one item–item layer, combined with z as LightGCN combines layers
 DEFAULT_ALIGN_BATCH = 1024  #: in-batch negatives of the InfoNCE alignment terms (B×B → 1024×1024)
 
@@ -166,7 +166,7 @@ def preset_config(
 ) -> ModelConfig:
     """The ``paper`` or ``default`` preset for ``variant``, with ``overrides`` applied.
 
-    ``direct`` (AlignRec) takes its own released λ_w and n_layers (MODEL.md, variants table).
+    ``direct`` (AlignRec) takes its own released λ_w and n_layers (docs/models.md#variants).
     """
     if preset == "paper":
         base = ModelConfig(

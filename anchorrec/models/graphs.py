@@ -1,4 +1,4 @@
-"""The sparse graphs the models propagate over (MODEL.md, "Graphs").
+"""The sparse graphs the models propagate over (docs/models.md#graphs).
 
 - the normalised bipartite user–item graph Â = D^{-1/2} A D^{-1/2} of the train split, and
   its U×I block R̂;

@@ -1,4 +1,4 @@
-"""Loss functions shared by the models (MODEL.md, "Losses")."""
+"""Loss functions shared by the models (docs/models.md#losses)."""
 
 from __future__ import annotations
 

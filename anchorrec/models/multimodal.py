@@ -1,4 +1,4 @@
-"""The AnchorRec family: one architecture, five alignment variants (MODEL.md).
+"""The AnchorRec family: one architecture, five alignment variants (docs/models.md).
 
 Forward pass, for every modality view m:
 
@@ -86,8 +86,8 @@ class MultimodalRecommender(Recommender):
     aal_on: ClassVar[bool] = True
     amp_on: ClassVar[bool] = True
     #: item graph of a view whose inputs are all removed: ``"mean"`` (J/n, the graph the
-    #: catalogue-mean features induce) or ``"identity"`` (the first rule of ANALYSIS.md, kept
-    #: to measure why it was replaced: bench/driver_shares.py --removed-graph identity)
+    #: catalogue-mean features induce) or ``"identity"`` (the first rule, kept to measure
+    #: why it was replaced: docs/analysis.md#why-the-mean-graph-not-the-identity)
     removed_graph: str = "mean"
 
     def __init__(self, dataset: Dataset, config: ModelConfig) -> None:

@@ -9,7 +9,7 @@ The backend is NCCL on CUDA (rank r uses ``cuda:LOCAL_RANK``) and gloo on CPU.
 
 What is split, and what is not. The models' forward pass is *full-graph*: every step
 propagates all users and items through the interaction graph and the item–item graphs
-before the batch is read (MODEL.md, "Forward pass"). Data parallelism therefore shards the
+before the batch is read (docs/models.md#forward-pass). Data parallelism therefore shards the
 *triples*, not the graph: every rank holds the whole model and graphs, samples a disjoint
 shard of the epoch's (user, positive, negative) triples (the trainer's seeded
 :class:`~anchorrec.training.sampler.BprSampler`, cut into ``world_size`` contiguous pieces of

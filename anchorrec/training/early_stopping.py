@@ -1,4 +1,4 @@
-"""Model selection by a validation value with patience (MODEL.md: best epoch by valid Recall@20).
+"""Model selection by a validation value with patience (docs/models.md#training: best epoch by valid Recall@20).
 
 Shared by the single-process trainer and data-parallel training so that both select and
 stop alike.

@@ -1,6 +1,6 @@
 """BPR training with Adam, the released lr schedule, early stopping and resumable state.
 
-Each epoch: lr = lr₀ · 0.96^(epoch / 50) (MODEL.md), every train interaction once with one
+Each epoch: lr = lr₀ · 0.96^(epoch / 50) (docs/models.md#training), every train interaction once with one
 uniform negative (:class:`~anchorrec.training.sampler.BprSampler`), then valid Recall@20 for
 early stopping. With an output directory a resumable state is written after every epoch,
 atomically, beside it in ``<out>.resume/`` (safetensors for tensors, JSON for the rest,
@@ -39,7 +39,7 @@ from anchorrec.training.cuda_graphs import GraphedStep, backward_and_step
 from anchorrec.training.early_stopping import EarlyStopping, copy_state
 from anchorrec.training.sampler import BprSampler
 
-#: Early stopping and model selection metric (MODEL.md: best epoch by valid Recall@20).
+#: Early stopping and model selection metric (docs/models.md#training: best epoch by valid Recall@20).
 SELECTION_METRIC = "recall@20"
 STATE_FILE = "state.safetensors"
 STATE_JSON = "state.json"

@@ -1,6 +1,6 @@
 """Start the dashboard as a real server and drive it with headless Debian chromium (playwright).
 
-Shared by tests/app/test_browser.py and bench/screenshots.py.
+Shared by tests/app/test_browser.py and bench/rebuild/screenshots.py.
 """
 
 from __future__ import annotations

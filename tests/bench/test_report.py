@@ -1,16 +1,13 @@
-"""bench/report.py: the README table comes from the latest result row of each bench."""
+"""bench/rebuild/report.py: the generated tables come from the latest result row of each bench."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
-from tests.conftest import PROJECT_ROOT
-
-_spec = importlib.util.spec_from_file_location("bench_report", PROJECT_ROOT / "bench" / "report.py")
-report = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(report)  # type: ignore[union-attr]
+from bench.rebuild import report
+from bench.research import content_ceiling as ceiling
+from bench.research import sample_seeds as seeds
 
 MACHINE = {"cpu": "Intel(R) Xeon(R) Processor", "cores": 2, "mem_gb": 23.5}
 
@@ -46,16 +43,36 @@ def test_latest_row_of_each_bench_with_its_figures(tmp_path: Path) -> None:
     assert "median_ms 45.25" in latency and "valid.recall@20 0.0812" in latency
 
 
-def test_update_readme_replaces_only_the_marked_table(tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{report.TABLE_START}\nold table\n{report.TABLE_END}\nafter\n")
-    report.update_readme("| new |", readme)
-    text = readme.read_text()
+def test_update_doc_replaces_only_the_marked_tables(tmp_path: Path) -> None:
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(
+        f"intro\n{report.TABLE_START}\nold table\n{report.TABLE_END}\nmiddle\n"
+        f"{report.SCALE_START}\nold scale\n{report.SCALE_END}\nafter\n"
+    )
+    report.update_doc("| new |", doc, scale="| scale |")
+    text = doc.read_text()
     assert "old table" not in text and "| new |" in text
-    assert text.startswith("intro\n") and text.endswith(f"{report.TABLE_END}\nafter\n")
+    assert "old scale" not in text and "| scale |" in text
+    assert text.startswith("intro\n") and text.endswith(f"{report.SCALE_END}\nafter\n")
+    assert "\nmiddle\n" in text
 
 
-def test_scale_list_describes_each_training_at_scale_row() -> None:
+def test_the_generated_tables_live_in_docs_not_the_readme() -> None:
+    assert report.DOC.relative_to(report.ROOT).as_posix() == "docs/benchmarks.md"
+    text = report.DOC.read_text(encoding="utf-8")
+    readme = (report.ROOT / "README.md").read_text(encoding="utf-8")
+    for start, end in (
+        (report.TABLE_START, report.TABLE_END),
+        (report.SCALE_START, report.SCALE_END),
+        (report.GPU_START, report.GPU_END),
+    ):
+        assert (
+            text.count(start) == 1 and text.count(end) == 1 and text.index(start) < text.index(end)
+        )
+        assert start not in readme
+
+
+def test_scale_table_describes_each_training_at_scale_row() -> None:
     row = {"bench": "scale_training_synthetic_anchor_default_cpu", "date": "2026-11-26T19:29:01Z",
            "machine": MACHINE, "variant": "anchor", "preset": "default", "users": 100000,
            "items": 100000, "interactions": 985831, "batch_size": 2048, "step_seconds": 13.3081,
@@ -63,11 +80,14 @@ def test_scale_list_describes_each_training_at_scale_row() -> None:
            "eval_users": 100000, "eval_seconds": 148.0, "peak_rss_mb": 5432.7,
            "loadavg_before": [8.7, 9, 6]}  # fmt: skip
     other = {"bench": "attribution_latency", "median_ms": 3.0}
-    text = report.scale_list({row["bench"]: row, "attribution_latency": other})
-    assert text.count("\n") == 0  # one bullet, the other bench is not about scale
-    for part in ("100,000 users × 100,000 items", "13.31 s per step", "1.4 h per epoch",
-                 "(extrapolated)", "9.6 min", "2.5 min", "5.3 GB RSS", "load 8.7"):  # fmt: skip
-        assert part in text, part
+    lines = report.scale_table({row["bench"]: row, "attribution_latency": other}).splitlines()
+    assert len(lines) == 3  # header, rule, one row: the other bench is not about scale
+    cells = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert len(cells) == len(lines[0].strip("|").split("|"))
+    for part in ("100,000 × 100,000, 985,831", "13.31 s (2048)", "≈ 1.4 h (extrapolated)",
+                 "9.6 min", "2.5 min (100,000 users)", "5.3 GB RSS", "8.7", "2026-11-26"):  # fmt: skip
+        assert part in cells, part
+    assert "no training-at-scale results" in report.scale_table({})
 
 
 def test_gpu_table_lists_the_baby_runs_on_cuda_with_their_speed_up() -> None:
@@ -111,20 +131,7 @@ def test_gpu_table_lists_the_baby_runs_on_cuda_with_their_speed_up() -> None:
     assert "run `bench/gpu.sh`" in report.gpu_table({})
 
 
-def _bench_module(name: str):
-    import sys
-
-    sys.path.insert(0, str(PROJECT_ROOT / "bench"))  # bench scripts import benchlib
-    spec = importlib.util.spec_from_file_location(
-        f"bench_{name}", PROJECT_ROOT / "bench" / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
 def test_sample_seeds_summary_tells_a_difference_from_seed_noise() -> None:
-    seeds = _bench_module("sample_seeds")
     runs = [
         {"variant": v, "seed": s, "recall@20": r, "ndcg@20": n}
         for v, s, r, n in [
@@ -145,7 +152,6 @@ def test_content_ceiling_oracle_features_code_exactly_the_planted_attributes() -
     import numpy as np
     import pandas as pd
 
-    ceiling = _bench_module("content_ceiling")
     items = pd.DataFrame(
         {
             "pattern": ["stripes", "dots", "stripes"], "shade": ["deep", "deep", "pastel"],
@@ -162,7 +168,6 @@ def test_content_ceiling_oracle_features_code_exactly_the_planted_attributes() -
 def test_content_ceiling_cold_items_keep_only_their_first_purchases(tiny_dataset) -> None:
     import numpy as np
 
-    ceiling = _bench_module("content_ceiling")
     cold = ceiling.with_cold_items(tiny_dataset, n_items=5, keep=2, seed=0)
     before = np.diff(tiny_dataset.train.tocsc().indptr)
     after = np.diff(cold.train.tocsc().indptr)
@@ -173,7 +178,6 @@ def test_content_ceiling_cold_items_keep_only_their_first_purchases(tiny_dataset
 
 
 def test_content_ceiling_gaps_pair_each_anchor_run_with_lightgcn_on_the_same_interactions() -> None:
-    ceiling = _bench_module("content_ceiling")
     runs = [
         {"setting": s, "variant": v, "seed": seed, "recall@20": r, "ndcg@20": n}
         for s, v, seed, r, n in [
@@ -187,3 +191,24 @@ def test_content_ceiling_gaps_pair_each_anchor_run_with_lightgcn_on_the_same_int
     assert gaps["dense/oracle"]["recall@20"] == {"0": 0.03, "1": 0.05}
     assert gaps["dense/oracle"]["recall@20_mean"] == 0.04
     assert gaps["dense/encoded"]["ndcg@20_mean"] == -0.005
+
+
+def test_the_generated_parts_of_the_docs_match_the_recorded_results() -> None:
+    """docs/ shows what bench/results holds: regenerate after recording a row
+    (python -m bench.rebuild.report --update-docs; python -m bench.rebuild.analysis_docs)."""
+    import re
+
+    from bench.rebuild import analysis_docs
+
+    def between(text: str, start: str, end: str) -> str:
+        return text[text.index(start) + len(start) : text.index(end)].strip("\n")
+
+    latest = report.latest_by_bench(report.load_rows())
+    bench_doc = report.DOC.read_text(encoding="utf-8")
+    assert between(bench_doc, report.TABLE_START, report.TABLE_END) == report.markdown_table(latest)
+    assert between(bench_doc, report.SCALE_START, report.SCALE_END) == report.scale_table(latest)
+    assert between(bench_doc, report.GPU_START, report.GPU_END) == report.gpu_table(latest)
+    analysis = analysis_docs.DOC.read_text(encoding="utf-8")
+    generated = between(analysis, analysis_docs.START, analysis_docs.END)
+    assert generated == analysis_docs.render().strip("\n")
+    assert re.search(r"^### Runs$", generated, re.M)

@@ -80,7 +80,7 @@ def test_clothing_photos_give_class_pure_image_features(shared_dir: Path, tmp_pa
     assert list(ds.items["original_item_id"]) == pd.read_csv(paths["items"])["item_id"].tolist()
     purity = knn_class_purity(ds.features[IMAGE], np.asarray(labels), NEIGHBOURS)
     print(f"clothing_cc0 10-NN image class purity: {purity:.3f} (chance 0.1)")
-    # Measured 0.531 on this subset (README "Data formats"); chance is ~0.1.
+    # Measured 0.531 on this subset (docs/data-formats.md); chance is ~0.1.
     assert purity > 0.45
     # the split is chronological (timestamps exist): every user's test item is their latest
     inter = pd.read_csv(paths["interactions"])

@@ -1,6 +1,6 @@
 """The graphed training step: the same numbers as the eager step, on CPU and on CUDA.
 
-The CUDA tests run where a GPU is present (they were run on an H100; see the README's GPU
+The CUDA tests run where a GPU is present (they were run on an H100; see docs/benchmarks.md's GPU
 section) and skip elsewhere; the CPU tests pin that the step the trainer now always goes
 through is exactly the eager sequence.
 """

@@ -7,7 +7,7 @@ comparison the dashboard offers) to
 baselines go to a temporary directory. Without ``--ship`` the shipped models are evaluated
 as they are and only the baselines are trained.
 
-    python bench/sample_results.py [--ship] [--epochs 60] [--preset default] [--threads 0]
+    python -m bench.rebuild.sample_results [--ship] [--epochs 60] [--preset default] [--threads 0]
 """
 
 from __future__ import annotations
@@ -15,12 +15,17 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
-from benchlib import ROOT, record
+
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import ROOT, record  # noqa: E402
 
 SAMPLE_DIR = ROOT / "sample_data" / "boutique"
 SHIPPED = ("anchor", "direct", "none", "anchor-noproj", "anchor-noamp", "lightgcn")

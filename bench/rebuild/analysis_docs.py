@@ -1,25 +1,31 @@
-"""Write the README's "Analysis" section from the latest bench/results records.
+"""Write the measured part of docs/analysis.md from the latest bench/results records.
 
 Reads the last line of driver_shares, variant_diagnostics, attribution_latency and
-projection_time, and replaces the text between ``<!-- SECTION:analysis -->`` and
-``<!-- /SECTION:analysis -->``. No number in that section is typed by hand.
+projection_time, and replaces the text between ``<!-- GENERATED:analysis -->`` and
+``<!-- /GENERATED:analysis -->``. No number in that part is typed by hand; the date, git
+revision and machine of each record go into one runs table at its end, not into the prose.
 
-    .venv/bin/python bench/analysis_readme.py
+    python -m bench.rebuild.analysis_docs
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
+from pathlib import Path
 from typing import Any
 
-from benchlib import RESULTS_DIR, ROOT
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-README = ROOT / "README.md"
-START, END = "<!-- SECTION:analysis -->", "<!-- /SECTION:analysis -->"
+from bench.common.benchlib import RESULTS_DIR, ROOT, script_path  # noqa: E402
 
-#: Diagnostics rows shown in the README (metric, space), in order.
-README_DIAGNOSTICS: tuple[tuple[str, str], ...] = (
+DOC = ROOT / "docs" / "analysis.md"
+START, END = "<!-- GENERATED:analysis -->", "<!-- /GENERATED:analysis -->"
+
+#: Diagnostics rows shown in the docs (metric, space), in order.
+DOC_DIAGNOSTICS: tuple[tuple[str, str], ...] = (
     ("id_dominance", "top-10"),
     ("neighbour_text_cosine", "final"),
     ("neighbour_image_cosine", "final"),
@@ -37,61 +43,23 @@ README_DIAGNOSTICS: tuple[tuple[str, str], ...] = (
     ("alignment", "anchor_fused~anchor_id"),
 )
 
-INTRO = """\
-Everything the dashboard shows is computed by `anchorrec.analysis` (no Streamlit), reachable
-from the command line:
-
-```bash
-python -m anchorrec recommend MODEL_DIR --user 12 --k 10 --explain --json   # also --user 3,5,8 or all
-python -m anchorrec diagnose MODEL_DIR [--json]
-python -m anchorrec project MODEL_DIR [--methods pca,tsne,umap]     # cached in MODEL_DIR/projections/
-python -m anchorrec audit MODEL_DIR --out report.html [--csv shares.csv] [--k 10]
-```
-
-* **Attribution** is exact Shapley, at two levels. *Input level* (what "because of the image"
-  means): the players are the inputs `id`, `image`, `text` (and an opaque `fused` when a
-  dataset ships one); removing one replaces its features by the catalogue mean, its item graph
-  by the graph those mean features induce (every item equally similar: `J/n`; see below why
-  not the identity), and for `id` the ID embeddings (and the interaction graph's output) by
-  their means. The model runs once per coalition (2^n forward passes, cached), then φ for any
-  (user, item) is a few dot products; `baseline + Σφ = score` with `baseline = v(∅)`.
-  *Branch level* splits the score along the model's additive branches (`id`, `fused`, `text`,
-  `image`, `recover`) with the closed form φ_m = G_mm + ½Σ_{k≠m}(G_mk + G_km). Because every
-  modality branch of AnchorRec is gated by the item's ID embedding, branch shares credit the
-  modality branches with what is partly ID signal: the two levels differ, and both are shown.
-  Shares are |φ_m|/Σ|φ|; signed values say whether an input pushed the item up or down.
-* **Diagnostics** (each beside its null or chance level): effective rank, uniformity,
-  alignment, linear CKA (permutation null), kNN overlap (chance k/(N−1)), the paper's neighbour
-  coherence (raw-text / raw-image cosine and 2-hop co-interaction count of the top-3
-  final-space neighbours; null: random items), the Figure-1 co-embedding displacement
-  (‖h_i − H_i‖ over ‖h_j − H_i‖ for random j; ≈ 0 = the final vectors sit on the ID vectors)
-  and the ID-dominance index (input-level ID share over all top-10 lists; null 1/n).
-* **Projections**: PCA, t-SNE, UMAP, seeded; each item space's layout is Procrustes-aligned
-  onto the `final` layout of the same method; the anchor domain and the Figure-1
-  co-embedding (ID view + final vectors) are joint projections with rows tagged by space.
-  Trustworthiness (10 neighbours) is computed on a seeded sample of ≤ 2,000 rows. Above
-  20,000 items a space is projected on a seeded uniform sample of 20,000 (seed 0). Layouts are
-  cached as pickle-free `.npz` files keyed by the model fingerprint (hash of the weights and
-  config), space, method and parameters; the sample models ship theirs.
-* **Audit**: input- and branch-level shares over every user's top-K, by user group (a `group`
-  column of users.csv), item category, popularity bucket (head = 20 % most interacted items,
-  tail = 50 % least) and cold items (≤ 3 train interactions); exposure Gini and coverage; a
-  self-contained HTML report (inline CSS and SVG) and a CSV.
-"""
-
 
 def last(name: str) -> dict[str, Any] | None:
     """The last record of ``name``."""
     return last_where(name, lambda _row: True)
 
 
-def provenance(row: dict[str, Any]) -> str:
+def provenance(row: dict[str, Any], what: str) -> str:
+    """One row of the runs table: what was measured, by which script, when, on what."""
     m = row.get("machine", {})
     load = row.get("load_avg_1m", row.get("load_avg_1m_start"))
     cores = m.get("cores") or 1
     busy = " (other jobs shared the cores)" if load and load > cores else ""
-    shared = f", 1-min load average {load} while it ran{busy}" if load else ""
-    return f"`bench/{row['bench']}.py`, {row['date']}, git {row['git']}, {m.get('cpu')} × {m.get('cores')} cores{shared}"
+    load_cell = f"{load}{busy}" if load else "not recorded"
+    return (
+        f"| {what} | `{script_path(row['bench'])}` | {row['date']} | `{row['git']}` | "
+        f"{m.get('cpu')} × {m.get('cores')} cores | {load_cell} |"
+    )
 
 
 def last_where(name: str, keep: Any) -> dict[str, Any] | None:
@@ -157,9 +125,10 @@ def _driver_table(row: dict[str, Any], pre: str, game: str) -> list[str]:
 
 def driver_section(row: dict[str, Any]) -> list[str]:
     out = [
-        f"### Do the shares find the planted drivers? (sample, top-{row['k']})",
+        "### Do the shares find the planted drivers?",
         "",
-        "Mean input-level share |φ|/Σ|φ| (and mean signed φ) over all top-10 recommendations of each "
+        f"Mean input-level share |φ|/Σ|φ| (and mean signed φ) over all top-{row['k']} "
+        "recommendations of each "
         "planted shopper group (users.csv `group`: the driver that dominates the shopper's "
         "purchases), in the game the CLI and the dashboard report (`baseline + Σφ = score`):",
         "",
@@ -189,8 +158,9 @@ def driver_section(row: dict[str, Any]) -> list[str]:
     ident = last_where("driver_shares", lambda r: r.get("removed_graph") == "identity")
     if ident is not None:
         out += [
-            "**Why a removed input's item graph is the mean graph, not the identity.** ANALYSIS.md "
-            "first replaced it by the identity. Then a coalition without image and text keeps each "
+            "### Why the mean graph, not the identity",
+            "",
+            "A removed input's item graph was first replaced by the identity. Then a coalition without image and text keeps each "
             "item's own un-smoothed, ID-gated modality vector instead of the kNN average the model "
             "was trained with: the scores change scale, and the raw game credits the content "
             "inputs with *negative* values for every group, whichever driver its shoppers follow. "
@@ -203,13 +173,9 @@ def driver_section(row: dict[str, Any]) -> list[str]:
             "materialised): propagation gives every item the catalogue mean, and the branch keeps "
             "nothing item-specific of the removed input. That is the rule now used everywhere.",
             "",
-            f"Identity-rule source: {provenance(ident)}.",
-            "",
         ]
-    out += [
-        f"Source: {provenance(row)}.",
-        "",
-    ]
+        RUNS.append(provenance(ident, "planted-driver shares, identity rule"))
+    RUNS.append(provenance(row, "planted-driver shares"))
     return out
 
 
@@ -222,7 +188,7 @@ def diagnostics_section(row: dict[str, Any]) -> list[str]:
         "| metric | space | " + " | ".join(variants) + " | null / chance |",
         "|---|---|" + "---:|" * (len(variants) + 1),
     ]
-    for key in README_DIAGNOSTICS:
+    for key in DOC_DIAGNOSTICS:
         r = index.get(key)
         if r is None:
             continue
@@ -254,13 +220,15 @@ def diagnostics_section(row: dict[str, Any]) -> list[str]:
             f"So the sample reproduces {verdict}: direct's neighbours follow co-purchases more and "
             "its final vectors sit closer to its ID vectors, but its ID share of the attribution is "
             "not above anchor's and anchor's neighbours are not more content-coherent, which "
-            "matches the content signal measured in Models and results (the raw features say "
+            "matches the content signal measured in "
+            "[results.md](results.md#why-anchor-does-not-beat-lightgcn-on-the-sample) (the raw features say "
             "little about what these shoppers buy)."
             if set(held) <= {"direct_neighbours_more_co_interactions", "direct_final_closer_to_id"}
             and held
             else f"So the sample reproduces {verdict}.",
         ]
-    out += ["", f"Source: {provenance(row)}.", ""]
+    out += [""]
+    RUNS.append(provenance(row, "diagnostics of the shipped models"))
     return out
 
 
@@ -273,7 +241,8 @@ def latency_section(row: dict[str, Any]) -> list[str]:
             f"item takes {r['input_ms']} ms at input level, {r['input_and_branch_ms']} ms with branch level, "
             f"and a top-10 explanation {r['explain_top10_ms']} ms (target < 50 ms)."
         )
-    out += ["", f"Source: {provenance(row)}.", ""]
+    out += [""]
+    RUNS.append(provenance(row, "attribution latency"))
     return out
 
 
@@ -298,17 +267,18 @@ def projection_section(row: dict[str, Any]) -> list[str]:
             "",
             f"UMAP's one-off costs, excluded above: cold import {row['umap_cold_import_s']} s, first fit (JIT) {row['umap_first_fit_500_s']} s.",
         ]
-    caveat = (
-        ""
-        if "load_avg_1m_start" in row
-        else " This run did not record the load; the machine's 2 cores were shared with other jobs."
-    )
-    out += ["", f"Source: {provenance(row)}; median of {row.get('repeats', 3)} runs.{caveat}", ""]
+    out += ["", f"Each figure is the median of {row.get('repeats', 3)} runs.", ""]
+    RUNS.append(provenance(row, "projection time"))
     return out
 
 
+#: Rows of the runs table, filled by the sections as they render.
+RUNS: list[str] = []
+
+
 def render() -> str:
-    lines = ["## Analysis", "", INTRO]
+    RUNS.clear()
+    lines = ["## Measured on the sample", ""]
     for name, fn in (
         ("driver_shares", driver_section),
         ("variant_diagnostics", diagnostics_section),
@@ -322,18 +292,43 @@ def render() -> str:
         )
         if row is not None:
             lines += fn(row)
+    if RUNS:
+        lines += [
+            "### Runs",
+            "",
+            "| figures | script | date (UTC) | git | machine | 1-min load |",
+            "|---|---|---|---|---|---|",
+            *RUNS,
+            "",
+        ]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def main() -> None:
-    text = README.read_text(encoding="utf-8")
+def update(doc: Path = DOC) -> None:
+    """Replace the generated part of ``doc`` (between :data:`START` and :data:`END`)."""
+    from anchorrec.fileio import atomic_write_text
+
+    text = doc.read_text(encoding="utf-8")
     pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
     if not pattern.search(text):
-        raise SystemExit(f"{README}: markers {START} … {END} not found")
-    new = pattern.sub(lambda _m: f"{START}\n{render()}{END}", text, count=1)
-    README.write_text(new, encoding="utf-8")
-    print(f"updated the analysis section of {README}")
+        raise SystemExit(f"{doc}: markers {START} … {END} not found")
+    atomic_write_text(doc, pattern.sub(lambda _m: f"{START}\n{render()}{END}", text, count=1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    p.add_argument("--doc", type=Path, default=DOC, help="the file to update")
+    p.add_argument("--print", action="store_true", help="print the part instead of writing it")
+    args = p.parse_args(argv)
+    if args.print:
+        print(render(), end="")
+        return 0
+    update(args.doc)
+    print(f"updated the generated part of {args.doc}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

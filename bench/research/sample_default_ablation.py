@@ -6,7 +6,7 @@ the alignment InfoNCE over the whole batch, the image view left out of the score
 (unreduced) features.
 Test Recall@20 / NDCG@20 of the best valid epoch, and the median training seconds per epoch.
 
-    python bench/sample_default_ablation.py [--epochs 60] [--patience 10] [--threads 0]
+    python -m bench.research.sample_default_ablation [--epochs 60] [--patience 10] [--threads 0]
 """
 
 from __future__ import annotations
@@ -14,9 +14,15 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
+from pathlib import Path
 
 import torch
-from benchlib import ROOT, record
+
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import ROOT, record  # noqa: E402
 
 SAMPLE_DIR = ROOT / "sample_data" / "boutique"
 

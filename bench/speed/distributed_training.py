@@ -11,10 +11,10 @@ oversubscribe the cores and the 1-process figure suffers, so pass 1 there); on C
 per rank (NCCL), so N is at most the number of visible GPUs.
 
 Each rank runs ``--batch-size`` triples per step, so N ranks take N times fewer steps per
-epoch (the README explains why the full-graph forward pass is not split).
+epoch (docs/benchmarks.md#data-parallel-training explains why the full-graph forward pass is not split).
 
-    python bench/distributed_training.py --nproc 1,2 --device cpu --epochs 2
-    python bench/distributed_training.py --nproc 1 --device cuda --epochs 3
+    python -m bench.speed.distributed_training --nproc 1,2 --device cpu --epochs 2
+    python -m bench.speed.distributed_training --nproc 1 --device cuda --epochs 3
 """
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import ROOT, record
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import ROOT, record  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "amazon_baby_5core"
 

@@ -1,17 +1,21 @@
 """Each shipped model of the sample against lightgcn: paired bootstrap intervals over test users.
 
 The Overview page shows the same table for any dataset. Here it is recorded for the bundled
-sample's shipped models, so the README can quote it:
+sample's shipped models, so docs/results.md can quote it:
 
-    python bench/paired_intervals.py [--dataset sample_data/boutique] [--reference lightgcn]
+    python -m bench.research.paired_intervals [--dataset sample_data/boutique] [--reference lightgcn]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from benchlib import ROOT, record
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import ROOT, record  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ Models measured:
 For each: the one-off cost of the 2^n forward passes (building the cache) and the median
 per-user latency over 50 users (median of >= 3 repeats of that loop, per benchlib).
 
-    .venv/bin/python bench/attribution_latency.py [--model MODEL_DIR] [--no-baby]
+    python -m bench.speed.attribution_latency [--model MODEL_DIR] [--no-baby]
 """
 
 from __future__ import annotations
@@ -20,12 +20,17 @@ import argparse
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from benchlib import ROOT, median_time, peak_rss_mb, record
+
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import ROOT, median_time, peak_rss_mb, record  # noqa: E402
 
 SAMPLE_MODEL = ROOT / "sample_data" / "boutique" / "models" / "anchor"
 BABY_INTER = ROOT.parent / "shared" / "data" / "amazon_baby_5core" / "baby.inter"

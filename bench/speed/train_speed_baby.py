@@ -6,7 +6,7 @@ Each preset runs in its own process (peak RSS is per process) for ``--epochs`` e
 figure is the median training time of an epoch (the valid evaluation after it is reported
 separately). The released code takes ≈57 s/epoch on a 2-core machine.
 
-    python bench/train_speed_baby.py [--epochs 2] [--presets paper default] [--threads 0]
+    python -m bench.speed.train_speed_baby [--epochs 2] [--presets paper default] [--threads 0]
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ import sys
 import time
 from pathlib import Path
 
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 RELEASED_S_PER_EPOCH = 57.0  #: the released AnchorRec code on a 2-core machine (task brief)
 
 
@@ -28,11 +31,10 @@ def child(preset: str, epochs: int, threads: int) -> dict:
 
     if threads:
         torch.set_num_threads(threads)
-    from babylib import load_baby
-    from benchlib import peak_rss_mb
-
     from anchorrec.models import build_model, preset_config
     from anchorrec.training import train
+    from bench.common.babylib import load_baby
+    from bench.common.benchlib import peak_rss_mb
 
     ds = load_baby()
     cfg = preset_config(preset, epochs=epochs, patience=epochs + 1)
@@ -79,19 +81,18 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    here = Path(__file__).resolve().parent
-    sys.path.insert(0, str(here))
     if args.child:
         print(json.dumps(child(args.child, args.epochs, args.threads)))
         return
-    from benchlib import ROOT, record
+    from bench.common.benchlib import ROOT, record
 
     rows = {}
     for preset in args.presets:
         out = subprocess.run(
             [
                 sys.executable,
-                __file__,
+                "-m",
+                "bench.speed.train_speed_baby",
                 "--child",
                 preset,
                 "--epochs",

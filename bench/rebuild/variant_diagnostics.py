@@ -2,21 +2,25 @@
 whether they reproduce the paper's claim. Each report is also stored beside its model
 (``diagnostics.json``, what the dashboard's Positional collapse page reads).
 
-The paper's claim (MODEL.md, "Positional collapse"): direct alignment (AlignRec) is more
+The paper's claim (docs/analysis.md#positional-collapse): direct alignment (AlignRec) is more
 ID-dominant and less content-coherent than anchored alignment (AnchorRec): its final-space
 neighbours share less text with the item and more co-interactions, and its final vectors sit
 closer to the ID vectors. Each part is checked separately and reported either way.
 
-    .venv/bin/python bench/variant_diagnostics.py [--models sample_data/boutique/models]
+    python -m bench.rebuild.variant_diagnostics [--models sample_data/boutique/models]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
-from benchlib import ROOT, peak_rss_mb, record
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import ROOT, peak_rss_mb, record  # noqa: E402
 
 MODELS = ROOT / "sample_data" / "boutique" / "models"
 VARIANTS = ("anchor", "direct", "none", "anchor-noproj", "anchor-noamp", "lightgcn")

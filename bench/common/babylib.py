@@ -11,7 +11,8 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-from benchlib import ROOT
+
+from bench.common.benchlib import ROOT
 
 BABY_DIR = ROOT.parent / "shared" / "data" / "amazon_baby_5core"
 PAPER_FEATURE_SIZES = {"image": 4096, "text": 384, "fused": 768}

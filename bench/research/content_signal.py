@@ -10,17 +10,22 @@ masked, Recall@20 over each group's users), four rankers that need no training:
   over the user's train items;
 - ``image_knn`` / ``text_knn``: the same with the cosine of the raw image / text features.
 
-    .venv/bin/python bench/content_signal.py [--dataset sample_data/boutique]
+    python -m bench.research.content_signal [--dataset sample_data/boutique]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from benchlib import ROOT, record
+
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import ROOT, record  # noqa: E402
 
 GROUPS = ("visual", "textual", "collaborative")
 K = 20

@@ -2,7 +2,7 @@
 
 Each script measures one figure, takes the median of at least 3 runs, prints one JSON line
 and appends it to ``bench/results/<name>.jsonl`` with the machine, the date and the git
-revision, so every figure in the README can be traced to a run of known code.
+revision, so every figure in docs/ can be traced to a run of known code.
 """
 
 from __future__ import annotations
@@ -14,16 +14,13 @@ import platform
 import resource
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = ROOT / "bench" / "results"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 
 def machine() -> dict[str, Any]:
@@ -116,3 +113,23 @@ def record(name: str, figures: dict[str, Any]) -> dict[str, Any]:
     with open(RESULTS_DIR / f"{name}.jsonl", "a", encoding="utf-8") as fh:
         fh.write(line + "\n")
     return row
+
+
+#: Bench names written by a script of another name.
+_SCRIPT_ALIASES = {"largest_dataset": "scale_training"}
+
+
+def script_path(bench: str) -> str:
+    """The script, relative to the repository root, that writes the rows named ``bench``.
+
+    A row's name is its script's name, or the script's name followed by ``_`` and the run's
+    settings (``scale_training_baby_anchor_default_cuda``); the longest such script wins.
+    """
+    scripts = {p.stem: p for p in (ROOT / "bench").glob("*/*.py") if p.stem != "__init__"}
+    for alias, stem in _SCRIPT_ALIASES.items():
+        if bench == alias or bench.startswith(alias + "_"):
+            bench = stem
+    matches = [s for s in scripts if bench == s or bench.startswith(s + "_")]
+    if not matches:
+        return f"bench/{bench}.py"
+    return scripts[max(matches, key=len)].relative_to(ROOT).as_posix()

@@ -1,11 +1,11 @@
-"""Screenshots of every dashboard page for the README (docs/screenshots/<page>.png).
+"""Screenshots of every dashboard page for the docs (docs/screenshots/<page>.png).
 
 Starts ``streamlit run app.py`` on a free port with a private workspace, opens each page in
 headless chromium on the bundled sample (or ``--dataset``), waits for the run to finish and
 saves a palette-compressed PNG. On *Embedding spaces* a point is clicked first so the shared
 selection and the inspector show.
 
-    python bench/screenshots.py [--dataset DIR] [--out docs/screenshots]
+    python -m bench.rebuild.screenshots [--dataset DIR] [--out docs/screenshots]
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parents[2]
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(ROOT))
 
 from tests.app.browser_support import (  # noqa: E402
     browser_page,

@@ -4,19 +4,25 @@ Random 64-d embeddings on the real Baby graph; the median of 3 runs of
 :func:`anchorrec.evaluation.evaluate` on the test split (train and valid items masked),
 all metrics at K = 5, 10, 20, 50.
 
-    python bench/eval_speed_baby.py [--threads 0]
+    python -m bench.speed.eval_speed_baby [--threads 0]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
-from babylib import load_baby
-from benchlib import median_time, record
+
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.babylib import load_baby  # noqa: E402
+from bench.common.benchlib import median_time, record  # noqa: E402
 
 
 def main() -> None:

@@ -6,12 +6,12 @@ early stopping on valid Recall@20 with ``--patience``, lr 5e-3), once per ``--pr
 entry, on ``--device``, and records for each run the test Recall@20 / NDCG@20, the best epoch
 and the median seconds per epoch. The shipped models (trained on one CPU thread) are the
 reference: their recorded test metrics go in the same row, so a GPU run that drifts from them
-by more than the CPU run-to-run noise (about 0.01 Recall@20, README) shows. Every shipped
+by more than the CPU run-to-run noise (about 0.01 Recall@20, docs/models.md#default-ours) shows. Every shipped
 model is also evaluated on ``--device`` as it is, against its recorded test metrics (the
 largest absolute difference over all of them), which checks CUDA inference by itself.
 
-    python bench/device_metrics.py --device cuda                     # fp32 and bf16
-    python bench/device_metrics.py --device cpu --precisions fp32 --epochs 2   # smoke run
+    python -m bench.research.device_metrics --device cuda                     # fp32 and bf16
+    python -m bench.research.device_metrics --device cpu --precisions fp32 --epochs 2   # smoke run
 """
 
 from __future__ import annotations
@@ -19,11 +19,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchlib import ROOT, record
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import ROOT, record  # noqa: E402
 
 SAMPLE_DIR = ROOT / "sample_data" / "boutique"
 

@@ -1,4 +1,6 @@
-"""The README's benchmark table, generated from ``bench/results/*.jsonl`` (never typed by hand).
+"""The benchmark tables of docs/benchmarks.md, generated from ``bench/results/*.jsonl``.
+
+Never typed by hand.
 
 For every bench name (the ``bench`` field; any name) the latest row by date is shown with its
 key figures, the machine, the date, the git revision and the load average when it was
@@ -6,8 +8,8 @@ recorded. Key figures are the row's own ``headline`` keys when it lists them; ot
 scalar results, timing and memory figures first (``seconds``, ``ms``, ``mb``, …), then
 quality figures, then the rest, up to :data:`MAX_FIGURES`.
 
-    python bench/report.py                  # print the markdown table
-    python bench/report.py --update-readme  # rewrite the table inside README.md
+    python -m bench.rebuild.report                # print the markdown tables
+    python -m bench.rebuild.report --update-docs  # rewrite them inside docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -19,20 +21,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(ROOT))
 RESULTS_DIR = ROOT / "bench" / "results"
-README = ROOT / "README.md"
+DOC = ROOT / "docs" / "benchmarks.md"
 TABLE_START = "<!-- BENCH-TABLE -->"
 TABLE_END = "<!-- /BENCH-TABLE -->"
-SCALE_START = "<!-- SCALE-LIST -->"
-SCALE_END = "<!-- /SCALE-LIST -->"
+SCALE_START = "<!-- SCALE-TABLE -->"
+SCALE_END = "<!-- /SCALE-TABLE -->"
 GPU_START = "<!-- GPU-TABLE -->"
 GPU_END = "<!-- /GPU-TABLE -->"
 #: The released AnchorRec code's seconds per Baby epoch on one H100, as the issue states it (not
 #: measured here: the released code is not part of this project). Speed-ups in the GPU table are
 #: against it.
 RELEASED_H100_EPOCH_SECONDS = 2.0
-#: Bench names whose rows describe training at scale (bench/scale_training.py).
+#: Bench names whose rows describe training at scale (bench/speed/scale_training.py).
 SCALE_PREFIXES = ("scale_training_", "largest_dataset_")
 PROVENANCE = {"bench", "date", "git", "machine", "headline"}
 #: Keys that describe the run rather than measure it (shown only when nothing else is left).
@@ -205,9 +209,12 @@ def _step(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms" if seconds < 0.1 else f"{seconds:.2f} s"
 
 
-def scale_list(latest: dict[str, dict[str, Any]]) -> str:
-    """One bullet per training-at-scale row: size, step and epoch time, evaluation, memory."""
-    lines = []
+def scale_table(latest: dict[str, dict[str, Any]]) -> str:
+    """One table row per training-at-scale run: size, step and epoch time, evaluation, memory."""
+    lines = [
+        "| run | model | users × items, interactions | where | step (triples) | epoch | first step, with the graph build | all-user evaluation | peak memory | load | date |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]  # fmt: skip
     for name, row in latest.items():
         if not name.startswith(SCALE_PREFIXES) or "epoch_seconds" not in row:
             continue
@@ -219,29 +226,32 @@ def scale_list(latest: dict[str, dict[str, Any]]) -> str:
             f"{machine.get('cores', '?')} CPU cores"
             + (f", {threads} torch thread{'s' if threads != 1 else ''}" if threads else "")
         )
-        text = (
-            f"- `{name}`: {row.get('variant')} ({row.get('preset')} preset), "
-            f"{row.get('users', 0):,} users × {row.get('items', 0):,} items, "
-            f"{row.get('interactions', 0):,} interactions, on {where}: "
-            f"{_step(float(row.get('step_seconds', 0)))} per step of {row.get('batch_size')} triples, "
-            f"≈ {_duration(float(row['epoch_seconds']))} per epoch "
-            f"({row.get('epoch_mode', 'measured')}); first step with the graph build "
-            f"{_duration(float(row.get('first_step_seconds', 0)))}; "
-        )
         if "eval_seconds" in row:
-            text += (
-                f"evaluation of all {row.get('eval_users', 0):,} test users "
-                f"{_duration(float(row['eval_seconds']))}; "
+            evaluation = (
+                f"{_duration(float(row['eval_seconds']))} ({row.get('eval_users', 0):,} users)"
             )
         else:
-            text += "not evaluated; "
-        text += f"peak memory {float(row.get('peak_rss_mb', 0)) / 1024:.1f} GB RSS"
+            evaluation = "not evaluated"
+        memory = f"{float(row.get('peak_rss_mb', 0)) / 1024:.1f} GB RSS"
         if "peak_gpu_mb" in row:
-            text += f", {float(row['peak_gpu_mb']) / 1024:.1f} GB GPU"
-        load = _load(row)
-        text += f" (load {load}, {str(row.get('date', ''))[:10]})." if load else "."
-        lines.append(text)
-    return "\n".join(lines) if lines else "- (no training-at-scale results yet)"
+            memory += f", {float(row['peak_gpu_mb']) / 1024:.1f} GB GPU"
+        cells = (
+            f"`{name}`",
+            f"{row.get('variant')} ({row.get('preset')})",
+            f"{row.get('users', 0):,} × {row.get('items', 0):,}, {row.get('interactions', 0):,}",
+            where,
+            f"{_step(float(row.get('step_seconds', 0)))} ({row.get('batch_size')})",
+            f"≈ {_duration(float(row['epoch_seconds']))} ({row.get('epoch_mode', 'measured')})",
+            _duration(float(row.get("first_step_seconds", 0))),
+            evaluation,
+            memory,
+            _load(row) or "",
+            str(row.get("date", ""))[:10],
+        )
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    if len(lines) == 2:
+        lines.append("| (no training-at-scale results yet) |" + " |" * 10)
+    return "\n".join(lines)
 
 
 def gpu_table(latest: dict[str, dict[str, Any]]) -> str:
@@ -291,36 +301,36 @@ def gpu_table(latest: dict[str, dict[str, Any]]) -> str:
 def _replace_between(text: str, start_marker: str, end_marker: str, body: str) -> str:
     start, end = text.find(start_marker), text.find(end_marker)
     if start < 0 or end < start:
-        raise SystemExit(f"README markers {start_marker} … {end_marker} not found")
+        raise SystemExit(f"markers {start_marker} … {end_marker} not found")
     return text[: start + len(start_marker)] + "\n" + body + "\n" + text[end:]
 
 
-def update_readme(
-    table: str, readme: Path = README, scale: str | None = None, gpu: str | None = None
+def update_doc(
+    table: str, doc: Path = DOC, scale: str | None = None, gpu: str | None = None
 ) -> None:
-    """Replace the text between the BENCH-TABLE markers of ``readme`` with ``table`` (and
-    between the SCALE-LIST and GPU-TABLE markers with ``scale`` and ``gpu`` when given)."""
+    """Replace the text between the BENCH-TABLE markers of ``doc`` with ``table`` (and
+    between the SCALE-TABLE and GPU-TABLE markers with ``scale`` and ``gpu`` when given)."""
     from anchorrec.fileio import atomic_write_text
 
-    text = _replace_between(readme.read_text(encoding="utf-8"), TABLE_START, TABLE_END, table)
+    text = _replace_between(doc.read_text(encoding="utf-8"), TABLE_START, TABLE_END, table)
     if scale is not None:
         text = _replace_between(text, SCALE_START, SCALE_END, scale)
     if gpu is not None and GPU_START in text:
         text = _replace_between(text, GPU_START, GPU_END, gpu)
-    atomic_write_text(readme, text)
+    atomic_write_text(doc, text)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     p.add_argument("--results", type=Path, default=RESULTS_DIR)
-    p.add_argument("--update-readme", action="store_true", help="rewrite README.md's table")
+    p.add_argument(
+        "--update-docs", action="store_true", help="rewrite the tables in docs/benchmarks.md"
+    )
     args = p.parse_args(argv)
     latest = latest_by_bench(load_rows(args.results))
-    table, scale, gpu = markdown_table(latest), scale_list(latest), gpu_table(latest)
-    if args.update_readme:
-        if str(ROOT) not in sys.path:
-            sys.path.insert(0, str(ROOT))
-        update_readme(table, scale=scale, gpu=gpu)
+    table, scale, gpu = markdown_table(latest), scale_table(latest), gpu_table(latest)
+    if args.update_docs:
+        update_doc(table, scale=scale, gpu=gpu)
     print(table)
     print()
     print(scale)

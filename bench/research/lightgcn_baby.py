@@ -4,18 +4,24 @@ Published LightGCN on MMRec's Baby split reports Recall@20 ≈ 0.07–0.08. The 
 another random 8:1:1 split (../shared/data/amazon_baby_5core/SOURCE.md), so the figure is
 comparable in size, not digit for digit.
 
-    python bench/lightgcn_baby.py [--epochs 60] [--lr 5e-3] [--l2 1e-4] [--threads 1]
+    python -m bench.research.lightgcn_baby [--epochs 60] [--lr 5e-3] [--l2 1e-4] [--threads 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 
 import torch
-from babylib import load_baby
-from benchlib import peak_rss_mb, record
+
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.babylib import load_baby  # noqa: E402
+from bench.common.benchlib import peak_rss_mb, record  # noqa: E402
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Could any rebuild of the sample put `anchor` clearly above `lightgcn`? A ceiling test.
 
-`anchor` ties `lightgcn` on the sample (README, "Sample shop results"). If the reason were the
+`anchor` ties `lightgcn` on the sample (docs/results.md#sample-shop-results). If the reason were the
 sample's content features (an ImageNet EfficientNet barely sees the planted shade; the text
 embedding follows the product noun), then features that state the planted attributes exactly
 would open a gap. This script trains `anchor` (default preset) and `lightgcn` on:
@@ -25,7 +25,7 @@ run, ``--jobs`` runs at once), for each of ``--seeds`` (the seed of the training
 sample's build and of the cold items' choice). Records test Recall@20 / NDCG@20 overall and
 per planted shopper group, and anchor − lightgcn for every setting and seed, with the mean.
 
-    python bench/content_ceiling.py [--seeds 0 1 2] [--jobs 2]
+    python -m bench.research.content_ceiling [--seeds 0 1 2] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -41,7 +42,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from benchlib import ROOT, record
+
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import ROOT, record  # noqa: E402
 
 SAMPLE_DIR = ROOT / "sample_data" / "boutique"
 GROUPS = ("visual", "textual", "collaborative")

@@ -24,8 +24,8 @@ the test split, i.e. ranking all items for every user with a test interaction, m
 ``--repeats``. Peak memory: the process's peak RSS (and on CUDA the peak allocated GPU
 memory). The load average of the machine is recorded before and after.
 
-    python bench/scale_training.py --variant anchor --preset default
-    python bench/scale_training.py --dataset baby --variant anchor --preset paper \
+    python -m bench.speed.scale_training --variant anchor --preset default
+    python -m bench.speed.scale_training --dataset baby --variant anchor --preset paper \
         --device cuda --amp
 """
 
@@ -41,10 +41,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from benchlib import ROOT, median_time, peak_rss_mb, record
 
-#: Feature sizes of the released AnchorRec code on Amazon Baby (MODEL.md: 4096-d image, 384-d
-#: text, 768-d BEiT-3 fused).
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import ROOT, median_time, peak_rss_mb, record  # noqa: E402
+
+#: Feature sizes of the released AnchorRec code on Amazon Baby: 4096-d image, 384-d text,
+#: 768-d BEiT-3 fused (docs/benchmarks.md#training-speed-on-amazon-baby).
 PAPER_FEATURE_SIZES = {"image": 4096, "text": 384, "fused": 768}
 SYNTHETIC_FEATURE_SIZES = {"image": 128, "text": 64}
 DEFAULT_BABY_DIR = ROOT.parent / "shared" / "data" / "amazon_baby_5core"

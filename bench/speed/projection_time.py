@@ -8,17 +8,23 @@ of ``python -m anchorrec project`` (default parameters, trustworthiness on ≤ 2
 UMAP's one-off costs (the cold ``import umap`` and the numba JIT of the first fit) are
 measured separately and excluded from the per-layout median.
 
-    .venv/bin/python bench/projection_time.py [--sizes 5000,20000] [--methods tsne,umap] [--repeats 3]
+    python -m bench.speed.projection_time [--sizes 5000,20000] [--methods tsne,umap] [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
-from benchlib import median_time, peak_rss_mb, record
+
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import median_time, peak_rss_mb, record  # noqa: E402
 
 DIM = 64
 CLUSTERS = 30

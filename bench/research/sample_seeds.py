@@ -8,18 +8,22 @@ standard deviation over the seeds, and for every variant after the first referen
 (``--reference``, default lightgcn) the per-seed difference to it: a difference that has the
 same sign for every seed and exceeds the spread is one the sample shows; one inside it is not.
 
-    python bench/sample_seeds.py [--seeds 0 1 2] [--variants anchor lightgcn] [--jobs 2]
+    python -m bench.research.sample_seeds [--seeds 0 1 2] [--variants anchor lightgcn] [--jobs 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from benchlib import ROOT, record
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import ROOT, record  # noqa: E402
 
 SAMPLE_DIR = ROOT / "sample_data" / "boutique"
 

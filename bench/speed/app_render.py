@@ -5,7 +5,7 @@ state) once every import and per-model cache of the process is warm — the situ
 opening a page of a running server. Interactions: a point selected on *Embedding spaces*,
 another shopper and the branch-level switch on *Recommendations*. Medians of 3.
 
-    python bench/app_render.py [--dataset DIR] [--repeats 3]
+    python -m bench.speed.app_render [--dataset DIR] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parents[2]
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(ROOT))
 
-from bench.benchlib import median_time, peak_rss_mb, record  # noqa: E402
+from bench.common.benchlib import median_time, peak_rss_mb, record  # noqa: E402
 
 PAGES = (
     "pages/overview.py",

@@ -7,17 +7,21 @@ those of mostly-textual shoppers the reverse, and those of mostly-collaborative 
 should have the largest ID share. This script measures it on every shipped sample model
 (exact Shapley, mean |φ|/Σ|φ| over all top-10 recommendations of the group's users).
 
-    .venv/bin/python bench/driver_shares.py [--models sample_data/boutique/models] [--k 10]
+    python -m bench.research.driver_shares [--models sample_data/boutique/models] [--k 10]
         [--removed-graph mean|identity]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
-from benchlib import ROOT, peak_rss_mb, record
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import ROOT, peak_rss_mb, record  # noqa: E402
 
 MODELS = ROOT / "sample_data" / "boutique" / "models"
 

@@ -9,7 +9,7 @@ Figures (median of >= 3 runs, per benchlib):
   (../shared/data/clothing_cc0, 10 classes × 10) with made-up titles, CPU unless --device,
   one run after a warm-up (the encoders' weights are loaded once per process).
 
-    .venv/bin/python bench/data_load.py [--device cpu|cuda] [--no-import]
+    python -m bench.speed.data_load [--device cpu|cuda] [--no-import]
 """
 
 from __future__ import annotations
@@ -17,12 +17,17 @@ from __future__ import annotations
 import argparse
 import csv
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from benchlib import ROOT, median_time, peak_rss_mb, record
+
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common.benchlib import ROOT, median_time, peak_rss_mb, record  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 BABY_INTER = SHARED / "amazon_baby_5core" / "baby.inter"

@@ -1,0 +1,1 @@
+"""Helpers shared by the bench scripts (importable: ``import bench.common.benchlib``)."""

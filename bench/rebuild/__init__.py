@@ -1,0 +1,1 @@
+"""Scripts that rebuild shipped files: models, diagnostics, screenshots, generated doc tables."""

@@ -1,0 +1,1 @@
+"""Speed and scale benchmarks. Each script appends one row to ``bench/results/``."""
