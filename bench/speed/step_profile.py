@@ -97,11 +97,12 @@ def ours(preset: str) -> tuple[Callable, Callable, Any]:
     for group in optimizer.param_groups:
         group["lr"] = learning_rate(cfg, 0)
     sampler = BprSampler(ds.train, seed=0)
+    batch_size = getattr(cfg, "train", cfg).batch_size  # training settings may be their own part
 
     def batches() -> Iterator[Any]:
         epoch = 0
         while True:
-            for u, p, n in sampler.epoch(epoch, cfg.batch_size):
+            for u, p, n in sampler.epoch(epoch, batch_size):
                 yield Batch(torch.from_numpy(u), torch.from_numpy(p), torch.from_numpy(n))
             epoch += 1
 

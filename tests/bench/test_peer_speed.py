@@ -137,8 +137,9 @@ def test_every_grid_of_the_released_config_has_its_single_value() -> None:
         paper.knn_k,
         paper.l2_weight,
     )
+    training = getattr(paper, "train", paper)  # training settings may be their own part
     assert (v["learning_rate"], v["aal_loss"], v["amp_loss"], v["tau_weight"]) == (
-        paper.learning_rate,
+        training.learning_rate,
         paper.aal_weight,
         paper.amp_weight,
         paper.temperature,
