@@ -4,7 +4,9 @@ For each side, ``--steps`` training steps of the Amazon Baby graph (random featu
 paper's sizes) after ``--warmup`` untimed ones, each split into its phases: drawing the
 batch, the forward pass with the losses, the backward pass and the Adam step. The median of
 each phase per step is printed as one JSON line per side, and torch.profiler's table of the
-operators with the most CPU time (self) is written to ``--out`` (one file per side).
+operators with the most CPU time (self) is written to ``--out`` (one file per side). Our
+steps run inside :func:`anchorrec.training.host_memory.reuse_freed_memory`, as our trainer's
+do on the CPU; the released steps run as its trainer runs them.
 
 The released side needs a copy of its code (``--released PATH``, prepared as
 :mod:`bench.speed.peer_speed` prepares it); without one only our presets are profiled.
@@ -156,11 +158,15 @@ def child(side: str, run: str | None, steps: int, warmup: int, threads: int, out
 
     if threads:
         torch.set_num_threads(threads)
+    from anchorrec.training.host_memory import reuse_freed_memory
+
     t0 = time.perf_counter()
     next_batch, forward, optimizer = released(Path(run)) if side == "released" else ours(side)
     build_s = time.perf_counter() - t0
-    phases = _timed_steps(next_batch, forward, optimizer, steps, warmup)
-    table = _op_table(next_batch, forward, optimizer, max(2, steps // 2))
+    # ours trains inside reuse_freed_memory on the CPU (anchorrec.training.train does)
+    with reuse_freed_memory(side != "released"):
+        phases = _timed_steps(next_batch, forward, optimizer, steps, warmup)
+        table = _op_table(next_batch, forward, optimizer, max(2, steps // 2))
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"baby_step_{side}_cpu.txt"
     head = (
