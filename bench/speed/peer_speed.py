@@ -473,14 +473,16 @@ def child_eval_ours(repeats: int, threads: int) -> dict[str, Any]:
     ds = load_baby(with_features=False)
     emb = Embeddings(*_eval_embeddings(ds.n_users, ds.n_items))
     evaluate(emb, ds, "valid")  # warm-up
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         metrics = evaluate(emb, ds, "valid")
         times.append(round(time.perf_counter() - t0, 3))
+        cpu.append(round(time.process_time() - c0, 3))
     return {
         "side": "ours",
         "eval_s": times,
+        "cpu_s": cpu,
         "users": int(metrics["users"]),
         "recall@20": metrics["recall@20"],
         "ndcg@20": metrics["ndcg@20"],
@@ -529,14 +531,16 @@ def child_eval_released(run: Path, repeats: int, threads: int) -> dict[str, Any]
 
     trainer = Trainer(config, Fixed())
     trainer.evaluate(valid)  # warm-up
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         metrics = trainer.evaluate(valid)
         times.append(round(time.perf_counter() - t0, 3))
+        cpu.append(round(time.process_time() - c0, 3))
     return {
         "side": "released",
         "eval_s": times,
+        "cpu_s": cpu,
         "users": int(valid.pr_end),
         "recall@20": float(metrics["recall@20"]),
         "ndcg@20": float(metrics["ndcg@20"]),
@@ -597,14 +601,20 @@ def bench_eval(run: Path, args) -> dict[str, Any]:
             child += ["--run-dir", str(run)]
         runs.append(run_child(child, args.threads, args.timeout))
         _progress(run, runs[-1])
-    released = [r["eval_s"] for r in runs if r["side"] == "released"]
-    ours = [t for r in runs if r["side"] == "ours" for t in r["eval_s"]]
+    ratios = {
+        key: ratio_summary(
+            [r[key] for r in runs if r["side"] == "released"],
+            [t for r in runs if r["side"] == "ours" for t in r[key]],
+        )
+        for key in ("eval_s", "cpu_s")
+    }
     released_row = next(r for r in runs if r["side"] == "released")
     ours_row = next(r for r in runs if r["side"] == "ours")
     return {
         "order": order,
         "runs": runs,
-        "ratio": ratio_summary(released, ours),
+        "ratio": ratios["eval_s"],
+        "cpu_ratio": ratios["cpu_s"],
         "metrics_side_by_side": {
             k: [released_row[k], ours_row[k]] for k in ("users",) + AGREED_METRICS
         },
