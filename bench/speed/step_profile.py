@@ -169,9 +169,11 @@ def child(side: str, run: str | None, steps: int, warmup: int, threads: int, out
         table = _op_table(next_batch, forward, optimizer, max(2, steps // 2))
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"baby_step_{side}_cpu.txt"
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     head = (
         f"{side}: {max(2, steps // 2)} training steps on CPU, {torch.get_num_threads()} threads; "
         f"median phase seconds per step {json.dumps(phases)}\n"
+        f"{when}, git {git_revision()}, load average {os.getloadavg()[0]:.2f}\n"
     )
     path.write_text(head + table)
     return {
