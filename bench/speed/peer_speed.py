@@ -629,6 +629,22 @@ def metrics_agree(released: dict[str, Any], ours: dict[str, Any]) -> bool:
     )
 
 
+def headline_figures(figures: dict[str, Any], load_before: float) -> dict[str, Any]:
+    """The ratios at the top level of the row, named first (``headline``) in reports."""
+    out: dict[str, Any] = {}
+    for preset, r in figures.get("training", {}).get("ratios", {}).items():
+        out[f"{preset}_ratio_cpu"] = r["cpu_s"]["ratio"]
+        out[f"{preset}_ratio_wall"] = r["train_s"]["ratio"]
+    evaluation = figures.get("evaluation")
+    if evaluation:
+        out["eval_ratio_cpu"] = evaluation["cpu_ratio"]["ratio"]
+        out["eval_ratio_wall"] = evaluation["ratio"]["ratio"]
+        out["metrics_agree"] = evaluation["metrics_agree"]
+    out["load_avg_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    out["headline"] = [k for k in out if k != "load_avg_1min"]
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--released", default=None, help="path of a copy of the released code")
@@ -666,7 +682,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="peer_speed_"))
     if ROOT in work.resolve().parents or work.resolve() == ROOT:
         raise SystemExit(f"--work {work} is inside the repository; prepare the run outside it.")
-    uptime_before = uptime()
+    uptime_before, load_before = uptime(), os.getloadavg()[0]
     run = prepare_run(released, work, args.epochs, args.device)
     figures: dict[str, Any] = {
         "released_copy": str(released),
@@ -681,6 +697,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_eval:
         figures["evaluation"] = bench_eval(run, args)
     figures["uptime_after"] = uptime()
+    figures.update(headline_figures(figures, load_before))
     if args.no_record:
         print(json.dumps({"machine": machine(), **figures}))
     else:

@@ -182,3 +182,22 @@ def test_metrics_agree_only_within_the_released_rounding() -> None:
         {"users": 19445, "recall@20": 0.0030, "ndcg@20": 0.0011}, ours
     )
     assert not peer_speed.metrics_agree({**ours, "users": 19444}, ours)
+
+
+def test_the_row_names_its_ratios_first() -> None:
+    ratio = {"ratio": 0.5}
+    figures = {
+        "training": {"ratios": {"paper": {"cpu_s": {"ratio": 0.6}, "train_s": {"ratio": 0.55}}}},
+        "evaluation": {"cpu_ratio": {"ratio": 0.3}, "ratio": ratio, "metrics_agree": True},
+    }
+    out = peer_speed.headline_figures(figures, 1.5)
+    assert out["headline"] == [
+        "paper_ratio_cpu",
+        "paper_ratio_wall",
+        "eval_ratio_cpu",
+        "eval_ratio_wall",
+        "metrics_agree",
+    ]
+    assert (out["paper_ratio_cpu"], out["eval_ratio_wall"]) == (0.6, 0.5)
+    assert out["load_avg_1min"][0] == 1.5
+    assert peer_speed.headline_figures({}, 0.0)["headline"] == []
