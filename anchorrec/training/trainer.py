@@ -11,6 +11,7 @@ result as an uninterrupted run. At the end the best epoch's model is written to 
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import sys
@@ -38,6 +39,7 @@ from anchorrec.models.model_dir import LOG_FILE, ModelDir
 from anchorrec.models.registry import build_model
 from anchorrec.training.cuda_graphs import GraphedStep, backward_and_step
 from anchorrec.training.early_stopping import EarlyStopping, copy_state
+from anchorrec.training.host_memory import reuse_freed_memory
 from anchorrec.training.sampler import BprSampler
 
 #: Early stopping and model selection metric (docs/models.md#training: best epoch by valid Recall@20).
@@ -177,6 +179,24 @@ def _restore_optimizer(
 
 
 # ---------------------------------------------------------------------- training
+def _reusing_freed_memory_on_cpu(fn: Callable[..., TrainResult]) -> Callable[..., TrainResult]:
+    """Run ``fn`` (keyword ``device``) with freed host memory kept for reuse when on the CPU.
+
+    A CPU step frees and reallocates the same large gradients every step; see
+    :mod:`anchorrec.training.host_memory` (same numbers, fewer page faults).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> TrainResult:
+        device = str(kwargs.get("device", "auto"))
+        on_cpu = device == "cpu" or (device == "auto" and not torch.cuda.is_available())
+        with reuse_freed_memory(on_cpu):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_reusing_freed_memory_on_cpu
 @locks_output("out_dir")  # a second run on the same --out refuses instead of deleting .resume
 def train(
     dataset: Dataset,
