@@ -36,14 +36,13 @@ import json
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from anchorrec.analysis.context import dataset_of, model_dir_of, model_fingerprint, recommender_of
 from anchorrec.analysis.shapley import (
     abs_shares,
     coalitions,
@@ -54,6 +53,9 @@ from anchorrec.analysis.shapley import (
 from anchorrec.errors import ConfigError
 from anchorrec.fileio import atomic_write_bytes
 from anchorrec.models.base import Background
+
+if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
 
 MEAN_GAME = "mean"
 BACKGROUND_GAME = "background"
@@ -258,7 +260,7 @@ def background_draws(n_users: int, n_items: int, draws: int, seed: int) -> list[
 
 @torch.no_grad()
 def build_coalition_cache(
-    loaded: Any,
+    loaded: LoadedModel,
     *,
     game: str = MEAN_GAME,
     draws: int = BACKGROUND_DRAWS,
@@ -269,7 +271,7 @@ def build_coalition_cache(
     check_game(game)
     if game == BACKGROUND_GAME and draws < 1:
         raise ConfigError(f"the background game needs at least one draw (got {draws}).")
-    model = recommender_of(loaded)
+    model = loaded.model
     was_training = model.training
     model.eval()
     try:
@@ -333,7 +335,7 @@ def build_coalition_cache(
         branches=branches,
         user_branches=user_br,
         item_branches=item_br,
-        train=dataset_of(loaded).train.tocsr(),
+        train=loaded.dataset.train.tocsr(),
         game=game,
         draws=n_draws,
         seed=seed,
@@ -341,7 +343,7 @@ def build_coalition_cache(
 
 
 def coalition_cache(
-    loaded: Any,
+    loaded: LoadedModel,
     *,
     persist: bool = False,
     game: str = MEAN_GAME,
@@ -358,18 +360,16 @@ def coalition_cache(
     if isinstance(loaded, CoalitionCache):
         return loaded
     key = (game, draws if game == BACKGROUND_GAME else 1, seed if game == BACKGROUND_GAME else 0)
-    model = recommender_of(loaded)
+    model = loaded.model
     per_model = _CACHES.setdefault(model, {})
     cache = per_model.get(key)
     if cache is None:
-        model_dir = model_dir_of(loaded)
+        model_dir = loaded.model_dir
         path = (
-            _persisted_path(model_dir, model_fingerprint(loaded), key)
-            if persist and model_dir
-            else None
+            _persisted_path(model_dir, loaded.fingerprint, key) if persist and model_dir else None
         )
         if path is not None and path.is_file():
-            cache = _read_cache(path, dataset_of(loaded).train.tocsr())
+            cache = _read_cache(path, loaded.dataset.train.tocsr())
         else:
             cache = build_coalition_cache(loaded, game=game, draws=draws, seed=seed)
             if path is not None:
@@ -433,7 +433,7 @@ def _read_cache(path: Path, train: sp.csr_matrix) -> CoalitionCache:
         )
 
 
-def _as_cache(source: Any) -> CoalitionCache:
+def _as_cache(source: CoalitionCache | LoadedModel) -> CoalitionCache:
     return source if isinstance(source, CoalitionCache) else coalition_cache(source)
 
 
@@ -563,7 +563,7 @@ PAIR_CHUNK = 4096
 
 
 def attribute(
-    source: Any,
+    source: CoalitionCache | LoadedModel,
     users: np.ndarray,
     items: np.ndarray,
     *,
@@ -641,7 +641,10 @@ def top_k_lists(
 
 
 def attribute_top_k(
-    source: Any, k: int = 10, users: np.ndarray | None = None, batch: int = 512
+    source: CoalitionCache | LoadedModel,
+    k: int = 10,
+    users: np.ndarray | None = None,
+    batch: int = 512,
 ) -> Attribution:
     """Input- and branch-level attribution of every user's top-``k`` (one pair per row)."""
     cache = _as_cache(source)
@@ -685,12 +688,14 @@ class UserExplanation:
         }
 
 
-def explain_items(source: Any, user: int, items: np.ndarray) -> pd.DataFrame:
+def explain_items(
+    source: CoalitionCache | LoadedModel, user: int, items: np.ndarray
+) -> pd.DataFrame:
     """Attribution of ``user``'s score on each of ``items`` (any items, not only a top-k)."""
     return attribute(source, user, items).to_frame(user_column=False)
 
 
-def explain_user(source: Any, user: int, k: int = 10) -> UserExplanation:
+def explain_user(source: CoalitionCache | LoadedModel, user: int, k: int = 10) -> UserExplanation:
     """The top-``k`` unseen items of ``user`` with input- and branch-level attribution."""
     cache = _as_cache(source)
     _check_user(cache, user)
@@ -702,7 +707,7 @@ def explain_user(source: Any, user: int, k: int = 10) -> UserExplanation:
     return UserExplanation(user, baseline, cache.players, cache.branches, result)
 
 
-def explain_all_items(source: Any, user: int) -> pd.DataFrame:
+def explain_all_items(source: CoalitionCache | LoadedModel, user: int) -> pd.DataFrame:
     """Attribution of ``user`` against the whole catalogue (the < 50 ms path)."""
     cache = _as_cache(source)
     _check_user(cache, user)
@@ -770,7 +775,7 @@ class WhatIf:
     flip_rate: dict[str, float]
 
 
-def whatif(source: Any, user: int, k: int = 10) -> WhatIf:
+def whatif(source: CoalitionCache | LoadedModel, user: int, k: int = 10) -> WhatIf:
     """Drop each input player in turn and re-rank ``user``'s catalogue."""
     cache = _as_cache(source)
     _check_user(cache, user)
@@ -793,7 +798,10 @@ def _check_user(cache: CoalitionCache, user: int) -> None:
 
 
 def top_k_attribution(
-    source: Any, k: int = 10, users: np.ndarray | None = None, batch: int = 512
+    source: CoalitionCache | LoadedModel,
+    k: int = 10,
+    users: np.ndarray | None = None,
+    batch: int = 512,
 ) -> pd.DataFrame:
     """The table of :func:`attribute_top_k` (the audit's raw table).
 

@@ -15,7 +15,7 @@ import datetime as _dt
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,8 +27,10 @@ from anchorrec.analysis.attribution import (
     attribute_top_k,
     coalition_cache,
 )
-from anchorrec.analysis.context import dataset_of, model_dir_of, variant_of
 from anchorrec.stats import gini
+
+if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
 
 #: An item is *cold* when it has at most this many train interactions.
 COLD_MAX_INTERACTIONS = 3
@@ -125,14 +127,14 @@ def _git_revision() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def provenance(loaded: Any, game: str) -> dict[str, Any]:
+def provenance(loaded: LoadedModel, game: str) -> dict[str, Any]:
     """What an audit was computed from: dataset fingerprint, weights SHA-256, code version,
     UTC time, attribution game (and the question it answers), model directory."""
     import anchorrec
 
     info = getattr(loaded, "info", None) or {}
-    ds = dataset_of(loaded)
-    model_dir = model_dir_of(loaded)
+    ds = loaded.dataset
+    model_dir = loaded.model_dir
     revision = _git_revision()
     return {
         "dataset": ds.name,
@@ -148,10 +150,10 @@ def provenance(loaded: Any, game: str) -> dict[str, Any]:
 
 
 def audit(
-    loaded: Any, k: int = 10, users: np.ndarray | None = None, *, game: str = MEAN_GAME
+    loaded: LoadedModel, k: int = 10, users: np.ndarray | None = None, *, game: str = MEAN_GAME
 ) -> AuditResult:
     """Attribute every user's top-``k`` (under ``game``) and aggregate overall and by segment."""
-    ds = dataset_of(loaded)
+    ds = loaded.dataset
     cache = coalition_cache(loaded, game=game)
     attribution = attribute_top_k(cache, k=k, users=users)
     recs = attribution.to_frame()
@@ -193,7 +195,7 @@ def audit(
     )
     n_users = int(recs["user"].nunique()) if len(recs) else 0
     summary = {
-        "variant": variant_of(loaded),
+        "variant": loaded.variant,
         "k": k,
         "users": n_users,
         "recommendations": len(recs),
@@ -206,7 +208,7 @@ def audit(
         "efficiency_error": attribution.efficiency_error(),
     }
     return AuditResult(
-        variant_of(loaded),
+        loaded.variant,
         k,
         cache.players,
         cache.branches,
@@ -239,7 +241,7 @@ def recommendations_frame(result: AuditResult) -> pd.DataFrame:
     return recs[[*RECOMMENDATION_COLUMNS, *signed, *segments]].assign(game=result.game)
 
 
-def history_frame(loaded: Any, result: AuditResult) -> pd.DataFrame | None:
+def history_frame(loaded: LoadedModel, result: AuditResult) -> pd.DataFrame | None:
     """Per recommendation, every past purchase's part of its score (None when the model is
     not linear in the history): ``user``, ``rank``, ``item``, ``bought`` (a history item, or -1
     for the part no history item owns), ``contribution`` and one column per path. Per

@@ -27,7 +27,6 @@ import scipy.sparse as sp
 
 from anchorrec.analysis import geometry as g
 from anchorrec.analysis.attribution import attribute, coalition_cache, top_k_lists
-from anchorrec.analysis.context import dataset_of, recommender_of, variant_of
 from anchorrec.analysis.spaces import Space, item_spaces, model_spaces
 from anchorrec.models.model_dir import ModelDir
 
@@ -488,13 +487,15 @@ def _variance_share_rows(
     return float(branch_variance_shares({n: v[rows] for n, v in item_branches.items()})[name])
 
 
-def id_dominance(loaded: Any, *, k: int = DOMINANCE_K, seed: int = 0) -> tuple[float, float]:
+def id_dominance(
+    loaded: LoadedModel, *, k: int = DOMINANCE_K, seed: int = 0
+) -> tuple[float, float]:
     """Mean input-level ID share over (a seeded sample of) all users' top-``k``, and 1/n."""
     value, null, _ = id_dominance_with_interval(loaded, k=k, seed=seed)
     return value, null
 
 
-def _dominance_pairs(loaded: Any, k: int, seed: int) -> Any:
+def _dominance_pairs(loaded: LoadedModel, k: int, seed: int) -> Any:
     """The coalition cache and the attribution of (a seeded sample of) every top-``k``."""
     cache = coalition_cache(loaded)
     users = g.sample_rows(cache.n_users, DOMINANCE_MAX_USERS, seed)
@@ -509,7 +510,7 @@ def _per_user_means(users: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def id_dominance_with_interval(
-    loaded: Any, *, k: int = DOMINANCE_K, seed: int = 0, pairs: Any = None
+    loaded: LoadedModel, *, k: int = DOMINANCE_K, seed: int = 0, pairs: Any = None
 ) -> tuple[float, float, tuple[float, float]]:
     """:func:`id_dominance` with a bootstrap interval over users."""
     cache, result = pairs if pairs is not None else _dominance_pairs(loaded, k, seed)
@@ -522,7 +523,7 @@ def id_dominance_with_interval(
 
 
 def branch_magnitudes(
-    loaded: Any, *, k: int = DOMINANCE_K, seed: int = 0, pairs: Any = None
+    loaded: LoadedModel, *, k: int = DOMINANCE_K, seed: int = 0, pairs: Any = None
 ) -> dict[str, tuple[float, tuple[float, float]]]:
     """Per branch: mean ``|h_u · b_i|`` over the top-``k`` pairs, with a bootstrap over users."""
     cache, result = pairs if pairs is not None else _dominance_pairs(loaded, k, seed)
@@ -539,11 +540,13 @@ def branch_magnitudes(
     return out
 
 
-def diagnose(loaded: Any, *, seed: int = 0, with_attribution: bool = True) -> DiagnosticsReport:
+def diagnose(
+    loaded: LoadedModel, *, seed: int = 0, with_attribution: bool = True
+) -> DiagnosticsReport:
     """Every diagnostic of ``loaded`` (see :data:`MEANINGS`), as one table-able report."""
     spaces = model_spaces(loaded)
-    ds = dataset_of(loaded)
-    report = DiagnosticsReport(variant=variant_of(loaded), n_items=ds.n_items)
+    ds = loaded.dataset
+    report = DiagnosticsReport(variant=loaded.variant, n_items=ds.n_items)
     space_diagnostics(report, spaces, seed=seed)
     final = spaces["final"].matrix
     raw = {m: spaces[f"raw_{m}"].matrix for m in ("text", "image") if f"raw_{m}" in spaces}
@@ -569,7 +572,7 @@ def diagnose(loaded: Any, *, seed: int = 0, with_attribution: bool = True) -> Di
             mean_interval(per_item, seed=seed),
         )
         report.distributions["coembedding_displacement"] = displacement_distribution(per_item)
-    model = recommender_of(loaded)
+    model = loaded.model
     was_training = model.training
     model.eval()
     try:

@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
-from anchorrec.analysis.context import dataset_of, recommender_of
 from anchorrec.errors import ConfigError
 from anchorrec.models.base import HistoryBasis
+
+if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
 
 _CACHES: weakref.WeakKeyDictionary[Any, HistoryExplainer] = weakref.WeakKeyDictionary()
 
@@ -126,10 +128,10 @@ class HistoryExplainer:
 
 
 @torch.no_grad()
-def history_explainer(loaded: Any) -> HistoryExplainer | None:
+def history_explainer(loaded: LoadedModel) -> HistoryExplainer | None:
     """The model's :class:`HistoryExplainer` (built once per model), or None when the model's
     user vector is not linear in the history."""
-    model = recommender_of(loaded)
+    model = loaded.model
     cached = _CACHES.get(model)
     if cached is not None:
         return cached
@@ -142,12 +144,12 @@ def history_explainer(loaded: Any) -> HistoryExplainer | None:
         items = model.compute_embeddings().items.detach().to("cpu", torch.float32).numpy()
     finally:
         model.train(was_training)
-    explainer = HistoryExplainer(basis, items, dataset_of(loaded).train.tocsr())
+    explainer = HistoryExplainer(basis, items, loaded.dataset.train.tocsr())
     _CACHES[model] = explainer
     return explainer
 
 
-def because_you_bought(loaded: Any, user: int, item: int) -> HistoryAttribution | None:
+def because_you_bought(loaded: LoadedModel, user: int, item: int) -> HistoryAttribution | None:
     """Which of ``user``'s past purchases account for the score of ``item`` (None when the
     model is not linear in the history). The call the "Why this recommendation?" dialog makes."""
     explainer = history_explainer(loaded)

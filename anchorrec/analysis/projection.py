@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from anchorrec.analysis.spaces import ANCHOR_SPACES, COEMBEDDING_SPACES, Space, 
 from anchorrec.errors import CheckpointError, ConfigError
 from anchorrec.fileio import atomic_write_bytes, atomic_write_json
 from anchorrec.models.model_dir import PROJECTIONS_DIR, ModelDir
+
+if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
 
 METHODS: tuple[str, ...] = ("pca", "tsne", "umap")
 MAX_POINTS = 20_000
@@ -378,20 +381,19 @@ def compute_projections(
 
 
 def precompute_projections(
-    loaded: Any,
+    loaded: LoadedModel,
     methods: Sequence[str] = METHODS,
     *,
     model_dir: str | Path | None = None,
     log: Any = None,
 ) -> dict[tuple[str, str], Projection]:
     """Compute and cache every projection of a loaded model in ``<model_dir>/projections/``."""
-    from anchorrec.analysis.context import model_dir_of, model_fingerprint
     from anchorrec.analysis.spaces import model_spaces
 
-    directory = Path(model_dir) if model_dir is not None else model_dir_of(loaded)
+    directory = Path(model_dir) if model_dir is not None else loaded.model_dir
     if directory is None:
         raise ConfigError("precompute_projections needs the model directory (model_dir=...).")
-    cache = ProjectionCache(directory, model_fingerprint(loaded))
+    cache = ProjectionCache(directory, loaded.fingerprint)
     out = compute_projections(model_spaces(loaded), methods, cache=cache, log=log)
     cache.prune()
     return out

@@ -11,16 +11,18 @@ is a property of the trained model, not of the attribution.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import torch
 
 from anchorrec.analysis.attribution import MEAN_GAME, coalition_cache
-from anchorrec.analysis.context import dataset_of, variant_of
 from anchorrec.evaluation.metrics import per_user_metrics
 from anchorrec.models.base import Embeddings
+
+if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
 
 RELIANCE_K = 20
 #: Bootstrap resamples of the users behind each interval, and its level.
@@ -118,7 +120,7 @@ def _interval(values: np.ndarray, rng: np.random.Generator) -> tuple[float, floa
 
 
 def reliance(
-    loaded: Any,
+    loaded: LoadedModel,
     *,
     game: str = MEAN_GAME,
     k: int = RELIANCE_K,
@@ -130,7 +132,7 @@ def reliance(
     Intervals are percentile bootstraps over the evaluated users (the same resamples for
     every coalition, so rows compare fairly).
     """
-    ds = dataset_of(loaded)
+    ds = loaded.dataset
     cache = coalition_cache(loaded, game=game)
     rows = []
     users = 0
@@ -153,4 +155,4 @@ def reliance(
                 n_hi,
             )
         )
-    return Reliance(variant_of(loaded), cache.game, split, k, users, cache.players, tuple(rows))
+    return Reliance(loaded.variant, cache.game, split, k, users, cache.players, tuple(rows))

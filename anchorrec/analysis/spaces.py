@@ -8,14 +8,16 @@ view, modality views, final vectors, anchor domain) with one forward pass.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 import torch
 
-from anchorrec.analysis.context import dataset_of, recommender_of
 from anchorrec.errors import ConfigError
+
+if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
 
 #: Names and one-line descriptions of the item spaces a model may expose.
 SPACE_DESCRIPTIONS: dict[str, str] = {
@@ -65,12 +67,12 @@ class Space:
 
 
 @torch.no_grad()
-def model_spaces(loaded: Any) -> dict[str, Space]:
+def model_spaces(loaded: LoadedModel) -> dict[str, Space]:
     """Every named space of ``loaded``'s model, in :data:`SPACE_ORDER`, plus the user vectors.
 
     Raw feature spaces come from the model when it exposes them, else from the dataset.
     """
-    model = recommender_of(loaded)
+    model = loaded.model
     was_training = model.training
     model.eval()
     try:
@@ -82,7 +84,7 @@ def model_spaces(loaded: Any) -> dict[str, Space]:
     }
     found.setdefault("final", emb.items.detach().to("cpu", torch.float32).numpy())
     try:
-        ds = dataset_of(loaded)
+        ds = loaded.dataset
     except Exception:  # a bare Recommender without a dataset: only its own spaces
         ds = None
     if ds is not None:

@@ -45,7 +45,13 @@ from anchorrec.errors import AnchorRecError, CheckpointError, ConfigError
 from anchorrec.fileio import atomic_dir, read_regular_file
 from anchorrec.models.base import Recommender
 from anchorrec.models.config import LEGACY_MASK, ModelConfig, TrainConfig
-from anchorrec.models.model_dir import CONFIG_FILE, LOG_FILE, METRICS_FILE, WEIGHTS_FILE
+from anchorrec.models.model_dir import (
+    CONFIG_FILE,
+    LOG_FILE,
+    METRICS_FILE,
+    WEIGHTS_FILE,
+    ModelDir,
+)
 from anchorrec.models.registry import build_model
 
 FORMAT = "anchorrec-model-v1"
@@ -72,19 +78,38 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 @dataclass
 class LoadedModel:
-    """A trained model ready to score, with what it was trained with."""
+    """A trained model ready to score, with what it was trained with: the one handle every
+    analysis function, command and page takes.
+
+    ``model_dir`` is None for a model that lives only in memory (built in a test or a notebook);
+    :attr:`fingerprint` then hashes its tensors.
+    """
 
     model: Recommender
     config: ModelConfig
     metrics: dict[str, Any]
     dataset: Dataset
     variant: str
-    model_dir: Path
+    model_dir: Path | None
     info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def preset(self) -> str:
         return self.config.preset
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable 16-hex-digit hash of the model: its directory's (:class:`ModelDir`), else
+        of its tensors. Derived files (layouts, caches) are keyed by it."""
+        if self.model_dir is not None:
+            digest = ModelDir(self.model_dir).fingerprint()
+            if digest:
+                return digest
+        h = hashlib.sha256(b"anchorrec-model-v1")
+        for name, tensor in sorted(self.model.state_dict().items()):
+            h.update(name.encode())
+            h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        return h.hexdigest()[:16]
 
 
 def state_bytes(model: Recommender) -> bytes:

@@ -11,6 +11,7 @@ import streamlit as st
 from anchorrec.analysis.attribution import UserExplanation, describe_recommendation, whatif
 from anchorrec.analysis.history import because_you_bought
 from anchorrec.data.dataset import Dataset
+from anchorrec.models.checkpoint import LoadedModel
 from anchorrec.ui import charts, tables
 from anchorrec.ui.images import item_title, show_item_card, thumbnail_uri
 from anchorrec.workspace import ModelEntry
@@ -69,7 +70,12 @@ def show_top_k(
 
 @st.dialog("Why this recommendation?", width="large")
 def why_dialog(
-    ds: Dataset, label: str, cache: Any, exp: UserExplanation, item: int, loaded: Any = None
+    ds: Dataset,
+    label: str,
+    cache: Any,
+    exp: UserExplanation,
+    item: int,
+    loaded: LoadedModel | None = None,
 ) -> None:
     """Why ``item`` is recommended: its card, a sentence, each input's φ and share, its rank
     without each input, the branch-level values and, given the model, which past purchases

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
 
 from anchorrec.data.dataset import Dataset
 from anchorrec.models.model_dir import ModelDir
+
+if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
 
 
 def file_stamp(path: str | Path) -> str:
@@ -70,53 +73,57 @@ def load_model(model_dir: str | Path, dataset: Dataset) -> Any:
 
 
 @st.cache_resource(show_spinner="Running the model once per coalition of inputs…", max_entries=32)
-def _coalitions(model_dir: str, fingerprint: str, stamp: str, _loaded: Any) -> Any:
+def _coalitions(model_dir: str, fingerprint: str, stamp: str, _loaded: LoadedModel) -> Any:
     from anchorrec.analysis.attribution import coalition_cache
 
     return coalition_cache(_loaded)
 
 
-def coalitions(loaded: Any) -> Any:
+def coalitions(loaded: LoadedModel) -> Any:
     """The model's coalition cache (2^n forward passes), computed once per model per process."""
     d = str(loaded.model_dir)
     return _coalitions(d, loaded.dataset.fingerprint, model_stamp(d), loaded)
 
 
 @st.cache_resource(show_spinner="Computing the model's embedding spaces…", max_entries=32)
-def _spaces(model_dir: str, fingerprint: str, stamp: str, _loaded: Any) -> Any:
+def _spaces(model_dir: str, fingerprint: str, stamp: str, _loaded: LoadedModel) -> Any:
     from anchorrec.analysis.spaces import model_spaces
 
     return model_spaces(_loaded)
 
 
-def spaces(loaded: Any) -> dict[str, Any]:
+def spaces(loaded: LoadedModel) -> dict[str, Any]:
     """Every named space of the model (one forward pass, once per model per process)."""
     d = str(loaded.model_dir)
     return _spaces(d, loaded.dataset.fingerprint, model_stamp(d), loaded)
 
 
 @st.cache_data(show_spinner="Evaluating every test user…", max_entries=64)
-def _per_user_metrics(model_dir: str, fingerprint: str, stamp: str, _loaded: Any) -> dict[str, Any]:
+def _per_user_metrics(
+    model_dir: str, fingerprint: str, stamp: str, _loaded: LoadedModel
+) -> dict[str, Any]:
     from anchorrec.evaluation.stored import stored_per_user_metrics
 
     return stored_per_user_metrics(_loaded, "test", k=20)
 
 
-def per_user_metrics(loaded: Any) -> dict[str, Any]:
+def per_user_metrics(loaded: LoadedModel) -> dict[str, Any]:
     """Each test user's Recall@20 and NDCG@20 (for paired comparisons between variants)."""
     d = str(loaded.model_dir)
     return _per_user_metrics(d, loaded.dataset.fingerprint, model_stamp(d), loaded)
 
 
 @st.cache_data(show_spinner="Comparing with the reference…", max_entries=64)
-def _differences(models: tuple[tuple[str, str, str], ...], reference: str, _loaded: dict) -> Any:
+def _differences(
+    models: tuple[tuple[str, str, str], ...], reference: str, _loaded: dict[str, LoadedModel]
+) -> Any:
     from anchorrec.evaluation import compare_to_reference
 
     per_user = {label: per_user_metrics(_loaded[label]) for label, _, _ in models}
     return compare_to_reference(per_user, reference)
 
 
-def differences(loaded: dict[str, Any], reference: str) -> list[Any]:
+def differences(loaded: dict[str, LoadedModel], reference: str) -> list[Any]:
     """Every model (label → ``LoadedModel``) against the one labelled ``reference``: test
     Recall@20 / NDCG@20 with paired intervals (``PairedDifference`` list), cached."""
     key = tuple(
@@ -126,7 +133,7 @@ def differences(loaded: dict[str, Any], reference: str) -> list[Any]:
     return _differences(key, reference, loaded)
 
 
-def segment_metrics(loaded: Any, column: str = "group") -> dict[str, dict[str, float]]:
+def segment_metrics(loaded: LoadedModel, column: str = "group") -> dict[str, dict[str, float]]:
     """Test Recall@20 / NDCG@20 and user count of each segment of users by ``users.csv``'s
     ``column`` (value → metrics), from the model's cached per-user metrics."""
     from anchorrec.evaluation import segment_means, user_segments
@@ -150,7 +157,7 @@ def stored_diagnostics(model_dir: str | Path) -> Any:
     return _stored_diagnostics(str(model_dir), model_stamp(model_dir), stamps)
 
 
-def compute_diagnostics(loaded: Any) -> Any:
+def compute_diagnostics(loaded: LoadedModel) -> Any:
     """Compute the model's diagnostics (seconds on the sample's 1,191 items) and store them."""
     from anchorrec.analysis.diagnostics import store_diagnostics
 
@@ -158,13 +165,13 @@ def compute_diagnostics(loaded: Any) -> Any:
 
 
 @st.cache_resource(show_spinner="Attributing every user's top-K…", max_entries=32)
-def _audit(model_dir: str, fingerprint: str, stamp: str, k: int, _loaded: Any) -> Any:
+def _audit(model_dir: str, fingerprint: str, stamp: str, k: int, _loaded: LoadedModel) -> Any:
     from anchorrec.analysis.audit import audit
 
     return audit(_loaded, k=k)
 
 
-def audit(loaded: Any, k: int = 10) -> Any:
+def audit(loaded: LoadedModel, k: int = 10) -> Any:
     """The model's :class:`AuditResult` over every user's top-``k``."""
     d = str(loaded.model_dir)
     return _audit(d, loaded.dataset.fingerprint, model_stamp(d), int(k), loaded)
@@ -194,13 +201,12 @@ def available_projections(model_dir: str | Path) -> dict[str, tuple[Path, dict[s
     Looks in the model directory and in its workspace fallback (read-only installs); the
     workspace's entry wins when both have one (it was computed later, in the app).
     """
-    from anchorrec.analysis.context import model_dir_fingerprint
     from anchorrec.analysis.projection import available_projections as _available
     from anchorrec.errors import AnchorRecError
     from anchorrec.workspace import analysis_dirs
 
     try:
-        current = model_dir_fingerprint(Path(model_dir))
+        current = ModelDir(Path(model_dir)).fingerprint()
     except (AnchorRecError, OSError):
         current = None
     found: dict[str, tuple[Path, dict[str, Any]]] = {}
@@ -260,24 +266,23 @@ def metrics(model_dir: str | Path) -> dict[str, Any]:
     return _metrics(str(model_dir), file_stamp(ModelDir(model_dir).metrics))
 
 
-def compute_layouts(loaded: Any, method: str, params: dict[str, Any] | None = None) -> int:
+def compute_layouts(loaded: LoadedModel, method: str, params: dict[str, Any] | None = None) -> int:
     """Compute (or reuse) every layout of ``loaded`` by ``method`` and cache them on disk.
 
     Written to the model directory, or to its workspace fallback when that is read-only.
     Returns the number of layouts now available for ``method``.
     """
-    from anchorrec.analysis.context import model_fingerprint
     from anchorrec.analysis.projection import ProjectionCache, compute_projections
     from anchorrec.workspace import analysis_dir
 
-    cache = ProjectionCache(analysis_dir(loaded.model_dir), model_fingerprint(loaded))
+    cache = ProjectionCache(analysis_dir(loaded.model_dir), loaded.fingerprint)
     out = compute_projections(
         spaces(loaded), [method], cache=cache, params={method: dict(params or {})}
     )
     return len(out)
 
 
-def id_share_by_item(loaded: Any, k: int = 10) -> Any:
+def id_share_by_item(loaded: LoadedModel, k: int = 10) -> Any:
     """Each item's mean input-level ID share over the top-``k`` lists it appears in (NaN: never;
     None: the model has no ID input)."""
     from anchorrec.ui.tables import mean_share_by_item

@@ -10,7 +10,6 @@ contract: its features become the catalogue mean, its item graph the mean graph 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -29,6 +28,7 @@ from anchorrec.models.base import (
     Embeddings,
     Recommender,
 )
+from anchorrec.models.checkpoint import LoadedModel
 from anchorrec.models.config import ModelConfig
 from tests.conftest import make_tiny_dataset
 
@@ -140,15 +140,21 @@ def train_briefly(model: GatedTinyRecommender, epochs: int = 30, seed: int = 0) 
         opt.step()
 
 
-@dataclass
-class FakeLoadedModel:
-    """What ``load_model`` returns, with the dataset and directory the analysis reads."""
-
-    model: Recommender
-    dataset: Dataset
-    model_dir: Path | None = None
-    config: dict[str, Any] = field(default_factory=lambda: {"variant": "tiny"})
-    metrics: dict[str, Any] = field(default_factory=dict)
+def FakeLoadedModel(  # noqa: N802 - builds the real handle, as load_model returns it
+    model: Recommender,
+    dataset: Dataset,
+    model_dir: Path | None = None,
+    metrics: dict[str, Any] | None = None,
+) -> LoadedModel:
+    """The :class:`LoadedModel` of an in-memory test model (no directory unless given)."""
+    return LoadedModel(
+        model=model,
+        config=model.config,
+        metrics=metrics or {},
+        dataset=dataset,
+        variant="tiny",
+        model_dir=model_dir,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ import torch
 from anchorrec.analysis import attribution as at
 from anchorrec.analysis.attribution import BACKGROUND_GAME, GAMES, attribute, background_draws
 from anchorrec.models.base import Background, Batch, Embeddings, Recommender
+from anchorrec.models.config import ModelConfig
 from tests.conftest import make_tiny_dataset
 
 N_USERS, N_ITEMS, DIM = 12, 9, 4
@@ -45,7 +46,9 @@ class SyntheticModel(Recommender):
         seed: int = 0,
         same: tuple[str, str] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(
+            make_tiny_dataset(n_users=N_USERS, n_items=N_ITEMS), ModelConfig(variant=self.variant)
+        )
         gen = torch.Generator().manual_seed(seed)
         self._players = players
         self.user_fn, self.item_fn = user_fn, item_fn

@@ -52,7 +52,7 @@ def test_user_groups_from_users_csv_become_a_segment(tiny_model):
             "group": np.where(np.arange(ds.n_users) % 2, "odd", "even"),
         }
     )
-    loaded = type(tiny_model)(model=tiny_model.model, dataset=replace(ds, users=users))
+    loaded = replace(tiny_model, dataset=replace(ds, users=users))
     res = audit(loaded, k=3)
     seg = res.shares[res.shares["kind"] == "user group"]
     assert set(seg["segment"]) == {"odd", "even"} and seg["users"].sum() == ds.n_users

@@ -179,3 +179,18 @@ def test_only_the_model_dir_module_names_a_model_directorys_files():
         if any(f'"{n}"' in p.read_text(encoding="utf-8") for n in names)
     }
     assert owners == {"anchorrec/models/model_dir.py"}
+
+
+def test_a_loaded_model_is_always_typed_as_the_one_handle():
+    """Every parameter that receives a trained model is annotated ``LoadedModel`` (never
+    ``Any``): the handle's attributes are the contract, not attribute guessing."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for arg in [*node.args.args, *node.args.kwonlyargs]:
+                    if arg.arg in ("loaded", "_loaded") and (
+                        arg.annotation is None or "LoadedModel" not in ast.unparse(arg.annotation)
+                    ):
+                        offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert not offenders, offenders
