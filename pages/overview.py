@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from anchorrec.evaluation.significance import comparison_table
+from anchorrec.models.config import DEFAULT_MASK
 from anchorrec.ui import cached, charts, show, tables
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.state import AppState, reference_label, remember_reference, sidebar
@@ -47,7 +48,8 @@ def _dataset_card(state: AppState) -> None:
 def _significance(state: AppState, usable: list) -> None:
     st.markdown(
         "**Is a difference real?** Each variant against a reference on the same test users: "
-        "the difference of the means and its 95% paired bootstrap interval."
+        "the difference of the means and its 95% paired bootstrap interval (test items ranked "
+        f"with the {DEFAULT_MASK!r} items masked, MMRec's rule)."
     )
     labels = [e.label for e in usable]
     default = reference_label() if reference_label() in labels else "lightgcn"

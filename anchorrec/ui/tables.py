@@ -20,6 +20,7 @@ from anchorrec.analysis.attribution import PLAYER_WORDS, UserExplanation, WhatIf
 from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS, AuditResult
 from anchorrec.analysis.diagnostics import DiagnosticsReport, compare, compare_with_intervals
 from anchorrec.data.dataset import Dataset
+from anchorrec.models.config import LEGACY_MASK
 from anchorrec.ui.text import plain
 
 #: Attribution levels: what the score owes each input, or each of the model's branches.
@@ -460,7 +461,9 @@ def dataset_facts(ds: Dataset, directory: Any) -> list[str]:
 
 def variants_table(rows: Iterable[tuple[str, str | None, bool, Mapping[str, Any]]]) -> pd.DataFrame:
     """One row per model from ``(label, variant, usable, metrics.json)``: ``variant``,
-    ``kind``, ``usable``, ``test <metric>`` for each of :data:`ACCURACY`, ``best epoch``."""
+    ``kind``, ``usable``, ``test <metric>`` for each of :data:`ACCURACY`, ``best epoch`` and
+    ``mask`` (the items masked when ranking test; files written before it was recorded masked
+    train and valid)."""
     out = []
     for label, variant, usable, met in rows:
         test = met.get("test") if isinstance(met.get("test"), dict) else {}
@@ -468,8 +471,9 @@ def variants_table(rows: Iterable[tuple[str, str | None, bool, Mapping[str, Any]
         for k in ACCURACY:
             row[f"test {k}"] = test.get(k)
         row["best epoch"] = met.get("best_epoch")
+        row["mask"] = met.get("mask", LEGACY_MASK) if met else None
         out.append(row)
-    columns = ["variant", "kind", "usable", *(f"test {k}" for k in ACCURACY), "best epoch"]
+    columns = ["variant", "kind", "usable", *(f"test {k}" for k in ACCURACY), "best epoch", "mask"]
     return pd.DataFrame(out, columns=columns)
 
 
