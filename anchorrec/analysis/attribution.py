@@ -31,6 +31,7 @@ so the two differ. Both are exact and efficient; both are shown.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import weakref
@@ -51,8 +52,8 @@ from anchorrec.analysis.shapley import (
     shapley_weight_matrix,
 )
 from anchorrec.errors import ConfigError
-from anchorrec.fileio import atomic_write_bytes
 from anchorrec.models.base import Background
+from anchorrec.models.model_dir import ModelDir
 
 if TYPE_CHECKING:
     from anchorrec.models.checkpoint import LoadedModel
@@ -352,9 +353,10 @@ def coalition_cache(
 ) -> CoalitionCache:
     """The coalition cache of ``loaded``'s model for ``game``, built on first use, kept in memory.
 
-    With ``persist`` it is also read from / written to ``<model_dir>/attribution/`` (a
-    pickle-free ``.npz`` keyed by the model fingerprint and the game), so a new process skips
-    the forward passes.
+    With ``persist`` it is also read from / written to the model's derived store
+    (``attribution/``, a pickle-free ``.npz`` keyed by the model fingerprint and the game; the
+    workspace when the model directory is read-only), so a new process skips the forward
+    passes.
     """
     check_game(game)
     if isinstance(loaded, CoalitionCache):
@@ -364,16 +366,16 @@ def coalition_cache(
     per_model = _CACHES.setdefault(model, {})
     cache = per_model.get(key)
     if cache is None:
-        model_dir = loaded.model_dir
-        path = (
-            _persisted_path(model_dir, loaded.fingerprint, key) if persist and model_dir else None
-        )
-        if path is not None and path.is_file():
-            cache = _read_cache(path, loaded.dataset.train.tocsr())
+        store = ModelDir(loaded.model_dir).store() if persist and loaded.model_dir else None
+        name = _persisted_name(loaded.fingerprint, key)
+        found = store.find(name) if store is not None else None
+        if found is not None:
+            cache = _read_cache(found, loaded.dataset.train.tocsr())
         else:
             cache = build_coalition_cache(loaded, game=game, draws=draws, seed=seed)
-            if path is not None:
-                _write_cache(path, cache)
+            if store is not None:
+                with contextlib.suppress(OSError):  # nowhere writable: kept in memory only
+                    store.write_bytes(name, _encode_cache(cache))
         per_model[key] = cache
     return cache
 
@@ -384,17 +386,14 @@ ATTRIBUTION_DIR = "attribution"
 COALITION_RULE_VERSION = 2
 
 
-def _persisted_path(model_dir: Path, fingerprint: str, key: tuple[str, int, int]) -> Path:
+def _persisted_name(fingerprint: str, key: tuple[str, int, int]) -> str:
+    """The store's name of a persisted coalition cache."""
     game, draws, seed = key
     tag = "" if game == MEAN_GAME else f"-background{draws}s{seed}"
-    return (
-        Path(model_dir)
-        / ATTRIBUTION_DIR
-        / f"coalitions-v{COALITION_RULE_VERSION}{tag}-{fingerprint}.npz"
-    )
+    return f"{ATTRIBUTION_DIR}/coalitions-v{COALITION_RULE_VERSION}{tag}-{fingerprint}.npz"
 
 
-def _write_cache(path: Path, cache: CoalitionCache) -> None:
+def _encode_cache(cache: CoalitionCache) -> bytes:
     meta = {
         "players": list(cache.players),
         "subsets": [sorted(s) for s in cache.subsets],
@@ -412,7 +411,7 @@ def _write_cache(path: Path, cache: CoalitionCache) -> None:
         item_branches=cache.item_branches,
         meta=np.asarray(json.dumps(meta)),
     )
-    atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()
 
 
 def _read_cache(path: Path, train: sp.csr_matrix) -> CoalitionCache:

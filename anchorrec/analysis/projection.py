@@ -393,7 +393,8 @@ def precompute_projections(
     directory = Path(model_dir) if model_dir is not None else loaded.model_dir
     if directory is None:
         raise ConfigError("precompute_projections needs the model directory (model_dir=...).")
-    cache = ProjectionCache(directory, loaded.fingerprint)
+    # the model's derived store: the directory itself, or the workspace when it is read-only
+    cache = ProjectionCache(ModelDir(directory).store().write_folder, loaded.fingerprint)
     out = compute_projections(model_spaces(loaded), methods, cache=cache, log=log)
     cache.prune()
     return out

@@ -18,7 +18,7 @@ from anchorrec.data.dataset import FUSED, IMAGE, TEXT, Dataset, mmrec_split, spl
 from anchorrec.data.features import build_fused_features
 from anchorrec.data.items import encoder_texts
 from anchorrec.data.mmrec import save_mmrec
-from anchorrec.sample.catalogue import generate_attributes, write_copy
+from anchorrec.sample.boutique_items import generate_attributes, write_copy
 from anchorrec.sample.datasheet import render_datasheet
 from anchorrec.sample.drawing import draw_product
 from anchorrec.sample.shoppers import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from anchorrec.data.dataset import Dataset
-from anchorrec.sample.catalogue import (
+from anchorrec.sample.boutique_items import (
     CATEGORIES,
     COLLECTIONS,
     COLOURS,

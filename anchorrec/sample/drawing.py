@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from anchorrec.sample.catalogue import CATEGORY_BY_NAME, COLOURS, SHADES
+from anchorrec.sample.boutique_items import CATEGORY_BY_NAME, COLOURS, SHADES
 
 #: Pictures are drawn at this multiple of the output size, then downsampled (anti-aliasing).
 SUPERSAMPLE = 2

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from anchorrec.sample.catalogue import COLLECTIONS, OCCASIONS, PATTERNS, SHADES, SUSTAINABILITY
+from anchorrec.sample.boutique_items import COLLECTIONS, OCCASIONS, PATTERNS, SHADES, SUSTAINABILITY
 
 DRIVERS: tuple[str, ...] = ("visual", "textual", "collaborative", "popularity")
 #: The groups: the driver that dominates a shopper's mix (popularity never does).

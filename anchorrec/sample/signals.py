@@ -340,8 +340,3 @@ def recall_table(signals: SampleSignals) -> str:
             f"| {r.group} | {r.image:.3f} | {r.text:.3f} | {r.item_cf:.3f} | {r.popularity:.3f} |"
         )
     return "\n".join(lines)
-
-
-def signals_frame(signals: SampleSignals) -> pd.DataFrame:
-    """The purity rows as a DataFrame (for the dashboard)."""
-    return pd.DataFrame([p.__dict__ for p in signals.purities])

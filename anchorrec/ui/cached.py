@@ -151,9 +151,8 @@ def _stored_diagnostics(model_dir: str, stamp: str, store_stamp: str) -> Any:
 def stored_diagnostics(model_dir: str | Path) -> Any:
     """The model's stored :class:`DiagnosticsReport`, or None when not computed yet (cheap)."""
     from anchorrec.analysis.diagnostics import DIAGNOSTICS_FILE
-    from anchorrec.workspace import analysis_dirs
 
-    stamps = "|".join(file_stamp(d / DIAGNOSTICS_FILE) for d in analysis_dirs(model_dir))
+    stamps = ModelDir(model_dir).store().stamp(DIAGNOSTICS_FILE)
     return _stored_diagnostics(str(model_dir), model_stamp(model_dir), stamps)
 
 
@@ -203,14 +202,13 @@ def available_projections(model_dir: str | Path) -> dict[str, tuple[Path, dict[s
     """
     from anchorrec.analysis.projection import available_projections as _available
     from anchorrec.errors import AnchorRecError
-    from anchorrec.workspace import analysis_dirs
 
     try:
         current = ModelDir(Path(model_dir)).fingerprint()
     except (AnchorRecError, OSError):
         current = None
     found: dict[str, tuple[Path, dict[str, Any]]] = {}
-    for folder in analysis_dirs(model_dir):
+    for folder in ModelDir(model_dir).store().folders:
         try:
             entries = _available(folder)
         except AnchorRecError:
@@ -273,9 +271,9 @@ def compute_layouts(loaded: LoadedModel, method: str, params: dict[str, Any] | N
     Returns the number of layouts now available for ``method``.
     """
     from anchorrec.analysis.projection import ProjectionCache, compute_projections
-    from anchorrec.workspace import analysis_dir
 
-    cache = ProjectionCache(analysis_dir(loaded.model_dir), loaded.fingerprint)
+    store = ModelDir(loaded.model_dir).store()
+    cache = ProjectionCache(store.write_folder, loaded.fingerprint)
     out = compute_projections(
         spaces(loaded), [method], cache=cache, params={method: dict(params or {})}
     )

@@ -42,6 +42,7 @@ def test_neighbours_exclude_the_item_and_sort_by_cosine(tiny_model):
         neighbours(space, 999)
 
 
+@pytest.mark.slow  # t-SNE and UMAP (numba compiles on first use): ~50 s on 2 cores
 def test_layouts_are_seeded_and_trustworthy():
     x = np.random.default_rng(0).normal(size=(80, 8)).astype(np.float32)
     x[:40] += 4.0

@@ -14,7 +14,7 @@ from PIL import Image
 from anchorrec.cli import main
 from anchorrec.data.mmrec import load_mmrec
 from anchorrec.sample.build import ITEM_COLUMNS, SampleConfig, draft_sample
-from anchorrec.sample.catalogue import COLOURS, PATTERNS, SHADES
+from anchorrec.sample.boutique_items import COLOURS, PATTERNS, SHADES
 from anchorrec.sample.shoppers import DRIVERS, iterative_k_core
 from anchorrec.sample.signals import measure_signals, one_signal_recall
 
@@ -93,7 +93,7 @@ def test_users_record_driver_mix_and_group(built: Path) -> None:
 def test_driver_weights_stay_probabilities_when_rounding_overshoots() -> None:
     # seed 1's catalogue, then its shoppers: one mix rounded to (0.9485, 0.004, 0.0476) left
     # -0.0001 for popularity, and drawing that shopper's purchases crashed
-    from anchorrec.sample.catalogue import generate_attributes
+    from anchorrec.sample.boutique_items import generate_attributes
     from anchorrec.sample.shoppers import GROUPS, generate_shoppers
 
     rng = np.random.default_rng(1)
