@@ -31,24 +31,50 @@ def _faults_of_a_second_block() -> int:
 
 
 @glibc
-def test_a_freed_block_is_reused_inside_and_mapped_afresh_outside() -> None:
+def test_a_freed_block_is_reused_inside() -> None:
     with reuse_freed_memory() as on:
         assert on
         inside = _faults_of_a_second_block()
-    outside = _faults_of_a_second_block()
     assert inside < PAGES // 10  # the pages of the first block served the second
-    assert outside > PAGES // 2  # glibc's default again: a fresh mapping, every page faulted
+    # Outside, glibc maps such a block afresh in a new process, but whether it does so after a
+    # long test session depends on what the process allocated before (arenas, a raised mmap
+    # threshold): that half is checked on the calls we make, below, not on page faults.
 
 
-@glibc
-def test_nested_uses_restore_the_defaults_only_when_the_last_one_leaves() -> None:
+class _RecordingLibc:
+    """Stands in for glibc: records the malloc settings the module asks for."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def mallopt(self, param: int, value: int) -> int:
+        self.calls.append(("mallopt", param, value))
+        return 1
+
+    def malloc_trim(self, pad: int) -> int:
+        self.calls.append(("malloc_trim", pad))
+        return 1
+
+
+def test_the_last_user_out_restores_glibcs_defaults_and_trims(monkeypatch) -> None:
+    libc = _RecordingLibc()
+    monkeypatch.setattr(host_memory, "_glibc", lambda: libc)
+    keep = [
+        ("mallopt", host_memory.M_MMAP_MAX, 0),
+        ("mallopt", host_memory.M_TRIM_THRESHOLD, host_memory.KEEP_TRIM_THRESHOLD),
+    ]
+    restore = [
+        ("mallopt", host_memory.M_MMAP_MAX, host_memory.DEFAULT_MMAP_MAX),
+        ("mallopt", host_memory.M_TRIM_THRESHOLD, host_memory.DEFAULT_TRIM_THRESHOLD),
+        ("malloc_trim", 0),
+    ]
     with reuse_freed_memory():
+        assert libc.calls == keep
         with reuse_freed_memory():
             pass
-        assert host_memory._users == 1
-        assert _faults_of_a_second_block() < PAGES // 10  # still in effect
+        assert host_memory._users == 1 and libc.calls == keep  # the inner one restored nothing
     assert host_memory._users == 0
-    assert _faults_of_a_second_block() > PAGES // 2
+    assert libc.calls == keep + restore
 
 
 def test_disabled_or_without_glibc_it_changes_nothing(monkeypatch) -> None:
