@@ -13,8 +13,8 @@ from PIL import Image
 
 from anchorrec.cli import main
 from anchorrec.data.mmrec import load_mmrec
-from anchorrec.sample.build import ITEM_COLUMNS, SampleConfig, draft_sample
 from anchorrec.sample.boutique_items import COLOURS, PATTERNS, SHADES
+from anchorrec.sample.build import ITEM_COLUMNS, SampleConfig, draft_sample
 from anchorrec.sample.shoppers import DRIVERS, iterative_k_core
 from anchorrec.sample.signals import measure_signals, one_signal_recall
 
