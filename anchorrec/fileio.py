@@ -98,7 +98,8 @@ _FILE_MODE = 0o666 & ~_UMASK
 _DIR_MODE = 0o777 & ~_UMASK
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words (for messages)."""
     if stat.S_ISDIR(mode):
         return "a directory"
     if stat.S_ISCHR(mode):
@@ -147,7 +148,7 @@ def output_file(path: str | os.PathLike[str]) -> Path:
         raise OutputError(message) from None
     if not stat.S_ISREG(st.st_mode):
         raise OutputError(
-            f"{raw}: is {_kind(st.st_mode)}; an output is written as a new regular file, which "
+            f"{raw}: is {file_kind(st.st_mode)}; an output is written as a new regular file, which "
             "would replace it. Give the path of a regular file."
         )
     return resolved

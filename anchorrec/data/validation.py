@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from anchorrec.errors import DatasetError
+from anchorrec.fileio import file_kind
 
 #: The longest text a single CSV field may hold (characters). Product descriptions are a
 #: few thousand characters; anything beyond this is a broken export, not a description.
@@ -52,21 +53,6 @@ def quote(value: object, limit: int = QUOTE_CHARS) -> str:
     """``repr(value)``, shortened to ``limit`` characters for a message."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def file_kind(mode: int) -> str:
-    """What a non-regular file is, in words (for messages)."""
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 def open_regular(path: Path) -> int:
