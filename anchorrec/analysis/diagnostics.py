@@ -573,12 +573,7 @@ def diagnose(
         )
         report.distributions["coembedding_displacement"] = displacement_distribution(per_item)
     model = loaded.model
-    was_training = model.training
-    model.eval()
-    try:
-        emb = model.compute_embeddings()
-    finally:
-        model.train(was_training)
+    emb = model.eval_embeddings()
     item_branches = {n: t.detach().cpu().double().numpy() for n, t in emb.item_branches.items()}
     if len(item_branches) > 1:
         shares = branch_variance_shares(item_branches)

@@ -138,12 +138,7 @@ def history_explainer(loaded: LoadedModel) -> HistoryExplainer | None:
     basis = model.history_basis()
     if basis is None:
         return None
-    was_training = model.training
-    model.eval()
-    try:
-        items = model.compute_embeddings().items.detach().to("cpu", torch.float32).numpy()
-    finally:
-        model.train(was_training)
+    items = model.eval_embeddings().items.detach().to("cpu", torch.float32).numpy()
     explainer = HistoryExplainer(basis, items, loaded.dataset.train.tocsr())
     _CACHES[model] = explainer
     return explainer

@@ -73,12 +73,7 @@ def model_spaces(loaded: LoadedModel) -> dict[str, Space]:
     Raw feature spaces come from the model when it exposes them, else from the dataset.
     """
     model = loaded.model
-    was_training = model.training
-    model.eval()
-    try:
-        emb = model.compute_embeddings()
-    finally:
-        model.train(was_training)
+    emb = model.eval_embeddings()
     found: dict[str, np.ndarray] = {
         name: t.detach().to("cpu", torch.float32).numpy() for name, t in emb.spaces.items()
     }

@@ -59,12 +59,7 @@ def _embeddings_of(model_or_embeddings: object) -> Embeddings:
         return model_or_embeddings
     model = getattr(model_or_embeddings, "model", model_or_embeddings)  # a LoadedModel
     if isinstance(model, Recommender):
-        was_training = model.training
-        model.eval()
-        try:
-            return model.compute_embeddings()
-        finally:
-            model.train(was_training)
+        return model.eval_embeddings()
     raise TypeError(f"cannot evaluate a {type(model_or_embeddings).__name__}")
 
 

@@ -160,6 +160,15 @@ class Recommender(nn.Module, ABC):
     def loss(self, batch: Batch, epoch: int = 0) -> dict[str, torch.Tensor]:
         """Loss terms of one batch; key ``"total"`` is what the optimiser minimises."""
 
+    def eval_embeddings(self) -> Embeddings:
+        """:meth:`compute_embeddings` in eval mode (no dropout), the module's mode restored."""
+        was_training = self.training
+        self.eval()
+        try:
+            return self.compute_embeddings()
+        finally:
+            self.train(was_training)
+
     def fit(self) -> None:  # noqa: B027 - a hook; gradient-trained models need nothing here
         """Compute closed-form weights from the train split (called once by the trainer
         before the first epoch; a model with no trainable parameters is then final)."""
