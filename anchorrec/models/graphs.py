@@ -66,6 +66,13 @@ class SparseGraph:
             return self.matrix @ x
         return _SparseMatmul.apply(self.matrix, self.transpose, x)
 
+    def tmm(self, x: torch.Tensor) -> torch.Tensor:
+        """``selfᵀ @ x``, differentiable in ``x`` (the stored transpose; no re-transpose)."""
+        x = x.to(self.dtype)
+        if not x.requires_grad:
+            return self.transpose @ x
+        return _SparseMatmul.apply(self.transpose, self.matrix, x)
+
 
 def _to_csr_tensor(csr: sp.csr_matrix, device: torch.device | str) -> torch.Tensor:
     with warnings.catch_warnings():  # "sparse CSR support is in beta": we use only CSR @ dense
@@ -208,6 +215,50 @@ def layer_mean(graph: ItemGraph, x: torch.Tensor, layers: int) -> torch.Tensor:
 def lightgcn(a_hat: SparseGraph, ego: torch.Tensor, layers: int) -> torch.Tensor:
     """mean over l = 0..layers of Â^l ego (LightGCN's layer combination)."""
     return layer_mean(a_hat, ego, layers)
+
+
+def bipartite_lightgcn(
+    r_hat: SparseGraph,
+    users: torch.Tensor,
+    items: torch.Tensor,
+    layers: int,
+    extra: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`lightgcn` over Â = [[0, R̂], [R̂ᵀ, 0]] without forming Â: ``(H_u, H_i)``.
+
+    ``Â [u; i] = [R̂ i; R̂ᵀ u]``, so layer l is ``u_l = R̂ i_{l−1}``, ``i_l = R̂ᵀ u_{l−1}``:
+    the same sums as the products with Â (its user rows are R̂'s rows, in the same order),
+    with no (U+I)-row concatenation, slices or their backward zero-fills.
+
+    With ``extra`` (I×d) the user side returned is ``H_u + R̂ extra``, and the last user
+    layer shares that product: ``H_u + R̂ Y = Σ_{l<L} u_l/(L+1) + R̂ (i_{L−1}/(L+1) + Y)``
+    (one product with R̂ instead of two; the same value up to float rounding).
+    """
+    us, its = [users], [items]
+    for layer in range(1, layers + 1):
+        its.append(r_hat.tmm(us[-1]))
+        if layer < layers or extra is None:
+            us.append(r_hat.mm(its[-2]))
+    h_items = _mean(its)
+    if extra is None:
+        return _mean(us), h_items
+    if layers == 0:
+        return users + r_hat.mm(extra), h_items
+    n = layers + 1
+    return sum_in_order(us) / n + r_hat.mm(its[-2] / n + extra), h_items
+
+
+def sum_in_order(xs: list[torch.Tensor]) -> torch.Tensor:
+    """``x_0 + x_1 + …`` left to right, with no zero tensor to start from."""
+    out = xs[0]
+    for x in xs[1:]:
+        out = out + x
+    return out
+
+
+def _mean(xs: list[torch.Tensor]) -> torch.Tensor:
+    """(x_0 + … + x_L) / (L + 1), summed in order as :func:`layer_mean` sums its layers."""
+    return sum_in_order(xs) / len(xs)
 
 
 def smoothness(graph: SparseGraph, z: torch.Tensor) -> torch.Tensor:

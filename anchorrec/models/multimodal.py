@@ -38,13 +38,14 @@ from anchorrec.models.graphs import (
     MeanGraph,
     PermutedGraph,
     SparseGraph,
+    bipartite_lightgcn,
     identity_graph,
     knn_graph,
     layer_mean,
-    lightgcn,
     normalised_bipartite,
     propagate,
     smoothness,
+    sum_in_order,
 )
 
 #: Space name of each modality's view and raw features.
@@ -76,7 +77,8 @@ class _Forward:
     #: the frozen inputs (= ``features`` unless the tables are trainable): P_v, P_t and the
     #: similarity targets read these, as the released code reads v_feat / t_feat
     frozen: dict[str, torch.Tensor]
-    id_users: torch.Tensor
+    #: None (and ``view_users`` empty) in the training pass that sums the user side at once
+    id_users: torch.Tensor | None
     id_items: torch.Tensor
     view_users: dict[str, torch.Tensor]
     view_items: dict[str, torch.Tensor]
@@ -336,39 +338,56 @@ class MultimodalRecommender(Recommender):
 
     # ------------------------------------------------------------------ forward
     def _forward(
-        self, drop: frozenset[str] = frozenset(), background: Background | None = None
+        self,
+        drop: frozenset[str] = frozenset(),
+        background: Background | None = None,
+        *,
+        branches: bool = True,
     ) -> _Forward:
+        """The forward pass; with ``branches=False`` (training, no player removed) the user
+        side is computed as one sum, ``h_u = H_u + R̂ Σ_m Z^m`` with a single product with R̂
+        (linear in the views), and ``id_users`` / ``view_users`` are left out."""
         cfg = self.config
         e_u, e_i = self.user_id, self.item_id
         if ID in drop and background is None:
             e_u = e_u.mean(0, keepdim=True).expand_as(e_u)
             e_i = e_i.mean(0, keepdim=True).expand_as(e_i)
-        a_hat, r_hat = self._interaction_graphs()
-        h = lightgcn(a_hat, torch.cat([e_u, e_i]), cfg.id_layers)
-        h_u, h_i = h[: self.n_users], h[self.n_users :]
-        if ID in drop and background is not None:  # the drawn users' and items' ID values
-            bu = torch.as_tensor(background.users, device=h.device)
-            bi = torch.as_tensor(background.items, device=h.device)
-            h_u, h_i, e_i = h_u[bu], h_i[bi], e_i[bi]
-        elif ID in drop:  # the interaction graph is part of the ID player: no degree signal left
-            h_u = h_u.mean(0, keepdim=True).expand_as(h_u)
-            h_i = h_i.mean(0, keepdim=True).expand_as(h_i)
+        _, r_hat = self._interaction_graphs()
+        fused_users = not branches and not drop and background is None
+        id_e_i = e_i
+        if ID in drop and background is not None:  # the drawn items' ID values in the views
+            e_i = e_i[torch.as_tensor(background.items, device=e_i.device)]
         feats = self._features(drop, background)
         frozen = self._features(drop, background, frozen=True) if cfg.trainable_features else feats
         graphs = (
             self._graphs(drop) if background is None else self._background_graphs(drop, background)
         )
-        view_users, view_items = {}, {}
+        view_users: dict[str, torch.Tensor] = {}
+        view_items: dict[str, torch.Tensor] = {}
         for m in self.views:
-            z = e_i * torch.sigmoid(self.gate[m](self.encoder[m](feats[m])))
+            z = e_i * torch.sigmoid(self._gate_input(m, feats[m], fused_users))
             if cfg.modality_layer_mean:
-                z_items = layer_mean(graphs[m], z, cfg.modality_layers)
+                view_items[m] = layer_mean(graphs[m], z, cfg.modality_layers)
             else:
-                z_items = propagate(graphs[m], z, cfg.modality_layers)
-            view_items[m] = z_items
-            view_users[m] = propagate(r_hat, z_items, 1)
-        users = h_u + sum((view_users[m] for m in self.score_views), torch.zeros_like(h_u))
-        items = h_i + sum((view_items[m] for m in self.score_views), torch.zeros_like(h_i))
+                view_items[m] = propagate(graphs[m], z, cfg.modality_layers)
+            if not fused_users:
+                view_users[m] = propagate(r_hat, view_items[m], 1)
+        score = [view_items[m] for m in self.score_views]
+        view_sum = sum_in_order(score) if score else None
+        if fused_users:
+            users, h_i = bipartite_lightgcn(r_hat, e_u, id_e_i, cfg.id_layers, view_sum)
+            h_u = None
+        else:
+            h_u, h_i = bipartite_lightgcn(r_hat, e_u, id_e_i, cfg.id_layers)
+            if ID in drop and background is not None:  # the drawn users' and items' ID values
+                h_u = h_u[torch.as_tensor(background.users, device=h_u.device)]
+                h_i = h_i[torch.as_tensor(background.items, device=h_i.device)]
+            elif ID in drop:  # the interaction graph is part of the ID player: no degree signal
+                h_u = h_u.mean(0, keepdim=True).expand_as(h_u)
+                h_i = h_i.mean(0, keepdim=True).expand_as(h_i)
+            score_users = [view_users[m] for m in self.score_views]
+            users = h_u + sum_in_order(score_users) if score_users else h_u
+        items = h_i + view_sum if view_sum is not None else h_i
         recover = None
         if self.has_recover:
             anchor = (
@@ -377,6 +396,19 @@ class MultimodalRecommender(Recommender):
             recover = cfg.recover_lambda * self.decoder(anchor)
             items = items + recover
         return _Forward(feats, frozen, h_u, h_i, view_users, view_items, recover, users, items)
+
+    def _gate_input(self, m: str, x: torch.Tensor, composed: bool = False) -> torch.Tensor:
+        """``gate_m(encoder_m(x))``; ``composed`` (training) applies the two affine maps as one,
+        ``(x Wₑᵀ + bₑ) W_gᵀ + b_g = x (W_g Wₑ)ᵀ + (W_g bₑ + b_g)``: the same value and
+        gradients up to float rounding, without the I×d encoder output and its d×d product
+        with the gate (forward and backward). Embeddings for ranking and analysis apply them
+        one after the other, so they do not move with the training path's rounding."""
+        enc, gate = self.encoder[m], self.gate[m]
+        if not composed:
+            return gate(enc(x))
+        weight = gate.weight @ enc.weight
+        bias = F.linear(enc.bias, gate.weight, gate.bias)
+        return F.linear(x, weight, bias)
 
     @torch.no_grad()
     def compute_embeddings(
@@ -438,9 +470,12 @@ class MultimodalRecommender(Recommender):
         return w * image + (1 - w) * text
 
     # ------------------------------------------------------------------ losses
+    #: the losses read only the summed user side (``direct`` also reads its branches)
+    loss_reads_user_branches: ClassVar[bool] = False
+
     def loss(self, batch: Batch, epoch: int = 0) -> dict[str, torch.Tensor]:
         cfg = self.config
-        fw = self._forward()
+        fw = self._forward(branches=self.loss_reads_user_branches)
         hu, hp, hn = fw.users[batch.users], fw.items[batch.pos_items], fw.items[batch.neg_items]
         terms = {
             "bpr": losses.bpr(hu, hp, hn),
@@ -551,6 +586,7 @@ class DirectAlignment(MultimodalRecommender):
     views = (FUSED,)
     has_projection = False
     has_recover = False
+    loss_reads_user_branches = True
 
     def _table_modalities(self) -> tuple[str, ...]:
         return (FUSED,)

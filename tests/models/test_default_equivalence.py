@@ -228,3 +228,37 @@ def test_default_preset_matches_the_plain_loss_and_gradients(tiny_dataset, modal
     for name, param in model.named_parameters():
         torch.testing.assert_close(param.detach(), params[name].detach(), rtol=0, atol=1e-4)
     _embeddings_match(model, ref, params)
+
+
+@pytest.mark.parametrize("layers", [0, 1, 2, 3])
+def test_bipartite_lightgcn_is_lightgcn_over_a_hat(tiny_dataset, layers):
+    from anchorrec.models.graphs import (
+        SparseGraph,
+        bipartite_lightgcn,
+        lightgcn,
+        normalised_bipartite,
+    )
+
+    a_hat, r_hat = (SparseGraph(g) for g in normalised_bipartite(tiny_dataset.train))
+    gen = torch.Generator().manual_seed(layers)
+    e_u = torch.randn(tiny_dataset.n_users, 8, generator=gen, requires_grad=True)
+    e_i = torch.randn(tiny_dataset.n_items, 8, generator=gen, requires_grad=True)
+    extra = torch.randn(tiny_dataset.n_items, 8, generator=gen, requires_grad=True)
+    h = lightgcn(a_hat, torch.cat([e_u, e_i]), layers)
+    h_u, h_i = bipartite_lightgcn(r_hat, e_u, e_i, layers)
+    torch.testing.assert_close(h_u, h[: tiny_dataset.n_users], rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(h_i, h[tiny_dataset.n_users :], rtol=1e-6, atol=1e-7)
+    # with the views' sum: the user side H_u + R̂ Y, value and gradients
+    weights = (
+        torch.randn(tiny_dataset.n_users, 8, generator=gen),
+        torch.randn(tiny_dataset.n_items, 8, generator=gen),
+    )
+    plain = ((h[: tiny_dataset.n_users] + r_hat.mm(extra)) * weights[0]).sum() + (
+        h[tiny_dataset.n_users :] * weights[1]
+    ).sum()
+    expected = torch.autograd.grad(plain, (e_u, e_i, extra))
+    users, items = bipartite_lightgcn(r_hat, e_u, e_i, layers, extra)
+    fused = (users * weights[0]).sum() + (items * weights[1]).sum()
+    assert float(fused) == pytest.approx(float(plain), rel=1e-6)
+    for got, want in zip(torch.autograd.grad(fused, (e_u, e_i, extra)), expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
