@@ -84,7 +84,12 @@ class _Forward:
     view_items: dict[str, torch.Tensor]
     recover: torch.Tensor | None
     users: torch.Tensor
+    #: every item, or with ``item_rows`` only those rows (in that order)
     items: torch.Tensor
+    item_rows: torch.Tensor | None = None
+    #: Z^mm and the anchor P_mm(Z^mm) on ``item_rows`` (what the recover branch computed)
+    fused_rows: torch.Tensor | None = None
+    anchor_rows: torch.Tensor | None = None
 
 
 class MultimodalRecommender(Recommender):
@@ -343,10 +348,15 @@ class MultimodalRecommender(Recommender):
         background: Background | None = None,
         *,
         branches: bool = True,
+        item_rows: torch.Tensor | None = None,
     ) -> _Forward:
         """The forward pass; with ``branches=False`` (training, no player removed) the user
         side is computed as one sum, ``h_u = H_u + R̂ Σ_m Z^m`` with a single product with R̂
-        (linear in the views), and ``id_users`` / ``view_users`` are left out."""
+        (linear in the views), and ``id_users`` / ``view_users`` are left out.
+
+        With ``item_rows`` (the batch's items) the final item embeddings are computed on those
+        rows only: the recover branch λ_rec·D(P_mm(Z^mm)) is row-wise, so its rows are the
+        same values, and the rows the loss does not read get no gradient either way."""
         cfg = self.config
         e_u, e_i = self.user_id, self.item_id
         if ID in drop and background is None:
@@ -388,14 +398,32 @@ class MultimodalRecommender(Recommender):
             score_users = [view_users[m] for m in self.score_views]
             users = h_u + sum_in_order(score_users) if score_users else h_u
         items = h_i + view_sum if view_sum is not None else h_i
+        fused = view_items[FUSED]
+        fused_rows = anchor_rows = None
+        if item_rows is not None:
+            items = items[item_rows]
+            fused = fused_rows = fused[item_rows]
         recover = None
         if self.has_recover:
-            anchor = (
-                self.proj_fused(view_items[FUSED]) if self.has_projection else view_items[FUSED]
-            )
+            anchor = self.proj_fused(fused) if self.has_projection else fused
             recover = cfg.recover_lambda * self.decoder(anchor)
             items = items + recover
-        return _Forward(feats, frozen, h_u, h_i, view_users, view_items, recover, users, items)
+            if item_rows is not None and self.has_projection:
+                anchor_rows = anchor
+        return _Forward(
+            feats,
+            frozen,
+            h_u,
+            h_i,
+            view_users,
+            view_items,
+            recover,
+            users,
+            items,
+            item_rows,
+            fused_rows,
+            anchor_rows,
+        )
 
     def _gate_input(self, m: str, x: torch.Tensor, composed: bool = False) -> torch.Tensor:
         """``gate_m(encoder_m(x))``; ``composed`` (training) applies the two affine maps as one,
@@ -475,8 +503,11 @@ class MultimodalRecommender(Recommender):
 
     def loss(self, batch: Batch, epoch: int = 0) -> dict[str, torch.Tensor]:
         cfg = self.config
-        fw = self._forward(branches=self.loss_reads_user_branches)
-        hu, hp, hn = fw.users[batch.users], fw.items[batch.pos_items], fw.items[batch.neg_items]
+        n_pos = len(batch.pos_items)
+        rows = torch.cat([batch.pos_items, batch.neg_items])
+        fw = self._forward(branches=self.loss_reads_user_branches, item_rows=rows)
+        hu = fw.users[batch.users]
+        hp, hn = fw.items.split_with_sizes([n_pos, len(batch.neg_items)])
         terms = {
             "bpr": losses.bpr(hu, hp, hn),
             "l2": cfg.l2_weight * losses.l2_penalty(hu, hp, hn, rows=self._l2_rows(hu)),
@@ -491,7 +522,8 @@ class MultimodalRecommender(Recommender):
         """Weighted loss terms beyond BPR and L2 (AnchorRec's UIM, AAL, AMP, smoothness)."""
         cfg = self.config
         pos = batch.pos_items
-        z_mm = fw.view_items[FUSED][pos]
+        # the batch's rows of Z^mm (and of the anchor) as the recover branch computed them
+        z_mm = fw.view_items[FUSED][pos] if fw.fused_rows is None else fw.fused_rows[: len(pos)]
         out = {"uim": cfg.uim_weight * losses.uniformity_margin(hu, hp, hn, cfg.uim_margin)}
         if self.aal_on and cfg.aal_weight > 0:
             head = pos[: cfg.align_batch]
@@ -517,7 +549,9 @@ class MultimodalRecommender(Recommender):
             return losses.info_nce(z_mm, fw.id_items[pos], tau) + losses.info_nce(
                 z_mm.detach(), mix, tau
             )
-        anchor = self.proj_fused(z_mm)
+        # P_mm(Z^mm) of the batch's rows (positives first) where the recover branch has it
+        rows = fw.anchor_rows
+        anchor = self.proj_fused(z_mm) if rows is None else rows[: len(pos)]
         if self.config.project_batch_only:
             p_v = self.proj_image(fw.frozen[IMAGE][pos])
             p_t = self.proj_text(fw.frozen[TEXT][pos])
