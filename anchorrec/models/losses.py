@@ -25,38 +25,60 @@ def info_nce(x: torch.Tensor, y: torch.Tensor, temperature: float) -> torch.Tens
     return F.cross_entropy(logits, torch.arange(x.shape[0], device=x.device))
 
 
+#: ``torch.unique(items, return_inverse=True, return_counts=True)``: the distinct batch items,
+#: each row's index among them and their counts
+Groups = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+def batch_groups(items: torch.Tensor) -> Groups | None:
+    """The distinct items of a batch for :func:`similarity_preservation` (found once and
+    shared by its calls on the same batch); None while a CUDA graph is being captured."""
+    if _capturing(items):
+        return None
+    uniq, inverse, counts = torch.unique(items, return_inverse=True, return_counts=True)
+    return uniq, inverse, counts
+
+
 def similarity_preservation(
-    z: torch.Tensor, features: torch.Tensor, items: torch.Tensor
+    z: torch.Tensor,
+    features: torch.Tensor,
+    items: torch.Tensor,
+    *,
+    unit: torch.Tensor | None = None,
+    groups: Groups | None = None,
 ) -> torch.Tensor:
     """Lsim(Z, cos(x_P)) = ‖Z Zᵀ − sg(S)‖_F / B with S_kl = cos(x_{P_k}, x_{P_l}).
 
     Computed without any B×B matrix: with N the L2-normalised x_P (S = N Nᵀ),
-    ‖Z Zᵀ − N Nᵀ‖² = ‖ZᵀZ‖² − 2‖ZᵀN‖² + ‖NᵀN‖², three small Gram matrices (the last one, a
-    constant, over the distinct batch items weighted by their counts, on the cheaper side of
-    N). Squares are summed in float64, so the difference loses nothing to cancellation.
+    ‖Z Zᵀ − N Nᵀ‖² = ‖ZᵀZ‖² − 2‖ZᵀN‖² + ‖NᵀN‖², three small Gram matrices over the distinct
+    batch items u (weighted by their counts c_u, on the cheaper side of N):
+    ZᵀN = Σ_u (Σ_{k: P_k = u} z_k) n_uᵀ and ‖NᵀN‖² = ‖Σ_u c_u n_u n_uᵀ‖², a constant. Squares
+    are summed in float64, so the difference loses nothing to cancellation.
+
+    ``unit`` is ``features`` already L2-normalised row-wise (frozen tables: normalised once,
+    not every batch); ``groups`` is :func:`batch_groups` of ``items``, shared between calls.
 
     While a CUDA graph is being captured the distinct items cannot be found (``torch.unique``
-    has a data-dependent shape), so the constant is then summed over every batch row: the same
-    value, a little more work.
+    has a data-dependent shape), so every batch row is then its own group: the same value, a
+    little more work.
     """
     b = z.shape[0]
+    if groups is None:
+        groups = batch_groups(items)
     with torch.no_grad():
-        if _capturing(items):
-            n_p = F.normalize(features[items].float(), dim=1)
-            n_u, w = n_p, None
-        else:
-            uniq, inverse, counts = torch.unique(items, return_inverse=True, return_counts=True)
-            n_u = F.normalize(features[uniq].float(), dim=1)
-            w = counts.to(n_u.dtype)
-            n_p = n_u[inverse]
+        rows = items if groups is None else groups[0]
+        n_u = unit[rows].float() if unit is not None else F.normalize(features[rows].float(), dim=1)
+        w = None if groups is None else groups[2].to(n_u.dtype)
         if n_u.shape[1] <= n_u.shape[0]:  # ‖Σ_u c_u n_u n_uᵀ‖² (d×d)
             gram = (n_u if w is None else n_u * w[:, None]).T @ n_u
             const = gram.double().pow(2).sum()
         else:  # Σ_uv c_u c_v (n_u·n_v)² (U×U)
             gram = (n_u @ n_u.T).double().pow(2)
             const = gram.sum() if w is None else w.double() @ gram @ w.double()
+    # Σ_{k: P_k = u} z_k: one row per distinct item
+    z_u = z if groups is None else z.new_zeros(n_u.shape[0], z.shape[1]).index_add(0, groups[1], z)
     zz = (z.T @ z).double().pow(2).sum()
-    zn = (z.T @ n_p.to(z.dtype)).double().pow(2).sum()
+    zn = (z_u.T @ n_u.to(z.dtype)).double().pow(2).sum()
     sq = (zz - 2 * zn + const).clamp_min(1e-12)
     return (sq.sqrt() / b).to(z.dtype)
 

@@ -165,6 +165,8 @@ class MultimodalRecommender(Recommender):
             self.decoder = mlp(d, d)
         self._graph_cache: dict[tuple[frozenset[str], str, str], dict[str, ItemGraph]] = {}
         self._bipartite: dict[str, tuple[SparseGraph, SparseGraph]] = {}
+        #: modality -> (frozen table, its version, the table L2-normalised row-wise)
+        self._unit_cache: dict[str, tuple[torch.Tensor, int, torch.Tensor]] = {}
 
     # ------------------------------------------------------------------ reduced inputs
     def _principal_basis(self, m: str, rank: int) -> torch.Tensor:
@@ -529,13 +531,16 @@ class MultimodalRecommender(Recommender):
             head = pos[: cfg.align_batch]
             out["aal"] = cfg.aal_weight * self._aal(fw, head, z_mm[: cfg.align_batch])
         if self.amp_on and cfg.amp_weight > 0:
-            amp = losses.similarity_preservation(z_mm, fw.frozen[FUSED], pos)
-            amp = amp + cfg.amp_text_weight * losses.similarity_preservation(
-                fw.view_items[TEXT][pos], fw.frozen[TEXT], pos
-            )
-            amp = amp + cfg.amp_image_weight * losses.similarity_preservation(
-                fw.view_items[IMAGE][pos], fw.frozen[IMAGE], pos
-            )
+            groups = losses.batch_groups(pos)  # the batch's distinct items, found once
+
+            def lsim(z: torch.Tensor, m: str) -> torch.Tensor:
+                return losses.similarity_preservation(
+                    z, fw.frozen[m], pos, unit=self._unit_table(m, fw.frozen[m]), groups=groups
+                )
+
+            amp = lsim(z_mm, FUSED)
+            amp = amp + cfg.amp_text_weight * lsim(fw.view_items[TEXT][pos], TEXT)
+            amp = amp + cfg.amp_image_weight * lsim(fw.view_items[IMAGE][pos], IMAGE)
             out["amp"] = cfg.amp_weight * amp
         if cfg.smooth_weight > 0:
             out["smooth"] = cfg.smooth_weight * self._smoothness(fw.view_items[FUSED])
@@ -561,6 +566,21 @@ class MultimodalRecommender(Recommender):
         return losses.info_nce(anchor, self.proj_id(fw.id_items[pos]), tau) + losses.info_nce(
             anchor.detach(), self._mixup(p_v, p_t), tau
         )
+
+    def _unit_table(self, m: str, table: torch.Tensor) -> torch.Tensor | None:
+        """The reduced, frozen table of ``m`` L2-normalised row-wise, computed once and kept
+        while the table is the same tensor, unchanged (the similarity targets read its rows
+        every step). None for the raw tables (``trainable_features``): no copy of those."""
+        if self.config.trainable_features or table.requires_grad:
+            return None
+        cache = self._unit_cache
+        hit = cache.get(m)
+        if hit is not None and hit[0] is table and hit[1] == table._version:
+            return hit[2]
+        with torch.no_grad():
+            unit = F.normalize(table.float(), dim=1)
+        cache[m] = (table, table._version, unit)
+        return unit
 
     def _l2_rows(self, hu: torch.Tensor) -> int:
         """What the L2 term divides by: the configured batch size (released) or the rows."""

@@ -262,3 +262,40 @@ def test_bipartite_lightgcn_is_lightgcn_over_a_hat(tiny_dataset, layers):
     assert float(fused) == pytest.approx(float(plain), rel=1e-6)
     for got, want in zip(torch.autograd.grad(fused, (e_u, e_i, extra)), expected, strict=True):
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("width", [8, 200])  # narrower and wider than the distinct items
+def test_similarity_preservation_with_shared_groups_and_unit_rows(width):
+    from anchorrec.models import losses
+
+    gen = torch.Generator().manual_seed(1)
+    feats = torch.randn(50, width, generator=gen)
+    items = torch.randint(0, 50, (64,), generator=gen)  # with repeats
+    z = torch.randn(64, 6, generator=gen, requires_grad=True)
+    zd = z.detach().double().requires_grad_(True)
+    n = F.normalize(feats[items].double(), dim=1)
+    direct = torch.linalg.matrix_norm(zd @ zd.T - n @ n.T) / 64
+    (g_direct,) = torch.autograd.grad(direct, zd)
+    shared = losses.similarity_preservation(
+        z, feats, items, unit=F.normalize(feats, dim=1), groups=losses.batch_groups(items)
+    )
+    (g_shared,) = torch.autograd.grad(shared, z)
+    assert float(shared.detach()) == pytest.approx(float(direct.detach()), rel=1e-5)
+    torch.testing.assert_close(g_shared.double(), g_direct, rtol=1e-4, atol=1e-7)
+
+
+def test_normalised_tables_follow_their_table(tiny_dataset):
+    model = build_model("anchor", tiny_dataset, preset_config("default", feature_dim=8), seed=0)
+    table = model.feat_text
+    first = model._unit_table("text", table)
+    torch.testing.assert_close(first, F.normalize(table, dim=1))
+    assert model._unit_table("text", table) is first  # kept while the table is unchanged
+    with torch.no_grad():
+        table.mul_(-1)  # changed in place: normalised again
+    torch.testing.assert_close(model._unit_table("text", table), F.normalize(table, dim=1))
+    model.feat_text = table * 2 + 1  # another tensor: normalised again
+    torch.testing.assert_close(
+        model._unit_table("text", model.feat_text), F.normalize(model.feat_text, dim=1)
+    )
+    paper = build_model("anchor", tiny_dataset, preset_config("paper"), seed=0)
+    assert paper._unit_table("text", paper.frozen_text) is None  # raw tables are not copied
