@@ -72,11 +72,11 @@ def game_note(game: str) -> str:
     return f"game: {game_label(game)}"
 
 
-def game_switch(key: str, container=st) -> str:
-    """Draw the session-wide game switch under the widget key ``key`` (one per page) in
-    ``container`` and return the session's game."""
+def game_switch(key: str) -> str:
+    """Draw the session-wide game switch under the widget key ``key`` (one per page) and
+    return the session's game."""
     st.session_state[key] = current_game()  # another page may have switched it
-    container.radio(
+    st.radio(
         "Attribution game",
         GAMES,
         format_func=game_label,
