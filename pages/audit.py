@@ -20,7 +20,7 @@ def _segments(results: dict) -> None:
     kind = st.radio("Segment", kinds, horizontal=True, key="audit_kind") if kinds else None
     for col, (name, r) in zip(st.columns(len(results)), results.items(), strict=True):
         seg = tables.segment_shares(r, kind)
-        col.markdown(f"**{name}**")
+        col.markdown(f"**{name}** · {game_note(r.game)}")
         words = {p: tables.player_word(p) for p in r.players}
         fig = charts.share_bars(seg, "label", r.players, height=90 + 28 * len(seg), words=words)
         col.plotly_chart(fig, width="stretch", key=f"audit_shares_{name}")
