@@ -9,6 +9,7 @@ from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS
 from anchorrec.analysis.audit_report import render_audit_html, shares_csv
 from anchorrec.ui import cached, charts, show, tables
 from anchorrec.ui.errors import user_errors
+from anchorrec.ui.games import game_note, game_switch
 from anchorrec.ui.images import item_title
 from anchorrec.ui.state import AppState, reference_label, require_dataset, require_models
 
@@ -19,7 +20,7 @@ def _segments(results: dict) -> None:
     kind = st.radio("Segment", kinds, horizontal=True, key="audit_kind") if kinds else None
     for col, (name, r) in zip(st.columns(len(results)), results.items(), strict=True):
         seg = tables.segment_shares(r, kind)
-        col.markdown(f"**{name}**")
+        col.markdown(f"**{name}** · {game_note(r.game)}")
         words = {p: tables.player_word(p) for p in r.players}
         fig = charts.share_bars(seg, "label", r.players, height=90 + 28 * len(seg), words=words)
         col.plotly_chart(fig, width="stretch", key=f"audit_shares_{name}")
@@ -79,7 +80,7 @@ def _export(state: AppState, entries: list, results: dict) -> None:
         col.download_button(
             f"{name}: shares CSV",
             csv,
-            file_name=f"{ds.name}-{name}-audit-shares.csv",
+            file_name=f"{ds.name}-{name}-{r.game}-audit-shares.csv",
             mime="text/csv",
             key=f"dl_csv_{name}",
         )
@@ -90,11 +91,12 @@ def _export(state: AppState, entries: list, results: dict) -> None:
                 pair = {e.label: state.loaded(e), reference.label: state.loaded(reference)}
                 accuracy = cached.differences(pair, reference.label)
         report = cached.stored_diagnostics(e.path)  # None: the report leaves them out
-        html = render_audit_html(r, report, title=f"{ds.name} · {name} audit", accuracy=accuracy)
+        reliance = cached.stored_reliance(e.path, r.game)  # likewise, under the audit's game
+        html = render_audit_html(r, report, f"{ds.name} · {name} audit", accuracy, reliance)
         col.download_button(
             f"{name}: HTML report",
             html.encode(),
-            file_name=f"{ds.name}-{name}-audit.html",
+            file_name=f"{ds.name}-{name}-{r.game}-audit.html",
             mime="text/html",
             key=f"dl_html_{name}",
         )
@@ -110,15 +112,17 @@ def render() -> None:
         "overall and by segment; and how often each item is recommended (exposure)."
     )
     k = st.slider("Top-K audited", 5, 50, 10, step=5, key="audit_k")
+    game = game_switch("audit_game")
     results = {}
     for e in entries:
         with user_errors(f"Model {e.name}", stop=False):
-            results[e.name] = cached.audit(state.loaded(e), k)
+            results[e.name] = cached.audit(state.loaded(e), k, game)
     if not results:
         st.stop()
     st.subheader("Summary")
     summary = tables.audit_summary_table(results)
-    share_help = "the input's share |φ|/Σ|φ| of each score, averaged over recommendations"
+    note = game_note(next(iter(results.values())).game)  # the results' own game
+    share_help = f"the input's share |φ|/Σ|φ| of each score, averaged over recommendations ({note})"
     config = {
         c: st.column_config.NumberColumn(format="%.3f", help=share_help)
         for c in summary.columns
@@ -131,6 +135,7 @@ def render() -> None:
         column_config=config,
     )
     st.caption(
+        f"Shares: {note}; the CSV and the HTML report record it. "
         "Exposure Gini: 0 = every item recommended equally often, 1 = one item takes all. "
         "Coverage: share of the catalogue recommended at least once."
     )

@@ -1,4 +1,5 @@
-"""Positional collapse: the Figure-1 co-embedding per variant and every diagnostic beside its null."""
+"""Positional collapse: the Figure-1 co-embedding per variant, the accuracy of every coalition of
+inputs (modality reliance) and every diagnostic beside its null."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from anchorrec.models.registry import MULTIMODAL_VARIANTS
 from anchorrec.ui import cached, charts, tables
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.images import item_title
+from anchorrec.ui.reliance_views import show_reliance
 from anchorrec.ui.state import AppState, require_dataset, require_models
 from anchorrec.workspace import ModelEntry
 
@@ -109,6 +111,8 @@ def render() -> None:
     )
     st.subheader("Figure 1: ID view and final vectors in one projection")
     _figure_one(state, entries)
+    st.subheader("Modality reliance: accuracy with only some inputs")
+    show_reliance(state, entries)
     st.subheader("Diagnostics, side by side")
     _diagnostics(state, entries)
 

@@ -8,6 +8,7 @@ from anchorrec.analysis.attribution import explain_user
 from anchorrec.ui import cached, tables
 from anchorrec.ui.attribution_views import show_top_k, show_whatif, why_dialog
 from anchorrec.ui.errors import user_errors
+from anchorrec.ui.games import game_switch
 from anchorrec.ui.images import item_image_path, item_title, thumbnail
 from anchorrec.ui.neighbours import show_neighbour_tabs
 from anchorrec.ui.state import require_dataset, require_models, select_user
@@ -21,8 +22,8 @@ LEVEL_WORDS = {
 }
 LEVEL_HELP = (
     "Exact Shapley values φ. Input level removes an input everywhere it reaches the score "
-    "(features → catalogue mean, its item graph → every item equally similar, ID → mean "
-    "embedding); φ add up to score − v(∅), v(∅) being the score with every input removed. "
+    "(by the rule of the attribution game chosen beside: catalogue mean or background "
+    "sample); φ add up to score − v(∅), v(∅) being the score with every input removed. "
     "Branch level splits h_u·h_i along the model's branches (AnchorRec gates every modality "
     "branch by the ID embedding, so the levels differ). Shares: |φ| / Σ|φ|."
 )
@@ -88,6 +89,7 @@ def render() -> None:
         key="rec_level",
         help=LEVEL_HELP,
     )
+    game = game_switch("rec_game")
     st.caption(
         "Bars: how much each input raised (right of 0) or lowered (left) each item's score; shares: its part of the whole."
     )
@@ -100,7 +102,7 @@ def render() -> None:
     for col, e in zip(st.columns(len(entries)), entries, strict=True):
         with col, user_errors(f"Model {e.name}", stop=False):
             st.markdown(f"#### {e.label}")
-            cache = cached.coalitions(state.loaded(e))
+            cache = cached.coalitions(state.loaded(e), game)
             explained[e.name] = (e, cache, explain_user(cache, user, k))
             show_top_k(ds, e, explained[e.name][2], level, later, k)
     if explained:

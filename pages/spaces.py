@@ -11,6 +11,7 @@ from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS
 from anchorrec.analysis.spaces import SPACE_DESCRIPTIONS, SPACE_ORDER
 from anchorrec.ui import cached, charts, tables
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
+from anchorrec.ui.games import current_game
 from anchorrec.ui.images import item_title
 from anchorrec.ui.neighbours import show_item_inspector
 from anchorrec.ui.selection import show_selection_summary
@@ -54,7 +55,8 @@ def _colours(state, entry) -> tuple[np.ndarray | None, str]:
     if choice != "ID share":
         return tables.colour_values(state.dataset, choice)
     with user_errors("ID share", stop=False):
-        return cached.id_share_by_item(state.loaded(entry)), "mean ID share in top-10"
+        game = current_game()  # the session's attribution game (Recommendations, Audit)
+        return cached.id_share_by_item(state.loaded(entry), game=game), f"ID share, {game} game"
     return None, choice
 
 

@@ -306,9 +306,10 @@ def write_audit_html(
 
 
 def shares_csv(result: AuditResult) -> bytes:
-    """The per-segment shares (``AuditResult.shares``) as CSV bytes, every text cell (segment
-    names come from the catalogue) neutralised against spreadsheet formulas."""
-    return csv_bytes(result.shares)
+    """The per-segment shares (``AuditResult.shares``) and the ``game`` they were computed
+    under, as CSV bytes, every text cell (segment names come from the catalogue) neutralised
+    against spreadsheet formulas."""
+    return csv_bytes(result.shares.assign(game=result.game))
 
 
 def _write_frame(path: str | Path, frame: pd.DataFrame) -> Path:

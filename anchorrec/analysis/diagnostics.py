@@ -53,7 +53,7 @@ MEANINGS: dict[str, str] = {
     "coembedding_displacement": "Mean distance between an item's ID-view vector and its final vector, relative to the distance to other items' final vectors (≈0 = the final vectors sit on the ID vectors: positional collapse); null: 1.",
     "branch_variance_share": "Share of the final item space's variance carried by this branch, Cov(branch, final) / Var(final) summed over dimensions (the shares add up to 1; can be negative); null: equal shares.",
     "branch_magnitude": "Mean |h_u · branch_i| over the top-10 lists: how much of the score's size this branch moves; null: 0.",
-    "id_dominance": "ID share |φ_id|/Σ|φ| of input-level attribution over the top-10 lists (1 = recommendations driven by IDs alone); null: 1/number of inputs.",
+    "id_dominance": "ID share |φ_id|/Σ|φ| of input-level attribution (mean-reference game) over the top-10 lists (1 = recommendations driven by IDs alone); null: 1/number of inputs.",
 }
 
 #: Bootstrap resamples behind every interval, and its level.

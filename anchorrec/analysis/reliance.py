@@ -6,20 +6,29 @@ removed by the attribution's own rule (the coalition cache of the chosen game), 
 Recall@K / NDCG@K are measured as the evaluation measures them. "ID only ≈ all inputs" and
 "image + text without ID ≈ nothing" is the plainest statement of ID dominance there is; it
 is a property of the trained model, not of the attribution.
+
+A model's reliance takes one coalition cache and eight rankings of the split (seconds for
+the mean game, minutes for the background game on a loaded machine), so ``prepare`` stores
+it beside the model (:func:`store_reliance`, one document per game in the model's derived
+store, tagged with its fingerprint) and the dashboard only reads it (:func:`read_reliance`).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from anchorrec.analysis.attribution import MEAN_GAME, coalition_cache
+from anchorrec.analysis.attribution import MEAN_GAME, check_game, coalition_cache
+from anchorrec.errors import AnchorRecError
 from anchorrec.evaluation.metrics import per_user_metrics
 from anchorrec.models.base import Embeddings
+from anchorrec.models.config import DEFAULT_MASK
+from anchorrec.models.model_dir import ModelDir
 
 if TYPE_CHECKING:
     from anchorrec.models.checkpoint import LoadedModel
@@ -28,6 +37,8 @@ RELIANCE_K = 20
 #: Bootstrap resamples of the users behind each interval, and its level.
 RELIANCE_BOOTSTRAP = 1000
 RELIANCE_LEVEL = 0.95
+#: The stored document of one game (``reliance-<game>.json`` in the model's derived store).
+RELIANCE_FORMAT = "anchorrec-reliance-v1"
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,8 @@ class Reliance:
     users: int
     players: tuple[str, ...]
     rows: tuple[CoalitionAccuracy, ...]
+    #: The items masked when ranking ``split`` (the evaluation's rule).
+    mask: str = DEFAULT_MASK
 
     def row(self, *inputs: str) -> CoalitionAccuracy:
         want = frozenset(inputs)
@@ -89,6 +102,7 @@ class Reliance:
             "game": self.game,
             "split": self.split,
             "k": self.k,
+            "mask": self.mask,
             "users": self.users,
             "players": list(self.players),
             "coalitions": [
@@ -126,6 +140,7 @@ def reliance(
     k: int = RELIANCE_K,
     split: str = "test",
     seed: int = 0,
+    mask: str = DEFAULT_MASK,
 ) -> Reliance:
     """Recall@``k`` / NDCG@``k`` on ``split`` of every readable coalition of ``loaded``.
 
@@ -139,7 +154,7 @@ def reliance(
     for coalition in readable_coalitions(cache.players):
         s = cache.subset_index(coalition)
         emb = Embeddings(torch.from_numpy(cache.users[s]), torch.from_numpy(cache.items[s]))
-        per_user = per_user_metrics(emb, ds, split, k)
+        per_user = per_user_metrics(emb, ds, split, k, mask=mask)
         users = len(per_user["users"])
         recall, ndcg = per_user[f"recall@{k}"], per_user[f"ndcg@{k}"]
         r_lo, r_hi = _interval(recall, np.random.default_rng(seed))
@@ -155,4 +170,68 @@ def reliance(
                 n_hi,
             )
         )
-    return Reliance(loaded.variant, cache.game, split, k, users, cache.players, tuple(rows))
+    return Reliance(loaded.variant, cache.game, split, k, users, cache.players, tuple(rows), mask)
+
+
+def reliance_from_json(data: dict[str, Any]) -> Reliance:
+    """The :class:`Reliance` of a :meth:`Reliance.to_json` document (KeyError / TypeError /
+    ValueError when it is not one)."""
+    names = [f.name for f in fields(CoalitionAccuracy)]
+    rows = tuple(
+        CoalitionAccuracy(
+            tuple(str(p) for p in c["inputs"]), *(float(c[n]) for n in names if n != "inputs")
+        )
+        for c in data["coalitions"]
+    )
+    return Reliance(
+        variant=str(data["variant"]),
+        game=check_game(str(data["game"])),
+        split=str(data["split"]),
+        k=int(data["k"]),
+        users=int(data["users"]),
+        players=tuple(str(p) for p in data["players"]),
+        rows=rows,
+        mask=str(data.get("mask", DEFAULT_MASK)),
+    )
+
+
+def reliance_file(game: str) -> str:
+    """The store's name of the reliance document of ``game``."""
+    return f"reliance-{check_game(game)}.json"
+
+
+def read_reliance(
+    model_dir: str | Path,
+    game: str = MEAN_GAME,
+    *,
+    k: int = RELIANCE_K,
+    split: str = "test",
+    mask: str = DEFAULT_MASK,
+) -> Reliance | None:
+    """The stored reliance of the model in ``model_dir`` under ``game`` (and ``k``, ``split``,
+    ``mask``), or None: absent, unreadable, measured otherwise, or written for another model
+    (a retrained model's stale table is ignored)."""
+    data = ModelDir(model_dir).store().read_json(reliance_file(game), RELIANCE_FORMAT)
+    if data is None:
+        return None
+    try:
+        result = reliance_from_json(data)
+    except (KeyError, TypeError, ValueError, AnchorRecError):
+        return None
+    if (result.k, result.split, result.mask) != (k, split, mask):
+        return None
+    return result
+
+
+def store_reliance(
+    loaded: LoadedModel, game: str = MEAN_GAME, result: Reliance | None = None
+) -> Reliance:
+    """Measure (unless given) and store the reliance of ``loaded`` under ``game``, so the
+    dashboard reads it instead of ranking the test split eight times on a page load."""
+    result = result if result is not None else reliance(loaded, game=game)
+    if result.game != game:
+        raise ValueError(f"a {result.game}-game reliance cannot be stored as the {game} game's")
+    ModelDir(loaded.model_dir).store().write_json(
+        reliance_file(game), RELIANCE_FORMAT, result.to_json()
+    )
+    return result

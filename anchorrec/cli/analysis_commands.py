@@ -65,10 +65,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "prepare",
         help="compute once what the dashboard would otherwise compute on a visit "
-        "(per-user metrics, diagnostics, attribution caches, layouts)",
+        "(per-user metrics, diagnostics, attribution caches, modality reliance, layouts)",
         description="For each MODEL_DIR, compute and store beside the model: the test users' "
         "Recall@20 / NDCG@20 (the Overview's comparison), the collapse diagnostics (Positional "
-        "collapse), the coalition cache of the attribution (Recommendations, Audit) and the "
+        "collapse), the coalition cache of the attribution (Recommendations, Audit), the "
+        "modality reliance under each attribution game (Positional collapse) and the "
         "2-D layouts of every space (Embedding spaces). What is already stored for the same "
         "model is reused. A read-only MODEL_DIR stores them in the workspace.",
     )
@@ -79,6 +80,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="layouts to compute (comma-separated: pca, tsne, umap)",
     )
     p.add_argument("--no-diagnostics", action="store_true", help="skip the diagnostics (slowest)")
+    p.add_argument(
+        "--games",
+        default=",".join(GAME_CHOICES),
+        help="attribution games whose modality reliance to measure (comma-separated: "
+        f"{', '.join(GAME_CHOICES)}; the background game runs the model once per draw)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_model_source_arguments(p)
     p.set_defaults(func=cmd_prepare)
@@ -173,16 +180,30 @@ def _methods(spec: str) -> list[str]:
     return methods
 
 
+def _games(spec: str) -> list[str]:
+    games = list(dict.fromkeys(g.strip() for g in spec.split(",") if g.strip()))
+    unknown = [g for g in games if g not in GAME_CHOICES]
+    if unknown:
+        raise ConfigError(
+            f"--games {spec!r}: use a comma-separated subset of {', '.join(GAME_CHOICES)} "
+            "(or an empty string to skip the reliance)."
+        )
+    return games
+
+
 def cmd_prepare(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from anchorrec.analysis.attribution import coalition_cache
     from anchorrec.analysis.diagnostics import read_diagnostics, store_diagnostics
     from anchorrec.analysis.projection import precompute_projections
+    from anchorrec.analysis.reliance import read_reliance, store_reliance
     from anchorrec.evaluation.stored import stored_per_user_metrics
 
     methods = _methods(args.methods)
-    steps = ["per-user metrics", "attribution cache", "layouts"]
+    games = _games(args.games)
+    steps = ["per-user metrics", "attribution cache", *(f"{g} reliance" for g in games)]
+    steps.append("layouts")
     if not args.no_diagnostics:
         steps.insert(1, "diagnostics")
     bar = tqdm(total=len(args.model_dirs) * len(steps), disable=args.quiet, unit="step")
@@ -197,6 +218,10 @@ def cmd_prepare(args: argparse.Namespace) -> int:
                 store_diagnostics(loaded)
             elif step == "attribution cache":
                 coalition_cache(loaded, persist=True)
+            elif step.endswith(" reliance"):
+                game = step.removesuffix(" reliance")
+                if loaded.dataset.test.nnz and read_reliance(model_dir, game) is None:
+                    store_reliance(loaded, game)  # the background cache stays in memory
             elif step == "layouts":
                 precompute_projections(loaded, methods, model_dir=model_dir)
             bar.update()

@@ -1,5 +1,9 @@
 """Drawing a variant's recommendations with their attribution: the top-K table and bars, the
-"why this recommendation" dialog and the what-if view (the Recommendations page's parts)."""
+"why this recommendation" dialog and the what-if view (the Recommendations page's parts).
+
+Every input-level number is labelled with the game of the result it comes from
+(``exp.attribution.game``, ``cache.game``), so a share never appears under the wrong game's
+name whatever the switch says."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from anchorrec.analysis.history import because_you_bought
 from anchorrec.data.dataset import Dataset
 from anchorrec.models.checkpoint import LoadedModel
 from anchorrec.ui import charts, tables
+from anchorrec.ui.games import game_label, game_note
 from anchorrec.ui.images import item_title, show_item_card, thumbnail_uri
 from anchorrec.workspace import ModelEntry
 
@@ -23,6 +28,12 @@ def show_top_k(
     """A variant's top-``k`` as a compact table (picture, rank, title, shares first, so they fit
     beside another variant's at 1280 px) and the signed bars of each item, titled."""
     att = tables.level_attribution(exp, level)
+    game = exp.attribution.game
+    st.caption(
+        f"Input-level shares · {game_note(game)}"
+        if level == "input"
+        else "Branch-level shares (a closed form: the same under either game)"
+    )
     table = tables.top_k_table(
         exp, level, later, lambda i: item_title(ds, i), lambda i: thumbnail_uri(ds, i)
     )
@@ -37,7 +48,8 @@ def show_top_k(
             max_value=1.0,
             format="percent",
             width=56,
-            help=f"{tables.player_word(n)}: its share |φ|/Σ|φ| of the score",
+            help=f"{tables.player_word(n)}: its share |φ|/Σ|φ| of the score"
+            + (f" ({game_note(game)})" if level == "input" else ""),
         )
         for n in att.names
     }
@@ -65,7 +77,10 @@ def show_top_k(
     )
     st.plotly_chart(fig, width="stretch", key=f"rec_bars_{e.name}")
     if level == "input":
-        st.caption(f"With every input removed the score would be {exp.baseline:.3f} (v(∅)).")
+        st.caption(
+            f"With every input removed the score would be {exp.baseline:.3f} (v(∅), "
+            f"{game_note(game)})."
+        )
 
 
 @st.dialog("Why this recommendation?", width="large")
@@ -84,7 +99,10 @@ def why_dialog(
     with left:
         show_item_card(ds, item, size=240)
     row = tables.item_row(exp, item)
-    right.caption(f"Model {label} · exact input-level Shapley values (baseline + Σφ = score)")
+    right.caption(
+        f"Model {label} · {game_note(exp.attribution.game)} · exact input-level Shapley values "
+        "(baseline + Σφ = score)"
+    )
     right.markdown(describe_recommendation(row, exp.players))
     right.dataframe(
         tables.why_table(exp, item),
@@ -102,7 +120,10 @@ def why_dialog(
     else:
         ranks = tables.ranks_without(whatif(cache, exp.user, len(exp.items)), item)
         words = ", ".join(f"{tables.player_word(p)} → #{r}" for p, r in ranks.items())
-        right.markdown(f"Rank without each input: {words} (now #{int(row['rank'])}).")
+        right.markdown(
+            f"Rank without each input ({game_label(cache.game)} game): {words} "
+            f"(now #{int(row['rank'])})."
+        )
     branches = tables.branch_values(exp, item)
     right.caption(
         "Branch level (the model's additive branches, gated by the ID embedding): "
@@ -146,7 +167,7 @@ def show_because(ds: Dataset, because: Any) -> None:
 def show_whatif(ds: Dataset, e: ModelEntry, cache: Any, exp: UserExplanation, k: int) -> None:
     """Each input's rank-flip rate and the ranks without it; on a model with one input, a
     sentence that removing it ties every item (no pseudo-ranks)."""
-    st.markdown(f"**{e.label}**")
+    st.markdown(f"**{e.label}** · {game_note(cache.game)}")
     if tables.removal_ties_everything(exp.players):
         only = tables.player_word(exp.players[0])
         st.info(

@@ -73,16 +73,19 @@ def load_model(model_dir: str | Path, dataset: Dataset) -> Any:
 
 
 @st.cache_resource(show_spinner="Running the model once per coalition of inputs…", max_entries=32)
-def _coalitions(model_dir: str, fingerprint: str, stamp: str, _loaded: LoadedModel) -> Any:
+def _coalitions(
+    model_dir: str, fingerprint: str, stamp: str, game: str, _loaded: LoadedModel
+) -> Any:
     from anchorrec.analysis.attribution import coalition_cache
 
-    return coalition_cache(_loaded)
+    return coalition_cache(_loaded, game=game)
 
 
-def coalitions(loaded: LoadedModel) -> Any:
-    """The model's coalition cache (2^n forward passes), computed once per model per process."""
+def coalitions(loaded: LoadedModel, game: str = "mean") -> Any:
+    """The model's coalition cache of ``game`` (2^n forward passes, once per draw in the
+    background game), computed once per model and game per process."""
     d = str(loaded.model_dir)
-    return _coalitions(d, loaded.dataset.fingerprint, model_stamp(d), loaded)
+    return _coalitions(d, loaded.dataset.fingerprint, model_stamp(d), game, loaded)
 
 
 @st.cache_resource(show_spinner="Computing the model's embedding spaces…", max_entries=32)
@@ -164,16 +167,43 @@ def compute_diagnostics(loaded: LoadedModel) -> Any:
 
 
 @st.cache_resource(show_spinner="Attributing every user's top-K…", max_entries=32)
-def _audit(model_dir: str, fingerprint: str, stamp: str, k: int, _loaded: LoadedModel) -> Any:
+def _audit(
+    model_dir: str, fingerprint: str, stamp: str, k: int, game: str, _loaded: LoadedModel
+) -> Any:
     from anchorrec.analysis.audit import audit
 
-    return audit(_loaded, k=k)
+    return audit(_loaded, k=k, game=game)
 
 
-def audit(loaded: LoadedModel, k: int = 10) -> Any:
-    """The model's :class:`AuditResult` over every user's top-``k``."""
+def audit(loaded: LoadedModel, k: int = 10, game: str = "mean") -> Any:
+    """The model's :class:`AuditResult` over every user's top-``k`` under ``game``."""
     d = str(loaded.model_dir)
-    return _audit(d, loaded.dataset.fingerprint, model_stamp(d), int(k), loaded)
+    return _audit(d, loaded.dataset.fingerprint, model_stamp(d), int(k), game, loaded)
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def _stored_reliance(model_dir: str, game: str, stamp: str, store_stamp: str) -> Any:
+    from anchorrec.analysis.reliance import read_reliance
+
+    return read_reliance(model_dir, game)
+
+
+def stored_reliance(model_dir: str | Path, game: str = "mean") -> Any:
+    """The model's stored :class:`Reliance` under ``game``, or None when not measured yet
+    (cheap: the page never measures it on its own)."""
+    from anchorrec.analysis.reliance import reliance_file
+
+    stamps = ModelDir(model_dir).store().stamp(reliance_file(game))
+    return _stored_reliance(str(model_dir), game, model_stamp(model_dir), stamps)
+
+
+def compute_reliance(loaded: LoadedModel, game: str = "mean") -> Any:
+    """Measure the model's reliance under ``game`` (its coalition cache and one ranking of the
+    test split per coalition) and store it beside the model."""
+    from anchorrec.analysis.reliance import store_reliance
+
+    coalitions(loaded, game)  # the page's cached copy, reused by the measurement
+    return store_reliance(loaded, game)
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
@@ -280,9 +310,9 @@ def compute_layouts(loaded: LoadedModel, method: str, params: dict[str, Any] | N
     return len(out)
 
 
-def id_share_by_item(loaded: LoadedModel, k: int = 10) -> Any:
-    """Each item's mean input-level ID share over the top-``k`` lists it appears in (NaN: never;
-    None: the model has no ID input)."""
+def id_share_by_item(loaded: LoadedModel, k: int = 10, game: str = "mean") -> Any:
+    """Each item's mean input-level ID share under ``game`` over the top-``k`` lists it appears
+    in (NaN: never; None: the model has no ID input)."""
     from anchorrec.ui.tables import mean_share_by_item
 
-    return mean_share_by_item(audit(loaded, k), "id", loaded.dataset.n_items)
+    return mean_share_by_item(audit(loaded, k, game), "id", loaded.dataset.n_items)

@@ -75,7 +75,8 @@ def test_html_report_is_self_contained(tiny_model, tiny_audit, tmp_path):
 def test_shares_csv_round_trips(tiny_audit, tmp_path):
     path = write_shares_csv(tmp_path / "shares.csv", tiny_audit)
     back = pd.read_csv(path)
-    assert list(back.columns) == list(tiny_audit.shares.columns)
+    assert list(back.columns) == [*tiny_audit.shares.columns, "game"]  # the game it used
+    assert set(back["game"]) == {tiny_audit.game}
     np.testing.assert_allclose(back["share_id"], tiny_audit.shares["share_id"])
     assert "<" not in render_audit_html(tiny_audit).split("<title>")[1].split("</title>")[0]
 

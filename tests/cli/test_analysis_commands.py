@@ -176,6 +176,15 @@ def test_prepare_stores_what_the_dashboard_reads(model_dir, capsys, tmp_path, mo
     assert read_diagnostics(model_dir) is not None
     assert any(key.endswith("/pca") for key in available_projections(model_dir))
     assert list((model_dir / "attribution").glob("coalitions-*.npz"))
+    from anchorrec.analysis.reliance import read_reliance
+
+    for game in ("mean", "background"):  # the Positional collapse page's reliance table
+        assert read_reliance(model_dir, game).game == game
+
+
+def test_prepare_measures_the_reliance_of_the_games_asked_for(model_dir, capsys):
+    assert main(["prepare", str(model_dir), "--games", "mean,typical", "--quiet"]) == 2
+    assert "--games" in capsys.readouterr().err
 
 
 def test_prepare_refuses_an_unknown_layout_method(model_dir, capsys):

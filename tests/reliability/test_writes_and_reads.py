@@ -304,7 +304,7 @@ def test_the_audit_shares_csv_is_neutralised(tmp_path):
     from anchorrec.analysis.audit_report import shares_csv, write_shares_csv
 
     shares = pd.DataFrame({"segment": ['=HYPERLINK("http://x")', "ok"], "share_id": [0.1, 0.9]})
-    result = SimpleNamespace(shares=shares)
+    result = SimpleNamespace(shares=shares, game="mean")
     write_shares_csv(tmp_path / "s.csv", result)
     written = (tmp_path / "s.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in written and "\n=HYPERLINK" not in written
