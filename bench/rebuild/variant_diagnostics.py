@@ -23,7 +23,16 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 from bench.common.benchlib import ROOT, peak_rss_mb, record  # noqa: E402
 
 MODELS = ROOT / "sample_data" / "wardrobe" / "models"
-VARIANTS = ("anchor", "direct", "none", "anchor-noproj", "anchor-noamp", "lightgcn")
+VARIANTS = (
+    "anchor",
+    "direct",
+    "none",
+    "anchor-noproj",
+    "anchor-noamp",
+    "lightgcn",
+    "ease",
+    "popularity",
+)
 
 
 def main() -> None:
