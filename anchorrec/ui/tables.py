@@ -78,8 +78,8 @@ SPACE_TITLES = {
 }
 #: What bench/rebuild/variant_diagnostics.py measured (idle 2-core machine, 2026-11-27, at 8060679).
 DIAGNOSTICS_TIME = (
-    "On the bundled sample (1,191 items) they took 2.6 to 4.2 s per model on an idle 2-core "
-    "machine."
+    "On the earlier drawn-picture sample (1,191 items) they took 2.6 to 4.2 s per model on an "
+    "idle 2-core machine."
 )
 METHOD_TITLES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 #: The parameters the Compute-layouts panel asks for: (key, label, lowest, highest, type).

@@ -39,6 +39,8 @@ ORDER = (
     "lightgcn", "mf", "ease", "itemknn", "rp3beta", "popularity",
 )  # fmt: skip
 KEYS = ("recall@20", "ndcg@20")
+#: the photo sample's shopper groups, in the order the docs show them
+GROUPS = ("visual", "textual", "collaborative")
 
 
 def _round(metrics: dict[str, float]) -> dict[str, float]:
@@ -151,14 +153,15 @@ def render(row: dict[str, Any]) -> str:
         t = (s or {}).get("tuning") or tuned[v]
         seed0 = s["test"] if s else t["seed0"]
         sd_note = " (closed form)" if t["closed_form"] else ""
-        where = f"`models/{v}` ({s['weights_mb']:.1f} MB)" if s else "not shipped"
+        where = f"`models/{v}` ({s['weights_mb']:.2g} MB)" if s else "not shipped"
         lines.append(
             f"| `{v}` | {seed0['recall@20']:.4f} | {seed0['ndcg@20']:.4f} "
             f"| {t['test_mean']['recall@20']:.4f} ± {t['test_sd']['recall@20']:.4f}{sd_note} "
             f"| {t['test_mean']['ndcg@20']:.4f} ± {t['test_sd']['ndcg@20']:.4f} "
             f"| {_point(t['chosen'])} | {where} |"
         )
-    groups = sorted({g for s in shipped.values() for g in s["groups"]})
+    found = {g for s in shipped.values() for g in s["groups"]}
+    groups = [g for g in GROUPS if g in found] + sorted(found - set(GROUPS))
     lines += [
         "",
         "The shipped models per shopper group and on the test purchases of new arrivals "
