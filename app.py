@@ -1,7 +1,7 @@
 """AnchorRec Studio — Streamlit entry point: the shared sidebar and the router.
 
-Run with ``streamlit run app.py``. It opens on the bundled sample (sample_data/boutique/) and
-its trained variants; nothing is trained or projected at start-up.
+Run with ``streamlit run app.py``. It opens on the bundled photo sample (sample_data/wardrobe/)
+and its trained variants; nothing is trained or projected at start-up.
 
 Each page is a file of ``pages/`` that defines ``render()`` (a few small functions around it)
 and calls it. The router gives ``st.Page`` the file rather than the function: a file page's

@@ -1,7 +1,7 @@
 """Where datasets and trained models live, so the dashboard (and a read-only install) can find them.
 
-* The bundled sample: ``sample_data/boutique/`` beside the package, with its trained variants in
-  ``sample_data/boutique/models/<variant>/``.
+* The bundled sample: ``sample_data/wardrobe/`` beside the package (the photo sample), with its
+  trained variants in ``sample_data/wardrobe/models/<variant>/``.
 * Any MMRec directory ships its own models in ``<dataset_dir>/models/*/``.
 * Everything the user makes in the app goes to a writable *workspace*, ``$ANCHORREC_HOME``
   (default ``~/.anchorrec/``): models under ``models/<dataset fingerprint>/<name>/`` (so they
@@ -43,7 +43,7 @@ __all__ = [  # names other modules import from here
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The bundled sample catalogue the dashboard opens on.
-SAMPLE_DATASET_DIR = REPO_ROOT / "sample_data" / "boutique"
+SAMPLE_DATASET_DIR = REPO_ROOT / "sample_data" / "wardrobe"
 #: Sub-folder of a dataset (and of the workspace) holding model directories.
 MODELS_DIR = "models"
 DATASETS_DIR = "datasets"

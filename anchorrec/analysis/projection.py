@@ -108,6 +108,10 @@ def embed_2d(x: np.ndarray, method: str, params: dict[str, Any] | None = None) -
     n = len(x)
     if n < 3:
         return np.zeros((n, 2), dtype=np.float64)
+    if x.shape[1] < 2:  # a one-number space (popularity's): that number is its exact layout
+        xy = np.zeros((n, 2), dtype=np.float64)
+        xy[:, : x.shape[1]] = x
+        return xy - xy.mean(axis=0)
     if method == "pca":
         from sklearn.decomposition import PCA
 

@@ -2,9 +2,10 @@
 
 This module is the one place that names the files of a model directory. A model directory
 holds what :func:`anchorrec.models.checkpoint.save_model` writes (``model.safetensors``,
-``config.json``, ``metrics.json``, ``train_log.jsonl``) and, beside them, what the analysis
-derives from the model and keeps so that it is computed once: 2-D layouts, diagnostics,
-coalition caches, per-user metrics. Those derived files go through a :class:`DerivedStore`:
+``config.json``, ``metrics.json``, ``train_log.jsonl``), for a model chosen by the tuning
+protocol its record (``tuning.json``: the grid, each point's valid scores, every seed's test
+metrics), and, beside them, what the analysis derives from the model and keeps so that it is
+computed once: 2-D layouts, diagnostics, coalition caches, per-user metrics. Those derived files go through a :class:`DerivedStore`:
 
 - each is tagged with the model's **fingerprint** (:meth:`ModelDir.fingerprint`), so a
   retrained model never reads another model's layouts or diagnostics;
@@ -34,6 +35,9 @@ WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.json"
 LOG_FILE = "train_log.jsonl"
+#: How a tuned model was chosen: ``{"grid": <tune's grid.json>, "summary": <its summary.json>}``
+#: (written beside a shipped model by bench/rebuild/ship_tuned.py).
+TUNING_FILE = "tuning.json"
 #: An interrupted run's resumable state lives in ``<model dir>.resume/``.
 RESUME_SUFFIX = ".resume"
 #: Sub-folder of the store holding the 2-D layouts.
@@ -68,6 +72,10 @@ class ModelDir:
     @property
     def log(self) -> Path:
         return self.path / LOG_FILE
+
+    @property
+    def tuning(self) -> Path:
+        return self.path / TUNING_FILE
 
     @property
     def resume_dir(self) -> Path:

@@ -160,7 +160,7 @@ def stored_diagnostics(model_dir: str | Path) -> Any:
 
 
 def compute_diagnostics(loaded: LoadedModel) -> Any:
-    """Compute the model's diagnostics (seconds on the sample's 1,191 items) and store them."""
+    """Compute the model's diagnostics (seconds for about a thousand items on an idle machine) and store them."""
     from anchorrec.analysis.diagnostics import store_diagnostics
 
     return store_diagnostics(loaded)

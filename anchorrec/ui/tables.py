@@ -76,10 +76,12 @@ SPACE_TITLES = {
     "anchor_mixup": "anchor: mixup",
     "top-10": "top-10 lists",
 }
-#: What bench/rebuild/variant_diagnostics.py measured (idle 2-core machine, 2026-11-27, at 8060679).
+#: What bench/rebuild/variant_diagnostics.py measured on the shipped models (2-core machine under
+#: a load average of about 30 from other jobs, 2026-12-01).
 DIAGNOSTICS_TIME = (
-    "On the bundled sample (1,191 items) they took 2.6 to 4.2 s per model on an idle 2-core "
-    "machine."
+    "On the bundled sample (1,289 items) they took 56.0 to 734.1 s per model on a 2-core "
+    "machine busy with other jobs (load average about 30); an idle machine is several times "
+    "faster."
 )
 METHOD_TITLES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 #: The parameters the Compute-layouts panel asks for: (key, label, lowest, highest, type).

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
 METHODS=${1:-pca,tsne,umap}
-MODELS=sample_data/boutique/models
+MODELS=sample_data/wardrobe/models
 for dir in "$MODELS"/*/; do
   [ -f "$dir/config.json" ] || continue
   "$PY" -m anchorrec project "$dir" --methods "$METHODS"

@@ -7,7 +7,7 @@ ID-dominant and less content-coherent than anchored alignment (AnchorRec): its f
 neighbours share less text with the item and more co-interactions, and its final vectors sit
 closer to the ID vectors. Each part is checked separately and reported either way.
 
-    python -m bench.rebuild.variant_diagnostics [--models sample_data/boutique/models]
+    python -m bench.rebuild.variant_diagnostics [--models sample_data/wardrobe/models]
 """
 
 from __future__ import annotations
@@ -22,8 +22,17 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 
 from bench.common.benchlib import ROOT, peak_rss_mb, record  # noqa: E402
 
-MODELS = ROOT / "sample_data" / "boutique" / "models"
-VARIANTS = ("anchor", "direct", "none", "anchor-noproj", "anchor-noamp", "lightgcn")
+MODELS = ROOT / "sample_data" / "wardrobe" / "models"
+VARIANTS = (
+    "anchor",
+    "direct",
+    "none",
+    "anchor-noproj",
+    "anchor-noamp",
+    "lightgcn",
+    "ease",
+    "popularity",
+)
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 
 from bench.common.benchlib import ROOT, record  # noqa: E402
 
-SAMPLE = ROOT / "sample_data" / "boutique"
+SAMPLE = ROOT / "sample_data" / "wardrobe"
 
 
 def _epoch_seconds(model_dir: Path) -> list[float]:

@@ -3,7 +3,7 @@
 Target: < 50 ms per user (input-level exact Shapley over every item, plus branch level).
 
 Models measured:
-- ``sample_data/boutique/models/anchor`` (the shipped sample) when present;
+- ``sample_data/wardrobe/models/anchor`` (the shipped sample) when present;
 - a Baby-sized AnchorRec (the real Amazon Baby 5-core interactions from ../shared, 19,445
   users × 7,050 items, with random 4096-d image / 384-d text features of the real widths;
   weights untrained, which does not change the cost) when ../shared is present.
@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 
 from bench.common.benchlib import ROOT, median_time, peak_rss_mb, record  # noqa: E402
 
-SAMPLE_MODEL = ROOT / "sample_data" / "boutique" / "models" / "anchor"
+SAMPLE_MODEL = ROOT / "sample_data" / "wardrobe" / "models" / "anchor"
 BABY_INTER = ROOT.parent / "shared" / "data" / "amazon_baby_5core" / "baby.inter"
 USERS_TIMED = 50
 

@@ -29,7 +29,7 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 
 from bench.common.benchlib import ROOT, median_time, peak_rss_mb, record  # noqa: E402
 
-MODELS = ROOT / "sample_data" / "boutique" / "models"
+MODELS = ROOT / "sample_data" / "wardrobe" / "models"
 USERS_TIMED = 50
 K = 10
 

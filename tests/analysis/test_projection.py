@@ -55,6 +55,15 @@ def test_layouts_are_seeded_and_trustworthy():
         assert 0.8 < a.trustworthiness <= 1.0
 
 
+@pytest.mark.parametrize("method", ["pca", "tsne", "umap"])
+def test_a_one_number_space_is_laid_out_as_that_number(method):
+    # popularity's item vectors are one number each: PCA to 2-D used to raise on them
+    x = np.random.default_rng(2).normal(size=(30, 1)).astype(np.float32)
+    layout = pj.project_space(Space("popularity", x, "one number per item"), method)
+    assert layout.xy.shape == (30, 2) and np.allclose(layout.xy[:, 1], 0.0)
+    np.testing.assert_allclose(layout.xy[:, 0], x[:, 0] - x[:, 0].mean(), rtol=1e-5, atol=1e-6)
+
+
 def test_aligned_layout_matches_its_reference_orientation():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(60, 6)).astype(np.float32)
