@@ -59,15 +59,14 @@ DEFAULT_K = 20
 NEIGHBOURS = 5
 #: Most audience members whose scores are attributed (the best-ranked first).
 MAX_ATTRIBUTED = 2000
-#: The spaces read from the item's content alone (no ID embedding, no interactions).
+#: The spaces that are functions of an item's content alone (no ID embedding, no purchases):
+#: a product with an existing item's photo and copy lands exactly on it there. The modality
+#: views (``image_view`` …) are gated by the ID embedding, so a new product (the unseen ID)
+#: lands where the gate puts it, not necessarily on the item whose content it copies.
 CONTENT_SPACES: tuple[str, ...] = (
     "raw_image",
     "raw_text",
     "raw_fused",
-    "image_view",
-    "text_view",
-    "fused_view",
-    "anchor_fused",
     "anchor_image",
     "anchor_text",
     "anchor_mixup",
@@ -412,6 +411,8 @@ class Preview:
     attribution: Attribution | None = None
     neighbours: dict[str, pd.DataFrame] = field(default_factory=dict)
     placed: Any = None
+    #: each content kNN graph's neighbours of the product (existing items, heaviest edge first)
+    graph_neighbours: dict[str, np.ndarray] = field(default_factory=dict)
     #: the coalition cache of the placed model (the attribution's forward passes)
     coalitions: Any = None
 
@@ -566,6 +567,7 @@ def preview_item(
         if neighbours
         else {},
         placed=placed,
+        graph_neighbours=placed.model.graph_neighbours(item),
     )
     if explain:
         users = result.audience[:MAX_ATTRIBUTED]

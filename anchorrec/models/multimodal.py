@@ -437,6 +437,20 @@ class MultimodalRecommender(Recommender):
         clone._train = train
         return clone
 
+    def graph_neighbours(self, item: int) -> dict[str, np.ndarray]:
+        """The other items in ``item``'s row of each view's kNN graph, heaviest edge first."""
+        out = {}
+        for m, graph in self._graphs(frozenset()).items():
+            assert isinstance(graph, SparseGraph)
+            crow = graph.matrix.crow_indices()
+            lo, hi = int(crow[item]), int(crow[item + 1])
+            cols = graph.matrix.col_indices()[lo:hi].cpu().numpy()
+            vals = graph.matrix.values()[lo:hi].cpu().numpy()
+            keep = cols != item
+            cols, vals = cols[keep], vals[keep]
+            out[m] = cols[np.lexsort((cols, -vals))].astype(np.int64)
+        return out
+
     def _clone(self) -> MultimodalRecommender:
         """A deep copy without the cached graphs (the copy builds its own)."""
         caches = (self._graph_cache, self._bipartite)
