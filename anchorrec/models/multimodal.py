@@ -375,7 +375,9 @@ class MultimodalRecommender(Recommender):
             if x.shape[1] != width:
                 raise ConfigError(
                     f"this model's {m} features are {width}-d but the placed item's are "
-                    f"{x.shape[1]}-d: encode it with the encoder the catalogue was encoded with."
+                    f"{x.shape[1]}-d: the catalogue's {m} features were not made by the encoder "
+                    "that encoded the new item, so it cannot be placed among them (import the "
+                    "catalogue with the offline encoders to preview new products)."
                 )
         n = self.n_items
         if items is None:
