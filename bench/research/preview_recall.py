@@ -135,7 +135,10 @@ def evaluate(
         pos[order[j]] = np.arange(n_users, 0, -1)  # higher = more likely
         n1 = len(b)
         auc.append((pos[b].sum() - n1 * (n1 + 1) / 2) / (n1 * (n_users - n1)) if n1 else np.nan)
+    positive = np.where(ranks > 0, ranks, np.iinfo(np.int64).max)
     return {
+        "best_rank": positive.min(axis=1),
+        "median_rank": np.array([np.median(r[r > 0]) if (r > 0).any() else np.nan for r in ranks]),
         "audience": aud.sum(axis=1),
         "buyers": np.array([len(b) for b in buyers]),
         "hits": np.array(hits),
@@ -161,6 +164,13 @@ def summarise(per: dict[str, np.ndarray], n_users: int, top: int, rng) -> dict[s
         "top_random_recall": top / n_users,
         "auc": float(np.mean(auc)) if len(auc) else float("nan"),
     }
+    if (
+        "best_rank" in per
+        and per["median_rank"][keep].size
+        and not np.isnan(per["median_rank"]).all()
+    ):
+        out["best_rank"] = int(per["best_rank"][keep].min())
+        out["median_rank"] = float(np.nanmedian(per["median_rank"][keep]))
     idx = rng.integers(0, len(h), size=(BOOTSTRAP, len(h)))
     bsum = np.maximum(b[idx].sum(1), 1)
     aud = a[idx].sum(1)
