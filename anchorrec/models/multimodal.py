@@ -40,8 +40,11 @@ from anchorrec.models.graphs import (
     MeanGraph,
     PermutedGraph,
     SparseGraph,
+    extend_knn_rows,
     identity_graph,
+    knn_from_rows,
     knn_graph,
+    knn_rows,
     layer_mean,
     lightgcn,
     normalised_bipartite,
@@ -159,6 +162,8 @@ class MultimodalRecommender(Recommender):
         if self.has_recover:
             self.decoder = mlp(d, d)
         self._graph_cache: dict[tuple[frozenset[str], str, str], dict[str, ItemGraph]] = {}
+        #: each view's unnormalised top-k rows (values, columns) of the full inputs' kNN graph
+        self._knn_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._bipartite: dict[str, tuple[SparseGraph, SparseGraph]] = {}
 
     # ------------------------------------------------------------------ reduced inputs
@@ -315,9 +320,7 @@ class MultimodalRecommender(Recommender):
                 elif drop:
                     graphs[m] = self._graphs(frozenset())[m]
                 else:
-                    graphs[m] = SparseGraph(
-                        knn_graph(self._raw[m], self.config.knn_k, self.device), self.device
-                    )
+                    graphs[m] = SparseGraph(knn_from_rows(*self._knn_rows(m)), self.device)
             self._graph_cache[key] = graphs
         return self._graph_cache[key]
 
@@ -349,9 +352,10 @@ class MultimodalRecommender(Recommender):
           attribution's removed ID is the same with or without the preview);
         - the train interactions of a fresh replaced item are removed (an appended one has
           none), so it is an isolated node of the interaction graph;
-        - every item–item kNN graph is rebuilt on the new catalogue, so the placed item has
-          its neighbours and may enter other items' neighbourhoods, exactly as if it had
-          been in the catalogue when the graphs were built.
+        - every item–item kNN graph is that of the new catalogue, so the placed item has its
+          neighbours and may enter other items' neighbourhoods, exactly as if it had been in
+          the catalogue when the graphs were built (appended rows extend the top-k rows of
+          the catalogue's graphs: only their similarities to the new rows are computed).
         """
         needs = (IMAGE, TEXT) if self.fused_is_derived else (IMAGE, TEXT, FUSED)
         missing = [m for m in needs if m not in features]
@@ -437,6 +441,11 @@ class MultimodalRecommender(Recommender):
         train = sp.csr_matrix(train)
         train.eliminate_zeros()
         clone._train = train
+        if items is None:  # appended rows: extend the kNN rows instead of searching afresh
+            for m in self.views:
+                clone._knn_cache[m] = extend_knn_rows(
+                    *self._knn_rows(m), clone._raw[m], self.config.knn_k, self.device
+                )
         return clone
 
     def graph_neighbours(self, item: int) -> dict[str, np.ndarray]:
@@ -455,16 +464,23 @@ class MultimodalRecommender(Recommender):
 
     def _clone(self) -> MultimodalRecommender:
         """A deep copy without the cached graphs (the copy builds its own)."""
-        caches = (self._graph_cache, self._bipartite)
-        self._graph_cache, self._bipartite = {}, {}
+        caches = (self._graph_cache, self._bipartite, self._knn_cache)
+        self._graph_cache, self._bipartite, self._knn_cache = {}, {}, {}
         try:
             return copy.deepcopy(self)
         finally:
-            self._graph_cache, self._bipartite = caches
+            self._graph_cache, self._bipartite, self._knn_cache = caches
+
+    def _knn_rows(self, m: str) -> tuple[np.ndarray, np.ndarray]:
+        """The top-k rows of view ``m``'s kNN graph of the full inputs (computed once)."""
+        if m not in self._knn_cache:
+            self._knn_cache[m] = knn_rows(self._raw[m], self.config.knn_k, self.device)
+        return self._knn_cache[m]
 
     def invalidate_graphs(self) -> None:
         """Forget the cached graphs (they are rebuilt on the next forward pass)."""
         self._graph_cache.clear()
+        self._knn_cache.clear()
         self._bipartite.clear()
 
     # ------------------------------------------------------------------ forward
