@@ -212,12 +212,13 @@ def report(path: Path, target: str = "valid+test") -> str:
             if row is None:
                 continue
             head = head.format(k=row["k"], top=row["top"])
-            seeds = [
-                latest[(v, s, "season")]["auc"] for s in range(5) if (v, s, "season") in latest
-            ]
+            runs = [latest[(v, s, "season")] for s in range(5) if (v, s, "season") in latest]
+            top = [100 * r["top_recall"] for r in runs]
+            auc = [r["auc"] for r in runs]
             spread = (
-                f"{np.mean(seeds):.3f} ± {np.std(seeds, ddof=1):.3f} ({len(seeds)})"
-                if protocol == "season" and len(seeds) > 1
+                f"{np.mean(top):.1f} ± {np.std(top, ddof=1):.1f}, "
+                f"{np.mean(auc):.3f} ± {np.std(auc, ddof=1):.3f} ({len(runs)} seeds)"
+                if protocol == "season" and len(runs) > 1 and not row.get("cannot_rank")
                 else "—"
             )
             aud = "—" if row.get("audience_rule") else _ci(row, "recall")
@@ -234,6 +235,24 @@ def report(path: Path, target: str = "valid+test") -> str:
     return "\n".join([head, sep, *out])
 
 
+DOC = ROOT / "docs" / "preview.md"
+MARKERS = ("<!-- PREVIEW-RECALL -->", "<!-- /PREVIEW-RECALL -->")
+
+
+def update_docs(results: Path, doc: Path = DOC) -> None:
+    """Rewrite the tables between the markers of ``doc`` from ``results``."""
+    text = doc.read_text(encoding="utf-8")
+    start, end = text.index(MARKERS[0]), text.index(MARKERS[1])
+    body = (
+        "Buyers in valid or test (seed 0 unless stated):\n\n"
+        + report(results, "valid+test")
+        + "\n\nBuyers in test only (the split no training or tuning decision saw):\n\n"
+        + report(results, "test")
+        + "\n"
+    )
+    doc.write_text(text[: start + len(MARKERS[0])] + "\n" + body + text[end:], encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     import torch
 
@@ -244,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--report", action="store_true", help="print the table of the results")
     p.add_argument("--target", default="valid+test", help="with --report: valid+test or test")
+    p.add_argument("--update-docs", action="store_true", help="rewrite docs/preview.md's tables")
     p.add_argument("--data")
     p.add_argument("--tune", help="folder of tuned variants (<variant>/model …)")
     p.add_argument("--variants", nargs="+")
@@ -254,10 +274,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-comparators", action="store_true", help="variants only (a resumed run)")
     p.add_argument("--max-items", type=int, default=None, help="first N new arrivals (smoke runs)")
     args = p.parse_args(argv)
-    if args.report:
+    if args.report or args.update_docs:
         from bench.common.benchlib import RESULTS_DIR
 
-        print(report(RESULTS_DIR / "preview_recall.jsonl", args.target))
+        if args.update_docs:
+            update_docs(RESULTS_DIR / "preview_recall.jsonl")
+        else:
+            print(report(RESULTS_DIR / "preview_recall.jsonl", args.target))
         return 0
     if not args.data or not args.tune or not args.variants:
         p.error("--data, --tune and --variants are required (or --report)")
