@@ -22,7 +22,7 @@ def render() -> None:
     ds = state.dataset
     st.title("New product")
     st.caption(INTRO)
-    views.past_launches()
+    views.past_launches(ds)
     product = views.product_form(ds)
     k = st.slider("Top-K", 5, 50, 20, key="np_k")
     if not st.toggle("Preview", key="np_go", help="Encode the product and rank it."):

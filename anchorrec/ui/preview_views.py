@@ -4,7 +4,9 @@ nearest existing items. The computing is :mod:`anchorrec.analysis.preview`."""
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,13 +30,51 @@ SPACE_WORDS = {
     "raw_fused": "photo + copy (fused feature)",
     "final": "final vectors (what ranks)",
 }
-#: What the docs found when past launches were previewed (docs/preview.md).
+#: Where ``python -m bench.research.preview_recall`` records how previews predicted launches.
+RECALL_RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results" / "preview_recall.jsonl"
 PAST_LAUNCHES = (
-    "The sample's 179 new arrivals were each previewed from their photo and copy alone (their "
-    "few train purchases and their ID embedding removed) and the predicted audience compared "
-    "with the shoppers who really bought them later (valid and test). See docs/preview.md for "
-    "the table with intervals."
+    "Each new arrival of the dataset was previewed from its photo and copy alone (its few "
+    "train purchases and its trained ID embedding removed) and the prediction compared with "
+    "the shoppers who really bought it later (valid and test). *Top-20 recall*: the share of "
+    "those buyers whose top-20 it entered; *top-200 recall*: the share among the 200 "
+    "shoppers the preview ranks it best for; AUC 0.5 is chance. Intervals and the protocol: "
+    "docs/preview.md."
 )
+
+
+def past_launch_table(dataset_name: str, path: Path = RECALL_RESULTS) -> pd.DataFrame | None:
+    """The newest recorded preview-vs-launch figures of ``dataset_name`` (seed 0, one row per
+    ranker; None when none were recorded for it)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    latest: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if row.get("data") != dataset_name or row.get("target") != "valid+test":
+            continue
+        if row.get("seed") != 0 or row.get("variant", "").startswith("active@"):
+            continue
+        if row.get("protocol") == "item" or row["variant"] not in latest:
+            latest[row["variant"]] = row  # the one-at-a-time preview where there is one
+    if not latest:
+        return None
+    return pd.DataFrame(
+        [
+            {
+                "ranker": v,
+                "top-20 recall %": None if r.get("audience_rule") else 100 * r["recall"],
+                "top-200 recall %": None if r.get("cannot_rank") else 100 * r["top_recall"],
+                "AUC": None if r.get("cannot_rank") else r["auc"],
+                "new arrivals": r["arrivals"],
+            }
+            for v, r in latest.items()
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -225,7 +265,15 @@ def show_nearest(ds: Dataset, previews: dict[str, tuple[str, pv.Preview]], n: in
                     show_item_card(ds, int(row.item), caption=f"cosine {row.cosine:.2f}", size=120)
 
 
-def past_launches() -> None:
-    """The pointer to how well previews predicted the sample's past launches."""
+def past_launches(ds: Dataset) -> None:
+    """How well previews predicted this dataset's past launches (where it was measured)."""
     with st.expander("How well did previews predict past launches?"):
+        found = past_launch_table(ds.name)
+        if found is None:
+            st.markdown(
+                "Not measured for this dataset (it needs new arrivals with later purchases); "
+                "docs/preview.md has the photo sample's figures."
+            )
+            return
         st.markdown(PAST_LAUNCHES)
+        table(found, key="np_past", formats={c: "%.1f" for c in found.columns[1:3]})
