@@ -15,6 +15,7 @@ import streamlit as st
 
 from anchorrec.analysis import preview as pv
 from anchorrec.data.dataset import Dataset
+from anchorrec.models.checkpoint import LoadedModel
 from anchorrec.ui.images import item_image_path, item_title, show_item_card
 from anchorrec.ui.show import table
 from anchorrec.ui.text import plain
@@ -180,11 +181,13 @@ def encoded(product: ProductInput) -> pv.ProductFeatures:
 
 
 @st.cache_resource(show_spinner="Placing the product in the catalogue…", max_entries=8)
-def _preview(fingerprint: str, digest: str, k: int, _loaded: Any, _features: Any) -> pv.Preview:
+def _preview(
+    fingerprint: str, digest: str, k: int, _loaded: LoadedModel, _features: pv.ProductFeatures
+) -> pv.Preview:
     return pv.preview_item(_loaded, _features, k)
 
 
-def preview(loaded: Any, features: pv.ProductFeatures, digest: str, k: int) -> pv.Preview:
+def preview(loaded: LoadedModel, features: pv.ProductFeatures, digest: str, k: int) -> pv.Preview:
     """:func:`anchorrec.analysis.preview.preview_item`, cached per model, product and K."""
     return _preview(loaded.fingerprint, digest, k, loaded, features)
 
