@@ -250,7 +250,9 @@ def update_docs(results: Path, doc: Path = DOC) -> None:
         + report(results, "test")
         + "\n"
     )
-    doc.write_text(text[: start + len(MARKERS[0])] + "\n" + body + text[end:], encoding="utf-8")
+    from anchorrec.fileio import atomic_write_bytes
+
+    atomic_write_bytes(doc, (text[: start + len(MARKERS[0])] + "\n" + body + text[end:]).encode())
 
 
 def main(argv: list[str] | None = None) -> int:
