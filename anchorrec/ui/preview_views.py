@@ -146,11 +146,15 @@ def product_form(ds: Dataset) -> ProductInput:
 def thumbnail_bytes(photo: bytes) -> bytes | None:
     """A small JPEG of an uploaded photo (None when it cannot be decoded)."""
     import io
+    import warnings
 
     from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(photo)) as im:
+        with warnings.catch_warnings():  # a decompression bomb is refused, never decoded
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(photo))
+            im.draft("RGB", (320, 320))  # JPEG: decode at a reduced scale
             im = im.convert("RGB")
             im.thumbnail((320, 320))
             buf = io.BytesIO()

@@ -47,3 +47,19 @@ def test_past_launches_pick_the_item_protocol_seed_0_of_the_open_dataset(tmp_pat
     assert table.isna().loc["active", "top-20 recall %"]
     assert past_launch_table("nothing recorded", path) is None
     assert past_launch_table("shop", tmp_path / "missing.jsonl") is None
+
+
+def test_the_preview_thumbnail_refuses_bombs_and_junk(monkeypatch):
+    import io
+
+    from PIL import Image
+
+    from anchorrec.ui.preview_views import thumbnail_bytes
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(buf, format="PNG")
+    small = thumbnail_bytes(buf.getvalue())
+    assert small is not None and Image.open(io.BytesIO(small)).size == (64, 48)
+    assert thumbnail_bytes(b"not a picture") is None
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 64x48 is now over the limit
+    assert thumbnail_bytes(buf.getvalue()) is None
