@@ -182,6 +182,33 @@ def summarise(per: dict[str, np.ndarray], n_users: int, top: int, rng) -> dict[s
     }
     for name, values in boot.items():
         out[f"{name}_ci"] = [float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))]
+    # per new arrival (with buyers), for paired comparisons between rankers
+    out["per_arrival"] = {"buyers": b.tolist(), "top_hits": t.tolist(), "auc": auc.tolist()}
+    return out
+
+
+def paired_difference(row: dict[str, Any], base: dict[str, Any]) -> dict[str, list[float]]:
+    """``row`` minus ``base`` in top-N recall and AUC, with a 95 % bootstrap interval over the
+    same resampled new arrivals (None where a record has no per-arrival figures)."""
+    a, b = row.get("per_arrival"), base.get("per_arrival")
+    if not a or not b or len(a["buyers"]) != len(b["buyers"]):
+        return {}
+    buyers = np.asarray(a["buyers"], dtype=float)
+    idx = np.random.default_rng(0).integers(0, len(buyers), size=(BOOTSTRAP, len(buyers)))
+    bs = buyers[idx].sum(1)
+    out = {}
+    for name, stat in (
+        ("top_recall", lambda x: np.asarray(x, dtype=float)[idx].sum(1) / bs),
+        ("auc", lambda x: np.asarray(x, dtype=float)[idx].mean(1)),
+    ):
+        key = "top_hits" if name == "top_recall" else "auc"
+        d = stat(a[key]) - stat(b[key])
+        whole = (
+            (sum(a[key]) - sum(b[key])) / buyers.sum()
+            if name == "top_recall"
+            else float(np.mean(a[key]) - np.mean(b[key]))
+        )
+        out[name] = [float(whole), float(np.quantile(d, 0.025)), float(np.quantile(d, 0.975))]
     return out
 
 
@@ -203,7 +230,8 @@ def report(path: Path, target: str = "valid+test") -> str:
     variants = list(dict.fromkeys(v for v, _, _ in latest))
     head = (
         "| ranker | protocol | top-{k} audience recall % | precision % | audience | "
-        "top-{top} recall % | AUC | seeds: top-{top} recall %, AUC (mean ± sd) | date | commit |"
+        "top-{top} recall % | AUC | seeds: top-{top} recall %, AUC (mean ± sd) | "
+        "minus content (paired 95 %): top-{top} recall pts, AUC | date | commit |"
     )
     out = []
     for v in variants:
@@ -227,9 +255,19 @@ def report(path: Path, target: str = "valid+test") -> str:
             ordered = [_ci(row, "top_recall"), _ci(row, "auc", pct=False)]
             if row.get("cannot_rank"):  # no order at all: the chance level
                 ordered = [f"— (chance {100 * row['top_random_recall']:.1f})", "— (chance 0.5)"]
+            diff = "—"
+            content = latest.get(("content", 0, "season"))
+            if content is not None and v != "content" and not row.get("cannot_rank"):
+                d = paired_difference(row, content)
+                if d:
+                    t, u = d["top_recall"], d["auc"]
+                    diff = (
+                        f"{100 * t[0]:+.1f} [{100 * t[1]:+.1f}, {100 * t[2]:+.1f}], "
+                        f"{u[0]:+.3f} [{u[1]:+.3f}, {u[2]:+.3f}]"
+                    )
             out.append(
                 f"| {v} | {protocol} | {aud} | {prec} | {size} | {' | '.join(ordered)} | "
-                f"{spread} | {row['date'][:10]} | `{row['git']}` |"
+                f"{spread} | {diff} | {row['date'][:10]} | `{row['git']}` |"
             )
     sep = "|" + "---|" * (head.count("|") - 1)
     return "\n".join([head, sep, *out])
