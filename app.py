@@ -45,6 +45,9 @@ PAGES = [
         icon=":material/shopping_bag:",
     ),
     st.Page(
+        str(ROOT / "pages" / "new_product.py"), title="New product", icon=":material/new_releases:"
+    ),
+    st.Page(
         str(ROOT / "pages" / "collapse.py"), title="Positional collapse", icon=":material/compress:"
     ),
     st.Page(str(ROOT / "pages" / "audit.py"), title="Audit", icon=":material/fact_check:"),

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "anchorrec.cli.sample_commands",
     "anchorrec.cli.model_commands",
     "anchorrec.cli.analysis_commands",
+    "anchorrec.cli.preview_commands",
 )
 
 __all__ = ["EXIT_USER_ERROR", "build_parser", "main"]

@@ -176,3 +176,32 @@ class Recommender(nn.Module, ABC):
     def history_basis(self) -> HistoryBasis | None:
         """The user side as a sum over the history (None when the model is not linear in it)."""
         return None
+
+    def place_items(
+        self,
+        features: dict[str, np.ndarray],
+        items: np.ndarray | None = None,
+        *,
+        fresh: bool = True,
+    ) -> Recommender:
+        """A copy of this model whose catalogue holds items with the given content.
+
+        ``features`` maps a modality (``image``, ``text``; ``fused`` only for a model whose
+        fused input is not derived from the other two) to one raw feature row per placed
+        item, in the offline encoders' space. With ``items`` None the rows are appended as
+        new items ``n_items, n_items + 1, …``; otherwise they replace the content of
+        ``items``. A ``fresh`` item is one the model has never seen: no interactions, and
+        the ID embedding of an unseen item, the mean of the catalogue's other item ID
+        embeddings (the rule input attribution uses for a removed ID). With ``fresh``
+        False (edit mode) a replaced item keeps its interactions and its own ID embedding.
+
+        Everything that reads item content is rebuilt with the placed items in the
+        catalogue (kNN graphs, feature tables), so the copy scores them exactly as it would
+        if they had been in the catalogue with no purchases. The copy is for scoring only.
+        A model that reads no item content cannot score an item by its content:
+        :class:`ConfigError`.
+        """
+        raise ConfigError(
+            f"variant {self.variant!r} reads only the purchase history (no item content): it "
+            "cannot rank an item it has never seen."
+        )

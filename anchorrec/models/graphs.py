@@ -115,33 +115,90 @@ def knn_graph(features: np.ndarray, k: int, device: torch.device | str = "cpu") 
     on ``device`` (a GPU builds a 100k-item graph in seconds; the result is a scipy matrix).
     A row of zeros has cosine 0 with everything; it keeps itself with weight 0.
     """
+    return knn_from_rows(*knn_rows(features, k, device))
+
+
+def knn_rows(
+    features: np.ndarray, k: int, device: torch.device | str = "cpu"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's top-``k`` cosines and their columns, itself first (the graph before it is
+    normalised: :func:`knn_from_rows`)."""
     with torch.autocast(device_type=torch.device(device).type, enabled=False):
-        return _knn_graph(features, k, device)
+        x = _unit_rows(features, device)
+        n = x.shape[0]
+        k = min(k, n)
+        block = max(1, KNN_BLOCK_ENTRIES // max(n, 1))
+        vals, cols = [], []
+        for start in range(0, n, block):
+            rows = x[start : start + block]
+            sim = rows @ x.T
+            # self always included: put it first whatever the numerics say
+            local = torch.arange(sim.shape[0], device=x.device)
+            sim[local, start + local] = torch.inf
+            top_val, top_idx = torch.topk(sim, k, dim=1)
+            top_val[:, 0] = (rows * rows).sum(1)
+            cols.append(top_idx.cpu().numpy())
+            vals.append(top_val.cpu().numpy())
+    if not vals:
+        return np.zeros((0, k), np.float32), np.zeros((0, k), np.int64)
+    return np.concatenate(vals).astype(np.float32), np.concatenate(cols).astype(np.int64)
 
 
-def _knn_graph(features: np.ndarray, k: int, device: torch.device | str) -> sp.csr_matrix:
-    x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32)).to(device)
-    n = x.shape[0]
-    k = min(k, n)
-    x = torch.nn.functional.normalize(x, dim=1)
-    block = max(1, KNN_BLOCK_ENTRIES // max(n, 1))
-    rows, cols, vals = [], [], []
-    for start in range(0, n, block):
-        sim = x[start : start + block] @ x.T
-        # self always included: put it first whatever the numerics say
-        local = torch.arange(sim.shape[0], device=x.device)
-        sim[local, start + local] = torch.inf
-        top_val, top_idx = torch.topk(sim, k, dim=1)
-        top_val[:, 0] = (x[start : start + block] * x[start : start + block]).sum(1)
-        rows.append(np.repeat(np.arange(start, start + sim.shape[0]), k))
-        cols.append(top_idx.reshape(-1).cpu().numpy())
-        vals.append(top_val.reshape(-1).cpu().numpy())
+def extend_knn_rows(
+    values: np.ndarray,
+    columns: np.ndarray,
+    features: np.ndarray,
+    k: int,
+    device: torch.device | str = "cpu",
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`knn_rows` of ``features`` whose first ``len(values)`` rows had ``values`` /
+    ``columns``: only the similarities to the appended rows are computed.
+
+    An old row's top-``k`` over the longer catalogue is the best ``k`` of its old top-``k``
+    and its cosines to the new rows; a new row is searched against every row. The result is
+    the one :func:`knn_rows` gives on ``features`` (up to the order of exactly tied cosines).
+    """
+    n_old = len(values)
+    with torch.autocast(device_type=torch.device(device).type, enabled=False):
+        x = _unit_rows(features, device)
+        n = x.shape[0]
+        k = min(k, n)
+        new = x[n_old:]
+        # old rows: merge the old top-k (itself first, kept first) with the new columns
+        old_val = torch.as_tensor(values, device=x.device).clone()
+        self_val = old_val[:, 0].clone()
+        old_val[:, 0] = torch.inf
+        cand_val = torch.cat([old_val, x[:n_old] @ new.T], dim=1)
+        extra = torch.arange(n_old, n, device=x.device).expand(n_old, n - n_old)
+        cand_col = torch.cat([torch.as_tensor(columns, device=x.device), extra], dim=1)
+        top_val, pos = torch.topk(cand_val, k, dim=1)
+        top_col = torch.gather(cand_col, 1, pos)
+        top_val[:, 0] = self_val
+        # new rows: against everything
+        sim = new @ x.T
+        local = torch.arange(n - n_old, device=x.device)
+        sim[local, n_old + local] = torch.inf
+        new_val, new_col = torch.topk(sim, k, dim=1)
+        new_val[:, 0] = (new * new).sum(1)
+        out_val = torch.cat([top_val, new_val]).cpu().numpy().astype(np.float32)
+        out_col = torch.cat([top_col, new_col]).cpu().numpy().astype(np.int64)
+    return out_val, out_col
+
+
+def knn_from_rows(values: np.ndarray, columns: np.ndarray) -> sp.csr_matrix:
+    """The normalised kNN graph of top-``k`` rows (:func:`knn_rows`)."""
+    n, k = values.shape
     s = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        (values.reshape(-1), (np.repeat(np.arange(n), k), columns.reshape(-1))),
         shape=(n, n),
         dtype=np.float32,
     )
     return _sym_normalise(s)
+
+
+def _unit_rows(features: np.ndarray, device: torch.device | str) -> torch.Tensor:
+    x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32)).to(device)
+    return torch.nn.functional.normalize(x, dim=1)
 
 
 class MeanGraph:

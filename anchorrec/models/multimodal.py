@@ -19,10 +19,12 @@ features when one of them is dropped.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -39,8 +41,11 @@ from anchorrec.models.graphs import (
     PermutedGraph,
     SparseGraph,
     bipartite_lightgcn,
+    extend_knn_rows,
     identity_graph,
+    knn_from_rows,
     knn_graph,
+    knn_rows,
     layer_mean,
     normalised_bipartite,
     propagate,
@@ -164,6 +169,8 @@ class MultimodalRecommender(Recommender):
         if self.has_recover:
             self.decoder = mlp(d, d)
         self._graph_cache: dict[tuple[frozenset[str], str, str], dict[str, ItemGraph]] = {}
+        #: each view's unnormalised top-k rows (values, columns) of the full inputs' kNN graph
+        self._knn_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._bipartite: dict[str, tuple[SparseGraph, SparseGraph]] = {}
         #: modality -> (frozen table, its version, the table L2-normalised row-wise)
         self._unit_cache: dict[str, tuple[torch.Tensor, int, torch.Tensor]] = {}
@@ -322,9 +329,7 @@ class MultimodalRecommender(Recommender):
                 elif drop:
                     graphs[m] = self._graphs(frozenset())[m]
                 else:
-                    graphs[m] = SparseGraph(
-                        knn_graph(self._raw[m], self.config.knn_k, self.device), self.device
-                    )
+                    graphs[m] = SparseGraph(knn_from_rows(*self._knn_rows(m)), self.device)
             self._graph_cache[key] = graphs
         return self._graph_cache[key]
 
@@ -338,10 +343,155 @@ class MultimodalRecommender(Recommender):
             )
         return self._bipartite[key]
 
+    # ------------------------------------------------------------------ unseen items
+    def place_items(
+        self,
+        features: dict[str, np.ndarray],
+        items: np.ndarray | None = None,
+        *,
+        fresh: bool = True,
+    ) -> MultimodalRecommender:
+        """See :meth:`Recommender.place_items`. What changes in the copy:
+
+        - the raw image and text rows (and the fused row, rebuilt from them when derived);
+          the feature tables the forward pass reads follow them through the model's own
+          reduction basis (a trainable table gets the raw rows, its value before training);
+        - the item ID embedding of a fresh item: the mean of the ID embeddings of the items
+          that keep theirs (appending the catalogue mean leaves the mean unchanged, so the
+          attribution's removed ID is the same with or without the preview);
+        - the train interactions of a fresh replaced item are removed (an appended one has
+          none), so it is an isolated node of the interaction graph;
+        - every item–item kNN graph is that of the new catalogue, so the placed item has its
+          neighbours and may enter other items' neighbourhoods, exactly as if it had been in
+          the catalogue when the graphs were built (appended rows extend the top-k rows of
+          the catalogue's graphs: only their similarities to the new rows are computed).
+        """
+        needs = (IMAGE, TEXT) if self.fused_is_derived else (IMAGE, TEXT, FUSED)
+        missing = [m for m in needs if m not in features]
+        if missing:
+            extra = (
+                " (this model's fused input came with the dataset, it is not derived from image "
+                "and text, so a placed item needs its own)"
+                if FUSED in missing
+                else ""
+            )
+            raise ConfigError(f"placing an item needs its {' and '.join(missing)} features{extra}.")
+        rows = {m: np.atleast_2d(np.asarray(features[m], dtype=np.float32)) for m in needs}
+        counts = {x.shape[0] for x in rows.values()}
+        if len(counts) != 1:
+            raise ConfigError(
+                f"placed feature rows disagree in count: { {m: x.shape[0] for m, x in rows.items()} }."
+            )
+        n_new = counts.pop()
+        for m, x in rows.items():
+            width = self._raw[m].shape[1]
+            if x.shape[1] != width:
+                raise ConfigError(
+                    f"this model's {m} features are {width}-d but the placed item's are "
+                    f"{x.shape[1]}-d: the catalogue's {m} features were not made by the encoder "
+                    "that encoded the new item, so it cannot be placed among them (import the "
+                    "catalogue with the offline encoders to preview new products)."
+                )
+        n = self.n_items
+        if items is None:
+            where = np.arange(n, n + n_new)
+            keep = np.arange(n)
+        else:
+            where = np.asarray(items, dtype=np.int64).ravel()
+            if len(where) != n_new or len(np.unique(where)) != n_new:
+                raise ConfigError(f"{n_new} feature rows need {n_new} distinct items, got {items}.")
+            bad = where[(where < 0) | (where >= n)]
+            if len(bad):
+                raise ConfigError(f"item {int(bad[0])} does not exist (items 0..{n - 1}).")
+            keep = np.setdiff1d(np.arange(n), where) if fresh else np.arange(n)
+            if not len(keep):
+                keep = np.arange(n)
+        clone = self._clone()
+        clone.n_items = n + (n_new if items is None else 0)
+
+        def put(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+            if items is None:
+                return np.concatenate([old, new.astype(old.dtype)])
+            out = old.copy()
+            out[where] = new
+            return out
+
+        for m in needs:
+            clone._raw[m] = np.ascontiguousarray(put(self._raw[m], rows[m]), dtype=np.float32)
+        if self.fused_is_derived:
+            clone._raw[FUSED] = build_fused_features(clone._raw[IMAGE], clone._raw[TEXT])
+        with torch.no_grad():
+            for m in self.tables_for:
+                if self.config.trainable_features:
+                    table = self._table(m).detach().cpu().numpy()  # type: ignore[union-attr]
+                    value = torch.from_numpy(put(table, clone._raw[m][where]))
+                    setattr(clone, f"feat_{m}", nn.Parameter(value.to(self.device)))
+                    setattr(
+                        clone, f"frozen_{m}", torch.from_numpy(clone._raw[m].copy()).to(self.device)
+                    )
+                else:
+                    setattr(clone, f"feat_{m}", clone._to_input(m, clone._raw[m]))
+            e = self.item_id.detach()
+            mean = e[torch.as_tensor(keep, device=e.device)].mean(0, keepdim=True)
+            if items is None:
+                e_new = torch.cat([e, mean.expand(n_new, -1)])
+            else:
+                e_new = e.clone()
+                if fresh:
+                    e_new[torch.as_tensor(where, device=e.device)] = mean
+            clone.item_id = nn.Parameter(e_new)
+        train = self._train.tocsr()
+        if items is None:
+            train = sp.hstack([train, sp.csr_matrix((train.shape[0], n_new), dtype=train.dtype)])
+        elif fresh:
+            mask = np.ones(n, dtype=train.dtype)
+            mask[where] = 0
+            train = train @ sp.diags(mask)
+        train = sp.csr_matrix(train)
+        train.eliminate_zeros()
+        clone._train = train
+        if items is None:  # appended rows: extend the kNN rows instead of searching afresh
+            for m in self.views:
+                clone._knn_cache[m] = extend_knn_rows(
+                    *self._knn_rows(m), clone._raw[m], self.config.knn_k, self.device
+                )
+        return clone
+
+    def graph_neighbours(self, item: int) -> dict[str, np.ndarray]:
+        """The other items in ``item``'s row of each view's kNN graph, heaviest edge first."""
+        out = {}
+        for m, graph in self._graphs(frozenset()).items():
+            assert isinstance(graph, SparseGraph)
+            crow = graph.matrix.crow_indices()
+            lo, hi = int(crow[item]), int(crow[item + 1])
+            cols = graph.matrix.col_indices()[lo:hi].cpu().numpy()
+            vals = graph.matrix.values()[lo:hi].cpu().numpy()
+            keep = cols != item
+            cols, vals = cols[keep], vals[keep]
+            out[m] = cols[np.lexsort((cols, -vals))].astype(np.int64)
+        return out
+
+    def _clone(self) -> MultimodalRecommender:
+        """A deep copy without the cached graphs (the copy builds its own)."""
+        caches = (self._graph_cache, self._bipartite, self._knn_cache, self._unit_cache)
+        self._graph_cache, self._bipartite, self._knn_cache, self._unit_cache = {}, {}, {}, {}
+        try:
+            return copy.deepcopy(self)
+        finally:
+            self._graph_cache, self._bipartite, self._knn_cache, self._unit_cache = caches
+
+    def _knn_rows(self, m: str) -> tuple[np.ndarray, np.ndarray]:
+        """The top-k rows of view ``m``'s kNN graph of the full inputs (computed once)."""
+        if m not in self._knn_cache:
+            self._knn_cache[m] = knn_rows(self._raw[m], self.config.knn_k, self.device)
+        return self._knn_cache[m]
+
     def invalidate_graphs(self) -> None:
         """Forget the cached graphs (they are rebuilt on the next forward pass)."""
         self._graph_cache.clear()
+        self._knn_cache.clear()
         self._bipartite.clear()
+        self._unit_cache.clear()
 
     # ------------------------------------------------------------------ forward
     def _forward(
