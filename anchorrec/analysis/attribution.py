@@ -393,6 +393,15 @@ def _persisted_name(fingerprint: str, key: tuple[str, int, int]) -> str:
     return f"{ATTRIBUTION_DIR}/coalitions-v{COALITION_RULE_VERSION}{tag}-{fingerprint}.npz"
 
 
+def has_stored_cache(model_dir: str | Path, game: str = MEAN_GAME) -> bool:
+    """Whether the model's derived store holds its coalition cache for ``game`` (what
+    ``python -m anchorrec prepare`` writes); file checks only, no model is loaded."""
+    check_game(game)
+    key = (game, BACKGROUND_DRAWS, BACKGROUND_SEED) if game == BACKGROUND_GAME else (game, 1, 0)
+    md = ModelDir(model_dir)
+    return md.store().find(_persisted_name(md.fingerprint(), key)) is not None
+
+
 def _encode_cache(cache: CoalitionCache) -> bytes:
     meta = {
         "players": list(cache.players),
