@@ -9,7 +9,7 @@ import streamlit as st
 
 from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS
 from anchorrec.analysis.spaces import SPACE_DESCRIPTIONS, SPACE_ORDER
-from anchorrec.ui import cached, charts, tables
+from anchorrec.ui import cached, charts, prepared, tables
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.images import item_title
 from anchorrec.ui.neighbours import show_item_inspector
@@ -39,7 +39,8 @@ def _layout_params(method: str) -> dict:
 
 def _compute_layouts(state, entry, where) -> None:
     with where.popover("Compute layouts", icon=":material/calculate:"):
-        method = st.selectbox("Method", METHODS, format_func=NAMES.get, key="lay_method")
+        methods = prepared.inline_methods(METHODS, state.dataset.n_items)  # others: prepare
+        method = st.selectbox("Method", methods, format_func=NAMES.get, key="lay_method")
         params = _layout_params(method)
         go = st.button("Compute", type="primary", key="lay_go")
         st.caption(tables.LAYOUT_TIMES)
@@ -53,6 +54,8 @@ def _colours(state, entry) -> tuple[np.ndarray | None, str]:
     choice = st.selectbox("Colour by", tables.colour_options(state.dataset), key="spaces_colour")
     if choice != "ID share":
         return tables.colour_values(state.dataset, choice)
+    if not prepared.ready(state, [entry], prepared.COALITIONS, "spaces_prepare", stop=False):
+        return None, choice
     with user_errors("ID share", stop=False):
         return cached.id_share_by_item(state.loaded(entry)), "mean ID share in top-10"
     return None, choice
@@ -74,7 +77,7 @@ def _panel(space, layouts, method, colour, name, titles, selected, height=300, l
     key = f"spaces_{space}"
     select = {"on_select": selection_callback(key, GROUP), "selection_mode": SELECTION_MODES}
     st.plotly_chart(fig, key=key, width="stretch", **select)
-    st.caption(SPACE_DESCRIPTIONS.get(space, space))
+    st.caption(prepared.sample_caption(SPACE_DESCRIPTIONS.get(space, space), ids, len(titles)))
 
 
 def render() -> None:
@@ -97,9 +100,7 @@ def render() -> None:
     layouts = cached.available_projections(entry.path)
     ready = [m for m in ("umap", "tsne", "pca") if any(k.endswith(f"/{m}") for k in layouts)]
     if not ready:
-        st.info(
-            f"No layout of **{entry.name}** yet: use *Compute layouts* (PCA is the quickest) or run `python -m anchorrec project {entry.path}`."
-        )
+        prepared.no_layouts(state, entry)  # the command; a background run on a large catalogue
         st.stop()
     method = top[1].radio(
         "Layout", ready, format_func=NAMES.get, horizontal=True, key="spaces_method"

@@ -76,11 +76,12 @@ def load_model(model_dir: str | Path, dataset: Dataset) -> Any:
 def _coalitions(model_dir: str, fingerprint: str, stamp: str, _loaded: LoadedModel) -> Any:
     from anchorrec.analysis.attribution import coalition_cache
 
-    return coalition_cache(_loaded)
+    return coalition_cache(_loaded, persist=True)  # what `prepare` stored, else built and kept
 
 
 def coalitions(loaded: LoadedModel) -> Any:
-    """The model's coalition cache (2^n forward passes), computed once per model per process."""
+    """The model's coalition cache (2^n forward passes): read from the model's store when
+    ``prepare`` (or an earlier visit) wrote it, else computed and stored; once per process."""
     d = str(loaded.model_dir)
     return _coalitions(d, loaded.dataset.fingerprint, model_stamp(d), loaded)
 
@@ -167,6 +168,7 @@ def compute_diagnostics(loaded: LoadedModel) -> Any:
 def _audit(model_dir: str, fingerprint: str, stamp: str, k: int, _loaded: LoadedModel) -> Any:
     from anchorrec.analysis.audit import audit
 
+    coalitions(_loaded)  # the stored cache, so the audit never rebuilds it
     return audit(_loaded, k=k)
 
 
