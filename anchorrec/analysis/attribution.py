@@ -365,18 +365,19 @@ def coalition_cache(
     model = loaded.model
     per_model = _CACHES.setdefault(model, {})
     cache = per_model.get(key)
-    if cache is None:
-        store = ModelDir(loaded.model_dir).store() if persist and loaded.model_dir else None
-        name = _persisted_name(loaded.fingerprint, key)
-        found = store.find(name) if store is not None else None
-        if found is not None:
-            cache = _read_cache(found, loaded.dataset.train.tocsr())
-        else:
-            cache = build_coalition_cache(loaded, game=game, draws=draws, seed=seed)
-            if store is not None:
-                with contextlib.suppress(OSError):  # nowhere writable: kept in memory only
-                    store.write_bytes(name, _encode_cache(cache))
-        per_model[key] = cache
+    store = ModelDir(loaded.model_dir).store() if persist and loaded.model_dir else None
+    if cache is not None and store is None:
+        return cache
+    name = _persisted_name(loaded.fingerprint, key)
+    found = store.find(name) if store is not None else None
+    if cache is None and found is not None:
+        cache = _read_cache(found, loaded.dataset.train.tocsr())
+    elif cache is None:
+        cache = build_coalition_cache(loaded, game=game, draws=draws, seed=seed)
+    if store is not None and found is None:  # also one built earlier without persist
+        with contextlib.suppress(OSError):  # nowhere writable: kept in memory only
+            store.write_bytes(name, _encode_cache(cache))
+    per_model[key] = cache
     return cache
 
 
