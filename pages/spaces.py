@@ -11,7 +11,7 @@ from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS
 from anchorrec.analysis.spaces import SPACE_DESCRIPTIONS, SPACE_ORDER
 from anchorrec.ui import cached, charts, prepared, tables
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
-from anchorrec.ui.images import item_title
+from anchorrec.ui.images import item_titles
 from anchorrec.ui.neighbours import show_item_inspector
 from anchorrec.ui.selection import show_selection_summary
 from anchorrec.ui.state import (
@@ -114,7 +114,7 @@ def render() -> None:
         placeholder="a title or an id",
         help="Rings every matching item in every panel.",
     )
-    titles = np.asarray([item_title(ds, i) for i in range(ds.n_items)], dtype=object)
+    titles = item_titles(ds)  # cached: 23,033 titles one by one took seconds
     spaces = [s for s in SPACE_ORDER if f"{s}/{method}" in layouts and not s.startswith("anchor_")]
     selected = consume_selections([f"spaces_{s}" for s in [*spaces, ANCHOR_DOMAIN]], GROUP)
     found = tables.search_items(ds, query)
