@@ -35,6 +35,7 @@ import contextlib
 import io
 import json
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,8 @@ from anchorrec.models.model_dir import ModelDir
 if TYPE_CHECKING:
     from anchorrec.models.checkpoint import LoadedModel
 
+#: A progress callback: ``progress(done, total)``.
+Progress = Callable[[int, int], None]
 MEAN_GAME = "mean"
 BACKGROUND_GAME = "background"
 GAMES: tuple[str, ...] = (MEAN_GAME, BACKGROUND_GAME)
@@ -187,9 +190,11 @@ class CoalitionCache:
         return self.shapley(values), values[0]
 
     def coalition_moments(
-        self, users: np.ndarray, chunk: int = 128
+        self, users: np.ndarray, chunk: int = 128, progress: Progress | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and standard deviation of ``v(S)`` over each user's unseen items (``S × len(users)``)."""
+        """Mean and standard deviation of ``v(S)`` over each user's unseen items (``S × len(users)``).
+
+        ``progress(done, total)`` is called after each chunk of users."""
         users = np.asarray(users, dtype=np.int64)
         mean = np.zeros((len(self.subsets), len(users)))
         std = np.zeros((len(self.subsets), len(users)))
@@ -204,6 +209,8 @@ class CoalitionCache:
             var = (((vals - m[..., None]) ** 2) * unseen).sum(axis=2) / count
             mean[:, start : start + len(ub)] = m
             std[:, start : start + len(ub)] = np.sqrt(var)
+            if progress is not None:
+                progress(start + len(ub), len(users))
         return mean, std
 
     def standardised_input_values(self, user: int, items: np.ndarray | None = None) -> np.ndarray:
@@ -579,6 +586,7 @@ def attribute(
     ranks: np.ndarray | None = None,
     branches: bool = True,
     standardised: bool = True,
+    progress: Progress | None = None,
 ) -> Attribution:
     """The one builder of :class:`Attribution`: exact values of (user, item) pairs.
 
@@ -605,7 +613,7 @@ def attribute(
     zphi = None
     if standardised:
         unique, where = np.unique(users, return_inverse=True)
-        mean, std = cache.coalition_moments(unique)
+        mean, std = cache.coalition_moments(unique, progress=progress)
         zphi = cache.shapley(_zscore(values, mean[:, where], std[:, where]))
     return Attribution(
         game=cache.game,
@@ -623,9 +631,14 @@ def attribute(
 
 
 def top_k_lists(
-    cache: CoalitionCache, k: int, users: np.ndarray, batch: int = 512
+    cache: CoalitionCache,
+    k: int,
+    users: np.ndarray,
+    batch: int = 512,
+    progress: Progress | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every user's top-``k`` unseen items, flattened: (users, items, ranks), best first."""
+    """Every user's top-``k`` unseen items, flattened: (users, items, ranks), best first
+    (``progress(done, total)`` after each batch of users)."""
     full = len(cache.subsets) - 1
     out_u, out_i, out_r = [], [], []
     for start in range(0, len(users), batch):
@@ -643,6 +656,8 @@ def top_k_lists(
         out_u.append(np.repeat(ub, kk)[valid])
         out_i.append(top.ravel()[valid])
         out_r.append(np.tile(np.arange(1, kk + 1), len(ub))[valid])
+        if progress is not None:
+            progress(start + len(ub), len(users))
     if not out_u:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
@@ -654,14 +669,25 @@ def attribute_top_k(
     k: int = 10,
     users: np.ndarray | None = None,
     batch: int = 512,
+    progress: Progress | None = None,
 ) -> Attribution:
-    """Input- and branch-level attribution of every user's top-``k`` (one pair per row)."""
+    """Input- and branch-level attribution of every user's top-``k`` (one pair per row).
+
+    ``progress(done, total)`` counts users twice: ranking them, then the standardised game's
+    moments over their unseen items (the two passes over every user × item)."""
     cache = _as_cache(source)
     users = np.arange(cache.n_users) if users is None else np.asarray(users, dtype=np.int64)
     for u in np.unique(users):
         _check_user(cache, int(u))
-    pair_users, pair_items, ranks = top_k_lists(cache, k, users, batch)
-    return attribute(cache, pair_users, pair_items, ranks=ranks)
+    n = len(users)
+    ranked = None if progress is None else (lambda done, _: progress(done, 2 * n))
+    pair_users, pair_items, ranks = top_k_lists(cache, k, users, batch, progress=ranked)
+    moments = (
+        None
+        if progress is None
+        else (lambda done, total: progress(n + done * n // max(total, 1), 2 * n))
+    )
+    return attribute(cache, pair_users, pair_items, ranks=ranks, progress=moments)
 
 
 # ---------------------------------------------------------------------- public explanations

@@ -12,6 +12,7 @@ makes a retrained model (written atomically under the same name) load afresh.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -164,18 +165,41 @@ def compute_diagnostics(loaded: LoadedModel) -> Any:
     return store_diagnostics(loaded)
 
 
-@st.cache_resource(show_spinner="Attributing every user's top-K…", max_entries=32)
-def _audit(model_dir: str, fingerprint: str, stamp: str, k: int, _loaded: LoadedModel) -> Any:
-    from anchorrec.analysis.audit import audit
-
-    coalitions(_loaded)  # the stored cache, so the audit never rebuilds it
-    return audit(_loaded, k=k)
+#: Audits computed in this process (key → AuditResult), the oldest dropped past 32. Not an
+#: ``st.cache_resource``: the audit draws its progress bar while it runs, which Streamlit
+#: forbids inside a cached function.
+_AUDITS: dict[tuple[str, str, str, int], Any] = {}
+_AUDITS_MAX = 32
+_AUDITS_LOCK = threading.Lock()
 
 
 def audit(loaded: LoadedModel, k: int = 10) -> Any:
-    """The model's :class:`AuditResult` over every user's top-``k``."""
+    """The model's :class:`AuditResult` over every user's top-``k``, computed once per model
+    and K per process, with a progress bar that counts the users while it runs."""
+    from anchorrec.analysis.audit import audit as _audit
+
     d = str(loaded.model_dir)
-    return _audit(d, loaded.dataset.fingerprint, model_stamp(d), int(k), loaded)
+    key = (d, loaded.dataset.fingerprint, model_stamp(d), int(k))
+    with _AUDITS_LOCK:
+        found = _AUDITS.get(key)
+    if found is not None:
+        return found
+    label = f"Attributing every user's top-{k} ({loaded.variant})"
+    bar = st.progress(0.0, text=label)
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"{label}: {done:,} of {total:,}")
+
+    try:
+        coalitions(loaded)  # the stored cache, so the audit never rebuilds it
+        result = _audit(loaded, k=int(k), progress=progress)
+    finally:
+        bar.empty()
+    with _AUDITS_LOCK:
+        _AUDITS[key] = result
+        while len(_AUDITS) > _AUDITS_MAX:
+            _AUDITS.pop(next(iter(_AUDITS)))
+    return result
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
