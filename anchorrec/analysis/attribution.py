@@ -32,6 +32,7 @@ so the two differ. Both are exact and efficient; both are shown.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import weakref
@@ -194,8 +195,52 @@ class CoalitionCache:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Mean and standard deviation of ``v(S)`` over each user's unseen items (``S × len(users)``).
 
-        ``progress(done, total)`` is called after each chunk of users."""
+        ``progress(done, total)`` is called after each chunk of users. For many users the
+        moments come from each coalition's mean item ``x̄`` and centred Gram matrix ``C``
+        (``v = u·x̄ + d``, ``Σ_i d = 0``, ``Σ_i d² = uᵀCu``) minus the few bought items, instead
+        of scoring every item: the audit of 39,387 users × 23,033 items took minutes scoring
+        them all. Centring keeps a coalition whose items all score alike at a spread of 0.
+        """
         users = np.asarray(users, dtype=np.int64)
+        if "_item_moments" not in self.__dict__ and len(users) < self.items.shape[2]:
+            return self._scored_moments(users, chunk, progress)
+        centre, gram = self._item_moments
+        mean = np.zeros((len(self.subsets), len(users)))
+        std = np.zeros((len(self.subsets), len(users)))
+        step = max(chunk, 4096)
+        for start in range(0, len(users), step):
+            ub = users[start : start + step]
+            u = self.users[:, ub].astype(np.float64)  # S × B × D
+            base = np.einsum("sbd,sd->sb", u, centre)
+            spread = np.einsum("sbd,sbd->sb", u @ gram, u)
+            sub = self.train[ub]
+            rows = np.repeat(np.arange(len(ub)), np.diff(sub.indptr))
+            items = self.items[:, sub.indices] - centre[:, None, :]
+            seen = np.einsum("snd,snd->sn", u[:, rows], items)  # d of each bought item
+            seen1 = np.stack([np.bincount(rows, w, len(ub)) for w in seen])
+            seen2 = np.stack([np.bincount(rows, w * w, len(ub)) for w in seen])
+            count = np.maximum(self.n_items - np.diff(sub.indptr), 1)
+            d_mean = -seen1 / count  # Σ over unseen items of d = −Σ over bought ones
+            m = base + d_mean
+            var = np.maximum((spread - seen2) / count - d_mean**2, 0.0)
+            mean[:, start : start + len(ub)] = m
+            std[:, start : start + len(ub)] = np.sqrt(var)
+            if progress is not None:
+                progress(start + len(ub), len(users))
+        return mean, std
+
+    @functools.cached_property
+    def _item_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each coalition's mean item (``S × D``) and centred Gram matrix (``S × D × D``)."""
+        items = self.items.astype(np.float64)
+        centre = items.mean(axis=1)
+        items -= centre[:, None, :]
+        return centre, np.matmul(np.swapaxes(items, 1, 2), items)
+
+    def _scored_moments(
+        self, users: np.ndarray, chunk: int, progress: Progress | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`coalition_moments` by scoring every item (cheaper for a few users)."""
         mean = np.zeros((len(self.subsets), len(users)))
         std = np.zeros((len(self.subsets), len(users)))
         for start in range(0, len(users), chunk):
