@@ -28,14 +28,16 @@ PER_USER, DIAGNOSTICS, COALITIONS, LAYOUTS = (
     "coalition cache",
     "layouts",
 )
-#: The largest catalogue (items) for which a page still computes a missing result itself.
-#: Measured costs (docs/dashboard.md#large-catalogues-prepare-first): at 23,033 items and
-#: 39,387 users on a loaded 2-core machine, per-user metrics took …, diagnostics …, the
-#: coalition cache …, PCA/UMAP layouts …; a page may spend a few seconds, not minutes.
+#: The largest catalogue (items) for which a page still computes a missing result itself: a
+#: page may spend seconds, not minutes. From the costs measured on the 2-core machine
+#: (docs/dashboard.md#large-catalogues-prepare-first): ranking every user of Amazon Baby
+#: (7,050 items) takes half a second per model; the diagnostics take seconds per model on the
+#: 1,289-item sample and tens of minutes at 23,033 items; t-SNE and UMAP take 5-8 s per space
+#: at 5,000 items.
 INLINE_MAX_ITEMS: dict[str, int] = {
-    PER_USER: 5_000,
-    DIAGNOSTICS: 5_000,
-    COALITIONS: 5_000,
+    PER_USER: 10_000,
+    DIAGNOSTICS: 2_000,
+    COALITIONS: 10_000,
     LAYOUTS: 5_000,
 }
 #: What each result is called in a notice.
