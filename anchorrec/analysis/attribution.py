@@ -60,6 +60,9 @@ from anchorrec.models.model_dir import ModelDir
 if TYPE_CHECKING:
     from anchorrec.models.checkpoint import LoadedModel
 
+#: Embedding widths up to which the moments always come from the Gram matrices (built once
+#: per cache, then a shopper's explanation no longer scores every item for them).
+GRAM_MIN_WIDTH = 64
 #: A progress callback: ``progress(done, total)``.
 Progress = Callable[[int, int], None]
 MEAN_GAME = "mean"
@@ -202,7 +205,8 @@ class CoalitionCache:
         them all. Centring keeps a coalition whose items all score alike at a spread of 0.
         """
         users = np.asarray(users, dtype=np.int64)
-        if "_item_moments" not in self.__dict__ and len(users) < self.items.shape[2]:
+        width = self.items.shape[2]  # the Gram matrices cost what scoring `width` users does
+        if "_item_moments" not in self.__dict__ and width > max(len(users), GRAM_MIN_WIDTH):
             return self._scored_moments(users, chunk, progress)
         centre, gram = self._item_moments
         mean = np.zeros((len(self.subsets), len(users)))
