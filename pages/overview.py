@@ -64,8 +64,7 @@ def _significance(state: AppState, usable: list) -> None:
     )
     remember_reference(reference)
     with user_errors("Comparing the variants", stop=False):
-        loaded = {e.label: state.loaded(e) for e in usable}
-        table = comparison_table(cached.differences(loaded, reference))
+        table = comparison_table(cached.entry_differences(state, usable, reference))
         formats = {c: "%+.4f" for c in table.columns if c.endswith("difference")}
         show.table(table, "overview_significance", formats)
     st.caption(

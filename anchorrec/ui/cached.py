@@ -135,6 +135,31 @@ def differences(loaded: dict[str, LoadedModel], reference: str) -> list[Any]:
     return _differences(key, reference, loaded)
 
 
+@st.cache_data(show_spinner="Comparing with the reference…", max_entries=64)
+def _stored_differences(
+    models: tuple[tuple[str, str, str], ...], reference: str, _per_user: dict[str, Any]
+) -> Any:
+    from anchorrec.evaluation import compare_to_reference
+
+    return compare_to_reference(_per_user, reference)
+
+
+def entry_differences(state: Any, entries: list[Any], reference: str) -> list[Any]:
+    """:func:`differences` of model entries, each model's per-user metrics read from its store
+    without loading the model (only a model that lacks them is loaded): the Overview of a
+    large catalogue no longer loads every model of the dataset to compare them."""
+    from anchorrec.evaluation.stored import read_per_user_metrics
+
+    per_user = {}
+    for e in entries:
+        found = read_per_user_metrics(str(e.path))
+        per_user[e.label] = found if found is not None else per_user_metrics(state.loaded(e))
+    key = tuple(
+        (e.label, str(e.path), state.dataset.fingerprint + model_stamp(e.path)) for e in entries
+    )
+    return _stored_differences(key, reference, per_user)
+
+
 def segment_metrics(loaded: LoadedModel, column: str = "group") -> dict[str, dict[str, float]]:
     """Test Recall@20 / NDCG@20 and user count of each segment of users by ``users.csv``'s
     ``column`` (value → metrics), from the model's cached per-user metrics."""
