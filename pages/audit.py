@@ -7,7 +7,7 @@ import streamlit as st
 
 from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS
 from anchorrec.analysis.audit_report import render_audit_html, shares_csv
-from anchorrec.ui import cached, charts, show, tables
+from anchorrec.ui import cached, charts, prepared, show, tables
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.games import game_note, game_switch
 from anchorrec.ui.images import item_title
@@ -113,6 +113,7 @@ def render() -> None:
     )
     k = st.slider("Top-K audited", 5, 50, 10, step=5, key="audit_k")
     game = game_switch("audit_game")
+    entries = prepared.ready(state, entries, prepared.COALITIONS, "audit_prepare")
     results = {}
     for e in entries:
         with user_errors(f"Model {e.name}", stop=False):

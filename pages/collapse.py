@@ -9,9 +9,9 @@ import streamlit as st
 from anchorrec.analysis.diagnostics import MEANINGS
 from anchorrec.analysis.projection import COEMBEDDING
 from anchorrec.models.registry import MULTIMODAL_VARIANTS
-from anchorrec.ui import cached, charts, tables
+from anchorrec.ui import cached, charts, prepared, tables
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
-from anchorrec.ui.images import item_title
+from anchorrec.ui.images import item_titles
 from anchorrec.ui.reliance_views import show_reliance
 from anchorrec.ui.state import AppState, require_dataset, require_models
 from anchorrec.workspace import ModelEntry
@@ -19,14 +19,15 @@ from anchorrec.workspace import ModelEntry
 
 def _figure_one(state: AppState, entries: list[ModelEntry]) -> None:
     ds = state.dataset
-    titles = np.asarray([item_title(ds, i) for i in range(ds.n_items)], dtype=object)
+    titles = item_titles(ds)  # cached: 23,033 titles one by one took seconds
     for col, e in zip(st.columns(len(entries)), entries, strict=True):
         with col:
             layouts = cached.available_projections(e.path)
             methods = [m for m in ("umap", "tsne", "pca") if f"{COEMBEDDING}/{m}" in layouts]
             if not methods:
                 st.info(
-                    f"{e.label}: no co-embedding layout yet; compute layouts on *Embedding spaces*."
+                    f"{e.label}: no co-embedding layout yet; compute layouts on *Embedding "
+                    f"spaces*, or run `python -m anchorrec prepare {e.path}`."
                 )
                 continue
             folder, _ = layouts[f"{COEMBEDDING}/{methods[0]}"]
@@ -45,6 +46,8 @@ def _figure_one(state: AppState, entries: list[ModelEntry]) -> None:
                 title=f"{e.label} · {method} · trustworthiness {proj.trustworthiness:.2f}",
             )
             st.plotly_chart(fig, width="stretch", key=f"coemb_{e.name}")
+            if note := prepared.sample_notice(ds.n_items, ids):
+                st.caption(note)
             if e.variant not in MULTIMODAL_VARIANTS:
                 st.caption(
                     "An ID-only model: its final vectors are its ID view, so the clouds coincide."
@@ -114,7 +117,7 @@ def render() -> None:
     st.subheader("Modality reliance: accuracy with only some inputs")
     show_reliance(state, entries)
     st.subheader("Diagnostics, side by side")
-    _diagnostics(state, entries)
+    _diagnostics(state, prepared.ready(state, entries, prepared.DIAGNOSTICS, "diag_prepare"))
 
 
 render()

@@ -6,7 +6,7 @@ import streamlit as st
 
 from anchorrec.evaluation.significance import comparison_table
 from anchorrec.models.config import DEFAULT_MASK
-from anchorrec.ui import cached, charts, show, tables
+from anchorrec.ui import cached, charts, prepared, show, tables
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.state import AppState, reference_label, remember_reference, sidebar
 from anchorrec.ui.text import plain
@@ -51,6 +51,8 @@ def _significance(state: AppState, usable: list) -> None:
         "the difference of the means and its 95% paired bootstrap interval (test items ranked "
         f"with the {DEFAULT_MASK!r} items masked, MMRec's rule)."
     )
+    if len(usable := prepared.comparable(state, usable)) < 2:  # the others: a notice
+        return
     labels = [e.label for e in usable]
     default = reference_label() if reference_label() in labels else "lightgcn"
     reference = st.columns([1, 2])[0].selectbox(
@@ -62,8 +64,7 @@ def _significance(state: AppState, usable: list) -> None:
     )
     remember_reference(reference)
     with user_errors("Comparing the variants", stop=False):
-        loaded = {e.label: state.loaded(e) for e in usable}
-        table = comparison_table(cached.differences(loaded, reference))
+        table = comparison_table(cached.entry_differences(state, usable, reference))
         formats = {c: "%+.4f" for c in table.columns if c.endswith("difference")}
         show.table(table, "overview_significance", formats)
     st.caption(
@@ -80,7 +81,7 @@ def _selected_variants(state: AppState) -> None:
             "**Accuracy by shopper group** of the selected variants (test Recall@20 / NDCG@20): "
             "where a variant gains or loses against another."
         )
-        by_group = {e.label: cached.segment_metrics(state.loaded(e), "group") for e in selected}
+        by_group = prepared.group_metrics(state, selected)  # the models with per-user metrics
         wide = tables.group_accuracy_table(by_group)
         show.table(wide, "overview_groups", show.formats(wide, "%.4f"))
     st.markdown("**Collapse headline** of the selected variants (details on *Positional collapse*)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from anchorrec.analysis.attribution import explain_user
-from anchorrec.ui import cached, tables
+from anchorrec.ui import cached, prepared, tables
 from anchorrec.ui.attribution_views import show_top_k, show_whatif, why_dialog
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.games import game_switch
@@ -98,6 +98,7 @@ def render() -> None:
         st.caption(
             f"**Bought later**: this shopper's {len(later)} held-out purchases (the valid and test splits, which training never saw) are marked in each list: the hits a variant recovers."
         )
+    entries = prepared.ready(state, entries, prepared.COALITIONS, "rec_prepare")
     explained = {}
     for col, e in zip(st.columns(len(entries)), entries, strict=True):
         with col, user_errors(f"Model {e.name}", stop=False):

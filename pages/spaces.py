@@ -9,10 +9,10 @@ import streamlit as st
 
 from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS
 from anchorrec.analysis.spaces import SPACE_DESCRIPTIONS, SPACE_ORDER
-from anchorrec.ui import cached, charts, tables
+from anchorrec.ui import cached, charts, prepared, tables
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.games import current_game
-from anchorrec.ui.images import item_title
+from anchorrec.ui.images import item_titles
 from anchorrec.ui.neighbours import show_item_inspector
 from anchorrec.ui.selection import show_selection_summary
 from anchorrec.ui.state import (
@@ -40,7 +40,8 @@ def _layout_params(method: str) -> dict:
 
 def _compute_layouts(state, entry, where) -> None:
     with where.popover("Compute layouts", icon=":material/calculate:"):
-        method = st.selectbox("Method", METHODS, format_func=NAMES.get, key="lay_method")
+        methods = prepared.inline_methods(METHODS, state.dataset.n_items)  # others: prepare
+        method = st.selectbox("Method", methods, format_func=NAMES.get, key="lay_method")
         params = _layout_params(method)
         go = st.button("Compute", type="primary", key="lay_go")
         st.caption(tables.LAYOUT_TIMES)
@@ -54,6 +55,8 @@ def _colours(state, entry) -> tuple[np.ndarray | None, str]:
     choice = st.selectbox("Colour by", tables.colour_options(state.dataset), key="spaces_colour")
     if choice != "ID share":
         return tables.colour_values(state.dataset, choice)
+    if not prepared.ready(state, [entry], prepared.COALITIONS, "spaces_prepare", stop=False):
+        return None, choice
     with user_errors("ID share", stop=False):
         game = current_game()  # the session's attribution game (Recommendations, Audit)
         return cached.id_share_by_item(state.loaded(entry), game=game), f"ID share, {game} game"
@@ -76,7 +79,7 @@ def _panel(space, layouts, method, colour, name, titles, selected, height=300, l
     key = f"spaces_{space}"
     select = {"on_select": selection_callback(key, GROUP), "selection_mode": SELECTION_MODES}
     st.plotly_chart(fig, key=key, width="stretch", **select)
-    st.caption(SPACE_DESCRIPTIONS.get(space, space))
+    st.caption(prepared.sample_caption(SPACE_DESCRIPTIONS.get(space, space), ids, len(titles)))
 
 
 def render() -> None:
@@ -99,9 +102,7 @@ def render() -> None:
     layouts = cached.available_projections(entry.path)
     ready = [m for m in ("umap", "tsne", "pca") if any(k.endswith(f"/{m}") for k in layouts)]
     if not ready:
-        st.info(
-            f"No layout of **{entry.name}** yet: use *Compute layouts* (PCA is the quickest) or run `python -m anchorrec project {entry.path}`."
-        )
+        prepared.no_layouts(state, entry)  # the command; a background run on a large catalogue
         st.stop()
     method = top[1].radio(
         "Layout", ready, format_func=NAMES.get, horizontal=True, key="spaces_method"
@@ -115,7 +116,7 @@ def render() -> None:
         placeholder="a title or an id",
         help="Rings every matching item in every panel.",
     )
-    titles = np.asarray([item_title(ds, i) for i in range(ds.n_items)], dtype=object)
+    titles = item_titles(ds)  # cached: 23,033 titles one by one took seconds
     spaces = [s for s in SPACE_ORDER if f"{s}/{method}" in layouts and not s.startswith("anchor_")]
     selected = consume_selections([f"spaces_{s}" for s in [*spaces, ANCHOR_DOMAIN]], GROUP)
     found = tables.search_items(ds, query)

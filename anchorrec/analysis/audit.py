@@ -24,6 +24,7 @@ from anchorrec.analysis.attribution import (
     GAME_QUESTIONS,
     MEAN_GAME,
     Attribution,
+    Progress,
     attribute_top_k,
     coalition_cache,
 )
@@ -150,12 +151,18 @@ def provenance(loaded: LoadedModel, game: str) -> dict[str, Any]:
 
 
 def audit(
-    loaded: LoadedModel, k: int = 10, users: np.ndarray | None = None, *, game: str = MEAN_GAME
+    loaded: LoadedModel,
+    k: int = 10,
+    users: np.ndarray | None = None,
+    *,
+    game: str = MEAN_GAME,
+    progress: Progress | None = None,
 ) -> AuditResult:
-    """Attribute every user's top-``k`` (under ``game``) and aggregate overall and by segment."""
+    """Attribute every user's top-``k`` (under ``game``) and aggregate overall and by segment
+    (``progress(done, total)`` as :func:`~anchorrec.analysis.attribution.attribute_top_k`)."""
     ds = loaded.dataset
     cache = coalition_cache(loaded, game=game)
-    attribution = attribute_top_k(cache, k=k, users=users)
+    attribution = attribute_top_k(cache, k=k, users=users, progress=progress)
     recs = attribution.to_frame()
     popularity = ds.item_popularity()
     group = _column(ds.users, USER_GROUP_COLUMNS)

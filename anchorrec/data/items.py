@@ -53,6 +53,18 @@ def display_title(ds: Dataset, item: int) -> str:
     return item_title(ds.items, item) or f"item {int(item)}"
 
 
+def display_titles(ds: Dataset) -> list[str]:
+    """Every item's :func:`display_title`, index = item id, in one pass over the columns (a
+    23,033-item catalogue took 16 s item by item through pandas on a loaded machine)."""
+    titles = [""] * ds.n_items
+    if ds.items is not None:
+        for col in reversed(TITLE_COLUMNS):  # an earlier column wins where it is non-empty
+            if col in ds.items.columns:
+                values = [_text(v) for v in ds.items[col].tolist()]
+                titles = [v or t for v, t in zip(values, titles, strict=True)]
+    return [t or f"item {i}" for i, t in enumerate(titles)]
+
+
 def item_image_path(ds: Dataset, item: int) -> Path | None:
     """The picture file of ``item``, if the catalogue names one inside the dataset."""
     if ds.items is None or ds.path is None or IMAGE_COLUMN not in ds.items.columns:

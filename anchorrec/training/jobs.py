@@ -150,28 +150,41 @@ def _command(job: TrainingJob, resume: bool) -> list[str]:
     return [*cmd, "--resume"] if resume else cmd
 
 
-def _launch(job: TrainingJob, resume: bool) -> TrainingJob:
-    job.job_dir.mkdir(parents=True, exist_ok=True)
+def spawn(command: list[str], log_path: Path) -> tuple[int, str]:
+    """Start ``command`` in its own session, its output appended to ``log_path``; its process
+    id and start time (see :func:`is_alive`). It outlives the page, the tab and the server."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     root = Path(__file__).resolve().parents[2]  # `python -m anchorrec` finds this package
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
     }
-    with open(job.log_path, "ab") as log:
+    with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            _command(job, resume),
+            command,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
-            start_new_session=True,  # outlives the page, the tab and a server restart
+            start_new_session=True,
         )
     _CHILDREN[proc.pid] = proc
+    return proc.pid, _process_start(proc.pid)
+
+
+def is_alive(pid: int, process_start: str) -> bool:
+    """Whether the process a job recorded still runs (not a zombie, not a reused id)."""
+    return _alive(pid, process_start)
+
+
+def _launch(job: TrainingJob, resume: bool) -> TrainingJob:
+    job.job_dir.mkdir(parents=True, exist_ok=True)
+    pid, started = spawn(_command(job, resume), job.log_path)
     launched = TrainingJob(
         **{
             **asdict(job),
-            "pid": proc.pid,
-            "process_start": _process_start(proc.pid),
+            "pid": pid,
+            "process_start": started,
             "started": time.time(),
         }
     )

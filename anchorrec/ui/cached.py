@@ -12,6 +12,7 @@ makes a retrained model (written atomically under the same name) load afresh.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,12 +79,15 @@ def _coalitions(
 ) -> Any:
     from anchorrec.analysis.attribution import coalition_cache
 
-    return coalition_cache(_loaded, game=game)
+    # the mean game's cache is read from / written to the model's store (what `prepare` wrote);
+    # the background game's is about 8x larger and kept in memory only
+    return coalition_cache(_loaded, game=game, persist=game == "mean")
 
 
 def coalitions(loaded: LoadedModel, game: str = "mean") -> Any:
     """The model's coalition cache of ``game`` (2^n forward passes, once per draw in the
-    background game), computed once per model and game per process."""
+    background game): the mean game's read from the model's store when ``prepare`` (or an
+    earlier visit) wrote it, else computed and stored; once per model and game per process."""
     d = str(loaded.model_dir)
     return _coalitions(d, loaded.dataset.fingerprint, model_stamp(d), game, loaded)
 
@@ -136,6 +140,31 @@ def differences(loaded: dict[str, LoadedModel], reference: str) -> list[Any]:
     return _differences(key, reference, loaded)
 
 
+@st.cache_data(show_spinner="Comparing with the reference…", max_entries=64)
+def _stored_differences(
+    models: tuple[tuple[str, str, str], ...], reference: str, _per_user: dict[str, Any]
+) -> Any:
+    from anchorrec.evaluation import compare_to_reference
+
+    return compare_to_reference(_per_user, reference)
+
+
+def entry_differences(state: Any, entries: list[Any], reference: str) -> list[Any]:
+    """:func:`differences` of model entries, each model's per-user metrics read from its store
+    without loading the model (only a model that lacks them is loaded): the Overview of a
+    large catalogue no longer loads every model of the dataset to compare them."""
+    from anchorrec.evaluation.stored import read_per_user_metrics
+
+    per_user = {}
+    for e in entries:
+        found = read_per_user_metrics(str(e.path))
+        per_user[e.label] = found if found is not None else per_user_metrics(state.loaded(e))
+    key = tuple(
+        (e.label, str(e.path), state.dataset.fingerprint + model_stamp(e.path)) for e in entries
+    )
+    return _stored_differences(key, reference, per_user)
+
+
 def segment_metrics(loaded: LoadedModel, column: str = "group") -> dict[str, dict[str, float]]:
     """Test Recall@20 / NDCG@20 and user count of each segment of users by ``users.csv``'s
     ``column`` (value → metrics), from the model's cached per-user metrics."""
@@ -166,19 +195,41 @@ def compute_diagnostics(loaded: LoadedModel) -> Any:
     return store_diagnostics(loaded)
 
 
-@st.cache_resource(show_spinner="Attributing every user's top-K…", max_entries=32)
-def _audit(
-    model_dir: str, fingerprint: str, stamp: str, k: int, game: str, _loaded: LoadedModel
-) -> Any:
-    from anchorrec.analysis.audit import audit
-
-    return audit(_loaded, k=k, game=game)
+#: Audits computed in this process (key → AuditResult), the oldest dropped past 32. Not an
+#: ``st.cache_resource``: the audit draws its progress bar while it runs, which Streamlit
+#: forbids inside a cached function.
+_AUDITS: dict[tuple[str, str, str, int, str], Any] = {}
+_AUDITS_MAX = 32
+_AUDITS_LOCK = threading.Lock()
 
 
 def audit(loaded: LoadedModel, k: int = 10, game: str = "mean") -> Any:
-    """The model's :class:`AuditResult` over every user's top-``k`` under ``game``."""
+    """The model's :class:`AuditResult` over every user's top-``k`` under ``game``, computed
+    once per model, K and game per process, with a progress bar that counts the users."""
+    from anchorrec.analysis.audit import audit as _audit
+
     d = str(loaded.model_dir)
-    return _audit(d, loaded.dataset.fingerprint, model_stamp(d), int(k), game, loaded)
+    key = (d, loaded.dataset.fingerprint, model_stamp(d), int(k), game)
+    with _AUDITS_LOCK:
+        found = _AUDITS.get(key)
+    if found is not None:
+        return found
+    label = f"Attributing every user's top-{k} ({loaded.variant})"
+    bar = st.progress(0.0, text=label)
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"{label}: {done:,} of {total:,}")
+
+    try:
+        coalitions(loaded, game)  # the stored cache, so the audit never rebuilds it
+        result = _audit(loaded, k=int(k), game=game, progress=progress)
+    finally:
+        bar.empty()
+    with _AUDITS_LOCK:
+        _AUDITS[key] = result
+        while len(_AUDITS) > _AUDITS_MAX:
+            _AUDITS.pop(next(iter(_AUDITS)))
+    return result
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)

@@ -6,14 +6,22 @@ import base64
 import io
 import warnings
 
+import numpy as np
 import streamlit as st
 from PIL import Image, UnidentifiedImageError
 
 from anchorrec.data.dataset import Dataset
-from anchorrec.data.items import display_title, item_image_path
+from anchorrec.data.items import display_title, display_titles, item_image_path
 from anchorrec.ui.text import plain
 
-__all__ = ["item_image_path", "item_title", "show_item_card", "thumbnail", "thumbnail_uri"]
+__all__ = [
+    "item_image_path",
+    "item_title",
+    "item_titles",
+    "show_item_card",
+    "thumbnail",
+    "thumbnail_uri",
+]
 
 THUMB_SIZE = 200
 
@@ -54,6 +62,21 @@ def thumbnail_uri(ds: Dataset, item: int, size: int = 96) -> str | None:
 def item_title(ds: Dataset, item: int) -> str:
     """The item's title for a person to read (:func:`anchorrec.data.items.display_title`)."""
     return display_title(ds, item)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _item_titles(path: str, fingerprint: str, stamp: str, _ds: Dataset) -> np.ndarray:
+    return np.asarray(display_titles(_ds), dtype=object)
+
+
+def item_titles(ds: Dataset) -> np.ndarray:
+    """Every item's title (index = item id; never mutate it), built once per version of the
+    catalogue's files, not on every run of a page that labels its points."""
+    if ds.path is None:
+        return np.asarray(display_titles(ds), dtype=object)
+    from anchorrec.ui.cached import dataset_stamp
+
+    return _item_titles(str(ds.path), ds.fingerprint, dataset_stamp(ds.path), ds)
 
 
 def show_item_card(ds: Dataset, item: int, *, caption: str = "", size: int = 140) -> None:

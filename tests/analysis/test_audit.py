@@ -114,3 +114,13 @@ def test_audit_records_provenance_and_its_attribution_adds_up(tiny_model, tiny_a
     assert a is not None and len(a) == len(tiny_audit.recommendations)
     assert a.efficiency_error() < 1e-9
     assert tiny_audit.summary["efficiency_error"] < 1e-9
+
+
+def test_the_audit_reports_its_progress_over_every_user(tiny_model):
+    calls: list[tuple[int, int]] = []
+    result = audit(tiny_model, k=5, progress=lambda done, total: calls.append((done, total)))
+    n = tiny_model.dataset.n_users
+    assert calls and {total for _, total in calls} == {2 * n}  # ranking, then the moments
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and done[-1] == 2 * n
+    pd.testing.assert_frame_equal(result.shares, audit(tiny_model, k=5).shares)

@@ -7,7 +7,13 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from anchorrec.data.items import display_title, encoder_texts, item_image_path, item_title
+from anchorrec.data.items import (
+    display_title,
+    display_titles,
+    encoder_texts,
+    item_image_path,
+    item_title,
+)
 from tests.conftest import make_tiny_dataset
 
 
@@ -23,6 +29,17 @@ def test_title_prefers_title_then_name_and_skips_blanks():
 def test_display_title_names_an_untitled_item_by_its_id():
     ds = dataclasses.replace(make_tiny_dataset(), items=None)
     assert display_title(ds, 3) == "item 3"
+
+
+def test_every_title_at_once_follows_the_one_item_rule():
+    base = make_tiny_dataset(n_items=5)
+    items = pd.DataFrame(
+        {"title": ["Red dress", " ", np.nan, "", "Belt"], "name": ["x", "Hat", "Cap", None, "y"]}
+    )
+    for frame in (items, items[["name"]], None):
+        ds = dataclasses.replace(base, items=frame)
+        assert display_titles(ds) == [display_title(ds, i) for i in range(ds.n_items)]
+    assert display_titles(dataclasses.replace(base, items=items))[3] == "item 3"
 
 
 def test_encoder_text_joins_non_empty_parts_in_order():

@@ -1,0 +1,55 @@
+"""A catalogue above 20,000 items: its layout is a seeded sample, the page says so, and a
+selected point still names the right item id."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from anchorrec.analysis.projection import MAX_POINTS, project_joint, project_space
+from anchorrec.analysis.spaces import Space
+from anchorrec.ui import charts, prepared
+from anchorrec.ui.state import selection_ids
+
+N_ITEMS = 23_033  # Amazon Clothing's catalogue
+
+
+def _space(name: str, seed: int) -> Space:
+    rng = np.random.default_rng(seed)
+    return Space(name, rng.standard_normal((N_ITEMS, 3)).astype(np.float32), name)
+
+
+def _event(fig, points: list[int]) -> dict:
+    """The selection event Streamlit hands back for points of the first trace."""
+    custom = fig.data[0].customdata
+    return {"selection": {"points": [{"customdata": list(custom[p])} for p in points]}}
+
+
+def test_a_selected_point_of_a_sampled_layout_maps_to_its_item_id():
+    proj = project_space(_space("final", 0), "pca")
+    assert len(proj.item_ids) == MAX_POINTS < N_ITEMS
+    assert len(np.unique(proj.item_ids)) == MAX_POINTS
+    assert proj.item_ids.max() > MAX_POINTS  # a sample of the whole catalogue, not its start
+    fig = charts.layout_scatter(proj.xy, proj.item_ids)
+    picked = [0, 7, 12_345, MAX_POINTS - 1]
+    assert selection_ids(_event(fig, picked)) == [int(proj.item_ids[p]) for p in picked]
+    # the point drawn at a position is that item's own layout position
+    xs = np.asarray(fig.data[0].x)
+    assert np.allclose(xs[picked], proj.xy[picked, 0])
+
+
+def test_the_page_says_how_many_items_a_layout_shows():
+    proj = project_space(_space("final", 1), "pca")
+    note = prepared.sample_notice(N_ITEMS, proj.item_ids)
+    assert note is not None
+    assert f"{MAX_POINTS:,} of {N_ITEMS:,} items" in note and "seeded sample" in note
+    caption = prepared.sample_caption("The final vectors.", proj.item_ids, N_ITEMS)
+    assert caption.startswith("The final vectors.") and f"{MAX_POINTS:,} of" in caption
+    # a joint layout of two spaces samples half as many items, each drawn twice
+    joint = project_joint("coembedding", [_space("a", 2), _space("b", 3)], "pca")
+    assert f"{MAX_POINTS // 2:,} of {N_ITEMS:,}" in prepared.sample_notice(N_ITEMS, joint.item_ids)
+
+
+def test_a_layout_of_every_item_has_no_notice():
+    ids = np.arange(1_000)
+    assert prepared.sample_notice(1_000, ids) is None
+    assert prepared.sample_caption("text", ids, 1_000) == "text"
