@@ -313,10 +313,27 @@ def main() -> int:
     figures = run(dataset)
     from anchorrec.workspace import SAMPLE_DATASET_DIR
 
+    def worst(prefix: tuple[str, ...]) -> float | None:
+        done = [f["s"] for k, f in figures.items() if k.startswith(prefix) and f["s"] is not None]
+        return max(done) if done else None
+
+    pages = ("page_",)
+    interactions = ("pick_", "switch_", "select_", "change_")
     record(
         "fresh_server",
         {
             "dataset": str(dataset.name if dataset else SAMPLE_DATASET_DIR.name),
+            "first_page_s": figures["first_page"]["s"],
+            "slowest_other_page_s": worst(pages),
+            "slowest_interaction_s": worst(interactions),
+            "load_avg_1min": figures["server_start"]["load_before"][0],  # at the start
+            "headline": [
+                "first_page_s",
+                "slowest_other_page_s",
+                "slowest_interaction_s",
+                "load_avg_1min",
+                "niceness",
+            ],
             "figures": figures,
             "total_s": round(time.perf_counter() - t0, 1),
             "niceness": os.nice(0),  # the server inherits it
