@@ -3,6 +3,8 @@ catalogue's) or, for items, by title; the shop's ids of the current shopper and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from anchorrec.data.dataset import Dataset
@@ -42,9 +44,9 @@ def describe(ds: Dataset, query: str, users: list[int], items: list[int]) -> str
     return "Showing " + " and ".join(parts) + more + "."
 
 
-def _apply(ds: Dataset) -> None:
-    from anchorrec.ui.state import select_item, select_user
-
+def _apply(
+    ds: Dataset, select_user: Callable[[int], None], select_item: Callable[[int], None]
+) -> None:
     query = str(st.session_state.get(QUERY_KEY) or "")
     users, items = find(ds, query)
     if users:
@@ -54,8 +56,15 @@ def _apply(ds: Dataset) -> None:
     st.session_state[_RESULT_KEY] = describe(ds, query, users, items) if query.strip() else ""
 
 
-def show_finder(ds: Dataset, user: int, item: int) -> None:
-    """The shop's ids of the current shopper and item (when it has some) and the finder."""
+def show_finder(
+    ds: Dataset,
+    user: int,
+    item: int,
+    select_user: Callable[[int], None],
+    select_item: Callable[[int], None],
+) -> None:
+    """The shop's ids of the current shopper and item (when it has some) and the finder, whose
+    first match ``select_user`` / ``select_item`` make current (the sidebar's own setters)."""
     own_user, own_item = user_shop_id(ds, user), item_shop_id(ds, item)
     if own_user or own_item:
         ids = [f"shopper {own_user}" if own_user else "", f"item {own_item}" if own_item else ""]
@@ -67,7 +76,7 @@ def show_finder(ds: Dataset, user: int, item: int) -> None:
         help="A shopper by id or the shop's own id; an item by id, shop id or title. The "
         "first match becomes the current shopper / item.",
         on_change=_apply,
-        args=(ds,),
+        args=(ds, select_user, select_item),
     )
     if result := st.session_state.get(_RESULT_KEY):
         st.sidebar.caption(plain(result))
