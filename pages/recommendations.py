@@ -5,17 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from anchorrec.analysis.attribution import explain_user
+from anchorrec.data.shop_ids import item_label
 from anchorrec.ui import cached, prepared, tables
 from anchorrec.ui.attribution_views import show_top_k, show_whatif, why_dialog
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.games import game_switch
-from anchorrec.ui.images import item_image_path, item_title, thumbnail
+from anchorrec.ui.images import item_title
 from anchorrec.ui.neighbours import show_neighbour_tabs
-from anchorrec.ui.state import require_dataset, require_models, select_user
-from anchorrec.ui.text import plain
+from anchorrec.ui.shoppers import pick_categories, pick_shopper, show_history
+from anchorrec.ui.state import require_dataset, require_models
 
-HISTORY_MAX = 12
-ALL = "all shoppers"
 LEVEL_WORDS = {
     "input": "What the score owes the purchase history, the picture and the product text",
     "branch": "What the score owes each of the model's branches",
@@ -29,58 +28,16 @@ LEVEL_HELP = (
 )
 
 
-def _shopper(ds, current: int) -> tuple[int, int]:
-    pick = st.columns([1, 2, 1])
-    groups = tables.planted_groups(ds)
-    group = None
-    if groups:
-
-        def _on_group() -> None:  # a planted group selects one of its shoppers
-            chosen = st.session_state["rec_group"]
-            pool = tables.shoppers_of(ds, None if chosen == ALL else chosen)
-            if pool and current not in pool:
-                select_user(pool[0])
-                st.session_state["rec_user"] = pool[0]
-
-        group = pick[0].selectbox(
-            "Planted group",
-            [ALL, *groups],
-            key="rec_group",
-            on_change=_on_group,
-            help="users.csv column group",
-        )
-    pool = tables.shoppers_of(ds, None if group in (None, ALL) else group)
-    pool = pool if current in pool else [current, *pool]
-    st.session_state["rec_user"] = current
-    pick[1].selectbox(
-        "Shopper",
-        pool,
-        key="rec_user",
-        help="Or type any user id in the sidebar.",
-        on_change=lambda: select_user(st.session_state["rec_user"]),
-    )
-    return current, pick[2].slider("Top-K", 5, 20, 10, key="rec_k")
-
-
-def _history(ds, user: int) -> None:
-    hist = ds.user_items(user)
-    profile = tables.shopper_profile(ds, user)
-    st.markdown(f"**Shopper {user}** — {len(hist)} past purchases. {plain(profile)}")
-    for col, i in zip(st.columns(HISTORY_MAX), hist[-HISTORY_MAX:], strict=False):
-        path = item_image_path(ds, int(i))
-        data = thumbnail(str(path), 120) if path is not None else None
-        if data:
-            col.image(data, width="stretch")
-        col.caption(f"#{int(i)} {plain(item_title(ds, int(i)))}")
-
-
 def render() -> None:
     state = require_dataset()
     entries = require_models(state)
     ds = state.dataset
     st.title("Recommendations")
-    user, k = _shopper(ds, state.user)
-    _history(ds, user)
+    pick = st.columns([1, 2, 1, 2])
+    user = pick_shopper(ds, state.user, pick)
+    k = pick[2].slider("Top-K", 5, 20, 10, key="rec_k")
+    within = pick_categories(ds, k, pick[3])
+    show_history(ds, user)
     level = st.radio(
         "Attribution",
         tables.LEVELS,
@@ -104,7 +61,7 @@ def render() -> None:
         with col, user_errors(f"Model {e.name}", stop=False):
             st.markdown(f"#### {e.label}")
             cache = cached.coalitions(state.loaded(e), game)
-            explained[e.name] = (e, cache, explain_user(cache, user, k))
+            explained[e.name] = (e, cache, explain_user(cache, user, k, within=within))
             show_top_k(ds, e, explained[e.name][2], level, later, k)
     if explained:
         why = st.columns([1, 2, 1])
@@ -120,10 +77,10 @@ def render() -> None:
             "Item",
             list(ranks),
             key="rec_why_item",
-            format_func=lambda i: f"#{ranks[i]} — {item_title(ds, i)}",
+            format_func=lambda i: f"#{ranks[i]} — {item_title(ds, i)} ({item_label(ds, i)})",
         )
         if why[2].button("Why this recommendation?", key="rec_why", icon=":material/help:"):
-            why_dialog(ds, e.label, cache, exp, int(item), state.loaded(e))
+            why_dialog(ds, e.label, cache, exp, int(item), state.loaded(e), within=within)
     st.subheader("What if an input were removed?")
     st.caption(
         "Each input is dropped in turn and the shopper's whole catalogue re-ranked. Rank-flip rate: the share of today's top-K that leaves the top-K."
@@ -132,14 +89,17 @@ def render() -> None:
         st.columns(len(explained) or 1), explained.values(), strict=False
     ):
         with col:
-            show_whatif(ds, e, cache, exp, k)
+            show_whatif(ds, e, cache, exp, k, within=within)
     st.subheader("Similar items")
     first = explained.get(entries[0].name)
     options = list(
         dict.fromkeys([state.item, *(first[2].items["item"].astype(int) if first else [])])
     )
     chosen = st.selectbox(
-        "Item", options, format_func=lambda i: f"#{i} {item_title(ds, i)}", key="rec_similar_item"
+        "Item",
+        options,
+        format_func=lambda i: f"{item_label(ds, i)} {item_title(ds, i)}",
+        key="rec_similar_item",
     )
     with user_errors(f"Model {entries[0].name}", stop=False):
         st.caption(f"Nearest items by cosine in each space of {entries[0].label}.")

@@ -76,6 +76,7 @@ def _panel(space, layouts, method, colour, name, titles, selected, height=300, l
     fig = charts.layout_scatter(
         proj.xy, ids, colour=paint, tags=tags, title=title, height=height, **look
     )
+    fig = charts.box_drag(fig)  # drag draws a box; a click still selects one point
     key = f"spaces_{space}"
     select = {"on_select": selection_callback(key, GROUP), "selection_mode": SELECTION_MODES}
     st.plotly_chart(fig, key=key, width="stretch", **select)
@@ -90,8 +91,9 @@ def render() -> None:
     st.caption(
         "Every space of one model projected to 2-D. Item spaces are Procrustes-aligned onto the "
         "final space's layout, so the same region means the same items; the anchor domain is "
-        "one joint projection coloured by modality. Click a point, or pick the box or lasso tool "
-        "and drag: the selection is drawn in every panel, summarised below, and inspected."
+        "one joint projection coloured by modality. Click a point or drag a box (the lasso is in "
+        "each panel's toolbar): the selection is drawn in every panel, summarised below, and "
+        "inspected."
     )
     top = st.columns([2, 2, 3])
     entry = entries[0]

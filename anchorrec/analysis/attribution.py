@@ -152,17 +152,33 @@ class CoalitionCache:
         return self.train.indices[self.train.indptr[user] : self.train.indptr[user + 1]]
 
     def ranking(
-        self, user: int, k: int, drop: frozenset[str] = frozenset()
+        self,
+        user: int,
+        k: int,
+        drop: frozenset[str] = frozenset(),
+        within: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-``k`` unseen items of ``user`` (ids, scores), best first."""
+        """Top-``k`` unseen items of ``user`` (ids, scores), best first; ``within`` (a boolean
+        mask over the items) keeps only those items, before the top-``k`` is taken."""
         scores = self.scores(user, drop).astype(np.float64)
-        scores[self.seen(user)] = -np.inf
+        scores[self.excluded(user, within)] = -np.inf
         return _top_k(scores, k)
 
-    def ranks(self, user: int, drop: frozenset[str] = frozenset()) -> np.ndarray:
-        """Rank (1 = best) of every item among ``user``'s unseen items; seen items get 0."""
+    def excluded(self, user: int, within: np.ndarray | None = None) -> np.ndarray:
+        """Boolean mask of the items no ranking of ``user`` holds: seen, or outside ``within``."""
+        out = np.zeros(self.n_items, dtype=bool)
+        out[self.seen(user)] = True
+        if within is not None:
+            out |= ~np.asarray(within, dtype=bool)
+        return out
+
+    def ranks(
+        self, user: int, drop: frozenset[str] = frozenset(), within: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Rank (1 = best) of every item among ``user``'s unseen items (of ``within``); the
+        others get 0."""
         scores = self.scores(user, drop).astype(np.float64)
-        seen = self.seen(user)
+        seen = self.excluded(user, within)
         scores[seen] = -np.inf
         order = np.argsort(-scores, kind="stable")
         ranks = np.empty(self.n_items, dtype=np.int64)
@@ -779,11 +795,17 @@ def explain_items(
     return attribute(source, user, items).to_frame(user_column=False)
 
 
-def explain_user(source: CoalitionCache | LoadedModel, user: int, k: int = 10) -> UserExplanation:
-    """The top-``k`` unseen items of ``user`` with input- and branch-level attribution."""
+def explain_user(
+    source: CoalitionCache | LoadedModel,
+    user: int,
+    k: int = 10,
+    within: np.ndarray | None = None,
+) -> UserExplanation:
+    """The top-``k`` unseen items of ``user`` with input- and branch-level attribution;
+    ``within`` (a boolean mask over the items): the top-``k`` among those items only."""
     cache = _as_cache(source)
     _check_user(cache, user)
-    items, _ = cache.ranking(user, k)
+    items, _ = cache.ranking(user, k, within=within)
     result = attribute(cache, user, items, ranks=np.arange(1, len(items) + 1))
     baseline = (
         float(result.baseline[0]) if len(result) else float(cache.coalition_values(user)[0].mean())
@@ -859,15 +881,21 @@ class WhatIf:
     flip_rate: dict[str, float]
 
 
-def whatif(source: CoalitionCache | LoadedModel, user: int, k: int = 10) -> WhatIf:
-    """Drop each input player in turn and re-rank ``user``'s catalogue."""
+def whatif(
+    source: CoalitionCache | LoadedModel,
+    user: int,
+    k: int = 10,
+    within: np.ndarray | None = None,
+) -> WhatIf:
+    """Drop each input player in turn and re-rank ``user``'s catalogue (the items of
+    ``within`` only, when given)."""
     cache = _as_cache(source)
     _check_user(cache, user)
-    items, _ = cache.ranking(user, k)
+    items, _ = cache.ranking(user, k, within=within)
     table = pd.DataFrame({"item": items, "rank": np.arange(1, len(items) + 1)})
     flip: dict[str, float] = {}
     for player in cache.players:
-        ranks = cache.ranks(user, drop=frozenset([player]))
+        ranks = cache.ranks(user, drop=frozenset([player]), within=within)
         new_ranks = ranks[items]
         table[f"rank_without_{player}"] = new_ranks
         flip[player] = float(np.mean(new_ranks > k)) if len(items) else 0.0

@@ -12,6 +12,8 @@ import pandas as pd
 from anchorrec.analysis.audit import SMALL_SEGMENT, AuditResult, recommendations_frame
 from anchorrec.analysis.diagnostics import DiagnosticsReport, compare_with_intervals
 from anchorrec.analysis.reliance import Reliance
+from anchorrec.data.dataset import Dataset
+from anchorrec.data.shop_ids import with_user_and_item_shop_ids
 from anchorrec.evaluation.significance import PairedDifference
 from anchorrec.fileio import atomic_write_bytes, atomic_write_text, csv_bytes
 
@@ -318,14 +320,20 @@ def _write_frame(path: str | Path, frame: pd.DataFrame) -> Path:
     return Path(path)
 
 
-def write_recommendations_csv(path: str | Path, result: AuditResult) -> Path:
-    """Write one row per recommendation (:func:`recommendations_frame`), atomically."""
-    return _write_frame(path, recommendations_frame(result))
+def write_recommendations_csv(
+    path: str | Path, result: AuditResult, dataset: Dataset | None = None
+) -> Path:
+    """Write one row per recommendation (:func:`recommendations_frame`), atomically; with the
+    ``dataset`` of an imported catalogue, the shop's own user and item ids beside ours."""
+    return _write_frame(path, with_user_and_item_shop_ids(recommendations_frame(result), dataset))
 
 
-def write_history_csv(path: str | Path, frame: pd.DataFrame) -> Path:
-    """Write the per-recommendation history split (:func:`history_frame`), atomically."""
-    return _write_frame(path, frame)
+def write_history_csv(
+    path: str | Path, frame: pd.DataFrame, dataset: Dataset | None = None
+) -> Path:
+    """Write the per-recommendation history split (:func:`history_frame`), atomically; the
+    shop's own ids beside ours as in :func:`write_recommendations_csv`."""
+    return _write_frame(path, with_user_and_item_shop_ids(frame, dataset))
 
 
 def write_shares_csv(path: str | Path, result: AuditResult) -> Path:

@@ -317,12 +317,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
         write_shares_csv(args.csv, result)
         print(f"wrote {args.csv}")
     if args.recommendations_csv:
-        write_recommendations_csv(args.recommendations_csv, result)
+        write_recommendations_csv(args.recommendations_csv, result, loaded.dataset)
         print(f"wrote {args.recommendations_csv}")
     if args.history_csv:
         history = history_frame(loaded, result)
         assert history is not None  # checked before any file was written
-        write_history_csv(args.history_csv, history)
+        write_history_csv(args.history_csv, history, loaded.dataset)
         print(f"wrote {args.history_csv}")
     overall = result.shares.iloc[0]
     shares = ", ".join(f"{p} {overall[f'share_{p}']:.1%}" for p in result.players)

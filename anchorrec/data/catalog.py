@@ -40,6 +40,7 @@ from anchorrec.data.dataset import (
 from anchorrec.data.features import build_fused_features
 from anchorrec.data.items import encoder_texts
 from anchorrec.data.mmrec import load_mmrec, write_mmrec_files
+from anchorrec.data.shop_ids import ITEM_MAP_FILE, USER_MAP_FILE  # noqa: F401  (re-exported)
 from anchorrec.data.validation import check_dataset_name, csv_line_of_record, read_csv_table
 from anchorrec.device import resolve_device
 from anchorrec.errors import ConfigError, DatasetError
@@ -51,8 +52,6 @@ MissingImagePolicy = Literal["mean", "fail"]
 ITEM_REQUIRED = ("item_id", "title", "image")
 INTER_REQUIRED = ("user_id", "item_id")
 TIMESTAMP_COL = "timestamp"
-ITEM_MAP_FILE = "item_id_map.csv"
-USER_MAP_FILE = "user_id_map.csv"
 IMAGES_SUBDIR = "images"
 #: Default k of the k-core filter (the 5-core of the Amazon MMRec datasets).
 DEFAULT_K_CORE = 5

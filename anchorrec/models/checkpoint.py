@@ -52,6 +52,7 @@ from anchorrec.models.model_dir import (
     WEIGHTS_FILE,
     ModelDir,
 )
+from anchorrec.models.multimodal import bases_from_checkpoint
 from anchorrec.models.registry import build_model
 
 FORMAT = "anchorrec-model-v1"
@@ -571,7 +572,8 @@ def load_model(
         )
     try:
         config = ModelConfig.from_dict(info["hyper_parameters"], variant=info["variant"])
-        model = build_model(info["variant"], dataset, config)
+        with bases_from_checkpoint():  # the saved bases, not a new SVD per feature table
+            model = build_model(info["variant"], dataset, config)
     except (ConfigError, TypeError) as exc:
         raise CheckpointError(
             f"{model_dir / CONFIG_FILE}: cannot rebuild the model: {exc}"

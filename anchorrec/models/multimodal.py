@@ -19,7 +19,10 @@ features when one of them is dropped.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -72,6 +75,27 @@ def mlp(d_in: int, d: int) -> nn.Sequential:
         nn.init.xavier_uniform_(layer.weight)
         nn.init.zeros_(layer.bias)
     return net
+
+
+#: Set while a model is rebuilt to load a checkpoint (:func:`bases_from_checkpoint`).
+_BASES_FROM_CHECKPOINT = contextvars.ContextVar("bases_from_checkpoint", default=False)
+
+
+@contextlib.contextmanager
+def bases_from_checkpoint() -> Iterator[None]:
+    """Models built inside take their reduced-feature bases from the checkpoint they are about
+    to load (``load_state_dict``) instead of computing them.
+
+    The basis of a table is a saved buffer: computing it again (a truncated SVD of each feature
+    table) on every load was thrown away by ``load_state_dict``, and it was most of the time a
+    fresh server's first page took (about 10 CPU-s per multimodal model on the sample). A
+    checkpoint without the basis fails the strict load, as before.
+    """
+    token = _BASES_FROM_CHECKPOINT.set(True)
+    try:
+        yield
+    finally:
+        _BASES_FROM_CHECKPOINT.reset(token)
 
 
 @dataclass
@@ -156,7 +180,12 @@ class MultimodalRecommender(Recommender):
                 )
                 continue
             if config.feature_dim is not None and width > config.feature_dim:
-                self.register_buffer(f"basis_{m}", self._principal_basis(m, config.feature_dim))
+                if _BASES_FROM_CHECKPOINT.get():  # load_state_dict brings the saved basis
+                    rank = min(config.feature_dim, *self._raw[m].shape)
+                    basis = torch.zeros(width, rank)
+                else:
+                    basis = self._principal_basis(m, config.feature_dim)
+                self.register_buffer(f"basis_{m}", basis)
             self.register_buffer(f"feat_{m}", self._to_input(m, self._raw[m]), persistent=False)
         widths = {m: self._table(m).shape[1] for m in self.tables_for}  # type: ignore[union-attr]
         self.encoder = nn.ModuleDict({m: nn.Linear(widths[m], d) for m in self.views})
@@ -186,8 +215,13 @@ class MultimodalRecommender(Recommender):
         rank = min(rank, *x.shape)
         _, _, v = torch.svd_lowrank(x, q=min(rank + 10, *x.shape), niter=3)
         basis = v[:, :rank].contiguous()
-        self.feature_energy[m] = float((x @ basis).pow(2).sum() / x.pow(2).sum().clamp_min(1e-12))
+        self._record_energy(m, basis)
         return basis
+
+    def _record_energy(self, m: str, basis: torch.Tensor) -> None:
+        x = torch.from_numpy(self._raw[m])
+        kept = (x @ basis.to(x.device)).pow(2).sum() / x.pow(2).sum().clamp_min(1e-12)
+        self.feature_energy[m] = float(kept)
 
     def _to_input(self, m: str, x: np.ndarray) -> torch.Tensor:
         """Raw features of ``m`` as the model reads them (projected on its basis if reduced)."""
@@ -202,6 +236,9 @@ class MultimodalRecommender(Recommender):
         if not self.config.trainable_features:  # reduced tables follow the loaded bases
             for m in self.tables_for:
                 setattr(self, f"feat_{m}", self._to_input(m, self._raw[m]))
+                basis = getattr(self, f"basis_{m}", None)
+                if basis is not None:
+                    self._record_energy(m, basis)
         return result
 
     # ------------------------------------------------------------------ structure

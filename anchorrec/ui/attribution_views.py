@@ -15,6 +15,7 @@ import streamlit as st
 from anchorrec.analysis.attribution import UserExplanation, describe_recommendation, whatif
 from anchorrec.analysis.history import because_you_bought
 from anchorrec.data.dataset import Dataset
+from anchorrec.data.shop_ids import SHOP_ID, with_shop_ids
 from anchorrec.models.checkpoint import LoadedModel
 from anchorrec.ui import charts, tables
 from anchorrec.ui.games import game_label, game_note
@@ -37,6 +38,8 @@ def show_top_k(
     table = tables.top_k_table(
         exp, level, later, lambda i: item_title(ds, i), lambda i: thumbnail_uri(ds, i)
     )
+    table = with_shop_ids(table, ds, "item")  # an imported catalogue's own ids
+    own = [SHOP_ID] if SHOP_ID in table else []
     if later:
         st.caption(
             f"{tables.later_hits(table['item'], later)} of {len(later)} later purchases in this top-{k}"
@@ -59,11 +62,12 @@ def show_top_k(
         width="stretch",
         row_height=48,
         height=48 * (len(table) + 1) + 3,
-        column_order=["image", "rank", "title", *shares, "bought later"],  # score, id: in data
+        column_order=["image", "rank", *own, "title", *shares, "bought later"],  # score, id: data
         column_config={
             "image": st.column_config.ImageColumn("", width=44),
             "rank": st.column_config.NumberColumn("#", width=30),
             "title": st.column_config.TextColumn(width=110),
+            SHOP_ID: st.column_config.TextColumn("shop id", width=56),
             "bought later": st.column_config.TextColumn(
                 "✓", width=40, help="bought later: a held-out purchase (valid or test split)"
             ),
@@ -91,6 +95,7 @@ def why_dialog(
     exp: UserExplanation,
     item: int,
     loaded: LoadedModel | None = None,
+    within: Any = None,
 ) -> None:
     """Why ``item`` is recommended: its card, a sentence, each input's φ and share, its rank
     without each input, the branch-level values and, given the model, which past purchases
@@ -118,7 +123,7 @@ def why_dialog(
     if tables.removal_ties_everything(exp.players):
         right.markdown("Rank without its only input: none — every item would tie.")
     else:
-        ranks = tables.ranks_without(whatif(cache, exp.user, len(exp.items)), item)
+        ranks = tables.ranks_without(whatif(cache, exp.user, len(exp.items), within), item)
         words = ", ".join(f"{tables.player_word(p)} → #{r}" for p, r in ranks.items())
         right.markdown(
             f"Rank without each input ({game_label(cache.game)} game): {words} "
@@ -164,9 +169,12 @@ def show_because(ds: Dataset, because: Any) -> None:
     )
 
 
-def show_whatif(ds: Dataset, e: ModelEntry, cache: Any, exp: UserExplanation, k: int) -> None:
-    """Each input's rank-flip rate and the ranks without it; on a model with one input, a
-    sentence that removing it ties every item (no pseudo-ranks)."""
+def show_whatif(
+    ds: Dataset, e: ModelEntry, cache: Any, exp: UserExplanation, k: int, within: Any = None
+) -> None:
+    """Each input's rank-flip rate and the ranks without it (among the items of ``within``,
+    a mask, when given); on a model with one input, a sentence that removing it ties every
+    item (no pseudo-ranks)."""
     st.markdown(f"**{e.label}** · {game_note(cache.game)}")
     if tables.removal_ties_everything(exp.players):
         only = tables.player_word(exp.players[0])
@@ -175,7 +183,7 @@ def show_whatif(ds: Dataset, e: ModelEntry, cache: Any, exp: UserExplanation, k:
             "score, so there is no ranking without it."
         )
         return
-    w = whatif(cache, exp.user, k)
+    w = whatif(cache, exp.user, k, within)
     for mc, (player, rate) in zip(st.columns(len(w.flip_rate)), w.flip_rate.items(), strict=True):
         mc.metric(
             f"without {tables.player_short(player)}",
@@ -183,14 +191,14 @@ def show_whatif(ds: Dataset, e: ModelEntry, cache: Any, exp: UserExplanation, k:
             help=f"Without the {tables.player_word(player)}: the share of today's top-K that "
             "leaves the top-K (rank-flip rate).",
         )
-    table = tables.whatif_table(w, lambda i: item_title(ds, i))
+    table = with_shop_ids(tables.whatif_table(w, lambda i: item_title(ds, i)), ds, "item")
     without = [c for c in table.columns if c.startswith("without ")]
     st.caption("Each item's new rank without each input (now: #).")
     st.dataframe(
         table,
         hide_index=True,
         width="stretch",
-        column_order=["rank", "title", *without, "item"],
+        column_order=["rank", "title", *without, "item", *([SHOP_ID] if SHOP_ID in table else [])],
         column_config={
             "rank": st.column_config.NumberColumn("#", width=30),
             "title": st.column_config.TextColumn(width=130),

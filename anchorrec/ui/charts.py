@@ -45,13 +45,7 @@ LEVEL_PALETTE: tuple[str, ...] = tuple(
 
 def _compact(fig: go.Figure, height: int, title: str) -> go.Figure:
     """A layout panel; the toolbar stands upright at the right edge, clear of the left-aligned
-    title.
-
-    Dragging zooms (plotly's default) rather than drawing a box: with ``dragmode="select"``
-    Streamlit sets ``clickmode="event"`` and handles clicks only on treemap/sunburst points,
-    so clicking a point would no longer select it (checked on streamlit 1.67). The box and
-    lasso tools are one click away in the toolbar.
-    """
+    title. Dragging zooms here; :func:`box_drag` makes it draw a selection box."""
     fig.update_layout(
         height=height,
         modebar={"orientation": "v"},
@@ -69,6 +63,40 @@ def _compact(fig: go.Figure, height: int, title: str) -> go.Figure:
     fig.update_xaxes(showticklabels=False, title=None, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, title=None, showgrid=False, zeroline=False)
     return fig
+
+
+#: A ``dragmode`` plotly.js does not know: it falls back to the template's (``select``), and
+#: Streamlit leaves clicks selecting points (see :class:`BoxDragFigure`).
+BOX_DRAG_MODE = "box"
+
+
+class BoxDragFigure(go.Figure):
+    """A figure whose drag draws a selection box while a click still selects one point.
+
+    Streamlit (checked on 1.67, ``PlotlyChart``) forces ``clickmode="event"`` whenever the
+    figure's ``layout.dragmode`` is ``"select"`` or ``"lasso"``, and in that mode it reads a
+    click only on treemap/sunburst points: a plain box-drag default would end click-to-select.
+    So the layout asks for a mode plotly.js does not know; plotly.js then takes the template's
+    ``dragmode`` (``select``), while Streamlit, seeing no select mode, keeps
+    ``clickmode="event+select"``. Both gestures then reach Streamlit as selections. Picking a
+    tool in the toolbar sets a real mode and Streamlit's own rules apply again.
+
+    Plotly's Python validator would refuse the unknown value, so it is written into the
+    dictionary Streamlit serialises (:meth:`to_dict`), not into the figure.
+    """
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        layout = out.setdefault("layout", {})
+        layout.setdefault("template", {}).setdefault("layout", {})["dragmode"] = "select"
+        layout["dragmode"] = BOX_DRAG_MODE
+        layout["clickmode"] = "event+select"
+        return out
+
+
+def box_drag(fig: go.Figure) -> BoxDragFigure:
+    """``fig`` with box selection as its drag (a click still selects a point)."""
+    return BoxDragFigure(fig)
 
 
 def limit_levels(values: pd.Series, max_levels: int = MAX_LEVELS) -> pd.Series:

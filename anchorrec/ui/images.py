@@ -12,6 +12,7 @@ from PIL import Image, UnidentifiedImageError
 
 from anchorrec.data.dataset import Dataset
 from anchorrec.data.items import display_title, display_titles, item_image_path
+from anchorrec.data.shop_ids import item_label
 from anchorrec.ui.text import plain
 
 __all__ = [
@@ -88,4 +89,5 @@ def show_item_card(ds: Dataset, item: int, *, caption: str = "", size: int = 140
     else:
         st.caption("(no image)")
     title = plain(item_title(ds, item))  # catalogue text: never Markdown
-    st.caption(f"**#{int(item)}** {title}" + (f"  \n{caption}" if caption else ""))
+    label = plain(item_label(ds, item))
+    st.caption(f"**{label}** {title}" + (f"  \n{caption}" if caption else ""))

@@ -11,6 +11,7 @@ import streamlit as st
 
 from anchorrec.analysis.spaces import SPACE_ORDER, neighbours
 from anchorrec.data.dataset import Dataset
+from anchorrec.data.shop_ids import item_shop_id, with_shop_ids
 from anchorrec.ui import tables
 from anchorrec.ui.images import item_image_path, item_title, thumbnail, thumbnail_uri
 from anchorrec.ui.text import plain
@@ -27,15 +28,16 @@ def show_neighbour_tabs(ds: Dataset, spaces: dict[str, Any], item: int, key_pref
     tabs = st.tabs([s.replace("_", " ") for s in names])
     for tab, s in zip(tabs, names, strict=True):
         nb = neighbours(spaces[s], int(item), k=NEIGHBOURS_SHOWN)
+        table = pd.DataFrame(
+            {
+                "image": [thumbnail_uri(ds, int(i)) for i in nb["item"]],
+                "item": nb["item"],
+                "title": [item_title(ds, int(i)) for i in nb["item"]],
+                "cosine": nb["cosine"],
+            }
+        )
         tab.dataframe(
-            pd.DataFrame(
-                {
-                    "image": [thumbnail_uri(ds, int(i)) for i in nb["item"]],
-                    "item": nb["item"],
-                    "title": [item_title(ds, int(i)) for i in nb["item"]],
-                    "cosine": nb["cosine"],
-                }
-            ),
+            with_shop_ids(table, ds, "item"),
             hide_index=True,
             width="stretch",
             column_config={
@@ -58,6 +60,8 @@ def show_item_inspector(
         if data:
             st.image(data, width=240)
         st.markdown(f"**{plain(item_title(ds, item))}**")  # catalogue text: never Markdown
+        if own := item_shop_id(ds, item):
+            st.caption(plain(f"shop id {own}"))
         if description := tables.item_description(ds, item):
             st.markdown(plain(description))
         attrs = tables.item_attributes(ds, item)

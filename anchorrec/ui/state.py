@@ -355,6 +355,9 @@ def sidebar() -> AppState:
     state.item = _number(
         "Item", SEL_ITEM, ds.n_items - 1, ds.fingerprint, f"Item id, 0 to {ds.n_items - 1}."
     )
+    from anchorrec.ui.finder import show_finder
+
+    show_finder(ds, state.user, state.item, select_user, select_item)
     _write_query_params(state)
     return state
 

@@ -19,6 +19,7 @@ import pandas as pd
 from anchorrec.analysis.attribution import PLAYER_WORDS, UserExplanation, WhatIf
 from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS, AuditResult
 from anchorrec.analysis.diagnostics import DiagnosticsReport, compare, compare_with_intervals
+from anchorrec.data import shop_ids
 from anchorrec.data.dataset import Dataset
 from anchorrec.models.config import LEGACY_MASK
 from anchorrec.ui.text import plain
@@ -26,7 +27,7 @@ from anchorrec.ui.text import plain
 #: Attribution levels: what the score owes each input, or each of the model's branches.
 LEVELS = ("input", "branch")
 #: Item columns that are not attributes (shown elsewhere or not at all).
-NOT_ATTRIBUTES = ("item_id", "title", "description", "image")
+NOT_ATTRIBUTES = ("item_id", "title", "description", "image", shop_ids.ITEM_COLUMN)
 #: Accuracy columns of the Overview's variants table (test split, from metrics.json).
 ACCURACY = ("recall@10", "recall@20", "ndcg@10", "ndcg@20")
 #: (metric, label, meaning) of the Overview's collapse headline.
@@ -324,14 +325,13 @@ def item_description(ds: Dataset, item: int) -> str:
 
 
 def search_items(ds: Dataset, query: str, limit: int = 500) -> list[int]:
-    """Items whose id (internal, or ``items.csv``'s ``item_id``) equals ``query`` or whose
-    title contains it (case-insensitive); empty for an empty query."""
+    """Items whose id (internal, ``items.csv``'s ``item_id``, or an imported catalogue's own
+    id) equals ``query`` or whose title contains it (case-insensitive); empty for an empty
+    query."""
     q = query.strip().lower()
     if not q:
         return []
-    found: list[int] = []
-    if q.isdigit() and int(q) < ds.n_items:
-        found.append(int(q))
+    found: list[int] = shop_ids.find_items(ds, q)
     if ds.items is not None:
         for col in ("item_id", "title", "name"):
             if col in ds.items.columns:
@@ -342,8 +342,9 @@ def search_items(ds: Dataset, query: str, limit: int = 500) -> list[int]:
 
 
 def selection_table(ds: Dataset, items: Sequence[int]) -> pd.DataFrame:
-    """One row per selected item: ``item``, ``title``, its attributes and ``train
-    interactions`` (what the selection summary lists and exports)."""
+    """One row per selected item: ``item``, ``shop id`` (an imported catalogue's own id),
+    ``title``, its attributes and ``train interactions`` (what the selection summary lists and
+    exports)."""
     ids = [int(i) for i in items]
     popularity = ds.item_popularity()
     rows = []
@@ -362,7 +363,7 @@ def selection_table(ds: Dataset, items: Sequence[int]) -> pd.DataFrame:
                 "train interactions": int(popularity[i]),
             }
         )
-    return pd.DataFrame(rows)
+    return shop_ids.with_shop_ids(pd.DataFrame(rows), ds, "item")
 
 
 def selection_breakdown(ds: Dataset, items: Sequence[int], column: str) -> pd.DataFrame:

@@ -124,6 +124,26 @@ def test_whatif_ranks_and_flip_rate(tiny_model):
         assert (w.table[f"rank_without_{p}"] >= 1).all()
 
 
+def test_top_k_and_whatif_within_a_set_of_items_rank_only_those(tiny_model):
+    cache = coalition_cache(tiny_model)
+    user, k = 4, 5
+    within = np.zeros(cache.n_items, dtype=bool)
+    within[::3] = True  # a "category": every third item
+    unseen = within.copy()
+    unseen[cache.seen(user)] = False
+    scores = cache.scores(user).astype(np.float64)
+    best = np.flatnonzero(unseen)[np.argsort(-scores[unseen], kind="stable")][:k]
+    exp = explain_user(cache, user, k, within=within)
+    np.testing.assert_array_equal(exp.items["item"], best)  # the top-k of the set, not a cut
+    w = whatif(cache, user, k, within=within)
+    np.testing.assert_array_equal(w.table["item"], best)
+    for p in cache.players:  # ranks count only the set's unseen items
+        ranks = cache.ranks(user, drop=frozenset([p]), within=within)
+        assert sorted(ranks[unseen]) == list(range(1, int(unseen.sum()) + 1))
+        assert (ranks[~unseen] == 0).all()
+        np.testing.assert_array_equal(w.table[f"rank_without_{p}"], ranks[best])
+
+
 def test_unknown_user_is_a_user_error(tiny_model):
     with pytest.raises(ConfigError, match="does not exist"):
         explain_user(tiny_model, 10_000)

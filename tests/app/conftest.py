@@ -92,3 +92,29 @@ def app(shop, app_home):
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["dataset"] = str(shop)
     return at
+
+
+def add_shop_ids(src: Path, dest: Path) -> Path:
+    """A copy of the shop as ``import-catalog`` leaves a catalogue: items.csv keeps the shop's
+    own item ids (``original_item_id``) and user_id_map.csv its shopper ids (written for
+    spreadsheets, so a formula-like id gets a leading quote)."""
+    import shutil
+
+    from anchorrec.data.shop_ids import ITEM_COLUMN, USER_MAP_FILE
+    from anchorrec.fileio import csv_bytes
+
+    shutil.copytree(src, dest)
+    items = pd.read_csv(dest / "items.csv")
+    items.insert(1, ITEM_COLUMN, [f"SKU-{i:03d}" for i in range(len(items))])
+    items.to_csv(dest / "items.csv", index=False)
+    n_users = len(pd.read_csv(dest / "users.csv"))
+    own = [f"C{u:04d}" for u in range(n_users)]
+    own[7] = "=U7"  # a spreadsheet formula if written raw
+    umap = pd.DataFrame({"original_id": own, "user_id": np.arange(n_users)})
+    (dest / USER_MAP_FILE).write_bytes(csv_bytes(umap))
+    return dest
+
+
+@pytest.fixture(scope="session")
+def imported_shop(shop, tmp_path_factory) -> Path:
+    return add_shop_ids(shop, tmp_path_factory.mktemp("imported") / "shop")

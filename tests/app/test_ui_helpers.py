@@ -82,5 +82,19 @@ def test_the_toolbar_of_a_layout_panel_stands_aside_from_its_title():
     from anchorrec.ui.charts import layout_scatter
 
     fig = layout_scatter(np.zeros((5, 2)), np.arange(5), title="final · trustworthiness 0.9")
-    assert fig.layout.dragmode is None  # zoom: a click must still select a point
     assert fig.layout.modebar.orientation == "v" and fig.layout.title.xanchor == "left"
+
+
+def test_a_box_drag_panel_keeps_click_to_select():
+    """What Streamlit receives: a mode plotly.js replaces by the template's box selection, and
+    clicks that select (Streamlit would force clicks to plain events for ``select``)."""
+    import numpy as np
+
+    from anchorrec.ui.charts import BOX_DRAG_MODE, box_drag, layout_scatter
+
+    fig = layout_scatter(np.zeros((5, 2)), np.arange(5), title="final")
+    assert fig.layout.dragmode is None  # the figure itself stays valid plotly (zoom)
+    spec = box_drag(fig).to_dict()["layout"]
+    assert spec["dragmode"] == BOX_DRAG_MODE and BOX_DRAG_MODE not in ("select", "lasso", "pan")
+    assert spec["template"]["layout"]["dragmode"] == "select"
+    assert spec["clickmode"] == "event+select"

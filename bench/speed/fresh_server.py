@@ -1,0 +1,350 @@
+"""The dashboard as a user meets it: a fresh server, a real browser, every page once.
+
+Starts ``streamlit run app.py`` as a new process (the shipped ``.streamlit/config.toml``, an
+empty workspace), opens the first page in headless chromium (Playwright) and times how long
+each step takes until its content is on screen:
+
+- **first page**: from ``page.goto`` on the just-started server until the Overview's heading is
+  drawn and the script run has finished (Streamlit's ``script_finished`` message, read off the
+  page's websocket) — the server's start-up until it answers is timed separately;
+- **every other page**, once, by its sidebar link (the first visit in this process): until the
+  page's heading is drawn and its run finished;
+- **interactions**: pick another shopper and switch the attribution level on
+  *Recommendations*; select a point and change the colouring on *Embedding spaces*.
+
+Each figure carries the load average (``os.getloadavg``) before and after it; the row carries
+the machine and the date. Targets (issue 19): first page <= 3 s on an idle 2-core machine,
+other pages <= 2 s, interactions <= 1 s.
+
+    python -m bench.speed.fresh_server [--dataset DIR]   # ~1-3 minutes; prints a table
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[2]
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(ROOT))
+
+from bench.common.benchlib import record  # noqa: E402
+from tests.app.browser_support import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    point_position,
+    wait_healthy,
+)
+
+#: (page path, sidebar link text, heading drawn when the page is there)
+PAGES = (
+    ("spaces", "Embedding spaces", "Embedding spaces"),
+    ("recommendations", "Recommendations", "Recommendations"),
+    ("collapse", "Positional collapse", "Positional collapse"),
+    ("audit", "Audit", "Audit"),
+    ("train", "Train", "Train"),
+    ("data", "Data", "Data"),
+)
+#: The inspector's heading ("Inspector — item N"): it names the item a click selected.
+INSPECTOR_JS = """() => [...document.querySelectorAll('h3')].map(h => h.innerText)
+    .find(t => t.startsWith('Inspector')) || ''"""
+TARGETS_S = {"first_page": 3.0, "page": 2.0, "interaction": 1.0}
+STEP_TIMEOUT_MS = int(os.environ.get("FRESH_SERVER_TIMEOUT_S", "240")) * 1000
+#: Wall-clock seconds after which the remaining steps are skipped (recorded as not run).
+DEADLINE = {"at": float("inf")}
+
+
+class Runs:
+    """Counts the ``script_finished`` messages the server sends the page."""
+
+    def __init__(self, page) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        self.finished = 0
+        self.frames = 0
+        self._msg = ForwardMsg
+        page.on("websocket", self._watch)
+
+    def _watch(self, ws) -> None:
+        ws.on("framereceived", self._frame)
+
+    def _frame(self, payload) -> None:
+        self.frames += 1
+        if isinstance(payload, str):
+            return
+        with contextlib.suppress(Exception):  # a frame that is no ForwardMsg is not ours
+            if self._msg.FromString(payload).WhichOneof("type") == "script_finished":
+                self.finished += 1
+
+    def wait_after(self, page, before: int, timeout_ms: int = STEP_TIMEOUT_MS) -> None:
+        """Wait until a run finished after the count was ``before`` and nothing is running."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while self.finished <= before or page.query_selector('[data-testid="stStatusWidget"]'):
+            if time.monotonic() > deadline:
+                running = bool(page.query_selector('[data-testid="stStatusWidget"]'))
+                with contextlib.suppress(Exception):
+                    page.screenshot(path=str(Path(tempfile.gettempdir()) / "fresh_timeout.png"))
+                raise TimeoutError(
+                    f"the script run did not finish ({self.finished} runs finished so far, "
+                    f"{self.frames} frames; running: {running})"
+                )
+            page.wait_for_timeout(10)
+
+
+def heading(main, text: str):
+    """The page's title (an ``h1`` reading exactly ``text``: the Overview's "Dataset: …"
+    heading must not pass for the Data page)."""
+    return main.locator("h1").filter(has_text=re.compile(rf"^\s*{re.escape(text)}\s*$")).first
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def timed(step, *, target: float, name: str = "") -> dict:
+    """Run ``step`` and return its seconds with the load average before and after; a step
+    that fails is recorded with its error (the later steps still run)."""
+    before = _load()
+    if time.monotonic() > DEADLINE["at"]:
+        print(f"{name or 'step'}: skipped (past --deadline-s)", file=sys.stderr, flush=True)
+        return {"s": None, "target_s": target, "load_before": before, "load_after": before,
+                "error": "not run: past --deadline-s"}  # fmt: skip
+    t0 = time.perf_counter()
+    error = None
+    try:
+        step()
+    except Exception as exc:  # noqa: BLE001 - a timed-out step is a figure too
+        error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    seconds = time.perf_counter() - t0
+    out = {"s": round(seconds, 3), "target_s": target, "load_before": before, "load_after": _load()}
+    if error:
+        out["error"] = error
+    print(f"{name or 'step'}: {out}", file=sys.stderr, flush=True)
+    return out
+
+
+def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+    ]  # fmt: skip   (the rest comes from the shipped .streamlit/config.toml)
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT
+    )  # noqa: SIM115
+
+
+def run(dataset: Path | None) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    home = Path(tempfile.mkdtemp(prefix="anchorrec-fresh-"))
+    env = {**os.environ, "ANCHORREC_HOME": str(home / "home"), "HF_HUB_OFFLINE": "1"}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    query = f"?dataset={quote(str(dataset))}" if dataset else ""
+    figures: dict[str, dict] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        runs = Runs(page)
+        main = page.get_by_test_id("stMainBlockContainer")
+        load0 = _load()
+        t0 = time.perf_counter()
+        server = _start_server(env, port, home / "server.log")
+        try:
+            wait_healthy(port, timeout=STEP_TIMEOUT_MS / 1000)
+            figures["server_start"] = {
+                "s": round(time.perf_counter() - t0, 3),
+                "load_before": load0,
+                "load_after": _load(),
+            }
+
+            def first() -> None:
+                page.goto(f"{base}/{query}")
+                heading(main, "AnchorRec Studio").wait_for(timeout=STEP_TIMEOUT_MS)
+                runs.wait_after(page, 0)
+
+            figures["first_page"] = timed(first, target=TARGETS_S["first_page"], name="first_page")
+            sidebar = page.get_by_test_id("stSidebar")
+            for path, link, title in PAGES:
+
+                def visit(link=link, title=title) -> None:
+                    before = runs.finished
+                    nav = sidebar.get_by_test_id("stSidebarNavLink")
+                    nav.filter(has_text=link).click()  # the link's text follows its icon's
+                    heading(main, title).wait_for(timeout=STEP_TIMEOUT_MS)
+                    runs.wait_after(page, before)
+
+                figures[f"page_{path}"] = timed(visit, target=TARGETS_S["page"], name=path)
+            figures.update(_interactions(page, runs, main, sidebar))
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            browser.close()
+    return figures
+
+
+def _interactions(page, runs: Runs, main, sidebar) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    target = TARGETS_S["interaction"]
+    nav = sidebar.get_by_test_id("stSidebarNavLink")
+    before = runs.finished
+    nav.filter(has_text="Recommendations").click()
+    heading(main, "Recommendations").wait_for(timeout=STEP_TIMEOUT_MS)
+    runs.wait_after(page, before)
+
+    def shopper() -> None:  # the second shopper of the picker, whatever the dataset
+        before = runs.finished
+        main.get_by_test_id("stSelectbox").filter(has_text="Shopper").click()
+        options = page.get_by_role("option")
+        options.nth(1).wait_for(timeout=STEP_TIMEOUT_MS)
+        options.nth(1).click()
+        runs.wait_after(page, before)
+
+    out["pick_shopper"] = timed(shopper, target=target, name="pick_shopper")
+
+    def level() -> None:
+        before = runs.finished
+        main.get_by_text("What the score owes each of the model's branches").click()
+        runs.wait_after(page, before)
+
+    out["switch_level"] = timed(level, target=target, name="switch_level")
+    before = runs.finished
+    nav.filter(has_text="Embedding spaces").click()
+    heading(main, "Embedding spaces").wait_for(timeout=STEP_TIMEOUT_MS)
+    runs.wait_after(page, before)
+    chart = page.locator(".js-plotly-plot").first
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+
+    def point() -> None:  # whichever item is under the cursor (clusters overlap)
+        x, y, _ = point_position(page, 0, 0, 3)
+        shown = page.evaluate(INSPECTOR_JS)
+        before = runs.finished
+        page.mouse.click(x - page.evaluate("window.scrollX"), y - page.evaluate("window.scrollY"))
+        page.wait_for_function(
+            f"() => {{ const t = ({INSPECTOR_JS})(); return t && t !== {shown!r}; }}",
+            timeout=STEP_TIMEOUT_MS,
+        )
+        runs.wait_after(page, before)
+
+    out["select_point"] = timed(point, target=target, name="select_point")
+
+    def colour() -> None:
+        before = runs.finished
+        main.get_by_test_id("stSelectbox").filter(has_text="Colour by").click()
+        page.get_by_role("option", name="popularity", exact=True).click()
+        runs.wait_after(page, before)
+
+    out["change_colour"] = timed(colour, target=target, name="change_colour")
+    return out
+
+
+LABELS = {
+    "server_start": "server start (process → answers)",
+    "first_page": "first page (Overview)",
+    "page_spaces": "Embedding spaces, first visit",
+    "page_recommendations": "Recommendations, first visit",
+    "page_collapse": "Positional collapse, first visit",
+    "page_audit": "Audit, first visit",
+    "page_train": "Train, first visit",
+    "page_data": "Data, first visit",
+    "pick_shopper": "pick another shopper",
+    "switch_level": "input → branch level",
+    "select_point": "select a point",
+    "change_colour": "colour by popularity",
+}
+
+
+def table(figures: dict[str, dict]) -> str:
+    """The figures as the Markdown table of docs/benchmarks.md."""
+    lines = [
+        "| step | seconds | target | load before → after (1/5/15 min) |",
+        "|---|---|---|---|",
+    ]
+    for key, f in figures.items():
+        target = f.get("target_s")
+        if f["s"] is None:
+            lines.append(f"| {LABELS.get(key, key)} | not run | ≤ {target:g} | |")
+            continue
+        mark = "" if target is None else (" ✓" if f["s"] <= target else " ✗")
+        mark += f" (failed: {f['error']})" if f.get("error") else ""
+        load = f"{'/'.join(map(str, f['load_before']))} → {'/'.join(map(str, f['load_after']))}"
+        lines.append(
+            f"| {LABELS.get(key, key)} | {f['s']:.2f}{mark} | "
+            f"{'' if target is None else f'≤ {target:g}'} | {load} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", help="a dataset directory (default: the bundled sample)")
+    parser.add_argument(
+        "--deadline-s",
+        type=float,
+        default=float("inf"),
+        help="skip the steps that would start after this many seconds (a loaded machine)",
+    )
+    args = parser.parse_args()
+    DEADLINE["at"] = time.monotonic() + args.deadline_s
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    dataset = Path(args.dataset).resolve() if args.dataset else None
+    t0 = time.perf_counter()
+    figures = run(dataset)
+    from anchorrec.workspace import SAMPLE_DATASET_DIR
+
+    def worst(prefix: tuple[str, ...]) -> float | None:
+        done = [f["s"] for k, f in figures.items() if k.startswith(prefix) and f["s"] is not None]
+        return max(done) if done else None
+
+    pages = ("page_",)
+    interactions = ("pick_", "switch_", "select_", "change_")
+    record(
+        "fresh_server",
+        {
+            "dataset": str(dataset.name if dataset else SAMPLE_DATASET_DIR.name),
+            "first_page_s": figures["first_page"]["s"],
+            "slowest_other_page_s": worst(pages),
+            "slowest_interaction_s": worst(interactions),
+            "load_avg_1min": figures["server_start"]["load_before"][0],  # at the start
+            "headline": [
+                "first_page_s",
+                "slowest_other_page_s",
+                "slowest_interaction_s",
+                "load_avg_1min",
+                "niceness",
+            ],
+            "figures": figures,
+            "total_s": round(time.perf_counter() - t0, 1),
+            "niceness": os.nice(0),  # the server inherits it
+            "method": "streamlit run app.py (shipped config) as a new process, headless "
+            "chromium via Playwright; each step until its heading is drawn and the run's "
+            "script_finished message arrived; one run",
+        },
+    )
+    print(table(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
