@@ -52,9 +52,12 @@ from bench.research.tuned_runs import (  # noqa: E402
     seed_mean,
     seed_top_lists,
     tuned_variants,
+    update_doc,
 )
 
 METRICS = ("recall@20", "ndcg@20")
+#: The block of docs/comparisons.md that ``report --doc`` rewrites.
+DOC_MARKER = "COMPARISONS-TABLE"
 
 
 def _parse_points(specs: list[str]) -> dict[str, int]:
@@ -309,6 +312,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(text)
     if args.table:
         Path(args.table).write_text(text, encoding="utf-8")
+    if args.doc:
+        update_doc(args.doc, DOC_MARKER, text)
     return 0
 
 
@@ -341,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         "--expect", nargs="*", default=list(ORDER), help="variants the table should have"
     )
     p.add_argument("--table", default=None)
+    p.add_argument("--doc", default=None, help=f"rewrite this file's {DOC_MARKER} block")
     p.add_argument("--keep", default=None, help="copy each summary.json and grid.json here")
     p.set_defaults(func=cmd_report)
     args = parser.parse_args(argv)

@@ -55,18 +55,23 @@ from bench.research.tuned_runs import (  # noqa: E402
     seed_mean,
     seed_top_lists,
     tuned_variants,
+    update_doc,
     verdict,
 )
 
 GROUPS = ("visual", "textual", "collaborative")
 ALL = "all"
 NEW = "new arrivals"
+#: The slice of every held-out (test) purchase of a new arrival, ranked or not.
+HELD_OUT = "new-arrival test purchases"
 #: The alignment variants compared with ``anchor`` group by group.
 ALIGNMENT = ("direct", "none", "anchor-noproj", "anchor-noamp")
 #: Length of the attributed lists (the audit's default).
 ATTRIBUTION_K = 10
 #: A margin counts as beyond the seeds' spread when mean > SPREAD_FACTOR × sd and every seed > 0.
 SPREAD_FACTOR = 2.0
+#: The block of docs/comparisons.md that ``--doc`` rewrites.
+DOC_MARKER = "PHOTO-GROUPS-TABLE"
 
 
 # ---------------------------------------------------------------------- pure helpers
@@ -98,10 +103,12 @@ def share_slices(
     items: np.ndarray,
     groups: np.ndarray,
     new: np.ndarray,
-) -> dict[str, dict[str, float]]:
-    """Mean share of every player over the recommendations (columns of ``shares``) of each slice:
-    every recommendation, each user group, the recommended new arrivals (``NEW``) and the new
-    arrivals recommended to each group (``"new arrivals, <group>"``); ``n`` counts them."""
+    prefix: str = "",
+) -> dict[str, dict[str, Any]]:
+    """Mean share of every player over the (user, item) pairs (columns of ``shares``) of each
+    slice: every pair (``ALL``), each user group, the pairs whose item is a new arrival
+    (``NEW``) and those of each group (``"new arrivals, <group>"``); ``n`` counts the pairs and
+    a slice without any has ``None`` shares. ``prefix`` is put before every slice's name."""
     g = groups[users]
     is_new = new[items]
     masks = {ALL: np.ones(len(items), bool)}
@@ -110,23 +117,46 @@ def share_slices(
     masks |= {f"{NEW}, {x}": is_new & (g == x) for x in GROUPS if x in g}
     out = {}
     for name, m in masks.items():
-        row = {"n": int(m.sum())}
+        row: dict[str, Any] = {"n": int(m.sum())}
         for p, player in enumerate(players):
-            row[player] = float(shares[p, m].mean()) if m.any() else float("nan")
-        out[name] = row
+            row[player] = float(shares[p, m].mean()) if m.any() else None
+        out[prefix + name] = row
+    return out
+
+
+def summarise_seeds(
+    per_seed: Sequence[Mapping[str, Mapping[str, Any]]], players: Sequence[str]
+) -> dict:
+    """Per slice: the count of pairs and every player's share (and the content share) as mean
+    ± sd over the seeds that have pairs in the slice (``seeds_with_pairs`` says how many)."""
+    out = {}
+    for s in per_seed[0]:
+        rows = [r[s] for r in per_seed if r[s]["n"] > 0]
+        summary: dict[str, Any] = {
+            "n": mean_sd([r[s]["n"] for r in per_seed]),
+            "seeds_with_pairs": len(rows),
+        }
+        if rows:
+            for p in players:
+                summary[p] = mean_sd([r[p] for r in rows])
+            summary["content"] = mean_sd([content_share(r) for r in rows])
+        out[s] = summary
     return out
 
 
 def content_share(row: Mapping[str, float]) -> float:
     """Every non-ID input's share together (image + text, and fused when it is a player)."""
-    return float(sum(v for k, v in row.items() if k not in ("id", "n")))
+    return float(sum(v for k, v in row.items() if k not in ("id", "n") and v is not None))
 
 
-def margin_check(per_seed: Sequence[float], factor: float = SPREAD_FACTOR) -> dict[str, Any]:
+def margin_check(per_seed: Sequence[float | None], factor: float = SPREAD_FACTOR) -> dict[str, Any]:
     """A per-seed margin's mean ± sd, and whether it is beyond the seeds' spread (mean >
-    ``factor`` × sd and positive for every seed)."""
-    s = mean_sd(per_seed)
-    s["holds"] = bool(s["min"] > 0 and s["mean"] > factor * s["sd"])
+    ``factor`` × sd and positive for every seed). ``None`` marks a seed where the margin could
+    not be measured (no pairs in the slice): then it does not hold, and ``missing`` counts them."""
+    known = [x for x in per_seed if x is not None]
+    s: dict[str, Any] = mean_sd(known) if known else {"mean": None, "sd": None, "min": None, "max": None, "n": 0}  # fmt: skip
+    s["missing"] = len(per_seed) - len(known)
+    s["holds"] = bool(known and not s["missing"] and s["min"] > 0 and s["mean"] > factor * s["sd"])
     return s
 
 
@@ -224,11 +254,18 @@ def attribution_shares(
             cache = coalition_cache(loaded, game=game)
             users, items, ranks = top_k_lists(cache, k, np.arange(ds.n_users))
             att = attribute(cache, users, items, ranks=ranks, branches=False, standardised=False)
+            held = restrict_columns(ds.split("test"), new).tocoo()  # the missed opportunities
+            h_users, h_items = held.row.astype(np.int64), held.col.astype(np.int64)
+            h_att = attribute(cache, h_users, h_items, branches=False, standardised=False)
+            slices = share_slices(att.shares, att.players, users, items, groups, new)
+            for name_, r in share_slices(h_att.shares, h_att.players, h_users, h_items, groups, new).items():  # fmt: skip
+                if name_ in (ALL, *GROUPS):
+                    slices[f"{HELD_OUT}{'' if name_ == ALL else ', ' + name_}"] = r
             row = {
                 "seed": seed,
                 "players": list(att.players),
-                "efficiency_error": att.efficiency_error(),
-                "slices": share_slices(att.shares, att.players, users, items, groups, new),
+                "efficiency_error": max(att.efficiency_error(), h_att.efficiency_error()),
+                "slices": slices,
             }
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             cache_file.write_text(json.dumps(row), encoding="utf-8")
@@ -236,12 +273,7 @@ def attribution_shares(
         if not per_seed:
             continue
         players = per_seed[0]["players"]
-        summary = {}
-        for s in per_seed[0]["slices"]:
-            summary[s] = {"n": mean_sd([r["slices"][s]["n"] for r in per_seed])}
-            for p in players:
-                summary[s][p] = mean_sd([r["slices"][s][p] for r in per_seed])
-            summary[s]["content"] = mean_sd([content_share(r["slices"][s]) for r in per_seed])
+        summary = summarise_seeds([r["slices"] for r in per_seed], players)
         out[name] = {"players": players, "seeds": per_seed, "summary": summary}
     return out
 
@@ -259,10 +291,17 @@ def must_show_checks(shares: Mapping[str, Any], diffs: Mapping) -> dict[str, Any
                 "visual: image − text": margin_check(vis),
                 "textual: text − image": margin_check(tex),
             }
-        if seeds[0]["slices"][NEW]["n"] > 0:
-            new_content[name] = margin_check(
-                [content_share(r["slices"][NEW]) - r["slices"][NEW]["id"] for r in seeds]
-            )
+        new_content[name] = margin_check(
+            [
+                content_share(r["slices"][NEW]) - r["slices"][NEW]["id"]
+                if r["slices"][NEW]["n"]
+                else None
+                for r in seeds
+            ]
+        )
+        new_content[name]["recommended_per_seed"] = [r["slices"][NEW]["n"] for r in seeds]
+        held_out = [content_share(r["slices"][HELD_OUT]) - r["slices"][HELD_OUT]["id"] for r in seeds]  # fmt: skip
+        new_content[name + f" ({HELD_OUT})"] = margin_check(held_out)
     return {
         "image_vs_text_by_group": image_text,
         "new_arrivals_content_vs_id": new_content,
@@ -272,12 +311,21 @@ def must_show_checks(shares: Mapping[str, Any], diffs: Mapping) -> dict[str, Any
 
 
 # ---------------------------------------------------------------------- tables
-def _pm(s: Mapping[str, float], digits: int = 4) -> str:
+def _pm(s: Mapping[str, Any] | None, digits: int = 4) -> str:
+    if not s or s.get("mean") is None:
+        return "—"
     return f"{s['mean']:.{digits}f} ± {s['sd']:.{digits}f}"
 
 
+def _margin(m: Mapping[str, Any]) -> str:
+    if m["mean"] is None:
+        return "not measurable (no pairs)"
+    text = f"{_pm(m, 3)}, min {m['min']:+.3f}"
+    return text + (f"; {m['missing']} seed(s) without pairs" if m["missing"] else "")
+
+
 def markdown(
-    figures: Mapping, diffs: Mapping, shares: Mapping, checks: Mapping, caption: str
+    figures: Mapping, diffs: Mapping, shares: Mapping, checks: Mapping, caption: str, k: int
 ) -> str:
     slices = list(figures)
     variants = list(figures[ALL])
@@ -289,7 +337,8 @@ def markdown(
     lines = ["Test Recall@20, mean ± sd over the seeds (shoppers in brackets):", ""]
     lines += head("model")
     for v in variants:
-        lines.append(f"| {v} | " + " | ".join(_pm(figures[s][v]["recall@20"]) for s in slices) + " |")  # fmt: skip
+        cells = " | ".join(_pm(figures[s][v]["recall@20"]) for s in slices)
+        lines.append(f"| {v} | {cells} |")
     for ref in (*REFERENCES, "anchor"):
         present = [v for v in variants if v in diffs[ALL].get(ref, {})]
         if not present:
@@ -298,34 +347,53 @@ def markdown(
         lines += ["", f"Δ test Recall@20 against **{ref}** ({what}), 95 % paired interval:", ""]
         lines += head("model")
         for v in present:
-            lines.append(f"| {v} | " + " | ".join(fmt_diff(diffs[s][ref][v]) for s in slices) + " |")  # fmt: skip
+            cells = " | ".join(fmt_diff(diffs[s][ref][v]) for s in slices)
+            lines.append(f"| {v} | {cells} |")
     if shares:
-        share_slices_ = [ALL, *GROUPS, NEW, *(f"{NEW}, {g}" for g in GROUPS)]
         lines += [
             "",
-            f"Input-level shares of the top-{ATTRIBUTION_K} recommendations, mean ± sd over the "
-            "seeds (recommendations per seed in brackets):",
+            f"Input-level shares |φ|/Σ|φ|, mean ± sd over the seeds: of the top-{k} "
+            f"recommendations by shopper group, of the recommended new arrivals, and of the "
+            f"held-out new-arrival purchases (every (shopper, item) pair of the test split whose "
+            f"item is a new arrival, ranked high or not). Pairs per seed in brackets (mean); a "
+            f"slice empty for some seeds is averaged over the others (seeds in the last column).",
             "",
-            "| model | recommendations | ID | image | text | content (image + text) |",
-            "|---|---|---|---|---|---|",
+            "| model | pairs | ID | image | text | content (image + text) | seeds |",
+            "|---|---|---|---|---|---|---|",
         ]
+        order = [ALL, *GROUPS, NEW, *(f"{NEW}, {g}" for g in GROUPS), HELD_OUT]
+        order += [f"{HELD_OUT}, {g}" for g in GROUPS]
         for v, a in shares.items():
-            for s in share_slices_:
+            n_seeds = len(a["seeds"])
+            for s in order:
                 row = a["summary"].get(s)
                 if row is None:
                     continue
-                cells = [_pm(row[p], 3) if p in row else "—" for p in ("id", "image", "text")]
+                cells = [_pm(row.get(p), 3) for p in ("id", "image", "text")]
                 lines.append(
                     f"| {v} | {s} ({row['n']['mean']:.0f}) | " + " | ".join(cells)
-                    + f" | {_pm(row['content'], 3)} |"
+                    + f" | {_pm(row.get('content'), 3)} | {row['seeds_with_pairs']}/{n_seeds} |"
                 )  # fmt: skip
     lines += ["", f"Checks ({checks['rule']}):", "", "| check | model | margin (mean ± sd, min) | holds |", "|---|---|---|---|"]  # fmt: skip
     for v, c in checks["image_vs_text_by_group"].items():
         for what, m in c.items():
-            lines.append(f"| {what} | {v} | {_pm(m, 3)}, min {m['min']:+.3f} | {'yes' if m['holds'] else 'no'} |")  # fmt: skip
+            lines.append(f"| {what} | {v} | {_margin(m)} | {'yes' if m['holds'] else 'no'} |")
     for v, m in checks["new_arrivals_content_vs_id"].items():
-        lines.append(f"| recommended new arrivals: content − ID | {v} | {_pm(m, 3)}, min {m['min']:+.3f} | {'yes' if m['holds'] else 'no'} |")  # fmt: skip
-    lines += ["", caption, ""]
+        what = "content − ID" + ("" if HELD_OUT in v else ", recommended new arrivals")
+        lines.append(f"| {what} | {v} | {_margin(m)} | {'yes' if m['holds'] else 'no'} |")
+    cells = checks["recall_differences"]
+    groups_excl = [c for c in cells["excluding_zero"] if c["slice"] in GROUPS]
+    lines += [
+        "",
+        f"Recall@20 differences whose interval excludes 0 within a shopper group: "
+        f"{len(groups_excl)}; (variant, reference) pairs above in one group and below in "
+        f"another: "
+        + (", ".join(f"{f['variant']} vs {f['reference']}" for f in cells["flips"]) or "none")
+        + ".",
+        "",
+        caption,
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -339,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--k", type=int, default=ATTRIBUTION_K, help="attributed list length")
     ap.add_argument("--game", default="mean", choices=("mean", "background"))
     ap.add_argument("--table", default=None, help="write the Markdown tables here")
+    ap.add_argument("--doc", default=None, help=f"rewrite this file's {DOC_MARKER} block")
     ap.add_argument("--variants", nargs="*", default=None, help="only these (default: all done)")
     args = ap.parse_args(argv)
     import torch
@@ -390,10 +459,12 @@ def main(argv: list[str] | None = None) -> int:
         f"Machine: {rec['machine'].get('cpu')}, {rec['machine'].get('cores')} cores, load "
         f"average {load_before[0] if load_before else '?'} before; {rec['date']}, git {rec['git']}."
     )
-    text = markdown(figures, diffs, shares, checks, caption)
+    text = markdown(figures, diffs, shares, checks, caption, args.k)
     print(text)
     if args.table:
         Path(args.table).write_text(text, encoding="utf-8")
+    if args.doc:
+        update_doc(args.doc, DOC_MARKER, text)
     return 0
 
 

@@ -159,6 +159,24 @@ def fmt_diff(d: dict[str, float]) -> str:
     return f"{d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
 
 
+def replace_block(text: str, marker: str, body: str) -> str:
+    """``text`` with the lines between ``<!-- marker -->`` and ``<!-- /marker -->`` replaced by
+    ``body`` (ValueError when the markers are missing or out of order)."""
+    start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
+    i, j = text.find(start), text.find(end)
+    if i < 0 or j < i or text.count(start) != 1 or text.count(end) != 1:
+        raise ValueError(f"the markers {start} … {end} are not in the document once, in order")
+    return text[: i + len(start)] + "\n" + body.strip("\n") + "\n" + text[j:]
+
+
+def update_doc(doc: str | Path, marker: str, body: str) -> None:
+    """Rewrite the ``marker`` block of the Markdown file ``doc`` with ``body`` (atomically)."""
+    from anchorrec.fileio import atomic_write_text
+
+    path = Path(doc)
+    atomic_write_text(path, replace_block(path.read_text(encoding="utf-8"), marker, body))
+
+
 def loadavg() -> list[float]:
     try:
         return [round(x, 2) for x in os.getloadavg()]

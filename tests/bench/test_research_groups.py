@@ -172,3 +172,32 @@ def test_differing_cells_find_intervals_that_exclude_zero_and_sign_flips() -> No
             "verdicts": {"visual": "above", "collaborative": "below"},
         }  # fmt: skip
     ]
+
+
+def test_a_slice_without_pairs_has_no_shares_and_is_summarised_over_the_other_seeds() -> None:
+    players = ("id", "image", "text")
+    groups = np.array(["visual"])
+    no_new = pg.share_slices(np.array([[1.0], [0.0], [0.0]]), players, np.array([0]), np.array([0]), groups, np.array([False]))  # fmt: skip
+    assert no_new["new arrivals"] == {"n": 0, "id": None, "image": None, "text": None}
+    some_new = pg.share_slices(np.array([[0.2], [0.5], [0.3]]), players, np.array([0]), np.array([0]), groups, np.array([True]))  # fmt: skip
+    summary = pg.summarise_seeds([no_new, some_new], players)
+    assert summary["new arrivals"]["seeds_with_pairs"] == 1
+    assert summary["new arrivals"]["content"]["mean"] == pytest.approx(0.8)
+    assert summary["new arrivals"]["n"]["mean"] == pytest.approx(0.5)
+    assert summary["all"]["seeds_with_pairs"] == 2
+    assert summary["all"]["id"]["mean"] == pytest.approx(0.6)
+    m = pg.margin_check([0.5, None, 0.6])
+    assert m["missing"] == 1 and not m["holds"] and m["mean"] == pytest.approx(0.55)
+    assert pg.margin_check([None])["mean"] is None
+
+
+def test_replace_block_rewrites_only_between_its_markers() -> None:
+    doc = "intro\n<!-- T -->\nold\n<!-- /T -->\nafter\n"
+    assert (
+        tr.replace_block(doc, "T", "| new |\n")
+        == "intro\n<!-- T -->\n| new |\n<!-- /T -->\nafter\n"
+    )
+    with pytest.raises(ValueError, match="markers"):
+        tr.replace_block("no markers", "T", "x")
+    with pytest.raises(ValueError, match="markers"):
+        tr.replace_block("<!-- /T -->\n<!-- T -->", "T", "x")
