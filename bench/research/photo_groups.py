@@ -408,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--game", default="mean", choices=("mean", "background"))
     ap.add_argument("--table", default=None, help="write the Markdown tables here")
     ap.add_argument("--doc", default=None, help=f"rewrite this file's {DOC_MARKER} block")
+    ap.add_argument(
+        "--warm-only", action="store_true", help="fill the --work caches, record nothing"
+    )
     ap.add_argument("--variants", nargs="*", default=None, help="only these (default: all done)")
     args = ap.parse_args(argv)
     import torch
@@ -433,6 +436,9 @@ def main(argv: list[str] | None = None) -> int:
     figures, per_user = slice_metrics(variants, ds, args.work, groups, new)
     diffs = slice_differences(per_user)
     shares = attribution_shares(variants, ds, args.work, groups, new, args.k, args.game)
+    if args.warm_only:  # the caches are filled; nothing is recorded
+        print(f"cached: {', '.join(variants)} ({time.perf_counter() - t0:.0f} s)")
+        return 0
     checks = must_show_checks(shares, diffs)
     rows = {
         "dataset": ds.name,

@@ -38,6 +38,9 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 REFERENCES = ("lightgcn", "ease")
 #: The cut-off of the metrics.
 K = 20
+#: How deep the lists are ranked: as deep as ``evaluate`` ranks (its largest K), so that tied
+#: scores (item-kNN has many) are broken the same way and the tune's test figures reproduce.
+DEPTH = 50
 #: Variants in the order the tables list them: the alignment variants, then the baselines.
 ORDER = (
     "anchor",
@@ -52,6 +55,9 @@ ORDER = (
     "rp3beta",
     "popularity",
 )
+
+#: The variants that read interactions only (all a dataset without features can train).
+ID_ONLY = ("lightgcn", "mf", "ease", "itemknn", "rp3beta", "popularity")
 
 
 @dataclass(frozen=True)
@@ -186,7 +192,12 @@ def loadavg() -> list[float]:
 
 # ---------------------------------------------------------------------- ranking, cached
 def seed_top_lists(
-    variant: TunedVariant, dataset: Any, work: str | Path, k: int = K, *, mask: str | None = None
+    variant: TunedVariant,
+    dataset: Any,
+    work: str | Path,
+    k: int = DEPTH,
+    *,
+    mask: str | None = None,
 ) -> dict[str, Any]:
     """Each seed's test top-``k`` lists of ``variant`` under ``mask`` (default: the summary's).
 
@@ -246,6 +257,46 @@ def per_user_seed_metrics(
         rec.append(r)
         ndcg.append(n)
     return {"users": chosen, "recall": rec, "ndcg": ndcg}
+
+
+#: What ``comparisons.py run`` of earlier versions stored beside a tuning directory: each
+#: seed's per-user test Recall@20 / NDCG@20 (``users``, ``recall@20/seed-<s>``, …).
+PER_USER_FILE = "per_user.npz"
+
+
+def stored_per_user(path: str | Path) -> dict[str, Any] | None:
+    """The per-user metrics a tuning directory stored at tuning time, when it has them:
+    ``{"users", "recall": [per seed], "ndcg": [per seed], "seeds"}`` (None without the file)."""
+    file = Path(path) / PER_USER_FILE
+    if not file.is_file():
+        return None
+    with np.load(file) as z:
+        seeds = sorted(int(k.split("/seed-")[1]) for k in z.files if k.startswith(f"recall@{K}/"))
+        return {
+            "users": z["users"],
+            "seeds": seeds,
+            "recall": [z[f"recall@{K}/seed-{s}"] for s in seeds],
+            "ndcg": [z[f"ndcg@{K}/seed-{s}"] for s in seeds],
+        }
+
+
+def variant_per_user(
+    variant: TunedVariant, dataset: Any, work: str | Path
+) -> tuple[dict[str, Any], str]:
+    """Each seed's per-user test Recall/NDCG@20 of ``variant`` and where they come from:
+    ranked now (``"ranked"``, cached in ``work``) or, for a directory whose models the current
+    code can no longer load (written before the checkpoint format gained a field), the per-user
+    file stored at tuning time (``"stored"``)."""
+    from anchorrec.errors import CheckpointError
+
+    try:
+        lists = seed_top_lists(variant, dataset, work)
+    except CheckpointError:
+        stored = stored_per_user(variant.path)
+        if stored is None:
+            raise
+        return stored, "stored"
+    return per_user_seed_metrics(lists, dataset.split("test")), "ranked"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -201,3 +201,23 @@ def test_replace_block_rewrites_only_between_its_markers() -> None:
         tr.replace_block("no markers", "T", "x")
     with pytest.raises(ValueError, match="markers"):
         tr.replace_block("<!-- /T -->\n<!-- T -->", "T", "x")
+
+
+def test_lists_are_ranked_as_deep_as_evaluate_ranks_so_ties_break_the_same_way() -> None:
+    from anchorrec.evaluation.metrics import DEFAULT_KS
+
+    assert max(DEFAULT_KS) == tr.DEPTH and tr.K in DEFAULT_KS
+
+
+def test_stored_per_user_metrics_are_read_seed_by_seed(tmp_path: Path) -> None:
+    assert tr.stored_per_user(tmp_path) is None
+    np.savez(
+        tmp_path / tr.PER_USER_FILE,
+        users=np.array([3, 5]),
+        **{"recall@20/seed-1": np.array([0.5, 1.0]), "recall@20/seed-0": np.array([0.0, 1.0])},
+        **{"ndcg@20/seed-1": np.array([0.3, 1.0]), "ndcg@20/seed-0": np.array([0.0, 0.9])},
+    )
+    got = tr.stored_per_user(tmp_path)
+    assert got["seeds"] == [0, 1] and got["users"].tolist() == [3, 5]
+    assert [r.tolist() for r in got["recall"]] == [[0.0, 1.0], [0.5, 1.0]]
+    assert got["ndcg"][0].tolist() == [0.0, 0.9]
