@@ -221,3 +221,28 @@ def test_stored_per_user_metrics_are_read_seed_by_seed(tmp_path: Path) -> None:
     assert got["seeds"] == [0, 1] and got["users"].tolist() == [3, 5]
     assert [r.tolist() for r in got["recall"]] == [[0.0, 1.0], [0.5, 1.0]]
     assert got["ndcg"][0].tolist() == [0.0, 0.9]
+
+
+def test_the_markdown_report_has_one_row_per_model_and_says_what_cannot_be_measured() -> None:
+    ms = {"mean": 0.1, "sd": 0.01, "min": 0.09, "max": 0.11, "n": 2}
+    figures = {s: {v: {"users": 4, "recall@20": ms} for v in ("anchor", "lightgcn", "ease")} for s in ("all", "visual", "new arrivals")}  # fmt: skip
+    d = {"diff": 0.01, "low": -0.01, "high": 0.03}
+    diffs = {s: {"lightgcn": {"anchor": d, "ease": d}, "ease": {"anchor": d, "lightgcn": d}} for s in figures}  # fmt: skip
+    row = {"n": ms, "seeds_with_pairs": 2, "id": ms, "image": ms, "text": ms, "content": ms}
+    shares = {"anchor": {"seeds": [{}, {}], "summary": {"all": row, "new arrivals": {"n": ms, "seeds_with_pairs": 0}}}}  # fmt: skip
+    unmeasured = pg.margin_check([None, None])
+    checks = {
+        "rule": "r",
+        "image_vs_text_by_group": {
+            "anchor": {"visual: image − text": pg.margin_check([0.1, 0.11])}
+        },
+        "new_arrivals_content_vs_id": {"anchor": unmeasured},
+        "recall_differences": pg.differing_cells(diffs),
+    }
+    text = pg.markdown(figures, diffs, shares, checks, "caption", k=10)
+    assert text.count("| anchor | 0.1000 ± 0.0100 |") == 1
+    assert "| anchor | all (4) | +0.0100 [-0.0100, +0.0300] |" not in text  # columns are slices
+    assert "| anchor | +0.0100 [-0.0100, +0.0300] |" in text
+    assert "| anchor | new arrivals (0) | — | — | — | — | 0/2 |" in text
+    assert "not measurable (no pairs) | no |" in text and "| yes |" in text
+    assert "excludes 0 within a shopper group: 0" in text and text.rstrip().endswith("caption")
