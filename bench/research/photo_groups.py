@@ -12,9 +12,9 @@ script measures
   difference to LightGCN, to EASE and, for the alignment variants, to ``anchor`` with its 95 %
   paired bootstrap interval over the same shoppers (each shopper's metric averaged over the
   seeds first);
-* input-level Shapley shares (exact, |φ|/Σ|φ| per recommendation, the ``mean`` game unless
-  ``--game``) of every shopper's top-``k`` by group, and on the recommended new arrivals, per
-  seed, then mean ± sd over the seeds;
+* input-level Shapley shares (exact, |φ|/Σ|φ| per recommendation, under each of ``--games``:
+  ``mean`` and ``background``) of every shopper's top-``k`` by group, of the recommended new
+  arrivals and of the held-out new-arrival purchases, per seed, then mean ± sd over the seeds;
 * the must-show checks, each stated as measured: the image share above the text share for
   visual shoppers and the reverse for textual shoppers, by a margin beyond the seeds' spread
   (the margin, paired by seed, has mean > 2 sd over the seeds and is positive for every seed);
@@ -156,6 +156,7 @@ def margin_check(per_seed: Sequence[float | None], factor: float = SPREAD_FACTOR
     known = [x for x in per_seed if x is not None]
     s: dict[str, Any] = mean_sd(known) if known else {"mean": None, "sd": None, "min": None, "max": None, "n": 0}  # fmt: skip
     s["missing"] = len(per_seed) - len(known)
+    s["per_seed"] = list(per_seed)  # in the seeds' order: the first is the shipped model's
     s["holds"] = bool(known and not s["missing"] and s["min"] > 0 and s["mean"] > factor * s["sd"])
     return s
 
@@ -324,9 +325,52 @@ def _margin(m: Mapping[str, Any]) -> str:
     return text + (f"; {m['missing']} seed(s) without pairs" if m["missing"] else "")
 
 
+def _share_lines(shares: Mapping, checks: Mapping, k: int, game: str) -> list[str]:
+    lines: list[str] = []
+    if shares:
+        lines += [
+            "",
+            f"**Game `{game}`.** Input-level shares |φ|/Σ|φ|, mean ± sd over the seeds: of the top-{k} "
+            f"recommendations by shopper group, of the recommended new arrivals, and of the "
+            f"held-out new-arrival purchases (every (shopper, item) pair of the test split whose "
+            f"item is a new arrival, ranked high or not). Pairs per seed in brackets (mean); a "
+            f"slice empty for some seeds is averaged over the others (seeds in the last column).",
+            "",
+            "| model | pairs | ID | image | text | content (image + text) | seeds |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        order = [ALL, *GROUPS, NEW, *(f"{NEW}, {g}" for g in GROUPS), HELD_OUT]
+        order += [f"{HELD_OUT}, {g}" for g in GROUPS]
+        for v, a in shares.items():
+            n_seeds = len(a["seeds"])
+            for s in order:
+                row = a["summary"].get(s)
+                if row is None:
+                    continue
+                cells = [_pm(row.get(p), 3) for p in ("id", "image", "text")]
+                lines.append(
+                    f"| {v} | {s} ({row['n']['mean']:.0f}) | " + " | ".join(cells)
+                    + f" | {_pm(row.get('content'), 3)} | {row['seeds_with_pairs']}/{n_seeds} |"
+                )  # fmt: skip
+    lines += ["", f"Checks, game `{game}` ({checks['rule']}):", "", "| check | model | margin (mean ± sd, min) | holds |", "|---|---|---|---|"]  # fmt: skip
+    for v, c in checks["image_vs_text_by_group"].items():
+        for what, m in c.items():
+            lines.append(f"| {what} | {v} | {_margin(m)} | {'yes' if m['holds'] else 'no'} |")
+    for v, m in checks["new_arrivals_content_vs_id"].items():
+        what = "content − ID" + ("" if HELD_OUT in v else ", recommended new arrivals")
+        lines.append(f"| {what} | {v} | {_margin(m)} | {'yes' if m['holds'] else 'no'} |")
+    return lines
+
+
 def markdown(
-    figures: Mapping, diffs: Mapping, shares: Mapping, checks: Mapping, caption: str, k: int
+    figures: Mapping,
+    diffs: Mapping,
+    by_game: Mapping[str, tuple[Mapping, Mapping]],
+    caption: str,
+    k: int,
 ) -> str:
+    """The report's tables: Recall@20 by slice, the paired differences, then for each
+    attribution game (``by_game``: game → (shares, checks)) the shares and the checks."""
     slices = list(figures)
     variants = list(figures[ALL])
 
@@ -349,38 +393,9 @@ def markdown(
         for v in present:
             cells = " | ".join(fmt_diff(diffs[s][ref][v]) for s in slices)
             lines.append(f"| {v} | {cells} |")
-    if shares:
-        lines += [
-            "",
-            f"Input-level shares |φ|/Σ|φ|, mean ± sd over the seeds: of the top-{k} "
-            f"recommendations by shopper group, of the recommended new arrivals, and of the "
-            f"held-out new-arrival purchases (every (shopper, item) pair of the test split whose "
-            f"item is a new arrival, ranked high or not). Pairs per seed in brackets (mean); a "
-            f"slice empty for some seeds is averaged over the others (seeds in the last column).",
-            "",
-            "| model | pairs | ID | image | text | content (image + text) | seeds |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        order = [ALL, *GROUPS, NEW, *(f"{NEW}, {g}" for g in GROUPS), HELD_OUT]
-        order += [f"{HELD_OUT}, {g}" for g in GROUPS]
-        for v, a in shares.items():
-            n_seeds = len(a["seeds"])
-            for s in order:
-                row = a["summary"].get(s)
-                if row is None:
-                    continue
-                cells = [_pm(row.get(p), 3) for p in ("id", "image", "text")]
-                lines.append(
-                    f"| {v} | {s} ({row['n']['mean']:.0f}) | " + " | ".join(cells)
-                    + f" | {_pm(row.get('content'), 3)} | {row['seeds_with_pairs']}/{n_seeds} |"
-                )  # fmt: skip
-    lines += ["", f"Checks ({checks['rule']}):", "", "| check | model | margin (mean ± sd, min) | holds |", "|---|---|---|---|"]  # fmt: skip
-    for v, c in checks["image_vs_text_by_group"].items():
-        for what, m in c.items():
-            lines.append(f"| {what} | {v} | {_margin(m)} | {'yes' if m['holds'] else 'no'} |")
-    for v, m in checks["new_arrivals_content_vs_id"].items():
-        what = "content − ID" + ("" if HELD_OUT in v else ", recommended new arrivals")
-        lines.append(f"| {what} | {v} | {_margin(m)} | {'yes' if m['holds'] else 'no'} |")
+    for game, (shares, checks) in by_game.items():
+        lines += _share_lines(shares, checks, k, game)
+    checks = next(iter(by_game.values()))[1]
     cells = checks["recall_differences"]
     groups_excl = [c for c in cells["excluding_zero"] if c["slice"] in GROUPS]
     lines += [
@@ -405,7 +420,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=str(SAMPLE_DATASET_DIR))
     ap.add_argument("--work", required=True, help="cache of rankings and shares")
     ap.add_argument("--k", type=int, default=ATTRIBUTION_K, help="attributed list length")
-    ap.add_argument("--game", default="mean", choices=("mean", "background"))
+    ap.add_argument(
+        "--games",
+        nargs="+",
+        default=["mean", "background"],
+        choices=("mean", "background"),
+        help="attribution games (each gets its shares and checks; the first is the headline)",
+    )
     ap.add_argument("--table", default=None, help="write the Markdown tables here")
     ap.add_argument("--doc", default=None, help=f"rewrite this file's {DOC_MARKER} block")
     ap.add_argument(
@@ -435,24 +456,27 @@ def main(argv: list[str] | None = None) -> int:
     masks = {v.mask for v in variants.values()}
     figures, per_user = slice_metrics(variants, ds, args.work, groups, new)
     diffs = slice_differences(per_user)
-    shares = attribution_shares(variants, ds, args.work, groups, new, args.k, args.game)
+    by_game = {}
+    for game in args.games:
+        shares = attribution_shares(variants, ds, args.work, groups, new, args.k, game)
+        by_game[game] = (shares, must_show_checks(shares, diffs))
     if args.warm_only:  # the caches are filled; nothing is recorded
         print(f"cached: {', '.join(variants)} ({time.perf_counter() - t0:.0f} s)")
         return 0
-    checks = must_show_checks(shares, diffs)
     rows = {
         "dataset": ds.name,
         "fingerprint": ds.fingerprint,
         "mask": sorted(masks),
         "seeds": {v: [s for s, _ in t.seeds] for v, t in variants.items()},
         "chosen": {v: t.summary["chosen"] for v, t in variants.items()},
-        "attribution": {"k": args.k, "game": args.game, "level": "input"},
+        "attribution": {"k": args.k, "games": args.games, "level": "input"},
         "recall_by_slice": figures,
         "differences": diffs,
         "shares": {
-            v: {"players": a["players"], "summary": a["summary"]} for v, a in shares.items()
-        },  # fmt: skip
-        "checks": checks,
+            game: {v: {"players": a["players"], "summary": a["summary"]} for v, a in sh.items()}
+            for game, (sh, _) in by_game.items()
+        },
+        "checks": {game: c for game, (_, c) in by_game.items()},
         "loadavg_before": load_before,
         "loadavg_after": loadavg(),
         "seconds": round(time.perf_counter() - t0, 1),
@@ -461,11 +485,11 @@ def main(argv: list[str] | None = None) -> int:
     rec = record("photo_groups", rows)
     caption = (
         f"Dataset `{ds.name}` (fingerprint {ds.fingerprint[:12]}), mask rule "
-        f"{', '.join(sorted(masks))}, attribution game `{args.game}`, top-{args.k}. "
+        f"{', '.join(sorted(masks))}, attribution games {', '.join(f'`{g}`' for g in args.games)}, top-{args.k}. "
         f"Machine: {rec['machine'].get('cpu')}, {rec['machine'].get('cores')} cores, load "
         f"average {load_before[0] if load_before else '?'} before; {rec['date']}, git {rec['git']}."
     )
-    text = markdown(figures, diffs, shares, checks, caption, args.k)
+    text = markdown(figures, diffs, by_game, caption, args.k)
     print(text)
     if args.table:
         Path(args.table).write_text(text, encoding="utf-8")

@@ -239,10 +239,11 @@ def test_the_markdown_report_has_one_row_per_model_and_says_what_cannot_be_measu
         "new_arrivals_content_vs_id": {"anchor": unmeasured},
         "recall_differences": pg.differing_cells(diffs),
     }
-    text = pg.markdown(figures, diffs, shares, checks, "caption", k=10)
+    text = pg.markdown(figures, diffs, {"mean": (shares, checks)}, "caption", k=10)
     assert text.count("| anchor | 0.1000 ± 0.0100 |") == 1
     assert "| anchor | all (4) | +0.0100 [-0.0100, +0.0300] |" not in text  # columns are slices
     assert "| anchor | +0.0100 [-0.0100, +0.0300] |" in text
     assert "| anchor | new arrivals (0) | — | — | — | — | 0/2 |" in text
     assert "not measurable (no pairs) | no |" in text and "| yes |" in text
+    assert "**Game `mean`.**" in text and "Checks, game `mean` (r)" in text
     assert "excludes 0 within a shopper group: 0" in text and text.rstrip().endswith("caption")
