@@ -238,6 +238,7 @@ def attribution_shares(
 ) -> dict[str, dict[str, Any]]:
     """Per variant with more than one input player: each seed's share slices, and mean ± sd."""
     from anchorrec.analysis.attribution import attribute, coalition_cache, top_k_lists
+    from anchorrec.fileio import atomic_write_text
     from anchorrec.models.checkpoint import load_model, read_model_info
 
     out = {}
@@ -269,7 +270,7 @@ def attribution_shares(
                 "slices": slices,
             }
             cache_file.parent.mkdir(parents=True, exist_ok=True)
-            cache_file.write_text(json.dumps(row), encoding="utf-8")
+            atomic_write_text(cache_file, json.dumps(row))
             per_seed.append(row)
         if not per_seed:
             continue
