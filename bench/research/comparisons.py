@@ -321,9 +321,20 @@ def cmd_report(args: argparse.Namespace) -> int:
                 "mask_effect": mask_effect,
             }
         )
+    key = {
+        f"{d['dataset']} {r['variant']}": round(r["test_recall@20"]["mean"], 4)
+        for d in datasets
+        for r in d["rows"]
+    }
     rec = record(
         "comparisons",
-        {"datasets": datasets, "loadavg_before": load_before, "loadavg_after": loadavg()},
+        {
+            "datasets": datasets,
+            "test_recall@20": key,
+            "headline": ["test_recall@20"],
+            "loadavg_before": load_before,
+            "loadavg_after": loadavg(),
+        },
     )
     lines.append(
         f"Report: {rec['machine'].get('cpu')}, {rec['machine'].get('cores')} cores, "

@@ -483,6 +483,24 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(time.perf_counter() - t0, 1),
         "peak_rss_mb": peak_rss_mb(),
     }
+    first = by_game[args.games[0]][1]
+    rows["key"] = {
+        "game": args.games[0],
+        **{
+            f"{v} {what}": m["holds"]
+            for v, c in first["image_vs_text_by_group"].items()
+            for what, m in c.items()
+        },
+        **{
+            f"{v} content > ID on new arrivals": m["holds"]
+            for v, m in first["new_arrivals_content_vs_id"].items()
+            if HELD_OUT not in v
+        },
+        "group differences excluding 0": sum(
+            c["slice"] in GROUPS for c in first["recall_differences"]["excluding_zero"]
+        ),
+    }
+    rows["headline"] = ["dataset", "key"]
     rec = record("photo_groups", rows)
     caption = (
         f"Dataset `{ds.name}` (fingerprint {ds.fingerprint[:12]}), mask rule "
