@@ -247,3 +247,28 @@ def test_the_markdown_report_has_one_row_per_model_and_says_what_cannot_be_measu
     assert "not measurable (no pairs) | no |" in text and "| yes |" in text
     assert "**Game `mean`.**" in text and "Checks, game `mean` (r)" in text
     assert "excludes 0 within a shopper group: 0" in text and text.rstrip().endswith("caption")
+
+
+def test_a_results_row_reproduces_the_summary_and_compares_with_each_reference(
+    tmp_path: Path,
+) -> None:
+    from bench.research import comparisons
+
+    recall = [np.array([0.0, 1.0, 0.5, 0.5]), np.array([0.5, 1.0, 0.5, 0.0])]
+    summary = {
+        "variant": "anchor", "mask": "train", "closed_form": False, "chosen": {"learning_rate": 0.001},
+        "grid_points": 4, "grid_truncated_to": None, "seeds": [0, 1], "budget": {"epochs": 200, "patience": 20},
+        "runs": [{"seed": 0, "model_dir": "model", "best_epoch": 12, "valid": {"recall@20": 0.3}},
+                 {"seed": 1, "model_dir": "seed-1", "best_epoch": 30, "valid": {"recall@20": 0.2}}],
+        "test": {"recall@20": {"mean": 0.5, "sd": 0.0}, "ndcg@20": {"mean": 0.25, "sd": 0.01}},
+    }  # fmt: skip
+    v = tr.TunedVariant("anchor", tmp_path, summary, {})
+    refs = {"lightgcn": np.array([0.25, 1.0, 0.5, 0.25]), "anchor": np.zeros(4)}
+    cells, row = comparisons._row_cells("anchor", v, {"recall": recall, "source": "ranked"}, refs)
+    assert cells[:5] == ["anchor", "learning_rate=0.001 (4 pts)", "0.3000", "2", "12, 30"]
+    assert cells[5] == "0.5000 ± 0.0000" and cells[-1] == "—"
+    assert row["recall@20_minus_lightgcn"]["diff"] == pytest.approx(0.0)
+    assert row["best_epochs"] == [12, 30] and row["per_user_source"] == "ranked"
+    summary["test"]["recall@20"]["mean"] = 0.6  # rankings that do not reproduce the summary
+    with pytest.raises(AssertionError):
+        comparisons._row_cells("anchor", v, {"recall": recall, "source": "ranked"}, refs)
