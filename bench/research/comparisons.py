@@ -3,21 +3,26 @@
 ``run`` tunes each ``--variants`` model on ``--data`` with :func:`anchorrec.training.tuning.tune`
 (its documented grid, selection on valid Recall@20 only, early stopping with the same epoch
 budget and patience for every gradient-trained model, the chosen point retrained with each
-seed, test metrics computed once per seed under the mask rule ``--mask``) and stores, per
-variant, ``grid.json``, ``summary.json`` and ``per_user.npz`` (each seed's per-user test
-Recall@20 / NDCG@20) under ``--out/<variant>/``. One torch thread per process; a variant
-already done is skipped, so the run can be resumed or split across processes.
+seed, test metrics computed once per seed under the mask rule ``--mask``), the grid points
+and seeds in ``--jobs`` processes, into ``--out/<variant>/`` — the layout of
+``python -m anchorrec tune DATA --variant V --out ROOT/V``, which does the same in one
+process. A variant already done (``summary.json``) is skipped, so a run can be resumed.
 
-``report`` reads those directories and prints the results table: mean ± sd over the seeds of
-test Recall@20 and NDCG@20, and the paired bootstrap interval (95 %, 2000 resamples over the
-same test users) of the difference to LightGCN and to EASE, computed on each user's metric
-averaged over the seeds. It appends a record with machine, date and git revision to
-``bench/results/comparisons.jsonl``, writes the table as Markdown to ``--table`` and, with
-``--keep DIR``, copies every variant's ``summary.json`` and ``grid.json`` under ``DIR``.
+``report`` reads tuning roots (one per dataset, each with its ``--data``) and prints the
+results table: the chosen point with its valid Recall@20, the best epoch of every seed, the
+mean ± sd over the seeds of test Recall@20 and NDCG@20, and the paired bootstrap interval
+(95 %, 2000 resamples over the same test users) of the difference to LightGCN and to EASE,
+computed on each user's Recall@20 averaged over the seeds (each seed's test lists ranked once
+and cached in ``--work``, see ``bench/research/tuned_runs.py``); it checks that those rankings
+reproduce every summary's test Recall@20. It also ranks ``--mask-effect`` (EASE) under both
+mask rules, names the variants of ``--expect`` that have not finished, appends a record with
+machine, date, load and git revision to ``bench/results/comparisons.jsonl``, writes the table
+as Markdown to ``--table`` and, with ``--keep DIR``, copies every variant's ``summary.json``
+and ``grid.json`` under ``DIR/<dataset>/<variant>/``.
 
-    python bench/research/comparisons.py run --data sample_data/boutique \
-        --out runs/boutique --variants ease itemknn rp3beta lightgcn anchor
-    python bench/research/comparisons.py report --runs runs/boutique --table table.md
+    python -m anchorrec tune sample_data/wardrobe --variant lightgcn --out RUNS/wardrobe/lightgcn
+    python bench/research/comparisons.py report --runs RUNS/wardrobe --data sample_data/wardrobe \
+        --work /tmp/research-work --table table.md --keep bench/results/comparisons
 """
 
 from __future__ import annotations
@@ -35,9 +40,25 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.common.benchlib import record  # noqa: E402
+from bench.research.tuned_runs import (  # noqa: E402
+    ID_ONLY,
+    ORDER,
+    REFERENCES,
+    TunedVariant,
+    fmt_diff,
+    loadavg,
+    paired_difference,
+    per_user_seed_metrics,
+    seed_mean,
+    seed_top_lists,
+    tuned_variants,
+    update_doc,
+    variant_per_user,
+)
 
-REFERENCES = ("lightgcn", "ease")
 METRICS = ("recall@20", "ndcg@20")
+#: The block of docs/comparisons.md that ``report --doc`` rewrites.
+DOC_MARKER = "COMPARISONS-TABLE"
 
 
 def _parse_points(specs: list[str]) -> dict[str, int]:
@@ -91,8 +112,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     _worker_init()
     from anchorrec.data.mmrec import load_mmrec
-    from anchorrec.evaluation import per_user_metrics
-    from anchorrec.models.checkpoint import load_model
     from anchorrec.training.tuning import grid_points, tune
 
     ds = load_mmrec(args.data)
@@ -101,7 +120,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     say = lambda s: print(s, flush=True)  # noqa: E731
     for variant in args.variants:
         out = root / variant
-        if (out / "per_user.npz").exists():
+        done = out / "summary.json"
+        if done.exists() and json.loads(done.read_text())["seeds"] == list(args.seeds):
             print(f"{variant}: done already", flush=True)
             continue
         t0 = time.perf_counter()
@@ -151,100 +171,181 @@ def cmd_run(args: argparse.Namespace) -> int:
                             ),
                         )
                     )
-        result = tune(ds, variant, out, **common)
-        per_user: dict[str, np.ndarray] = {}
-        for run in result.seeds:
-            loaded = load_model(out / run["model_dir"], ds)
-            pu = per_user_metrics(loaded, ds, "test", k=20, mask=args.mask)
-            per_user["users"] = pu["users"]
-            for m in METRICS:
-                per_user[f"{m}/seed-{run['seed']}"] = pu[m]
-        np.savez_compressed(out / "per_user.npz", **per_user)
+        tune(ds, variant, out, **common)
         print(f"{variant}: {time.perf_counter() - t0:.0f}s", flush=True)
     return 0
 
 
-def _seed_mean(per_user: np.lib.npyio.NpzFile, metric: str) -> np.ndarray:
-    cols = [per_user[k] for k in per_user.files if k.startswith(metric + "/")]
-    return np.mean(cols, axis=0)
+def _row_cells(name: str, v: TunedVariant, per_user: dict, refs: dict) -> tuple[list, dict]:
+    s = v.summary
+    t = s["test"]
+    chosen = ", ".join(f"{k}={val:g}" for k, val in s["chosen"].items()) or "(no grid)"
+    grid = f"{s['grid_points']} pts" + (
+        f", first {s['grid_truncated_to']} of the grid" if s["grid_truncated_to"] else ""
+    )
+    valid = s["runs"][0]["valid"]["recall@20"]
+    epochs = "—" if v.closed_form else ", ".join(str(r["best_epoch"]) for r in s["runs"])
+    row = {
+        "variant": name,
+        "mask": s["mask"],
+        "chosen": s["chosen"],
+        "grid_points": s["grid_points"],
+        "grid_truncated_to": s["grid_truncated_to"],
+        "chosen_valid_recall@20": valid,
+        "seeds": s["seeds"],
+        "best_epochs": None if v.closed_form else [r["best_epoch"] for r in s["runs"]],
+        "budget": s["budget"],
+        "closed_form": v.closed_form,
+        "per_user_source": per_user["source"],
+        **{f"test_{m}": t[m] for m in METRICS},
+    }
+    recall = per_user["recall"]
+    ranked = float(np.mean([np.mean(r) for r in recall]))
+    row["per_user_recall@20_mean"] = ranked
+    # ranked now: exactly the tune's own figure; stored by older code, which ranked only the
+    # top 20 and so broke tied scores differently: close, said in the table's note
+    tolerance = 1e-6 if per_user["source"] == "ranked" else 1e-3
+    assert abs(ranked - t["recall@20"]["mean"]) < tolerance, (name, ranked)
+    mine = seed_mean(recall)
+    cells = []
+    for ref, theirs in refs.items():
+        if ref == name:
+            cells.append("—")
+            continue
+        d = paired_difference(mine, theirs)
+        row[f"recall@20_minus_{ref}"] = d
+        cells.append(fmt_diff(d))
+    seeds_note = f"{len(s['seeds'])}" + (" (deterministic)" if v.closed_form else "")
+    first = [
+        name,
+        f"{chosen} ({grid})",
+        f"{valid:.4f}",
+        seeds_note,
+        epochs,
+        f"{t['recall@20']['mean']:.4f} ± {t['recall@20']['sd']:.4f}",
+        f"{t['ndcg@20']['mean']:.4f} ± {t['ndcg@20']['sd']:.4f}",
+    ]
+    return first + cells, row
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from anchorrec.evaluation.significance import paired_bootstrap_interval
+    import torch
 
-    lines: list[str] = []
-    records = []
-    for runs_dir in map(Path, args.runs):
-        done = sorted(
-            (d for d in runs_dir.iterdir() if (d / "per_user.npz").exists()),
-            key=lambda d: json.loads((d / "summary.json").read_text())["variant"],
+    torch.set_num_threads(1)
+    from anchorrec.data.mmrec import load_mmrec
+
+    if len(args.data) != len(args.runs):
+        print(
+            "error: give one --data directory per --runs root, in the same order", file=sys.stderr
         )
-        summaries = {d.name: json.loads((d / "summary.json").read_text()) for d in done}
+        return 2
+    lines: list[str] = []
+    datasets = []
+    load_before = loadavg()
+    for runs_dir, data_dir in zip(map(Path, args.runs), args.data, strict=True):
+        ds = load_mmrec(data_dir)
+        test = ds.split("test")
+        variants = tuned_variants(runs_dir)
         if args.keep:  # the small JSON evidence of every finished variant, for the repository
-            for d in done:
-                target = Path(args.keep) / runs_dir.name / d.name
+            for name, v in variants.items():
+                target = Path(args.keep) / ds.name / name
                 target.mkdir(parents=True, exist_ok=True)
-                for name in ("summary.json", "grid.json"):
-                    shutil.copyfile(d / name, target / name)
-        per_user = {d.name: np.load(d / "per_user.npz") for d in done}
-        masks = {s["mask"] for s in summaries.values()}
+                for f in ("summary.json", "grid.json"):
+                    shutil.copyfile(v.path / f, target / f)
+        per_user = {}
+        for name, v in variants.items():
+            pu, source = variant_per_user(v, ds, args.work)
+            per_user[name] = {**pu, "source": source}
+        users = next(iter(per_user.values()))["users"]
+        assert all(np.array_equal(p["users"], users) for p in per_user.values())
+        refs = {r: seed_mean(per_user[r]["recall"]) for r in REFERENCES if r in variants}
+        masks = sorted({v.mask for v in variants.values()})
         header = (
-            "| model | chosen (valid Recall@20) | seeds | test Recall@20 | test NDCG@20 | "
-            + " | ".join(f"Δ Recall@20 vs {r}" for r in REFERENCES if r in per_user)
+            "| model | chosen point (grid points run) | valid Recall@20 (chosen, seed 0) | seeds "
+            "| best epochs | test Recall@20 | test NDCG@20 | "
+            + " | ".join(f"Δ Recall@20 vs {r}" for r in refs)
             + " |"
         )
         lines += [
-            f"**{runs_dir.name}** (mask rule: {', '.join(sorted(masks))})",
+            f"**{ds.name}** ({ds.n_users:,} users, {ds.n_items:,} items, {len(users):,} test "
+            f"users; fingerprint {ds.fingerprint[:12]}; mask rule: {', '.join(masks)})",
             "",
             header,
             "|" + "---|" * (header.count("|") - 1),
         ]
-        for name, s in summaries.items():
-            t = s["test"]
-            chosen = ", ".join(f"{k}={v:g}" for k, v in s["chosen"].items()) or "(no grid)"
-            grid = f"{s['grid_points']} pts" + (
-                f", first {s['grid_truncated_to']} of the grid" if s["grid_truncated_to"] else ""
+        rows = []
+        for name, v in variants.items():
+            cells, row = _row_cells(name, v, per_user[name], refs)
+            lines.append("| " + " | ".join(cells) + " |")
+            rows.append(row)
+        mask_effect = {}
+        stored = [n for n, p in per_user.items() if p["source"] == "stored"]
+        if stored:
+            gaps = ", ".join(
+                f"{r['variant']} {r['per_user_recall@20_mean']:.4f} against "
+                f"{r['test_recall@20']['mean']:.4f}"
+                for r in rows
+                if r["per_user_source"] == "stored"
             )
-            row = {
-                "dataset": runs_dir.name,
-                "variant": name,
-                "mask": s["mask"],
-                "chosen": s["chosen"],
-                "grid_points": s["grid_points"],
-                "seeds": s["seeds"],
-                "closed_form": s["closed_form"],
-                **{f"test_{m}": t[m] for m in METRICS},
+            lines += [
+                "",
+                f"The intervals of {', '.join(stored)} use the per-user figures stored at tuning "
+                "time (their model files predate a checkpoint field the current code requires, "
+                "so they cannot be ranked again); those were ranked to depth 20, which breaks "
+                f"tied scores differently from the summaries' evaluation (mean Recall@20 {gaps}).",
+            ]
+        if args.mask_effect in variants and per_user[args.mask_effect]["source"] == "ranked":
+            v = variants[args.mask_effect]
+            for rule in ("train", "train+valid"):
+                lst = seed_top_lists(v, ds, args.work, mask=rule)
+                first = per_user_seed_metrics({**lst, "top": lst["top"][:1]}, test)
+                mask_effect[rule] = float(np.mean(first["recall"][0]))
+            mask_effect["variant"] = args.mask_effect
+            lines += [
+                "",
+                f"Mask rule, {args.mask_effect} (seed 0): test Recall@20 "
+                f"{mask_effect['train']:.4f} under `train`, {mask_effect['train+valid']:.4f} under "
+                f"`train+valid` ({mask_effect['train+valid'] - mask_effect['train']:+.4f}).",
+            ]
+        expect = [m for m in args.expect if ds.modalities or m in ID_ONLY]
+        missing = [m for m in expect if m not in variants]
+        lines += ["", f"Not finished: {', '.join(missing)}." if missing else "", ""]
+        datasets.append(
+            {
+                "dataset": ds.name,
+                "fingerprint": ds.fingerprint,
+                "users": ds.n_users,
+                "items": ds.n_items,
+                "rows": rows,
+                "missing": missing,
+                "mask_effect": mask_effect,
             }
-            cells = []
-            for ref in REFERENCES:
-                if ref not in per_user:
-                    continue
-                if ref == name:
-                    cells.append("—")
-                    continue
-                a = _seed_mean(per_user[name], "recall@20")
-                b = _seed_mean(per_user[ref], "recall@20")
-                assert np.array_equal(per_user[name]["users"], per_user[ref]["users"])
-                diff = float(np.mean(a - b))
-                low, high = paired_bootstrap_interval(a, b)
-                row[f"recall@20_minus_{ref}"] = {"diff": diff, "low": low, "high": high}
-                cells.append(f"{diff:+.4f} [{low:+.4f}, {high:+.4f}]")
-            seeds_note = f"{len(s['seeds'])}" + (" (deterministic)" if s["closed_form"] else "")
-            lines.append(
-                f"| {name} | {chosen} ({grid}) | {seeds_note} | "
-                f"{t['recall@20']['mean']:.4f} ± {t['recall@20']['sd']:.4f} | "
-                f"{t['ndcg@20']['mean']:.4f} ± {t['ndcg@20']['sd']:.4f} | "
-                + " | ".join(cells)
-                + " |"
-            )
-            records.append(row)
-        lines.append("")
-    rec = record("comparisons", {"rows": records})
-    lines.append(f"Machine: {rec['machine'].get('cpu')}, {rec['date']}, git {rec['git']}.")
-    text = "\n".join(lines) + "\n"
+        )
+    key = {
+        f"{d['dataset']} {r['variant']}": round(r["test_recall@20"]["mean"], 4)
+        for d in datasets
+        for r in d["rows"]
+    }
+    rec = record(
+        "comparisons",
+        {
+            "datasets": datasets,
+            "test_recall@20": key,
+            "headline": ["test_recall@20"],
+            "loadavg_before": load_before,
+            "loadavg_after": loadavg(),
+        },
+    )
+    lines.append(
+        f"Report: {rec['machine'].get('cpu')}, {rec['machine'].get('cores')} cores, "
+        f"{rec['date']}, git {rec['git']}."
+    )
+    text = "\n".join(line for i, line in enumerate(lines) if line or lines[i - 1]) + "\n"
     print(text)
     if args.table:
         Path(args.table).write_text(text, encoding="utf-8")
+    if args.doc:
+        update_doc(args.doc, DOC_MARKER, text)
     return 0
 
 
@@ -269,8 +370,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("report")
-    p.add_argument("--runs", nargs="+", required=True)
+    p.add_argument("--runs", nargs="+", required=True, help="tuning roots, one per dataset")
+    p.add_argument("--data", nargs="+", required=True, help="their datasets, in the same order")
+    p.add_argument("--work", required=True, help="cache of each seed's test rankings")
+    p.add_argument("--mask-effect", default="ease", help="variant ranked under both mask rules")
+    p.add_argument(
+        "--expect", nargs="*", default=list(ORDER), help="variants the table should have"
+    )
     p.add_argument("--table", default=None)
+    p.add_argument("--doc", default=None, help=f"rewrite this file's {DOC_MARKER} block")
     p.add_argument("--keep", default=None, help="copy each summary.json and grid.json here")
     p.set_defaults(func=cmd_report)
     args = parser.parse_args(argv)
