@@ -6,8 +6,16 @@ both games, and the diagnostics with their intervals (stored beside each model a
 the dashboard's Positional collapse page reads them). Prints the Markdown tables and appends
 one record to bench/results/explanations.jsonl.
 
-    .venv/bin/python bench/research/explanations.py [--models sample_data/boutique/models]
-        [--variants anchor,direct] [--no-store]
+    .venv/bin/python -m bench.research.explanations [--models DIR] [--variants anchor,direct]
+        [--no-store] [--no-diagnostics]
+
+``--models`` defaults to the bundled sample's models folder (the photo sample); variants that
+are not there are skipped. Reliance ranks with the default mask (train items only, MMRec's
+rule), recorded in each reliance result. ``--no-diagnostics`` skips computing the diagnostics
+(minutes per model) and takes each model's stored report instead (``diagnostics.json``, written
+by ``prepare``; only one for this model in the current format is read); the record says which
+(``diagnostics_source``), and without a stored report for every variant the Markdown has no
+diagnostics tables.
 """
 
 from __future__ import annotations
@@ -24,9 +32,12 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from anchorrec.workspace import MODELS_DIR, SAMPLE_DATASET_DIR  # noqa: E402
 from bench.common.benchlib import ROOT, git_revision, peak_rss_mb, record  # noqa: E402
 
-MODELS = ROOT / "sample_data" / "boutique" / "models"
+MODELS = SAMPLE_DATASET_DIR / MODELS_DIR
+#: The graph-embedding variants. The item-item baselines (ease, popularity) are left out: they
+#: have one input (ID), so nothing to compare, and their models take no background draws.
 VARIANTS = ("anchor", "direct", "none", "anchor-noproj", "anchor-noamp", "lightgcn")
 SHARE_K = 10
 #: The diagnostics rows the docs show (the record keeps them all).
@@ -52,11 +63,9 @@ DOC_ROWS: tuple[tuple[str, str], ...] = (
 )
 
 
-def run_variant(model_dir: Path, store: bool) -> dict:
-    from anchorrec.diagnostics_store import store_diagnostics
-
+def run_variant(model_dir: Path, store: bool, diagnostics: bool = True) -> dict:
     from anchorrec.analysis.attribution import GAMES, attribute, coalition_cache, top_k_lists
-    from anchorrec.analysis.diagnostics import diagnose
+    from anchorrec.analysis.diagnostics import diagnose, read_diagnostics, store_diagnostics
     from anchorrec.analysis.reliance import reliance
     from anchorrec.models.checkpoint import load_model
 
@@ -75,22 +84,29 @@ def run_variant(model_dir: Path, store: bool) -> dict:
         }
         out[f"efficiency_error_{game}"] = shares.efficiency_error()
         print(f"{loaded.variant} {game}: done", flush=True)
-    t0 = time.perf_counter()
-    report = diagnose(loaded)
-    out["seconds"]["diagnose"] = round(time.perf_counter() - t0, 1)
-    out["diagnostics"] = report.to_json()
-    if store:
-        store_diagnostics(loaded, report)
-    print(f"{loaded.variant} diagnostics: {out['seconds']['diagnose']} s", flush=True)
+    if diagnostics:
+        t0 = time.perf_counter()
+        report = diagnose(loaded)
+        out["seconds"]["diagnose"] = round(time.perf_counter() - t0, 1)
+        out["diagnostics"] = report.to_json()
+        out["diagnostics_source"] = "computed"
+        if store:
+            store_diagnostics(loaded, report)
+        print(f"{loaded.variant} diagnostics: {out['seconds']['diagnose']} s", flush=True)
+    elif (stored := read_diagnostics(model_dir)) is not None:  # this model's, current format
+        out["diagnostics"] = stored.to_json()
+        out["diagnostics_source"] = "stored"
     print("ROW " + json.dumps(out), flush=True)  # each variant's figures, as soon as they exist
     return out
 
 
 def markdown(rows: list[dict], stamp: str) -> str:
     """The reliance, shares and diagnostics tables of docs/explanations.md."""
-    from anchorrec.diagnostics_store import report_from_json
-
-    from anchorrec.analysis.diagnostics import DiagnosticsReport, compare_with_intervals
+    from anchorrec.analysis.diagnostics import (
+        DiagnosticsReport,
+        compare_with_intervals,
+        report_from_json,
+    )
 
     lines = []
     for game in ("mean", "background"):
@@ -126,6 +142,10 @@ def markdown(rows: list[dict], stamp: str) -> str:
                 + " |"
             )
     lines.append("")
+    if not all("diagnostics" in r for r in rows):
+        return "\n".join(lines)
+    if any(r.get("diagnostics_source") == "stored" for r in rows):
+        stamp = f"the models' stored reports, read {stamp}"
     reports: list[DiagnosticsReport] = [report_from_json(r["diagnostics"]) for r in rows]
     wide = compare_with_intervals(reports)
     keep = wide[["metric", "space"]].apply(tuple, axis=1).isin(DOC_ROWS)
@@ -162,17 +182,30 @@ def markdown(rows: list[dict], stamp: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when it lies inside it (no machine's paths)."""
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def main() -> None:
+    from anchorrec.analysis.reliance import DEFAULT_MASK
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default=str(MODELS))
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--no-store", action="store_true")
+    ap.add_argument("--no-diagnostics", action="store_true", help="skip the diagnostics")
     args = ap.parse_args()
     rows = []
     for variant in [v for v in args.variants.split(",") if v]:
         model_dir = Path(args.models) / variant
         if (model_dir / "config.json").is_file():
-            rows.append(run_variant(model_dir, store=not args.no_store))
+            rows.append(
+                run_variant(model_dir, store=not args.no_store, diagnostics=not args.no_diagnostics)
+            )
     if not rows:
         raise SystemExit(f"none of {args.variants} under {args.models}")
     import datetime as dt
@@ -182,6 +215,9 @@ def main() -> None:
     record(
         "explanations",
         {
+            "models": _shown(Path(args.models)),
+            "diagnostics": not args.no_diagnostics,
+            "mask": DEFAULT_MASK,
             "runs": rows,
             "peak_rss_mb": round(peak_rss_mb(), 1),
             "load_avg_1m": round(os.getloadavg()[0], 1),
