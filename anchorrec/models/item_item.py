@@ -35,7 +35,7 @@ import torch
 
 from anchorrec.data.dataset import Dataset
 from anchorrec.errors import ConfigError
-from anchorrec.models.base import ID, Batch, Embeddings, Recommender
+from anchorrec.models.base import ID, Background, Batch, Embeddings, Recommender
 from anchorrec.models.config import ModelConfig
 
 #: memory the documented limits are computed for
@@ -172,12 +172,17 @@ class _ItemItemModel(Recommender):
         return self._user_rows[key]
 
     @torch.no_grad()
-    def compute_embeddings(self, drop: frozenset[str] = frozenset()) -> Embeddings:
+    def compute_embeddings(
+        self, drop: frozenset[str] = frozenset(), *, background: Background | None = None
+    ) -> Embeddings:
         drop = frozenset(drop)
         if drop - {ID}:
             raise ConfigError(f"cannot drop {sorted(drop - {ID})}: this model's only player is id.")
         users, items = self._users(), self.weights.T
-        if ID in drop:  # without the interactions every user and item is the average one
+        if ID in drop and background is not None:  # the drawn users' and items' values
+            users = users[torch.as_tensor(background.users, device=users.device)]
+            items = items[torch.as_tensor(background.items, device=items.device)]
+        elif ID in drop:  # without the interactions every user and item is the average one
             users = users.mean(0, keepdim=True).expand_as(users)
             items = items.mean(0, keepdim=True).expand_as(items)
         return Embeddings(users, items, {ID: users}, {ID: items}, {"final": items})

@@ -109,6 +109,30 @@ def test_attribution_of_an_item_item_model_has_one_player(tiny_dataset, tmp_path
         )
 
 
+@pytest.mark.parametrize("variant", ITEM_ITEM)
+def test_background_game_of_an_item_item_model_is_exact_and_uses_the_drawn_rows(
+    tiny_dataset, tmp_path, variant
+):
+    from anchorrec.analysis.attribution import BACKGROUND_GAME, coalition_cache, explain_user
+    from anchorrec.models.base import ID, Background
+
+    train(tiny_dataset, variant, out_dir=tmp_path / variant, progress=False)
+    loaded = load_model(tmp_path / variant, tiny_dataset)
+    model = loaded.model
+    rng = np.random.default_rng(0)
+    draw = Background.draw(tiny_dataset.n_users, tiny_dataset.n_items, rng)
+    full = model.compute_embeddings()
+    drawn = model.compute_embeddings(frozenset({ID}), background=draw)
+    # the removed input takes the drawn user's and item's values, not the catalogue mean
+    assert torch.equal(drawn.users, full.users[torch.as_tensor(draw.users)])
+    assert torch.equal(drawn.items, full.items[torch.as_tensor(draw.items)])
+    cache = coalition_cache(loaded, game=BACKGROUND_GAME)
+    for item in explain_user(cache, 0, 5).to_json()["items"]:
+        assert item["baseline"] + item["attribution"]["id"] == pytest.approx(
+            item["score"], abs=1e-4
+        )
+
+
 def test_ease_refuses_a_catalogue_beyond_its_documented_size(monkeypatch, tiny_dataset):
     assert item_item.EASE_MAX_ITEMS == 32768  # the figure docs/comparisons.md states
     monkeypatch.setattr(item_item, "EASE_MAX_ITEMS", tiny_dataset.n_items - 1)
