@@ -98,8 +98,7 @@ def main() -> None:
             rows.append(measure(f"sample {variant}", load_model(model_dir)))
     baby_inter = ROOT.parent / "shared" / "data" / "amazon_baby_5core" / "baby.inter"
     if not args.no_baby and baby_inter.is_file():
-        sys.path.insert(0, str(ROOT / "bench"))
-        from attribution_latency import baby_model
+        from bench.speed.attribution_latency import baby_model
 
         with tempfile.TemporaryDirectory() as tmp:
             rows.append(measure("baby-sized anchor (untrained)", baby_model(Path(tmp))))
