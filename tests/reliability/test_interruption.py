@@ -108,8 +108,12 @@ def test_killed_training_resumes_to_the_uninterrupted_model(
     )
     try:
         _wait_for_epoch(resume_dir / "state.json", proc, 2)
-        time.sleep(0.05)  # land somewhere inside a later epoch
+        # freeze the run first: on a loaded machine (where niceness may not be honoured) a
+        # fast trainer could otherwise finish its epochs before the signal arrives
+        proc.send_signal(signal.SIGSTOP)
+        assert proc.poll() is None, "training finished before it could be interrupted"
         proc.send_signal(sig)
+        proc.send_signal(signal.SIGCONT)  # the pending SIGINT is handled inside an epoch
         proc.wait(timeout=120)
     finally:
         if proc.poll() is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
 import time
 
 import pytest
@@ -45,12 +47,19 @@ def test_a_job_trains_in_its_own_process_and_is_found_by_any_reader(data_dir, tm
 @pytest.mark.slow  # two training processes: ~20 s on 2 cores
 def test_a_cancelled_job_can_be_resumed_to_the_end(data_dir, tmp_path):
     out = tmp_path / "models" / "lightgcn-b"
-    job = jobs.start_job(data_dir, out, "lightgcn", epochs=400, patience=400, seed=1)
+    job = jobs.start_job(data_dir, out, "lightgcn", epochs=4000, patience=4000, seed=1)
     _wait_for_records(job, 1)
-    jobs.cancel_job(job)
+    # freeze the run before cancelling, so a fast trainer on a loaded machine cannot finish
+    # its epochs between the first record and the cancel (the cancel is what is tested)
+    os.killpg(job.pid, signal.SIGSTOP)
+    try:
+        assert job.status() == "running", job.log_tail()
+        jobs.cancel_job(job)
+    finally:
+        os.killpg(job.pid, signal.SIGCONT)
     assert jobs.wait(job, timeout=120) == "interrupted", job.log_tail()
     done = len(job.records())
-    assert 1 <= done < 400 and not out.exists()
+    assert 1 <= done < 4000 and not out.exists()
     # resume with fewer epochs so the test ends soon: a resumed run may change its budget
     shorter = dataclasses.replace(job, epochs=done + 1, patience=done + 1)
     resumed = jobs.resume_job(shorter)
