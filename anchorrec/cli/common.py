@@ -180,9 +180,25 @@ def parse_users(specs: list[str] | None, n_users: int) -> list[int]:
     return list(dict.fromkeys(out))
 
 
+def _deliver_interrupts() -> None:
+    """Make Ctrl-C / SIGINT reach this command whatever the parent left behind.
+
+    A process inherits ignored and blocked signals across ``exec``: a command started from a
+    server thread (the dashboard's background jobs) may arrive with SIGINT ignored or blocked,
+    and then a cancel would never stop it. Only the main thread may set a handler."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def run_command(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
     """Run one parsed command: bad input is a message and exit 2, never a traceback."""
     try:
+        _deliver_interrupts()
         return int(func(args) or 0)
     except AnchorRecError as exc:
         print(f"error: {exc}", file=sys.stderr)
