@@ -74,6 +74,13 @@ class Background:
     def draw(n_users: int, n_items: int, rng: np.random.Generator) -> Background:
         return Background(rng.permutation(n_users), rng.permutation(n_items))
 
+    def lend(self, users: torch.Tensor, items: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``users`` and ``items`` (one row each) with every row replaced by its drawn lender's."""
+        return (
+            users[torch.as_tensor(self.users, device=users.device)],
+            items[torch.as_tensor(self.items, device=items.device)],
+        )
+
 
 @dataclass(frozen=True)
 class HistoryBasis:

@@ -50,8 +50,7 @@ class _IdModel(Recommender):
             raise ConfigError(f"cannot drop {sorted(drop - {ID})}: this model's only player is id.")
         if ID in drop and background is not None:  # the drawn users' and items' values
             users, items = (t.detach() for t in self._final(frozenset()))
-            users = users[torch.as_tensor(background.users, device=users.device)]
-            items = items[torch.as_tensor(background.items, device=items.device)]
+            users, items = background.lend(users, items)
         else:
             users, items = (t.detach() for t in self._final(drop))
         return Embeddings(

@@ -180,8 +180,7 @@ class _ItemItemModel(Recommender):
             raise ConfigError(f"cannot drop {sorted(drop - {ID})}: this model's only player is id.")
         users, items = self._users(), self.weights.T
         if ID in drop and background is not None:  # the drawn users' and items' values
-            users = users[torch.as_tensor(background.users, device=users.device)]
-            items = items[torch.as_tensor(background.items, device=items.device)]
+            users, items = background.lend(users, items)
         elif ID in drop:  # without the interactions every user and item is the average one
             users = users.mean(0, keepdim=True).expand_as(users)
             items = items.mean(0, keepdim=True).expand_as(items)

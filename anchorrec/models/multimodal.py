@@ -579,8 +579,7 @@ class MultimodalRecommender(Recommender):
         else:
             h_u, h_i = bipartite_lightgcn(r_hat, e_u, id_e_i, cfg.id_layers)
             if ID in drop and background is not None:  # the drawn users' and items' ID values
-                h_u = h_u[torch.as_tensor(background.users, device=h_u.device)]
-                h_i = h_i[torch.as_tensor(background.items, device=h_i.device)]
+                h_u, h_i = background.lend(h_u, h_i)
             elif ID in drop:  # the interaction graph is part of the ID player: no degree signal
                 h_u = h_u.mean(0, keepdim=True).expand_as(h_u)
                 h_i = h_i.mean(0, keepdim=True).expand_as(h_i)
