@@ -63,16 +63,37 @@ def paired_bootstrap_interval(
     diff = np.asarray(a, np.float64) - np.asarray(b, np.float64)
     if diff.ndim != 1 or len(diff) == 0:
         raise ValueError("a and b must be equally long, non-empty 1-d arrays of per-user values")
+    low, high = bootstrap_intervals(diff[:, None], resamples=resamples, level=level, seed=seed)
+    return float(low[0]), float(high[0])
+
+
+def bootstrap_intervals(
+    diffs: np.ndarray, *, resamples: int = RESAMPLES, level: float = LEVEL, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile intervals of the mean of every column of ``diffs`` (users × columns), all
+    columns resampled with the same draws of users (what :func:`paired_bootstrap_interval`
+    draws for one column, with the same ``seed``).
+
+    Each chunk of draws becomes a matrix of how often each user was drawn, so the resampled
+    means of every column are one matrix product rather than a gather per column.
+    """
+    diffs = np.asarray(diffs, np.float64)
+    if diffs.ndim != 2 or diffs.shape[0] == 0:
+        raise ValueError("diffs must be a non-empty 2-d array (users × columns)")
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1 (got {level})")
+    n = diffs.shape[0]
     rng = np.random.default_rng(seed)
     means = []
     for start in range(0, resamples, CHUNK):
-        n = min(CHUNK, resamples - start)
-        means.append(diff[rng.integers(0, len(diff), size=(n, len(diff)))].mean(axis=1))
+        rows = min(CHUNK, resamples - start)
+        drawn = rng.integers(0, n, size=(rows, n))
+        drawn += np.arange(rows)[:, None] * n  # row r's draws land in row r of the counts
+        counts = np.bincount(drawn.ravel(), minlength=rows * n).reshape(rows, n)
+        means.append(counts.astype(np.float64) @ diffs / n)
     tail = (1.0 - level) / 2.0
-    low, high = np.quantile(np.concatenate(means), [tail, 1.0 - tail])
-    return float(low), float(high)
+    low, high = np.quantile(np.concatenate(means), [tail, 1.0 - tail], axis=0)
+    return low, high
 
 
 def compare_to_reference(
@@ -92,7 +113,7 @@ def compare_to_reference(
     if reference not in per_user:
         raise ValueError(f"reference {reference!r} is not among {sorted(per_user)}")
     ref = per_user[reference]
-    out = []
+    pairs = []
     for name, values in per_user.items():
         if name == reference:
             continue
@@ -101,23 +122,31 @@ def compare_to_reference(
                 f"{name!r} and {reference!r} were evaluated on different users; "
                 "compare models of the same dataset and split"
             )
-        for metric in metrics:
-            low, high = paired_bootstrap_interval(
-                values[metric], ref[metric], resamples=resamples, level=level, seed=seed
-            )
-            out.append(
-                PairedDifference(
-                    model=name,
-                    reference=reference,
-                    metric=metric,
-                    model_mean=float(np.mean(values[metric])),
-                    reference_mean=float(np.mean(ref[metric])),
-                    low=low,
-                    high=high,
-                    users=len(ref["users"]),
-                    level=level,
-                )
-            )
+        pairs += [(name, metric) for metric in metrics]
+    if not pairs:
+        return []
+    diffs = np.stack(
+        [
+            np.asarray(per_user[name][metric], np.float64) - np.asarray(ref[metric], np.float64)
+            for name, metric in pairs
+        ],
+        axis=1,
+    )
+    lows, highs = bootstrap_intervals(diffs, resamples=resamples, level=level, seed=seed)
+    out = [
+        PairedDifference(
+            model=name,
+            reference=reference,
+            metric=metric,
+            model_mean=float(np.mean(per_user[name][metric])),
+            reference_mean=float(np.mean(ref[metric])),
+            low=float(low),
+            high=float(high),
+            users=len(ref["users"]),
+            level=level,
+        )
+        for (name, metric), low, high in zip(pairs, lows, highs, strict=True)
+    ]
     return out
 
 
