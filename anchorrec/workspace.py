@@ -88,7 +88,7 @@ class ModelEntry:
 
 
 def _entry(path: Path, source: ModelSource, fingerprint: str | None) -> ModelEntry:
-    from anchorrec.models.checkpoint import read_model_info, verify_weights_file  # torch: on use
+    from anchorrec.models.model_info import read_model_info, verify_weights_file
 
     try:  # config.json's structure, checksum and sizes, then the weights' checksum
         info = read_model_info(path)
@@ -108,9 +108,9 @@ def _entry(path: Path, source: ModelSource, fingerprint: str | None) -> ModelEnt
 
 
 def _variant_rank(entry: ModelEntry) -> tuple[int, int, str]:
-    from anchorrec.models.registry import VARIANTS
+    from anchorrec.models.names import VARIANT_ORDER
 
-    order = {v: i for i, v in enumerate(VARIANTS)}
+    order = {v: i for i, v in enumerate(VARIANT_ORDER)}
     return (
         0 if entry.source == "dataset" else 1,
         order.get(entry.name, order.get(entry.variant or "", len(order))),

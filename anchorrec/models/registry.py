@@ -19,6 +19,7 @@ from anchorrec.models.multimodal import (
     DirectAlignment,
     NoAlignment,
 )
+from anchorrec.models.names import VARIANT_ORDER
 
 MODEL_CLASSES: dict[str, type[Recommender]] = {
     cls.variant: cls
@@ -36,6 +37,11 @@ MODEL_CLASSES: dict[str, type[Recommender]] = {
         Rp3Beta,
     )
 }
+if tuple(MODEL_CLASSES) != VARIANT_ORDER:  # the torch-free list of names must follow
+    raise TypeError(
+        f"anchorrec.models.names.VARIANT_ORDER {VARIANT_ORDER} does not list the model "
+        f"classes' variants {tuple(MODEL_CLASSES)} in the same order."
+    )
 for _cls in MODEL_CLASSES.values():  # the contract's class-level declarations
     for _name in ("id_only", "description"):
         if not hasattr(_cls, _name):
