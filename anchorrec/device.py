@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from anchorrec.errors import ConfigError
 
@@ -26,3 +28,17 @@ def resolve_device(name: str = "auto") -> torch.device:
         raise ConfigError(
             f"--device {name!r} is not a device name; use auto, cpu or cuda."
         ) from exc
+
+
+def no_grad(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``torch.no_grad()`` around ``fn``, with torch imported when ``fn`` runs rather than when
+    its module is imported (a page that only reads stored tables never loads torch)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        import torch
+
+        with torch.no_grad():
+            return fn(*args, **kwargs)
+
+    return run

@@ -14,74 +14,62 @@
 - audit: :func:`audit` → :class:`AuditResult`, :func:`write_audit_html`, :func:`write_shares_csv`
 
 ``umap`` is imported only when a UMAP layout is computed.
+
+The names are loaded on first use (PEP 562): importing one submodule does not import
+the others (and torch with them).
 """
 
-from anchorrec.analysis.attribution import (
-    Attribution,
-    CoalitionCache,
-    UserExplanation,
-    WhatIf,
-    attribute,
-    attribute_top_k,
-    coalition_cache,
-    describe_recommendation,
-    explain_all_items,
-    explain_items,
-    explain_user,
-    top_k_attribution,
-    whatif,
-)
-from anchorrec.analysis.audit import AuditResult, audit
-from anchorrec.analysis.audit_report import render_audit_html, write_audit_html, write_shares_csv
-from anchorrec.analysis.diagnostics import Diagnostic, DiagnosticsReport, compare, diagnose
-from anchorrec.analysis.history import HistoryAttribution, because_you_bought
-from anchorrec.analysis.projection import (
-    ANCHOR_DOMAIN,
-    COEMBEDDING,
-    Projection,
-    available_projections,
-    load_projection,
-    load_projection_record,
-    precompute_projections,
-)
-from anchorrec.analysis.reliance import Reliance, reliance
-from anchorrec.analysis.spaces import Space, model_spaces, neighbours
+from __future__ import annotations
 
-__all__ = [
-    "ANCHOR_DOMAIN",
-    "COEMBEDDING",
-    "Attribution",
-    "AuditResult",
-    "CoalitionCache",
-    "Diagnostic",
-    "HistoryAttribution",
-    "DiagnosticsReport",
-    "Projection",
-    "Reliance",
-    "Space",
-    "UserExplanation",
-    "WhatIf",
-    "attribute",
-    "attribute_top_k",
-    "audit",
-    "available_projections",
-    "because_you_bought",
-    "coalition_cache",
-    "compare",
-    "diagnose",
-    "explain_all_items",
-    "explain_items",
-    "describe_recommendation",
-    "explain_user",
-    "load_projection",
-    "load_projection_record",
-    "model_spaces",
-    "neighbours",
-    "precompute_projections",
-    "reliance",
-    "render_audit_html",
-    "top_k_attribution",
-    "whatif",
-    "write_audit_html",
-    "write_shares_csv",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ANCHOR_DOMAIN": "anchorrec.analysis.projection",
+    "COEMBEDDING": "anchorrec.analysis.projection",
+    "Attribution": "anchorrec.analysis.attribution",
+    "AuditResult": "anchorrec.analysis.audit",
+    "CoalitionCache": "anchorrec.analysis.attribution",
+    "Diagnostic": "anchorrec.analysis.diagnostics",
+    "HistoryAttribution": "anchorrec.analysis.history",
+    "DiagnosticsReport": "anchorrec.analysis.diagnostics",
+    "Projection": "anchorrec.analysis.projection",
+    "Reliance": "anchorrec.analysis.reliance",
+    "Space": "anchorrec.analysis.spaces",
+    "UserExplanation": "anchorrec.analysis.attribution",
+    "WhatIf": "anchorrec.analysis.attribution",
+    "attribute": "anchorrec.analysis.attribution",
+    "attribute_top_k": "anchorrec.analysis.attribution",
+    "audit": "anchorrec.analysis.audit",
+    "available_projections": "anchorrec.analysis.projection",
+    "because_you_bought": "anchorrec.analysis.history",
+    "coalition_cache": "anchorrec.analysis.attribution",
+    "compare": "anchorrec.analysis.diagnostics",
+    "diagnose": "anchorrec.analysis.diagnostics",
+    "explain_all_items": "anchorrec.analysis.attribution",
+    "explain_items": "anchorrec.analysis.attribution",
+    "describe_recommendation": "anchorrec.analysis.attribution",
+    "explain_user": "anchorrec.analysis.attribution",
+    "load_projection": "anchorrec.analysis.projection",
+    "load_projection_record": "anchorrec.analysis.projection",
+    "model_spaces": "anchorrec.analysis.spaces",
+    "neighbours": "anchorrec.analysis.spaces",
+    "precompute_projections": "anchorrec.analysis.projection",
+    "reliance": "anchorrec.analysis.reliance",
+    "render_audit_html": "anchorrec.analysis.audit_report",
+    "top_k_attribution": "anchorrec.analysis.attribution",
+    "whatif": "anchorrec.analysis.attribution",
+    "write_audit_html": "anchorrec.analysis.audit_report",
+    "write_shares_csv": "anchorrec.analysis.audit_report",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'anchorrec.analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -44,7 +44,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import torch
 
 from anchorrec.analysis.shapley import (
     abs_shares,
@@ -53,11 +52,14 @@ from anchorrec.analysis.shapley import (
     shapley_from_values,
     shapley_weight_matrix,
 )
+from anchorrec.device import no_grad
 from anchorrec.errors import ConfigError
-from anchorrec.models.base import Background
 from anchorrec.models.model_dir import ModelDir
 
 if TYPE_CHECKING:
+    import torch
+
+    from anchorrec.models.base import Background
     from anchorrec.models.checkpoint import LoadedModel
 
 #: Embedding widths up to which the moments always come from the Gram matrices (built once
@@ -86,6 +88,8 @@ _CACHES: weakref.WeakKeyDictionary[Any, dict[tuple[str, int, int], CoalitionCach
 
 def _numpy(t: torch.Tensor) -> np.ndarray:
     """float32 on the CPU (float64 stays float64: the exactness tests use it)."""
+    import torch
+
     dtype = torch.float64 if t.dtype == torch.float64 else torch.float32
     return t.detach().to("cpu", dtype).numpy()
 
@@ -327,11 +331,13 @@ def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 def background_draws(n_users: int, n_items: int, draws: int, seed: int) -> list[Background]:
     """The seeded draws of the background game (the same for every coalition)."""
+    from anchorrec.models.base import Background
+
     rng = np.random.default_rng(seed)
     return [Background.draw(n_users, n_items, rng) for _ in range(draws)]
 
 
-@torch.no_grad()
+@no_grad
 def build_coalition_cache(
     loaded: LoadedModel,
     *,
@@ -341,6 +347,8 @@ def build_coalition_cache(
 ) -> CoalitionCache:
     """Run the model once per coalition of its players (``2^n`` forward passes; under the
     background game ``draws`` per coalition that removes something)."""
+    import torch
+
     check_game(game)
     if game == BACKGROUND_GAME and draws < 1:
         raise ConfigError(f"the background game needs at least one draw (got {draws}).")

@@ -21,12 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from anchorrec.analysis.attribution import MEAN_GAME, check_game, coalition_cache
 from anchorrec.errors import AnchorRecError
-from anchorrec.evaluation.metrics import per_user_metrics
-from anchorrec.models.base import Embeddings
 from anchorrec.models.config import DEFAULT_MASK
 from anchorrec.models.model_dir import ModelDir
 
@@ -147,6 +144,11 @@ def reliance(
     Intervals are percentile bootstraps over the evaluated users (the same resamples for
     every coalition, so rows compare fairly).
     """
+    import torch
+
+    from anchorrec.evaluation.metrics import per_user_metrics
+    from anchorrec.models.base import Embeddings
+
     ds = loaded.dataset
     cache = coalition_cache(loaded, game=game)
     rows = []

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
-import torch
 
+from anchorrec.device import no_grad
 from anchorrec.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -66,12 +66,14 @@ class Space:
         return int(self.matrix.shape[1])
 
 
-@torch.no_grad()
+@no_grad
 def model_spaces(loaded: LoadedModel) -> dict[str, Space]:
     """Every named space of ``loaded``'s model, in :data:`SPACE_ORDER`, plus the user vectors.
 
     Raw feature spaces come from the model when it exposes them, else from the dataset.
     """
+    import torch
+
     model = loaded.model
     emb = model.eval_embeddings()
     found: dict[str, np.ndarray] = {

@@ -7,21 +7,34 @@ Public entry points::
     import_catalog(items_csv, interactions_csv, images_dir, out_dir, ...) -> Dataset
     build_fused_features(image, text) -> np.ndarray
     safe_extract_zip(zip_path, target_dir, max_bytes) -> Path
+
+The names are loaded on first use (PEP 562): importing one submodule does not import
+the others (and torch with them).
 """
 
-from anchorrec.data.archive import find_dataset_root, safe_extract_zip
-from anchorrec.data.catalog import import_catalog
-from anchorrec.data.dataset import Dataset, mmrec_split
-from anchorrec.data.features import build_fused_features
-from anchorrec.data.mmrec import load_mmrec, save_mmrec
+from __future__ import annotations
 
-__all__ = [
-    "Dataset",
-    "build_fused_features",
-    "find_dataset_root",
-    "import_catalog",
-    "load_mmrec",
-    "mmrec_split",
-    "safe_extract_zip",
-    "save_mmrec",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Dataset": "anchorrec.data.dataset",
+    "build_fused_features": "anchorrec.data.features",
+    "find_dataset_root": "anchorrec.data.archive",
+    "import_catalog": "anchorrec.data.catalog",
+    "load_mmrec": "anchorrec.data.mmrec",
+    "mmrec_split": "anchorrec.data.dataset",
+    "safe_extract_zip": "anchorrec.data.archive",
+    "save_mmrec": "anchorrec.data.mmrec",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'anchorrec.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

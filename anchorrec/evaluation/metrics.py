@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from anchorrec.data.dataset import Dataset
+from anchorrec.evaluation.segments import segment_means, user_segments  # noqa: F401 - re-exported
 from anchorrec.models.base import Embeddings, Recommender
 from anchorrec.models.config import DEFAULT_MASK, LEGACY_MASK, MASK_RULES  # noqa: F401 - re-exported
 from anchorrec.models.ranking import top_k_items
@@ -221,32 +222,4 @@ def evaluate_segments(
     for name, users in segments.items():
         if len(evaluated_users(dataset, split, users)):
             out[name] = evaluate(emb, dataset, split, ks, users=users, mask=mask)
-    return out
-
-
-def user_segments(dataset: Dataset, column: str) -> dict[str, np.ndarray]:
-    """The users grouped by a column of ``users.csv`` (value → user ids), sorted by value."""
-    if dataset.users is None or column not in dataset.users.columns:
-        return {}
-    values = dataset.users[column].astype(str).to_numpy()
-    return {v: np.flatnonzero(values == v) for v in sorted(set(values))}
-
-
-def segment_means(
-    per_user: dict[str, np.ndarray], segments: dict[str, np.ndarray]
-) -> dict[str, dict[str, float]]:
-    """Each segment's mean of every metric of :func:`per_user_metrics`, and its user count.
-
-    ``segments`` maps a name to user ids (:func:`user_segments`); only users that were
-    evaluated count, and a segment with none is left out.
-    """
-    out: dict[str, dict[str, float]] = {}
-    for name, ids in segments.items():
-        inside = np.isin(per_user["users"], ids)
-        if inside.any():
-            out[name] = {"users": float(inside.sum())} | {
-                metric: float(np.mean(values[inside]))
-                for metric, values in per_user.items()
-                if metric != "users"
-            }
     return out

@@ -33,7 +33,6 @@ from anchorrec.errors import ConfigError
 from anchorrec.fileio import atomic_write_json
 from anchorrec.models.model_dir import LOG_FILE as TRAIN_LOG
 from anchorrec.models.model_dir import ModelDir
-from anchorrec.training.trainer import resume_dir_for
 
 JOBS_DIR = ".jobs"
 JOB_FILE = "job.json"
@@ -72,13 +71,13 @@ class TrainingJob:
             return "done"
         if _alive(self.pid, self.process_start):
             return "running"
-        if (resume_dir_for(self.out_dir) / "state.json").is_file():
+        if (ModelDir(self.out_dir).resume_dir / "state.json").is_file():
             return "interrupted"
         return "failed"
 
     def records(self) -> list[dict[str, Any]]:
         """The per-epoch records written so far (epoch, epochs, loss, valid, best_epoch…)."""
-        for folder in (resume_dir_for(self.out_dir), Path(self.out_dir)):
+        for folder in (ModelDir(self.out_dir).resume_dir, Path(self.out_dir)):
             path = folder / TRAIN_LOG
             try:
                 lines = path.read_text(encoding="utf-8").splitlines()
@@ -204,7 +203,7 @@ def start_job(
 ) -> TrainingJob:
     """Start training ``variant`` on ``dataset_dir`` into ``out_dir`` (which must not exist)."""
     out = Path(out_dir)
-    if out.exists() or resume_dir_for(out).exists():
+    if out.exists() or ModelDir(out).resume_dir.exists():
         raise ConfigError(f"{out} already exists; choose another model directory.")
     if epochs < 1:
         raise ConfigError(f"epochs must be at least 1 (got {epochs}).")

@@ -168,9 +168,24 @@ def entry_differences(state: Any, entries: list[Any], reference: str) -> list[An
 def segment_metrics(loaded: LoadedModel, column: str = "group") -> dict[str, dict[str, float]]:
     """Test Recall@20 / NDCG@20 and user count of each segment of users by ``users.csv``'s
     ``column`` (value → metrics), from the model's cached per-user metrics."""
-    from anchorrec.evaluation import segment_means, user_segments
+    from anchorrec.evaluation.segments import segment_means, user_segments
 
     return segment_means(per_user_metrics(loaded), user_segments(loaded.dataset, column))
+
+
+def entry_segment_metrics(
+    state: Any, entry: Any, column: str = "group"
+) -> dict[str, dict[str, float]]:
+    """:func:`segment_metrics` of a model entry, read from its stored per-user metrics without
+    loading the model (only a model that lacks them is loaded): Overview's first run stays
+    free of torch."""
+    from anchorrec.evaluation.segments import segment_means, user_segments
+    from anchorrec.evaluation.stored import read_per_user_metrics
+
+    found = read_per_user_metrics(str(entry.path))
+    if found is None:
+        return segment_metrics(state.loaded(entry), column)
+    return segment_means(found, user_segments(state.dataset, column))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -303,7 +318,7 @@ def available_projections(model_dir: str | Path) -> dict[str, tuple[Path, dict[s
 @st.cache_data(show_spinner=False, max_entries=64)
 def _train_log(model_dir: str, stamp: str) -> pd.DataFrame:
     from anchorrec.errors import AnchorRecError
-    from anchorrec.models.checkpoint import read_train_log
+    from anchorrec.models.model_info import read_train_log
 
     try:
         records = read_train_log(model_dir)

@@ -98,10 +98,10 @@ def comparable(state, entries: list[ModelEntry]) -> list[ModelEntry]:
 def group_metrics(state, entries: list[ModelEntry]) -> dict[str, dict[str, dict[str, float]]]:
     """Accuracy by shopper group (label → group → metrics) of the models whose per-user
     metrics are at hand (Overview)."""
-    from anchorrec.ui.cached import segment_metrics
+    from anchorrec.ui.cached import entry_segment_metrics
 
     return {
-        e.label: segment_metrics(state.loaded(e), "group")
+        e.label: entry_segment_metrics(state, e, "group")
         for e in available(entries, PER_USER, state.dataset)
     }
 
