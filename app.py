@@ -1,7 +1,9 @@
 """AnchorRec Studio — Streamlit entry point: the shared sidebar and the router.
 
 Run with ``streamlit run app.py``. It opens on the bundled photo sample (sample_data/wardrobe/)
-and its trained variants; nothing is trained or projected at start-up.
+and its trained variants; nothing is trained or projected at start-up. The first page reads only
+stored files (no torch); once it is drawn, ``anchorrec.ui.warmup`` imports what the other pages
+need in a background thread.
 
 Each page is a file of ``pages/`` that defines ``render()`` (a few small functions around it)
 and calls it. The router gives ``st.Page`` the file rather than the function: a file page's
@@ -23,6 +25,8 @@ if str(ROOT) not in sys.path:  # `streamlit run app.py` from anywhere finds the 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded at run time
 
 import streamlit as st  # noqa: E402
+
+from anchorrec.ui import warmup  # noqa: E402
 
 # The page icon is a file served by the app itself: a ":material/…:" page icon makes the
 # browser fetch its picture from a font CDN on every page (nothing leaves the machine).
@@ -55,4 +59,7 @@ PAGES = [
     st.Page(str(ROOT / "pages" / "data.py"), title="Data", icon=":material/database:"),
 ]
 
-st.navigation(PAGES).run()  # every page draws the shared sidebar first (anchorrec.ui.state)
+try:
+    st.navigation(PAGES).run()  # every page draws the shared sidebar first (anchorrec.ui.state)
+finally:  # after the first page (even one that stopped early): the next page's imports
+    warmup.start()

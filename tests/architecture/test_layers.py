@@ -194,3 +194,35 @@ def test_a_loaded_model_is_always_typed_as_the_one_handle():
                     ):
                         offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
     assert not offenders, offenders
+
+
+def test_the_first_page_draws_without_torch():
+    """Overview, as a fresh server draws it, reads only stored files: importing torch would
+    cost more than the whole page (issue: first page <= 3 s). The background imports that
+    follow it (``anchorrec.ui.warmup``) are held back here to see what the page itself loads."""
+    code = (
+        "from anchorrec.ui import warmup\n"
+        "warmup.start = lambda: None\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "at = AppTest.from_file('app.py', default_timeout=240).run()\n"
+        "assert not at.exception, [e.value for e in at.exception]\n"
+        "assert [t.value for t in at.title] == ['AnchorRec Studio']\n"
+        "assert len(at.dataframe) >= 2, 'the variants and their comparison are drawn'\n"
+    )
+    loaded = _modules_loaded_by(code)
+    assert "torch" not in loaded
+    assert "streamlit" in loaded  # the page did run
+
+
+def test_the_background_imports_load_what_the_other_pages_need():
+    loaded = _modules_loaded_by(
+        "from anchorrec.ui import warmup\nthread = warmup.start()\nthread.join(240)\n"
+        "assert warmup.start() is thread  # once per process"
+    )
+    assert set(warmup_modules()) <= loaded
+
+
+def warmup_modules() -> tuple[str, ...]:
+    from anchorrec.ui.warmup import MODULES
+
+    return MODULES
