@@ -1,4 +1,5 @@
-"""Plotly figures of the dashboard. Each takes plain numpy/pandas and returns a ``go.Figure``.
+"""Plotly figures of the dashboard. Each takes plain numpy/pandas and returns a ``go.Figure``
+(the layout panels a :class:`PanelFigure`, their plain plotly.js specification).
 
 Scatter points carry their item id in ``custom_data`` (``["item_id"]``): a selection is read
 by item id, never by point index (plotly makes one trace per colour, and indices restart in
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+from plotly.basedatatypes import BaseFigure
 
 from anchorrec.analysis.audit_report import PLAYER_COLOURS
 
@@ -43,35 +45,38 @@ LEVEL_PALETTE: tuple[str, ...] = tuple(
 )[:MAX_LEVELS]
 
 
-def _compact(fig: go.Figure, height: int, title: str) -> go.Figure:
-    """A layout panel; the toolbar stands upright at the right edge, clear of the left-aligned
-    title. Dragging zooms here; :func:`box_drag` makes it draw a selection box."""
-    fig.update_layout(
-        height=height,
-        modebar={"orientation": "v"},
-        margin={"l": 4, "r": 36, "t": 32 if title else 8, "b": 4},
-        title={"text": title, "font": {"size": 13}, "x": 0.0, "xanchor": "left"} if title else None,
-        legend={
-            "font": {"size": 10},
-            "itemsizing": "constant",
-            "orientation": "h",
-            "y": -0.02,
-            "yanchor": "top",
-            "title": None,
-        },
-    )
-    fig.update_xaxes(showticklabels=False, title=None, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, title=None, showgrid=False, zeroline=False)
-    return fig
-
-
 #: A ``dragmode`` plotly.js does not know: it falls back to the template's (``select``), and
-#: Streamlit leaves clicks selecting points (see :class:`BoxDragFigure`).
+#: Streamlit leaves clicks selecting points (see :func:`box_drag`).
 BOX_DRAG_MODE = "box"
 
 
-class BoxDragFigure(go.Figure):
-    """A figure whose drag draws a selection box while a click still selects one point.
+class PanelFigure(BaseFigure):
+    """A layout panel as the plain specification plotly.js draws (``to_dict()``).
+
+    The spaces page draws nine panels on every run; building them as plotly figures (plotly
+    express, then ``update_layout``) validated every property and took most of the run (about
+    0.2 s a panel). The panels are written as the dictionary Streamlit would have serialised
+    instead: Streamlit takes any plotly figure through ``to_dict()``, which here returns
+    :attr:`spec` as it is. The object is a figure for Streamlit's type check only; read
+    and change :attr:`spec`.
+    """
+
+    def __init__(self, spec: dict) -> None:  # no BaseFigure.__init__: nothing to validate
+        self._spec = spec
+
+    @property
+    def spec(self) -> dict:
+        return self._spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+    def __repr__(self) -> str:
+        return f"PanelFigure({len(self.spec.get('data', []))} traces)"
+
+
+def box_drag(fig: PanelFigure) -> PanelFigure:
+    """``fig`` with box selection as its drag, while a click still selects one point.
 
     Streamlit (checked on 1.67, ``PlotlyChart``) forces ``clickmode="event"`` whenever the
     figure's ``layout.dragmode`` is ``"select"`` or ``"lasso"``, and in that mode it reads a
@@ -79,24 +84,14 @@ class BoxDragFigure(go.Figure):
     So the layout asks for a mode plotly.js does not know; plotly.js then takes the template's
     ``dragmode`` (``select``), while Streamlit, seeing no select mode, keeps
     ``clickmode="event+select"``. Both gestures then reach Streamlit as selections. Picking a
-    tool in the toolbar sets a real mode and Streamlit's own rules apply again.
-
-    Plotly's Python validator would refuse the unknown value, so it is written into the
-    dictionary Streamlit serialises (:meth:`to_dict`), not into the figure.
+    tool in the toolbar sets a real mode and Streamlit's own rules apply again. (Plotly's
+    Python validator would refuse the unknown mode: it lives only in the specification.)
     """
-
-    def to_dict(self) -> dict:
-        out = super().to_dict()
-        layout = out.setdefault("layout", {})
-        layout.setdefault("template", {}).setdefault("layout", {})["dragmode"] = "select"
-        layout["dragmode"] = BOX_DRAG_MODE
-        layout["clickmode"] = "event+select"
-        return out
-
-
-def box_drag(fig: go.Figure) -> BoxDragFigure:
-    """``fig`` with box selection as its drag (a click still selects a point)."""
-    return BoxDragFigure(fig)
+    layout = {**fig.spec["layout"]}
+    template = {**layout.get("template", {})}
+    template["layout"] = {**template.get("layout", {}), "dragmode": "select"}
+    layout |= {"template": template, "dragmode": BOX_DRAG_MODE, "clickmode": "event+select"}
+    return PanelFigure({**fig.spec, "layout": layout})
 
 
 def limit_levels(values: pd.Series, max_levels: int = MAX_LEVELS) -> pd.Series:
@@ -104,6 +99,23 @@ def limit_levels(values: pd.Series, max_levels: int = MAX_LEVELS) -> pd.Series:
     values = values.astype("string").fillna("(missing)")
     top = values.value_counts().index[: max_levels - 1]
     return values.where(values.isin(top), "other") if values.nunique() > max_levels else values
+
+
+def _points(kind: str, rows: np.ndarray, x, y, ids, titles, label: str = "") -> dict:
+    """One marker trace of ``rows``: item ids in ``customdata``, the title as hover text."""
+    return {
+        "type": kind,
+        "mode": "markers",
+        "x": x[rows],
+        "y": y[rows],
+        "customdata": ids[rows, None],
+        "hovertext": titles[rows],
+        "hovertemplate": f"<b>%{{hovertext}}</b><br><br>{label}item_id=%{{customdata[0]}}"
+        "<extra></extra>",
+        "marker": {"size": 5, "opacity": 0.75},
+        "selected": {"marker": {"opacity": 1.0}},
+        "unselected": {"marker": {"opacity": 0.35}},
+    }
 
 
 def layout_scatter(
@@ -118,79 +130,93 @@ def layout_scatter(
     height: int = 320,
     tags: np.ndarray | None = None,
     legend: bool = True,
-) -> go.Figure:
+) -> PanelFigure:
     """A 2-D layout of items, coloured by ``colour`` (discrete or numeric), ``selected`` ringed.
 
-    ``tags`` (a joint layout's space per row) colour the points by space instead.
+    ``tags`` (a joint layout's space per row) colour the points by space instead. A discrete
+    colouring makes one trace per level (its legend entry), in sorted order; a numeric one
+    with more than :data:`MAX_LEVELS` values one trace on a Viridis colour axis.
     """
     n = min(len(item_ids), MAX_POINTS)
-    frame = pd.DataFrame(
-        {"x": xy[:n, 0], "y": xy[:n, 1], "item_id": np.asarray(item_ids[:n], dtype=np.int64)}
-    )
+    kind = "scattergl" if n > WEBGL_MIN_POINTS else "scatter"
+    x = np.asarray(xy[:n, 0], dtype=float)
+    y = np.asarray(xy[:n, 1], dtype=float)
+    ids = np.asarray(item_ids[:n], dtype=np.int64)
     # Titles come from the catalogue; plotly reads a subset of HTML in hover labels, so they
     # are escaped to show as text.
-    titles = [html.escape(str(t)) for t in hover[:n]] if hover is not None else None
-    frame["title"] = titles if titles is not None else frame["item_id"].astype(str)
-    kwargs: dict = {}
+    source = hover[:n] if hover is not None else ids
+    titles = np.array([html.escape(str(t)) for t in source], dtype=object)
+    everything = np.arange(n)
+    layout: dict = {}
+    levels: list[tuple[str, np.ndarray, str]] = []  # (level, rows, colour)
     if tags is not None:
-        frame["space"] = np.asarray(tags[:n]).astype(str)
-        kwargs = {
-            "color": "space",
-            "color_discrete_map": SPACE_COLOURS,
-            "category_orders": {"space": list(dict.fromkeys(frame["space"]))},
-        }
+        space = np.asarray(tags[:n]).astype(str)
+        for i, name in enumerate(dict.fromkeys(space)):
+            colour_of = SPACE_COLOURS.get(name, LEVEL_PALETTE[i % len(LEVEL_PALETTE)])
+            levels.append((name, np.flatnonzero(space == name), colour_of))
+        label = "space"
     elif colour is not None:
-        col = colour_name or "colour"
+        label = colour_name or "colour"
         values = pd.Series(np.asarray(colour)[:n])
-        if pd.api.types.is_numeric_dtype(values) and values.nunique() > MAX_LEVELS:
-            frame[col] = values.to_numpy(dtype=float)
-            kwargs = {"color": col, "color_continuous_scale": "Viridis"}
-        else:
-            frame[col] = limit_levels(values).to_numpy()
-            kwargs = {
-                "color": col,
-                "color_discrete_sequence": list(LEVEL_PALETTE),
-                "category_orders": {col: sorted(frame[col].unique(), key=str)},
-            }
-    fig = px.scatter(
-        frame,
-        x="x",
-        y="y",
-        custom_data=["item_id"],
-        hover_name="title",
-        hover_data={"x": False, "y": False, "item_id": True},
-        render_mode="webgl" if n > WEBGL_MIN_POINTS else "svg",
-        **kwargs,
-    )
-    fig.update_traces(
-        marker={"size": 5, "opacity": 0.75},
-        selected={"marker": {"opacity": 1.0}},
-        unselected={"marker": {"opacity": 0.35}},
-    )
-    sel = frame[frame["item_id"].isin(set(int(i) for i in selected))]
-    if len(sel):
-        trace = go.Scattergl if n > WEBGL_MIN_POINTS else go.Scatter
-        fig.add_trace(
-            trace(
-                x=sel["x"],
-                y=sel["y"],
-                mode="markers",
-                marker={
+        if not (pd.api.types.is_numeric_dtype(values) and values.nunique() > MAX_LEVELS):
+            names = limit_levels(values).to_numpy().astype(str)
+            for i, name in enumerate(sorted(set(names), key=str)):
+                colour_of = LEVEL_PALETTE[i % len(LEVEL_PALETTE)]
+                levels.append((name, np.flatnonzero(names == name), colour_of))
+    if levels:
+        data = []
+        for name, rows, colour_of in levels:
+            trace = _points(kind, rows, x, y, ids, titles, f"{label}={html.escape(name)}<br>")
+            trace |= {"name": name, "legendgroup": name, "showlegend": True}
+            trace["marker"] |= {"color": colour_of}
+            data.append(trace)
+    elif colour is not None:  # numeric: one trace on a colour axis
+        trace = _points(kind, everything, x, y, ids, titles, f"{label}=%{{marker.color}}<br>")
+        trace["marker"] |= {"color": values.to_numpy(dtype=float), "coloraxis": "coloraxis"}
+        data = [trace | {"showlegend": False}]
+        layout["coloraxis"] = {"colorscale": "Viridis", "colorbar": {"title": {"text": label}}}
+    else:
+        data = [_points(kind, everything, x, y, ids, titles) | {"showlegend": False}]
+    chosen = np.flatnonzero(np.isin(ids, np.asarray([int(i) for i in selected], dtype=np.int64)))
+    if len(chosen):
+        data.append(
+            {
+                "type": kind,
+                "mode": "markers",
+                "x": x[chosen],
+                "y": y[chosen],
+                "marker": {
                     "size": 11,
                     "color": "rgba(0,0,0,0)",
                     "line": {"width": 2, "color": SELECTED_COLOUR},
                 },
-                customdata=sel[["item_id"]].to_numpy(),
-                hovertext=sel["title"],
-                hoverinfo="text",
-                name="selected",
-                showlegend=True,
-            )
+                "customdata": ids[chosen, None],
+                "hovertext": titles[chosen],
+                "hoverinfo": "text",
+                "name": "selected",
+                "showlegend": True,
+            }
         )
-    fig = _compact(fig, height, title)
-    if not legend:
-        fig.update_layout(showlegend=False)
-    return fig
+    axis = {"showticklabels": False, "showgrid": False, "zeroline": False}
+    layout |= {
+        "height": height,
+        # the toolbar stands upright at the right edge, clear of the left-aligned title
+        "modebar": {"orientation": "v"},
+        "margin": {"l": 4, "r": 36, "t": 32 if title else 8, "b": 4},
+        "legend": {
+            "font": {"size": 10},
+            "itemsizing": "constant",
+            "orientation": "h",
+            "y": -0.02,
+            "yanchor": "top",
+        },
+        "xaxis": axis,
+        "yaxis": dict(axis),
+        "showlegend": legend,
+    }
+    if title:
+        layout["title"] = {"text": title, "font": {"size": 13}, "x": 0.0, "xanchor": "left"}
+    return PanelFigure({"data": data, "layout": layout})
 
 
 def coembedding_figure(
@@ -202,7 +228,7 @@ def coembedding_figure(
     links: int = 150,
     title: str = "",
     height: int = 380,
-) -> go.Figure:
+) -> PanelFigure:
     """The paper's Figure 1: ID-view and final points of the same items in one projection.
 
     A grey segment joins an item's two points for ``links`` items: short segments (the final
@@ -220,16 +246,16 @@ def coembedding_figure(
         for ra, rb in pairs:
             xs += [float(xy[ra, 0]), float(xy[rb, 0]), None]
             ys += [float(xy[ra, 1]), float(xy[rb, 1]), None]
-        trace = go.Scattergl if len(item_ids) > WEBGL_MIN_POINTS else go.Scatter
-        fig.add_trace(
-            trace(
-                x=xs,
-                y=ys,
-                mode="lines",
-                line={"width": 0.6, "color": "rgba(90,90,90,0.45)"},
-                hoverinfo="skip",
-                name="same item",
-            )
+        fig.spec["data"].append(
+            {
+                "type": "scattergl" if len(item_ids) > WEBGL_MIN_POINTS else "scatter",
+                "x": xs,
+                "y": ys,
+                "mode": "lines",
+                "line": {"width": 0.6, "color": "rgba(90,90,90,0.45)"},
+                "hoverinfo": "skip",
+                "name": "same item",
+            }
         )
     return fig
 

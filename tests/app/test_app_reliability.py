@@ -145,6 +145,9 @@ def test_chart_hover_labels_show_titles_as_text():
     fig = layout_scatter(
         np.zeros((2, 2)), np.arange(2), hover=['<span style="x">a</span>', "b & <img src=y>"]
     )
-    labels = [str(t) for trace in fig.data if trace.hovertext is not None for t in trace.hovertext]
+    data = fig.to_dict()["data"]
+    labels = [
+        str(t) for trace in data if trace.get("hovertext") is not None for t in trace["hovertext"]
+    ]
     assert "&lt;span style=&quot;x&quot;&gt;a&lt;/span&gt;" in labels
     assert not any("<span" in t or "<img" in t for t in labels)

@@ -50,12 +50,13 @@ def test_scatter_carries_item_ids_and_uses_webgl_only_for_large_plots():
 
     ids = np.arange(100, 130)
     small = layout_scatter(np.random.default_rng(0).normal(size=(30, 2)), ids, selected=[105])
-    assert small.data[0].type == "scatter"
-    assert [int(c[0]) for c in small.data[0].customdata] == list(range(100, 130))
-    assert [int(c[0]) for c in small.data[-1].customdata] == [105]  # the selection ring
+    data = small.to_dict()["data"]
+    assert data[0]["type"] == "scatter"
+    assert [int(c[0]) for c in data[0]["customdata"]] == list(range(100, 130))
+    assert [int(c[0]) for c in data[-1]["customdata"]] == [105]  # the selection ring
     n = WEBGL_MIN_POINTS + 1
     big = layout_scatter(np.zeros((n, 2)), np.arange(n))
-    assert big.data[0].type == "scattergl"
+    assert big.to_dict()["data"][0]["type"] == "scattergl"
 
 
 def test_colour_by_category_keeps_every_category_in_its_own_colour():
@@ -71,9 +72,12 @@ def test_colour_by_category_keeps_every_category_in_its_own_colour():
         colour=categories,
         colour_name="category",
     )
-    names = [t.name for t in fig.data]
+    data = fig.to_dict()["data"]
+    names = [t["name"] for t in data]
     assert sorted(names) == sorted(set(categories)) and "other" not in names
-    assert len({t.marker.color for t in fig.data}) == levels
+    assert len({t["marker"]["color"] for t in data}) == levels
+    for t in data:  # each trace holds exactly its category's items
+        assert {str(categories[int(c[0])]) for c in t["customdata"]} == {t["name"]}
 
 
 def test_the_toolbar_of_a_layout_panel_stands_aside_from_its_title():
@@ -82,7 +86,8 @@ def test_the_toolbar_of_a_layout_panel_stands_aside_from_its_title():
     from anchorrec.ui.charts import layout_scatter
 
     fig = layout_scatter(np.zeros((5, 2)), np.arange(5), title="final · trustworthiness 0.9")
-    assert fig.layout.modebar.orientation == "v" and fig.layout.title.xanchor == "left"
+    layout = fig.to_dict()["layout"]
+    assert layout["modebar"]["orientation"] == "v" and layout["title"]["xanchor"] == "left"
 
 
 def test_a_box_drag_panel_keeps_click_to_select():
@@ -93,7 +98,7 @@ def test_a_box_drag_panel_keeps_click_to_select():
     from anchorrec.ui.charts import BOX_DRAG_MODE, box_drag, layout_scatter
 
     fig = layout_scatter(np.zeros((5, 2)), np.arange(5), title="final")
-    assert fig.layout.dragmode is None  # the figure itself stays valid plotly (zoom)
+    assert "dragmode" not in fig.to_dict()["layout"]  # the panel alone zooms on drag
     spec = box_drag(fig).to_dict()["layout"]
     assert spec["dragmode"] == BOX_DRAG_MODE and BOX_DRAG_MODE not in ("select", "lasso", "pan")
     assert spec["template"]["layout"]["dragmode"] == "select"

@@ -20,7 +20,7 @@ def _space(name: str, seed: int) -> Space:
 
 def _event(fig, points: list[int]) -> dict:
     """The selection event Streamlit hands back for points of the first trace."""
-    custom = fig.data[0].customdata
+    custom = fig.to_dict()["data"][0]["customdata"]
     return {"selection": {"points": [{"customdata": list(custom[p])} for p in points]}}
 
 
@@ -33,7 +33,7 @@ def test_a_selected_point_of_a_sampled_layout_maps_to_its_item_id():
     picked = [0, 7, 12_345, MAX_POINTS - 1]
     assert selection_ids(_event(fig, picked)) == [int(proj.item_ids[p]) for p in picked]
     # the point drawn at a position is that item's own layout position
-    xs = np.asarray(fig.data[0].x)
+    xs = np.asarray(fig.to_dict()["data"][0]["x"])
     assert np.allclose(xs[picked], proj.xy[picked, 0])
 
 
