@@ -206,6 +206,7 @@ def layout_scatter(
         "legend": {
             "font": {"size": 10},
             "itemsizing": "constant",
+            "tracegroupgap": 0,
             "orientation": "h",
             "y": -0.02,
             "yanchor": "top",
