@@ -57,7 +57,8 @@ from bench.research.tuned_runs import (  # noqa: E402
 )
 
 METRICS = ("recall@20", "ndcg@20")
-#: The block of docs/comparisons.md that ``report --doc`` rewrites.
+#: The blocks of docs/comparisons.md that ``report --doc`` rewrites, one per dataset
+#: (``<!-- COMPARISONS-TABLE wardrobe -->`` … ``<!-- /COMPARISONS-TABLE wardrobe -->``).
 DOC_MARKER = "COMPARISONS-TABLE"
 
 
@@ -240,6 +241,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
         return 2
     lines: list[str] = []
+    first_line: dict[str, int] = {}  # dataset name -> its first line in ``lines``
     datasets = []
     load_before = loadavg()
     for runs_dir, data_dir in zip(map(Path, args.runs), args.data, strict=True):
@@ -266,6 +268,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             + " | ".join(f"Δ Recall@20 vs {r}" for r in refs)
             + " |"
         )
+        first_line[ds.name] = len(lines)
         lines += [
             f"**{ds.name}** ({ds.n_users:,} users, {ds.n_items:,} items, {len(users):,} test "
             f"users; fingerprint {ds.fingerprint[:12]}; mask rule: {', '.join(masks)})",
@@ -336,17 +339,24 @@ def cmd_report(args: argparse.Namespace) -> int:
             "loadavg_after": loadavg(),
         },
     )
-    lines.append(
+    caption = (
         f"Report: {rec['machine'].get('cpu')}, {rec['machine'].get('cores')} cores, "
         f"{rec['date']}, git {rec['git']}."
     )
-    text = "\n".join(line for i, line in enumerate(lines) if line or lines[i - 1]) + "\n"
+    text = _markdown([*lines, caption])
     print(text)
     if args.table:
         Path(args.table).write_text(text, encoding="utf-8")
-    if args.doc:
-        update_doc(args.doc, DOC_MARKER, text)
+    if args.doc:  # each dataset its own block: a report of one dataset leaves the others be
+        bounds = [*first_line.values(), len(lines)]
+        for (name, start), end in zip(first_line.items(), bounds[1:], strict=True):
+            update_doc(args.doc, f"{DOC_MARKER} {name}", _markdown([*lines[start:end], caption]))
     return 0
+
+
+def _markdown(lines: list[str]) -> str:
+    """The lines as Markdown, runs of blank lines folded into one."""
+    return "\n".join(line for i, line in enumerate(lines) if line or i and lines[i - 1]) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -378,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         "--expect", nargs="*", default=list(ORDER), help="variants the table should have"
     )
     p.add_argument("--table", default=None)
-    p.add_argument("--doc", default=None, help=f"rewrite this file's {DOC_MARKER} block")
+    p.add_argument("--doc", default=None, help=f"rewrite this file's {DOC_MARKER} <dataset> blocks")
     p.add_argument("--keep", default=None, help="copy each summary.json and grid.json here")
     p.set_defaults(func=cmd_report)
     args = parser.parse_args(argv)
