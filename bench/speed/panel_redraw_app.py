@@ -20,53 +20,56 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from anchorrec.ui.charts import PanelFigure, box_drag, layout_scatter  # noqa: E402
 
 N_ITEMS, PANELS = 1289, 9
-mode = st.query_params.get("mode", "grid")
-kind = st.query_params.get("kind", "scatter")
-rng = np.random.default_rng(0)
-xy = [rng.normal(size=(N_ITEMS, 2)) for _ in range(PANELS)]
-categories = np.array([f"category {i % 10}" for i in range(N_ITEMS)])
-values = rng.random(N_ITEMS) * 100
-titles = np.array([f"item {i}, a product title" for i in range(N_ITEMS)])
-colour = st.selectbox("Colour by", ["category", "popularity"], key="colour")
-paint = categories if colour == "category" else values
 
 
-def panel(p: int, **look) -> PanelFigure:
-    fig = layout_scatter(
-        xy[p], np.arange(N_ITEMS), colour=paint, colour_name=colour, hover=titles, **look
-    )
-    for trace in fig.spec["data"]:
-        trace["type"] = kind
-    return fig
+def main() -> int:
+    """Draw the panels (Streamlit runs this file as ``__main__``)."""
+    mode = st.query_params.get("mode", "grid")
+    kind = st.query_params.get("kind", "scatter")
+    rng = np.random.default_rng(0)
+    xy = [rng.normal(size=(N_ITEMS, 2)) for _ in range(PANELS)]
+    categories = np.array([f"category {i % 10}" for i in range(N_ITEMS)])
+    values = rng.random(N_ITEMS) * 100
+    titles = np.array([f"item {i}, a product title" for i in range(N_ITEMS)])
+    colour = st.selectbox("Colour by", ["category", "popularity"], key="colour")
+    paint = categories if colour == "category" else values
+
+    def panel(p: int, **look) -> PanelFigure:
+        fig = layout_scatter(
+            xy[p], np.arange(N_ITEMS), colour=paint, colour_name=colour, hover=titles, **look
+        )
+        for trace in fig.spec["data"]:
+            trace["type"] = kind
+        return fig
+
+    if mode == "grid":
+        for start in range(0, PANELS, 3):
+            for col, p in zip(st.columns(3), range(start, start + 3), strict=True):
+                with col:
+                    fig = box_drag(panel(p, title=f"panel {p}", height=300, legend=p == 0))
+                    st.plotly_chart(fig, key=f"panel_{p}", width="stretch", on_select="rerun")
+    else:
+        data, layout = [], {"height": 900, "showlegend": False}
+        hidden = {"showticklabels": False, "showgrid": False, "zeroline": False}
+        for p in range(PANELS):
+            axis = "" if p == 0 else str(p + 1)
+            row, col = divmod(p, 3)
+            data += [{**t, "xaxis": f"x{axis}", "yaxis": f"y{axis}"} for t in panel(p).spec["data"]]
+            layout[f"xaxis{axis}"] = {
+                "domain": [col / 3 + 0.01, (col + 1) / 3 - 0.01],
+                "anchor": f"y{axis}",
+                **hidden,
+            }
+            layout[f"yaxis{axis}"] = {
+                "domain": [1 - (row + 1) / 3 + 0.02, 1 - row / 3 - 0.02],
+                "anchor": f"x{axis}",
+                **hidden,
+            }
+        figure = PanelFigure({"data": data, "layout": layout})
+        st.plotly_chart(figure, key="panels", width="stretch", on_select="rerun")
+    st.write(f"drawn: {colour}")
+    return 0
 
 
-if mode == "grid":
-    for start in range(0, PANELS, 3):
-        for col, p in zip(st.columns(3), range(start, start + 3), strict=True):
-            with col:
-                fig = box_drag(panel(p, title=f"panel {p}", height=300, legend=p == 0))
-                st.plotly_chart(fig, key=f"panel_{p}", width="stretch", on_select="rerun")
-else:
-    data, layout = [], {"height": 900, "showlegend": False}
-    hidden = {"showticklabels": False, "showgrid": False, "zeroline": False}
-    for p in range(PANELS):
-        axis = "" if p == 0 else str(p + 1)
-        row, col = divmod(p, 3)
-        data += [{**t, "xaxis": f"x{axis}", "yaxis": f"y{axis}"} for t in panel(p).spec["data"]]
-        layout[f"xaxis{axis}"] = {
-            "domain": [col / 3 + 0.01, (col + 1) / 3 - 0.01],
-            "anchor": f"y{axis}",
-            **hidden,
-        }
-        layout[f"yaxis{axis}"] = {
-            "domain": [1 - (row + 1) / 3 + 0.02, 1 - row / 3 - 0.02],
-            "anchor": f"x{axis}",
-            **hidden,
-        }
-    st.plotly_chart(
-        PanelFigure({"data": data, "layout": layout}),
-        key="panels",
-        width="stretch",
-        on_select="rerun",
-    )
-st.write(f"drawn: {colour}")
+if __name__ == "__main__":
+    main()
