@@ -10,8 +10,7 @@ the command line needs to list presets — does not load torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from anchorrec.lazy import lazy_names
 
 _EXPORTS = {
     "Batch": "anchorrec.models.base",
@@ -30,11 +29,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'anchorrec.models' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _EXPORTS, globals())

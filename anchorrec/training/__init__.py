@@ -6,8 +6,7 @@ the others (and torch with them).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from anchorrec.lazy import lazy_names
 
 _EXPORTS = {
     "SELECTION_METRIC": "anchorrec.training.trainer",
@@ -19,11 +18,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'anchorrec.training' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _EXPORTS, globals())
