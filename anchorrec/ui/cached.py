@@ -153,12 +153,7 @@ def entry_differences(state: Any, entries: list[Any], reference: str) -> list[An
     """:func:`differences` of model entries, each model's per-user metrics read from its store
     without loading the model (only a model that lacks them is loaded): the Overview of a
     large catalogue no longer loads every model of the dataset to compare them."""
-    from anchorrec.evaluation.stored import read_per_user_metrics
-
-    per_user = {}
-    for e in entries:
-        found = read_per_user_metrics(str(e.path))
-        per_user[e.label] = found if found is not None else per_user_metrics(state.loaded(e))
+    per_user = {e.label: entry_per_user(state, e) for e in entries}
     key = tuple(
         (e.label, str(e.path), state.dataset.fingerprint + model_stamp(e.path)) for e in entries
     )
@@ -180,12 +175,17 @@ def entry_segment_metrics(
     loading the model (only a model that lacks them is loaded): Overview's first run stays
     free of torch."""
     from anchorrec.evaluation.segments import segment_means, user_segments
+
+    return segment_means(entry_per_user(state, entry), user_segments(state.dataset, column))
+
+
+def entry_per_user(state: Any, entry: Any) -> dict[str, Any]:
+    """The stored per-user test metrics of a model entry, read without loading the model; a
+    model that lacks them is loaded and evaluated once (:func:`per_user_metrics`)."""
     from anchorrec.evaluation.stored import read_per_user_metrics
 
     found = read_per_user_metrics(str(entry.path))
-    if found is None:
-        return segment_metrics(state.loaded(entry), column)
-    return segment_means(found, user_segments(state.dataset, column))
+    return found if found is not None else per_user_metrics(state.loaded(entry))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
