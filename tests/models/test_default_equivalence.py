@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from anchorrec.models import build_model
 from anchorrec.models.base import Batch
 from anchorrec.models.config import preset_config
+from tests.models.reference_ops import batches, dense_knn, info_nce, linear, lsim, mlp
 
 LOSS_RTOL = 1e-5
 GRAD_RTOL = 1e-4
@@ -29,40 +30,6 @@ BATCH_ROWS = 50
 #: fewer in-batch negatives than rows, so the alignment terms read only the batch's head
 ALIGN_BATCH = 32
 VIEWS = ("fused", "text", "image")
-
-
-def _dense_knn(x: np.ndarray, k: int) -> torch.Tensor:
-    """Top-k cosine per row (self first), symmetric normalisation by the row sums."""
-    n = F.normalize(torch.from_numpy(x).double(), dim=1)
-    sim = n @ n.T
-    keep = torch.zeros_like(sim)
-    for i in range(sim.shape[0]):
-        row = sim[i].clone()
-        row[i] = float("inf")
-        idx = torch.topk(row, k).indices
-        keep[i, idx] = sim[i, idx]
-    deg = keep.sum(1)
-    inv = torch.where(deg > 0, deg.clamp_min(1e-300) ** -0.5, torch.zeros_like(deg))
-    return (inv[:, None] * keep * inv[None, :]).float()
-
-
-def _info_nce(x: torch.Tensor, y: torch.Tensor, tau: float) -> torch.Tensor:
-    logits = F.cosine_similarity(x[:, None, :], y[None, :, :], dim=2) / tau
-    return -torch.log_softmax(logits, dim=1).diagonal().mean()
-
-
-def _lsim(z: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
-    n = F.normalize(raw, dim=1)
-    return torch.linalg.matrix_norm(z @ z.T - (n @ n.T).detach()) / z.shape[0]
-
-
-def _mlp(p: dict[str, torch.Tensor], name: str, x: torch.Tensor) -> torch.Tensor:
-    h = torch.relu(x @ p[f"{name}.0.weight"].T + p[f"{name}.0.bias"])
-    return h @ p[f"{name}.2.weight"].T + p[f"{name}.2.bias"]
-
-
-def _linear(p: dict[str, torch.Tensor], name: str, x: torch.Tensor) -> torch.Tensor:
-    return x @ p[f"{name}.weight"].T + p[f"{name}.bias"]
 
 
 class DefaultReference:
@@ -82,7 +49,7 @@ class DefaultReference:
         self.r_hat = self.a_hat[: self.n_users, self.n_users :]
         # the reduced tables are frozen buffers: the model's inputs, P_v / P_t and the targets
         self.feat = {m: getattr(model, f"feat_{m}").detach().clone() for m in VIEWS}
-        self.graph = {m: _dense_knn(model._raw[m], self.cfg.knn_k) for m in VIEWS}
+        self.graph = {m: dense_knn(model._raw[m], self.cfg.knn_k) for m in VIEWS}
         self.edges = {m: (g != 0) for m, g in self.graph.items()}
 
     def forward(self, p: dict[str, torch.Tensor]):
@@ -96,8 +63,8 @@ class DefaultReference:
         h_u, h_i = h[: self.n_users], h[self.n_users :]
         z_items, z_users = {}, {}
         for m in VIEWS:
-            f = _linear(p, f"encoder.{m}", self.feat[m])
-            z = p["item_id"] * torch.sigmoid(_linear(p, f"gate.{m}", f))
+            f = linear(p, f"encoder.{m}", self.feat[m])
+            z = p["item_id"] * torch.sigmoid(linear(p, f"gate.{m}", f))
             hops, x = [z], z
             for _ in range(cfg.modality_layers):  # Z = mean_l S^l z
                 x = self.graph[m] @ x
@@ -105,8 +72,8 @@ class DefaultReference:
             z_items[m] = torch.stack(hops).mean(0)
             z_users[m] = self.r_hat @ z_items[m]
         users = h_u + z_users["fused"] + z_users["text"] + z_users["image"]  # every view scored
-        anchor_all = _mlp(p, "proj_fused", z_items["fused"])
-        recover = cfg.recover_lambda * _mlp(p, "decoder", anchor_all)
+        anchor_all = mlp(p, "proj_fused", z_items["fused"])
+        recover = cfg.recover_lambda * mlp(p, "decoder", anchor_all)
         items = h_i + z_items["fused"] + z_items["text"] + z_items["image"] + recover
         return h_i, z_items, users, items
 
@@ -124,18 +91,18 @@ class DefaultReference:
             - (1 - F.cosine_similarity(su, hn, dim=1))
         ).mean()
         head = pos[: cfg.align_batch]
-        anchor = _mlp(p, "proj_fused", z_items["fused"][head])
-        p_v = _mlp(p, "proj_image", self.feat["image"][head])
-        p_t = _mlp(p, "proj_text", self.feat["text"][head])
+        anchor = mlp(p, "proj_fused", z_items["fused"][head])
+        p_v = mlp(p, "proj_image", self.feat["image"][head])
+        p_t = mlp(p, "proj_text", self.feat["text"][head])
         mix = cfg.mixup_image * p_v + (1 - cfg.mixup_image) * p_t
         tau = cfg.temperature
-        aal = _info_nce(anchor, _mlp(p, "proj_id", h_i[head]), tau) + _info_nce(
+        aal = info_nce(anchor, mlp(p, "proj_id", h_i[head]), tau) + info_nce(
             anchor.detach(), mix, tau
         )
         amp = (
-            _lsim(z_items["fused"][pos], self.feat["fused"][pos])
-            + cfg.amp_text_weight * _lsim(z_items["text"][pos], self.feat["text"][pos])
-            + cfg.amp_image_weight * _lsim(z_items["image"][pos], self.feat["image"][pos])
+            lsim(z_items["fused"][pos], self.feat["fused"][pos])
+            + cfg.amp_text_weight * lsim(z_items["text"][pos], self.feat["text"][pos])
+            + cfg.amp_image_weight * lsim(z_items["image"][pos], self.feat["image"][pos])
         )
         z = z_items["fused"]
         rows, cols = self.edges["fused"].nonzero(as_tuple=True)
@@ -151,22 +118,6 @@ class DefaultReference:
         }
         out["total"] = sum(out.values())
         return out
-
-
-def _batches(dataset, n: int, seed: int = 0) -> list[Batch]:
-    rng = np.random.default_rng(seed)
-    train = dataset.train.tocoo()
-    out = []
-    for _ in range(n):
-        pick = rng.integers(0, train.nnz, size=BATCH_ROWS)
-        out.append(
-            Batch(
-                torch.from_numpy(train.row[pick].astype(np.int64)),
-                torch.from_numpy(train.col[pick].astype(np.int64)),
-                torch.from_numpy(rng.integers(0, dataset.n_items, BATCH_ROWS).astype(np.int64)),
-            )
-        )
-    return out
 
 
 def _compare(model, ref: DefaultReference, params: dict[str, torch.Tensor], batch: Batch):
@@ -220,7 +171,7 @@ def test_default_preset_matches_the_plain_loss_and_gradients(tiny_dataset, modal
     ours_opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     ref_opt = torch.optim.Adam(params.values(), lr=1e-2)
     losses = []
-    for batch in _batches(tiny_dataset, STEPS + 1):
+    for batch in batches(tiny_dataset, STEPS + 1, BATCH_ROWS):
         losses.append(_compare(model, ref, params, batch))
         ours_opt.step()
         ref_opt.step()

@@ -20,6 +20,7 @@ from anchorrec.data.features import build_fused_features
 from anchorrec.models import build_model
 from anchorrec.models.base import Batch
 from anchorrec.models.config import preset_config
+from tests.models.reference_ops import batches, dense_knn, info_nce, linear, lsim, mlp
 
 #: relative tolerance of the loss (the issue's bound)
 LOSS_RTOL = 1e-5
@@ -30,42 +31,6 @@ STEPS = 3
 #: fewer rows than the configured batch size: the released L2 still divides by the latter
 BATCH_ROWS = 50
 CONFIGURED_BATCH = 64
-
-
-def _dense_knn(x: np.ndarray, k: int) -> torch.Tensor:
-    """Top-k cosine per row (self first), symmetric normalisation by the row sums."""
-    n = F.normalize(torch.from_numpy(x).double(), dim=1)
-    sim = n @ n.T
-    keep = torch.zeros_like(sim)
-    for i in range(sim.shape[0]):
-        row = sim[i].clone()
-        row[i] = float("inf")
-        idx = torch.topk(row, k).indices
-        keep[i, idx] = sim[i, idx]
-    deg = keep.sum(1)
-    inv = torch.where(deg > 0, deg.clamp_min(1e-300) ** -0.5, torch.zeros_like(deg))
-    return (inv[:, None] * keep * inv[None, :]).float()
-
-
-def _info_nce(x: torch.Tensor, y: torch.Tensor, tau: float) -> torch.Tensor:
-    logits = F.cosine_similarity(x[:, None, :], y[None, :, :], dim=2) / tau
-    return -torch.log_softmax(logits, dim=1).diagonal().mean()
-
-
-def _lsim(z: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
-    """‖Z Zᵀ − cos(raw)‖_F / B with the target detached."""
-    n = F.normalize(raw, dim=1)
-    target = (n @ n.T).detach()
-    return torch.linalg.matrix_norm(z @ z.T - target) / z.shape[0]
-
-
-def _mlp(p: dict[str, torch.Tensor], name: str, x: torch.Tensor) -> torch.Tensor:
-    h = torch.relu(x @ p[f"{name}.0.weight"].T + p[f"{name}.0.bias"])
-    return h @ p[f"{name}.2.weight"].T + p[f"{name}.2.bias"]
-
-
-def _linear(p: dict[str, torch.Tensor], name: str, x: torch.Tensor) -> torch.Tensor:
-    return x @ p[f"{name}.weight"].T + p[f"{name}.bias"]
 
 
 class ReleasedReference:
@@ -89,7 +54,7 @@ class ReleasedReference:
             "text": torch.from_numpy(np.asarray(text, np.float32)),
             "fused": torch.from_numpy(np.asarray(fused, np.float32)),
         }
-        self.graph = {m: _dense_knn(x.numpy(), config.knn_k) for m, x in self.raw.items()}
+        self.graph = {m: dense_knn(x.numpy(), config.knn_k) for m, x in self.raw.items()}
         self.edges = {m: (g != 0) for m, g in self.graph.items()}
 
     def forward(self, p: dict[str, torch.Tensor]):
@@ -103,19 +68,19 @@ class ReleasedReference:
         h_u, h_i = h[: self.n_users], h[self.n_users :]
         z_items, z_users = {}, {}
         for m in ("fused", "text", "image"):
-            f = _linear(p, f"encoder.{m}", p[f"feat_{m}"])  # the trainable table
-            z = p["item_id"] * torch.sigmoid(_linear(p, f"gate.{m}", f))
+            f = linear(p, f"encoder.{m}", p[f"feat_{m}"])  # the trainable table
+            z = p["item_id"] * torch.sigmoid(linear(p, f"gate.{m}", f))
             for _ in range(cfg.modality_layers):  # Z = S^L z
                 z = self.graph[m] @ z
             z_items[m] = z
             z_users[m] = self.r_hat @ z
         users = h_u + z_users["fused"] + z_users["text"]  # the image view enters no score
-        anchor_all = _mlp(p, "proj_fused", z_items["fused"])
+        anchor_all = mlp(p, "proj_fused", z_items["fused"])
         items = (
             h_i
             + z_items["fused"]
             + z_items["text"]
-            + cfg.recover_lambda * _mlp(p, "decoder", anchor_all)
+            + cfg.recover_lambda * mlp(p, "decoder", anchor_all)
         )
         return h_i, z_items, users, items
 
@@ -133,18 +98,18 @@ class ReleasedReference:
             + (1 - F.cosine_similarity(su, hp, dim=1))
             - (1 - F.cosine_similarity(su, hn, dim=1))
         ).mean()
-        anchor = _mlp(p, "proj_fused", z_items["fused"][pos])
-        p_v = _mlp(p, "proj_image", self.raw["image"])[pos]  # all items, frozen raw features
-        p_t = _mlp(p, "proj_text", self.raw["text"])[pos]
+        anchor = mlp(p, "proj_fused", z_items["fused"][pos])
+        p_v = mlp(p, "proj_image", self.raw["image"])[pos]  # all items, frozen raw features
+        p_t = mlp(p, "proj_text", self.raw["text"])[pos]
         mix = cfg.mixup_image * p_v + (1 - cfg.mixup_image) * p_t
         tau = cfg.temperature
-        aal = _info_nce(anchor, _mlp(p, "proj_id", h_i[pos]), tau) + _info_nce(
+        aal = info_nce(anchor, mlp(p, "proj_id", h_i[pos]), tau) + info_nce(
             anchor.detach(), mix, tau
         )
         amp = (
-            _lsim(z_items["fused"][pos], self.raw["fused"][pos])
-            + cfg.amp_text_weight * _lsim(z_items["text"][pos], self.raw["text"][pos])
-            + cfg.amp_image_weight * _lsim(z_items["image"][pos], self.raw["image"][pos])
+            lsim(z_items["fused"][pos], self.raw["fused"][pos])
+            + cfg.amp_text_weight * lsim(z_items["text"][pos], self.raw["text"][pos])
+            + cfg.amp_image_weight * lsim(z_items["image"][pos], self.raw["image"][pos])
         )
         z = z_items["fused"]
         w = self.graph["fused"]
@@ -158,22 +123,6 @@ class ReleasedReference:
             + cfg.amp_weight * amp
             + cfg.smooth_weight * smooth
         )
-
-
-def _batches(dataset, n: int, seed: int = 0) -> list[Batch]:
-    rng = np.random.default_rng(seed)
-    train = dataset.train.tocoo()
-    out = []
-    for _ in range(n):
-        pick = rng.integers(0, train.nnz, size=BATCH_ROWS)
-        out.append(
-            Batch(
-                torch.from_numpy(train.row[pick].astype(np.int64)),
-                torch.from_numpy(train.col[pick].astype(np.int64)),
-                torch.from_numpy(rng.integers(0, dataset.n_items, BATCH_ROWS).astype(np.int64)),
-            )
-        )
-    return out
 
 
 def _compare(model, ref: ReleasedReference, params: dict[str, torch.Tensor], batch: Batch):
@@ -205,9 +154,9 @@ def test_paper_preset_matches_the_released_loss_and_gradients(tiny_dataset):
     assert {"feat_fused", "feat_text", "feat_image"} <= set(params)
     ours_opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     ref_opt = torch.optim.Adam(params.values(), lr=1e-2)
-    batches = _batches(tiny_dataset, STEPS + 1)
+    drawn = batches(tiny_dataset, STEPS + 1, BATCH_ROWS)
     losses = []
-    for batch in batches:
+    for batch in drawn:
         losses.append(_compare(model, ref, params, batch))
         ours_opt.step()
         ref_opt.step()
