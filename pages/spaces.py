@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import streamlit as st
 
 from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS
 from anchorrec.analysis.spaces import SPACE_DESCRIPTIONS, SPACE_ORDER
-from anchorrec.ui import cached, charts, prepared, tables
+from anchorrec.ui import cached, linked_panels, prepared, tables
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.games import current_game
 from anchorrec.ui.images import item_titles
 from anchorrec.ui.neighbours import show_item_inspector
 from anchorrec.ui.selection import show_selection_summary
 from anchorrec.ui.state import (
-    consume_selections,
+    consume_panel_selection,
     require_dataset,
     require_models,
     selected_item,
-    selection_callback,
 )
 
 GROUP = "spaces"
-SELECTION_MODES = ("points", "box", "lasso")
+PANELS_KEY = "spaces_panels"
 NAMES = tables.METHOD_TITLES
+ANCHOR_WORDS = (
+    "P_id(H), P_mm(Z^mm), P_v(x^v), P_t(x^t) and the mixup in one projection, coloured by "
+    "modality. Aligned modalities overlap; separate clouds mean the projections disagree."
+)
 
 
 def _layout_params(method: str) -> dict:
@@ -63,24 +64,23 @@ def _colours(state, entry) -> tuple[np.ndarray | None, str]:
     return None, choice
 
 
-def _panel(space, layouts, method, colour, name, titles, selected, height=300, legend=True):
+def _panel(space, layouts, method, n_items, wide=False) -> linked_panels.Panel | None:
     try:
         proj = cached.projection(layouts[f"{space}/{method}"][0], space, method)
     except USER_ERRORS as exc:
         show_error(exc, f"Layout of {space}")
-        return
-    ids, tags = proj.item_ids.astype(np.int64), proj.tag_labels
-    paint = None if tags is not None or colour is None else colour[ids]
-    look = {"colour_name": name, "hover": titles[ids], "selected": selected, "legend": legend}
+        return None
+    ids = proj.item_ids.astype(np.int64)
     title = f"{space.replace('_', ' ')} · trustworthiness {proj.trustworthiness:.2f}"
-    fig = charts.layout_scatter(
-        proj.xy, ids, colour=paint, tags=tags, title=title, height=height, **look
-    )
-    fig = charts.box_drag(fig)  # drag draws a box; a click still selects one point
-    key = f"spaces_{space}"
-    select = {"on_select": selection_callback(key, GROUP), "selection_mode": SELECTION_MODES}
-    st.plotly_chart(fig, key=key, width="stretch", **select)
-    st.caption(prepared.sample_caption(SPACE_DESCRIPTIONS.get(space, space), ids, len(titles)))
+    words = ANCHOR_WORDS if wide else SPACE_DESCRIPTIONS.get(space, space)
+    note = prepared.sample_notice(n_items, ids)
+    caption = f"{words} {note}" if note else words
+    heading = "Anchor domain" if wide else ""
+    return linked_panels.Panel(space, title, caption, proj.xy, ids, proj.tag_labels, wide, heading)
+
+
+def _on_selection() -> None:  # before the rerun draws the sidebar: the new item is shown there
+    consume_panel_selection(PANELS_KEY, GROUP)
 
 
 def render() -> None:
@@ -91,9 +91,9 @@ def render() -> None:
     st.caption(
         "Every space of one model projected to 2-D. Item spaces are Procrustes-aligned onto the "
         "final space's layout, so the same region means the same items; the anchor domain is "
-        "one joint projection coloured by modality. Click a point or drag a box (the lasso is in "
-        "each panel's toolbar): the selection is drawn in every panel, summarised below, and "
-        "inspected."
+        "one joint projection coloured by modality. Hover a point to find the same item in every "
+        "panel; click it to inspect it, or drag a box or a lasso to select many: the selection "
+        "is drawn in every panel and summarised below."
     )
     top = st.columns([2, 2, 3])
     entry = entries[0]
@@ -120,24 +120,19 @@ def render() -> None:
     )
     titles = item_titles(ds)  # cached: 23,033 titles one by one took seconds
     spaces = [s for s in SPACE_ORDER if f"{s}/{method}" in layouts and not s.startswith("anchor_")]
-    selected = consume_selections([f"spaces_{s}" for s in [*spaces, ANCHOR_DOMAIN]], GROUP)
+    selected = consume_panel_selection(PANELS_KEY, GROUP)
     found = tables.search_items(ds, query)
     if query.strip():
         right.caption(f"{len(found)} {'item matches' if len(found) == 1 else 'items match'}.")
-    ringed = list(dict.fromkeys([*selected, *found]))
-    panel = functools.partial(_panel, layouts=layouts, method=method, titles=titles)
-    panel = functools.partial(panel, colour=colour, name=colour_name, selected=ringed)
-    for start in range(0, len(spaces), 3):
-        for col, space in zip(st.columns(3), spaces[start : start + 3], strict=False):
-            with col:
-                panel(space, legend=start == 0 and space == spaces[0])
+    panels = [_panel(s, layouts, method, ds.n_items) for s in spaces]
     if f"{ANCHOR_DOMAIN}/{method}" in layouts:
-        st.subheader("Anchor domain")
-        st.caption(
-            "P_id(H), P_mm(Z^mm), P_v(x^v), P_t(x^t) and the mixup in one projection, coloured "
-            "by modality. Aligned modalities overlap; separate clouds mean the projections disagree."
+        panels.append(_panel(ANCHOR_DOMAIN, layouts, method, ds.n_items, wide=True))
+    panels = [p for p in panels if p is not None]
+    if panels:
+        data = linked_panels.payload(
+            panels, titles, colour, colour_name, selected=selected, found=found
         )
-        panel(ANCHOR_DOMAIN, height=420)
+        linked_panels.show(data, key=PANELS_KEY, on_change=_on_selection)
     show_selection_summary(ds, selected if len(selected) > 1 else found, "spaces_selection")
     st.divider()
     item = selected_item(state.item)

@@ -45,18 +45,12 @@ LEVEL_PALETTE: tuple[str, ...] = tuple(
 )[:MAX_LEVELS]
 
 
-#: A ``dragmode`` plotly.js does not know: it falls back to the template's (``select``), and
-#: Streamlit leaves clicks selecting points (see :func:`box_drag`).
-BOX_DRAG_MODE = "box"
-
-
 class PanelFigure(BaseFigure):
     """A layout panel as the plain specification plotly.js draws (``to_dict()``).
 
-    The spaces page draws nine panels on every run; building them as plotly figures (plotly
-    express, then ``update_layout``) validated every property and took most of the run (about
-    0.2 s a panel). The panels are written as the dictionary Streamlit would have serialised
-    instead: Streamlit takes any plotly figure through ``to_dict()``, which here returns
+    Building a scatter as a plotly figure (plotly express, then ``update_layout``) validated
+    every property and took about 0.2 s a panel. It is written as the dictionary Streamlit
+    would have serialised instead: Streamlit takes any plotly figure through ``to_dict()``, which here returns
     :attr:`spec` as it is. The object is a figure for Streamlit's type check only; read
     and change :attr:`spec`.
     """
@@ -73,25 +67,6 @@ class PanelFigure(BaseFigure):
 
     def __repr__(self) -> str:
         return f"PanelFigure({len(self.spec.get('data', []))} traces)"
-
-
-def box_drag(fig: PanelFigure) -> PanelFigure:
-    """``fig`` with box selection as its drag, while a click still selects one point.
-
-    Streamlit (checked on 1.67, ``PlotlyChart``) forces ``clickmode="event"`` whenever the
-    figure's ``layout.dragmode`` is ``"select"`` or ``"lasso"``, and in that mode it reads a
-    click only on treemap/sunburst points: a plain box-drag default would end click-to-select.
-    So the layout asks for a mode plotly.js does not know; plotly.js then takes the template's
-    ``dragmode`` (``select``), while Streamlit, seeing no select mode, keeps
-    ``clickmode="event+select"``. Both gestures then reach Streamlit as selections. Picking a
-    tool in the toolbar sets a real mode and Streamlit's own rules apply again. (Plotly's
-    Python validator would refuse the unknown mode: it lives only in the specification.)
-    """
-    layout = {**fig.spec["layout"]}
-    template = {**layout.get("template", {})}
-    template["layout"] = {**template.get("layout", {}), "dragmode": "select"}
-    layout |= {"template": template, "dragmode": BOX_DRAG_MODE, "clickmode": "event+select"}
-    return PanelFigure({**fig.spec, "layout": layout})
 
 
 def limit_levels(values: pd.Series, max_levels: int = MAX_LEVELS) -> pd.Series:

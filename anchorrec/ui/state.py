@@ -400,51 +400,18 @@ def _run_status(models_dir: str, pending: tuple[str, ...]) -> None:
 
 
 # ------------------------------------------------------------------------------ chart selections
-def selection_ids(event: Any) -> list[int]:
-    """Item ids of the points selected in a plotly chart event (read by ``custom_data``)."""
-    if not event:
-        return []
-    try:
-        points = event["selection"]["points"]
-    except (KeyError, TypeError):
-        return []
-    ids: list[int] = []
-    for p in points or []:
-        custom = p.get("customdata") if isinstance(p, dict) else None
-        if isinstance(custom, dict) and custom:  # a typed array arrives as {"0": 42}
-            custom = custom.get("0", next(iter(custom.values())))
-        if isinstance(custom, list | tuple) and custom:
-            custom = custom[0]
-        try:
-            item = int(custom)
-        except (TypeError, ValueError):
-            continue
-        if item not in ids:
-            ids.append(item)
-    return ids
+def consume_panel_selection(key: str, group: str) -> list[int]:
+    """The shared selection of the linked panels (:mod:`anchorrec.ui.linked_panels`), after
+    taking their new selection: a new gesture sets it (an empty one clears it) and makes its
+    first item the current one."""
+    from anchorrec.ui.linked_panels import selection_items
 
-
-def consume_selections(keys: list[str], group: str) -> list[int]:
-    """The shared selection of a group of charts, after taking any chart's new selection.
-
-    A chart whose selection changed since it was last seen sets the group's selection (drawn in
-    every chart of the group) and makes its first point the current item.
-    """
-    for key in keys:
-        ids = selection_ids(st.session_state.get(key))
-        sig = tuple(ids)
+    taken = selection_items(st.session_state.get(key))
+    if taken is not None:
+        ids, sig = taken
         if st.session_state.get(f"_sig_{key}") != sig:
             st.session_state[f"_sig_{key}"] = sig
+            st.session_state[f"_sel_{group}"] = ids
             if ids:
-                st.session_state[f"_sel_{group}"] = ids
                 select_item(ids[0])
     return list(st.session_state.get(f"_sel_{group}", []))
-
-
-def selection_callback(key: str, group: str):
-    """An ``on_select`` callback: applies the chart's selection before the rerun draws the sidebar."""
-
-    def _apply() -> None:
-        consume_selections([key], group)
-
-    return _apply

@@ -22,7 +22,7 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 
 from tests.app.browser_support import (  # noqa: E402
     browser_page,
-    point_position,
+    panel_point,
     running_app,
     wait_idle,
 )
@@ -67,10 +67,11 @@ def main() -> int:
             main_block.get_by_role("heading", name=heading).first.wait_for(timeout=600_000)
             wait_idle(page, timeout=600_000)
             if name == "spaces":
-                x, y, _ = point_position(page, 0, 0, 5)
+                x, y, _ = panel_point(page, 5)
                 page.mouse.click(x, y)
                 page.wait_for_timeout(1500)
                 wait_idle(page, timeout=120_000)
+                page.locator("canvas.lp-top").first.scroll_into_view_if_needed()
             page.wait_for_timeout(1500)  # charts finish drawing
             path = out / f"{name}.png"
             page.screenshot(path=str(path))

@@ -327,7 +327,7 @@ def server(
     import shutil
     from urllib.parse import quote
 
-    from tests.app.browser_support import browser_page, point_position, wait_healthy
+    from tests.app.browser_support import browser_page, panel_point, wait_healthy
 
     data = work / DATASET_NAME
     home = work / "home-server"
@@ -368,7 +368,7 @@ def server(
                 first[name] = {"median_s": statistics.median(runs), "runs_s": runs}
                 log(f"warm {name}: {runs}")
             out["first_render"] = first
-            out["interaction"] = interactions(page, main, visit, point_position, repeats)
+            out["interaction"] = interactions(page, main, visit, panel_point, repeats)
             page.screenshot(path=str(work / "spaces.png"), full_page=True)
     finally:
         sampler.stop.set()
@@ -388,7 +388,7 @@ def server(
     return out
 
 
-def interactions(page, main, visit, point_position, repeats: int) -> dict[str, Any]:
+def interactions(page, main, visit, panel_point, repeats: int) -> dict[str, Any]:
     """Pick a shopper and switch the level on Recommendations; select a point and change the
     colour on Embedding spaces; each ``repeats`` times in one session (median)."""
     import re
@@ -428,13 +428,9 @@ def interactions(page, main, visit, point_position, repeats: int) -> dict[str, A
     def points() -> list[float]:
         runs = []
         for point in (3, 500, 9_000, 15_000, 19_000)[:repeats]:
-            page.locator(".js-plotly-plot").first.scroll_into_view_if_needed(timeout=60_000)
-            page.wait_for_timeout(300)
-            x, y, item = point_position(page, 0, 0, point)
+            x, y, item = panel_point(page, point)
             t0 = time.perf_counter()
-            page.mouse.click(
-                x - page.evaluate("window.scrollX"), y - page.evaluate("window.scrollY")
-            )
+            page.mouse.click(x, y)
             heading = page.get_by_role("heading", name=re.compile(rf"Inspector — item {item}\b"))
             runs.append(settle(page, t0, heading, timeout=120))
         return runs

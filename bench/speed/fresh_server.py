@@ -41,7 +41,7 @@ from tests.app.browser_support import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     free_port,
-    point_position,
+    panel_point,
     wait_healthy,
 )
 
@@ -246,15 +246,14 @@ def _interactions(page, runs: Runs, main, sidebar) -> dict[str, dict]:
     nav.filter(has_text="Embedding spaces").click()
     heading(main, "Embedding spaces").wait_for(timeout=STEP_TIMEOUT_MS)
     runs.wait_after(page, before)
-    chart = page.locator(".js-plotly-plot").first
-    chart.scroll_into_view_if_needed()
+    page.locator("canvas.lp-top").first.scroll_into_view_if_needed()
     page.wait_for_timeout(300)
 
     def point() -> None:  # whichever item is under the cursor (clusters overlap)
-        x, y, _ = point_position(page, 0, 0, 3)
+        x, y, _ = panel_point(page, 3)
         shown = page.evaluate(INSPECTOR_JS)
         before = runs.finished
-        page.mouse.click(x - page.evaluate("window.scrollX"), y - page.evaluate("window.scrollY"))
+        page.mouse.click(x, y)
         page.wait_for_function(
             f"() => {{ const t = ({INSPECTOR_JS})(); return t && t !== {shown!r}; }}",
             timeout=STEP_TIMEOUT_MS,

@@ -2,8 +2,9 @@
 
 Runs ``bench/speed/panel_redraw_app.py`` (nine synthetic panels of the photo sample's size,
 drawn by the dashboard's own chart code) in a fresh Streamlit server and headless chromium,
-and times three colour changes in each layout — nine charts (what *Embedding spaces* draws),
-one chart with nine subplots as SVG, and the same as WebGL — interleaved, ``--rounds`` times.
+and times three colour changes in each layout — nine plotly charts (what *Embedding spaces*
+drew before), one chart with nine subplots as SVG, the same as WebGL, and the linked canvas
+panels the page draws now — interleaved, ``--rounds`` times.
 Each change is timed from the click until the run is drawn and the browser is idle again. The
 script's own server time is small (a few hundredths of a second), so the figures are the
 browser's drawing. Prints the table and appends a record to
@@ -29,9 +30,10 @@ from bench.common.benchlib import record  # noqa: E402
 from tests.app.browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy  # noqa: E402
 
 APP = ROOT / "bench" / "speed" / "panel_redraw_app.py"
-LAYOUTS = (("grid", "scatter"), ("one", "scatter"), ("one", "scattergl"))
+LAYOUTS = (("grid", "scatter"), ("one", "scatter"), ("one", "scattergl"), ("canvas", "canvas"))
 NAMES = {
-    ("grid", "scatter"): "nine charts, SVG (the page today)",
+    ("canvas", "canvas"): "linked canvas panels (the page today)",
+    ("grid", "scatter"): "nine charts, SVG (the page before)",
     ("one", "scatter"): "one chart, nine subplots, SVG",
     ("one", "scattergl"): "one chart, nine subplots, WebGL",
 }

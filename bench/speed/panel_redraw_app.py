@@ -1,9 +1,10 @@
 """The Streamlit script that ``bench/speed/panel_redraw.py`` measures (not a dashboard page).
 
 Nine synthetic layout panels of the photo sample's size (1,289 points, ten categories), drawn
-by the dashboard's own :func:`anchorrec.ui.charts.layout_scatter`, either as nine charts in a
-3 × 3 grid (``?mode=grid``, what *Embedding spaces* does) or as one chart with nine subplots
-(``?mode=one``), as SVG or WebGL traces (``&kind=scatter|scattergl``). A select box switches the
+either by the dashboard's plotly scatter (:func:`anchorrec.ui.charts.layout_scatter`) as nine
+charts in a 3 × 3 grid (``?mode=grid``, what *Embedding spaces* drew before) or as one chart
+with nine subplots (``?mode=one``), as SVG or WebGL traces (``&kind=scatter|scattergl``), or by
+the linked canvas panels the page draws now (``?mode=canvas``). A select box switches the
 colouring between the categories and a numeric value, as the page's "Colour by" does.
 """
 
@@ -17,9 +18,30 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from anchorrec.ui.charts import PanelFigure, box_drag, layout_scatter  # noqa: E402
+from anchorrec.ui import linked_panels  # noqa: E402
+from anchorrec.ui.charts import PanelFigure, layout_scatter  # noqa: E402
 
 N_ITEMS, PANELS = 1289, 9
+
+
+def box_drag(fig: PanelFigure) -> PanelFigure:
+    """``fig`` with box selection as its drag, while a click still selects one point (how the
+    page's plotly panels were drawn).
+
+    Streamlit (checked on 1.67, ``PlotlyChart``) forces ``clickmode="event"`` whenever the
+    figure's ``layout.dragmode`` is ``"select"`` or ``"lasso"``, and in that mode it reads a
+    click only on treemap/sunburst points: a plain box-drag default would end click-to-select.
+    So the layout asks for a mode plotly.js does not know; plotly.js then takes the template's
+    ``dragmode`` (``select``), while Streamlit, seeing no select mode, keeps
+    ``clickmode="event+select"``. Both gestures then reach Streamlit as selections. Picking a
+    tool in the toolbar sets a real mode and Streamlit's own rules apply again. (Plotly's
+    Python validator would refuse the unknown mode: it lives only in the specification.)
+    """
+    layout = {**fig.spec["layout"]}
+    template = {**layout.get("template", {})}
+    template["layout"] = {**template.get("layout", {}), "dragmode": "select"}
+    layout |= {"template": template, "dragmode": "box", "clickmode": "event+select"}
+    return PanelFigure({**fig.spec, "layout": layout})
 
 
 def main() -> int:
@@ -42,7 +64,14 @@ def main() -> int:
             trace["type"] = kind
         return fig
 
-    if mode == "grid":
+    if mode == "canvas":
+        panels = [
+            linked_panels.Panel(f"panel_{p}", f"panel {p}", "", xy[p], np.arange(N_ITEMS))
+            for p in range(PANELS)
+        ]
+        data = linked_panels.payload(panels, titles, paint, colour)
+        linked_panels.show(data, key="panels", on_change=lambda: None)
+    elif mode == "grid":
         for start in range(0, PANELS, 3):
             for col, p in zip(st.columns(3), range(start, start + 3), strict=True):
                 with col:

@@ -15,3 +15,11 @@ def table_with(at, *columns: str) -> pd.DataFrame:
     found = tables_with(at, *columns)
     assert len(found) == 1, f"{len(found)} tables have the columns {columns}"
     return found[0]
+
+
+def panels_data(at) -> dict:
+    """The payload the Embedding spaces page gave its linked panels (the browser draws it)."""
+    import json
+
+    (panels,) = [e for e in at.get("bidi_component") if e.proto.component_name.endswith("panels")]
+    return json.loads(panels.proto.json)

@@ -94,20 +94,12 @@ def wait_idle(page, timeout: float = 90_000) -> None:
     page.wait_for_timeout(300)
 
 
-def point_position(
-    page, chart_index: int = 0, trace: int = 0, point: int = 0
-) -> tuple[float, float, int]:
-    """Page coordinates and item id (custom_data) of one point of the n-th plotly chart."""
-    return page.evaluate(
-        """([c, t, p]) => {
-            const gd = document.querySelectorAll('.js-plotly-plot')[c];
-            const fl = gd._fullLayout, d = gd._fullData[t];
-            const box = gd.getBoundingClientRect();
-            const x = box.left + fl.xaxis._offset + fl.xaxis.l2p(d.x[p]);
-            const y = box.top + fl.yaxis._offset + fl.yaxis.l2p(d.y[p]);
-            const c0 = d.customdata[p];
-            const id = (c0 !== null && typeof c0 === 'object' && c0.length !== undefined) ? c0[0] : c0;
-            return [x + window.scrollX, y + window.scrollY, Number(id)];
-        }""",
-        [chart_index, trace, point],
-    )
+def panel_point(page, point: int = 0, space: str | None = None) -> tuple[float, float, int]:
+    """Viewport coordinates and item id of one point of a linked layout panel (the first panel,
+    or the panel of ``space``), after scrolling the panel into view."""
+    selector = "canvas.lp-top" + (f"[data-space={space}]" if space else "")
+    canvas = page.locator(selector).first
+    canvas.scroll_into_view_if_needed()
+    page.wait_for_timeout(200)
+    at = canvas.evaluate("(c, k) => c.point(k)", point)
+    return at["x"], at["y"], int(at["id"])

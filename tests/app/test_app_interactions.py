@@ -16,8 +16,8 @@ def _no_exception(at) -> None:
 def test_a_chart_selection_opens_the_item_in_the_inspector(app):
     at = app.run()
     at.switch_page("pages/spaces.py").run()
-    at.session_state["spaces_final"] = {
-        "selection": {"points": [{"customdata": [42]}], "point_indices": [], "box": [], "lasso": []}
+    at.session_state["spaces_panels"] = {
+        "selection": {"items": [42], "gesture": "click", "space": "final", "seq": 1}
     }
     at.run()
     _no_exception(at)

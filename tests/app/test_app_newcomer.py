@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from tests.app.app_support import table_with
+from tests.app.app_support import panels_data, table_with
 
 
 def _no_exception(at) -> None:
@@ -98,9 +98,9 @@ def test_positional_collapse_shows_words_and_blanks_not_none(app):
 def test_a_selection_is_summarised_with_its_items_and_a_csv(app):
     at = app.run()
     at.switch_page("pages/spaces.py").run()
-    points = [{"customdata": [i]} for i in (4, 8, 12, 13, 17)]  # bags, bags, bags, shoes, shoes
-    at.session_state["spaces_final"] = {
-        "selection": {"points": points, "point_indices": [], "box": [], "lasso": []}
+    items = [4, 8, 12, 13, 17]  # bags, bags, bags, shoes, shoes
+    at.session_state["spaces_panels"] = {
+        "selection": {"items": items, "gesture": "box", "space": "final", "seq": 1}
     }
     at.run()
     _no_exception(at)
@@ -118,9 +118,8 @@ def test_search_rings_the_matches_in_every_panel(app):
     at.text_input(key="spaces_search").input("number 42").run()
     _no_exception(at)
     assert any(c.value == "1 item matches." for c in at.caption)
-    import json
-
-    for chart in at.get("plotly_chart")[:3]:
-        traces = json.loads(chart.proto.spec)["data"]
-        ring = [t for t in traces if t.get("name") == "selected"]
-        assert ring and ring[0]["hovertext"] == ["Scarve number 42"]
+    data = panels_data(at)
+    assert data["found"] == [42] and len(data["panels"]) >= 3
+    row = data["items"].index(42)
+    assert data["titles"][row] == "Scarve number 42"
+    assert all(row in p["rows"] for p in data["panels"])  # ringed wherever the item lies

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.app.browser_support import CHROMIUM, browser_page, point_position, running_app, wait_idle
+from tests.app.browser_support import CHROMIUM, browser_page, panel_point, running_app, wait_idle
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -44,10 +44,8 @@ def test_switch_variant_click_point_and_inspect(chromium, shop, tmp_path):
         page.goto(f"{base}/spaces?dataset={quote(str(shop))}&variant=anchor,lightgcn")
         main.get_by_role("heading", name="Embedding spaces").wait_for(timeout=90_000)
         wait_idle(page)
-        page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
-        page.wait_for_timeout(500)
-        x, y, item = point_position(page, 0, 0, 3)
-        page.mouse.click(x - page.evaluate("window.scrollX"), y - page.evaluate("window.scrollY"))
+        x, y, item = panel_point(page, 3)
+        page.mouse.click(x, y)
         heading = page.get_by_role("heading", name=re.compile(rf"Inspector — item {item}\b"))
         try:
             heading.wait_for(timeout=60_000)

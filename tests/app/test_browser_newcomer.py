@@ -102,36 +102,69 @@ def test_a_run_survives_leaving_the_page_and_its_model_joins_the_toggle(chromium
     assert (model / "model.safetensors").is_file()
 
 
-def test_a_box_selection_shows_its_summary_and_exports_csv(chromium, shop, tmp_path):  # noqa: F811
+def _drag(page, canvas, path: list[tuple[float, float]]) -> None:
+    """Press, move along ``path`` (fractions of the panel) and release in ``canvas``."""
+    box = canvas.bounding_box()
+    at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in path]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for x, y in at[1:]:
+        page.mouse.move(x, y, steps=4)
+    page.mouse.up()
+
+
+def test_the_linked_panels_select_by_box_lasso_and_legend_and_export_csv(chromium, shop, tmp_path):  # noqa: F811
     import csv
     import re
 
     env = {"ANCHORREC_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"}
+    heading = re.compile(r"Selection — (\d+) items")
     with running_app(env, log=tmp_path / "app.log") as base, browser_page() as page:
         page.goto(f"{base}/spaces?dataset={quote(str(shop))}&variant=anchor")
         _wait_page(page)
-        drag = page.locator(".js-plotly-plot").first.locator(".nsewdrag").first
-        drag.scroll_into_view_if_needed()
+        canvas = page.locator("canvas.lp-top").first
+        canvas.scroll_into_view_if_needed()
         page.wait_for_timeout(500)
-        box = drag.bounding_box()
-        # the default drag draws the box: no toolbar click
-        page.mouse.move(box["x"] + 4, box["y"] + 4)
-        page.mouse.down()
-        page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] - 4, steps=8)
-        page.mouse.up()
-        heading = page.get_by_role("heading", name=re.compile(r"Selection — \d+ items"))
+        root = page.locator(".lp-root")
+        # hovering a point names its item
+        at = canvas.evaluate("c => c.point(7)")
+        page.mouse.move(at["x"], at["y"])
+        tip = page.locator(".lp-tip")
+        tip.wait_for(state="visible", timeout=10_000)
+        assert f"item {at['id']}" in tip.inner_text()
+        # the default drag draws a box: no toolbar click
+        _drag(page, canvas, [(0.01, 0.01), (0.6, 0.99)])
+        summary = page.get_by_role("heading", name=heading)
         try:
-            heading.wait_for(timeout=60_000)
+            summary.wait_for(timeout=60_000)
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "browser_box_failure.png"), full_page=True)
             raise
         wait_idle(page)
-        count = int(re.search(r"(\d+) items", heading.inner_text()).group(1))
-        assert count >= 2
+        count = int(heading.search(summary.inner_text()).group(1))
+        assert count >= 2 and root.get_attribute("data-selected") == str(count)
         with page.expect_download() as download:
             page.get_by_role("button", name=re.compile(r"Download the \d+ items")).click()
         path = tmp_path / "selection.csv"
         download.value.save_as(path)
-    with open(path, encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    assert len(rows) == count and {"item", "title", "category"} <= set(rows[0])
+        with open(path, encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        assert len(rows) == count and {"item", "title", "category"} <= set(rows[0])
+        # a lasso around the middle of the panel, then a click on a legend entry
+        page.get_by_role("button", name="Lasso", exact=True).click()
+        _drag(page, canvas, [(0.2, 0.2), (0.8, 0.2), (0.8, 0.8), (0.2, 0.8)])
+        page.wait_for_function(
+            "([n]) => document.querySelector('[data-testid=stMainBlockContainer]')"
+            ".innerText.match(/Selection — (\\d+) items/)?.[1] !== String(n)",
+            arg=[count],
+            timeout=60_000,
+        )
+        wait_idle(page)
+        page.locator(".lp-legend button", has_text="shoes").click()
+        page.get_by_role("heading", name="Selection — 15 items").wait_for(timeout=60_000)
+        wait_idle(page)
+        assert "shoes" in page.get_by_test_id("stMainBlockContainer").inner_text()
+        # a double-click deselects: the summary goes
+        canvas.dblclick()
+        page.get_by_role("heading", name=heading).wait_for(state="detached", timeout=60_000)
+        assert root.get_attribute("data-selected") == "0"

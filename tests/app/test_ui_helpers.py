@@ -1,25 +1,6 @@
-"""Reading a plotly selection by item id, in every shape the browser sends it."""
+"""The progress bar of long steps and the plotly scatter of the co-embedding figure."""
 
 from __future__ import annotations
-
-import pytest
-
-from anchorrec.ui.state import selection_ids
-
-
-@pytest.mark.parametrize(
-    "custom",
-    [[42], {"0": 42}, 42, (42,)],  # list (injected), typed array from WebGL traces, scalar
-)
-def test_selection_ids_reads_custom_data_in_every_shape(custom):
-    event = {"selection": {"points": [{"customdata": custom, "point_index": 3}]}}
-    assert selection_ids(event) == [42]
-
-
-def test_selection_ids_keeps_order_drops_duplicates_and_ignores_indices():
-    points = [{"customdata": [7]}, {"customdata": [3]}, {"customdata": [7]}, {"point_index": 5}]
-    assert selection_ids({"selection": {"points": points}}) == [7, 3]
-    assert selection_ids(None) == [] and selection_ids({"selection": {}}) == []
 
 
 def test_tqdm_lines_drive_a_progress_bar():
@@ -88,18 +69,3 @@ def test_the_toolbar_of_a_layout_panel_stands_aside_from_its_title():
     fig = layout_scatter(np.zeros((5, 2)), np.arange(5), title="final · trustworthiness 0.9")
     layout = fig.to_dict()["layout"]
     assert layout["modebar"]["orientation"] == "v" and layout["title"]["xanchor"] == "left"
-
-
-def test_a_box_drag_panel_keeps_click_to_select():
-    """What Streamlit receives: a mode plotly.js replaces by the template's box selection, and
-    clicks that select (Streamlit would force clicks to plain events for ``select``)."""
-    import numpy as np
-
-    from anchorrec.ui.charts import BOX_DRAG_MODE, box_drag, layout_scatter
-
-    fig = layout_scatter(np.zeros((5, 2)), np.arange(5), title="final")
-    assert "dragmode" not in fig.to_dict()["layout"]  # the panel alone zooms on drag
-    spec = box_drag(fig).to_dict()["layout"]
-    assert spec["dragmode"] == BOX_DRAG_MODE and BOX_DRAG_MODE not in ("select", "lasso", "pan")
-    assert spec["template"]["layout"]["dragmode"] == "select"
-    assert spec["clickmode"] == "event+select"

@@ -7,8 +7,7 @@ import numpy as np
 
 from anchorrec.analysis.projection import MAX_POINTS, project_joint, project_space
 from anchorrec.analysis.spaces import Space
-from anchorrec.ui import charts, prepared
-from anchorrec.ui.state import selection_ids
+from anchorrec.ui import linked_panels, prepared
 
 N_ITEMS = 23_033  # Amazon Clothing's catalogue
 
@@ -18,23 +17,25 @@ def _space(name: str, seed: int) -> Space:
     return Space(name, rng.standard_normal((N_ITEMS, 3)).astype(np.float32), name)
 
 
-def _event(fig, points: list[int]) -> dict:
-    """The selection event Streamlit hands back for points of the first trace."""
-    custom = fig.to_dict()["data"][0]["customdata"]
-    return {"selection": {"points": [{"customdata": list(custom[p])} for p in points]}}
-
-
 def test_a_selected_point_of_a_sampled_layout_maps_to_its_item_id():
     proj = project_space(_space("final", 0), "pca")
     assert len(proj.item_ids) == MAX_POINTS < N_ITEMS
     assert len(np.unique(proj.item_ids)) == MAX_POINTS
     assert proj.item_ids.max() > MAX_POINTS  # a sample of the whole catalogue, not its start
-    fig = charts.layout_scatter(proj.xy, proj.item_ids)
+    titles = np.array([f"item {i}" for i in range(N_ITEMS)], dtype=object)
+    panel = linked_panels.Panel("final", "final", "", proj.xy, proj.item_ids)
+    data = linked_panels.payload([panel], titles)
+    (spec,) = data["panels"]
     picked = [0, 7, 12_345, MAX_POINTS - 1]
-    assert selection_ids(_event(fig, picked)) == [int(proj.item_ids[p]) for p in picked]
-    # the point drawn at a position is that item's own layout position
-    xs = np.asarray(fig.to_dict()["data"][0]["x"])
-    assert np.allclose(xs[picked], proj.xy[picked, 0])
+    # point k of the panel is the layout's row k: its item, its title, its position
+    assert [data["items"][spec["rows"][p]] for p in picked] == proj.item_ids[picked].tolist()
+    assert [data["titles"][spec["rows"][p]] for p in picked] == [
+        f"item {i}" for i in proj.item_ids[picked]
+    ]
+    x = np.asarray(spec["x"], dtype=float)
+    low, high = proj.xy[:, 0].min(), proj.xy[:, 0].max()
+    expected = (proj.xy[picked, 0] - low) / (high - low) * linked_panels.SCALE
+    assert np.allclose(x[picked], expected, atol=0.5)
 
 
 def test_the_page_says_how_many_items_a_layout_shows():
