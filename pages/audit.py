@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import plotly.express as px
 import streamlit as st
 
 from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS
@@ -37,15 +36,7 @@ def _exposure(results: dict) -> None:
     if shares.empty:
         c2.caption(f"This dataset has no item {by}.")
         return
-    fig = px.bar(
-        shares,
-        x=by,
-        y="share of recommendations",
-        color="variant",
-        barmode="group",
-        color_discrete_sequence=charts.PALETTE,
-    )
-    fig.update_layout(height=280, margin={"l": 4, "r": 4, "t": 8, "b": 4}, yaxis_tickformat=".0%")
+    fig = charts.exposure_bars(shares, by)
     c2.plotly_chart(fig, width="stretch", key="audit_exposure_by")
 
 
@@ -75,6 +66,12 @@ def _export(state: AppState, entries: list, results: dict) -> None:
             "(the reference chosen on *Overview*), with 95% paired bootstrap intervals; the "
             "reference's own report leaves it out."
         )
+    compared = {}  # every audited variant against the reference: one set of resamples
+    others = [e for e in entries if e.name in results and reference and e.path != reference.path]
+    if others:
+        with user_errors(f"Comparing with {reference.label}", stop=False):
+            for d in cached.entry_differences(state, [*others, reference], reference.label):
+                compared.setdefault(d.model, []).append(d)
     for col, (name, r) in zip(st.columns(len(results)), results.items(), strict=True):
         csv = shares_csv(r)  # text cells neutralised against spreadsheet formulas
         col.download_button(
@@ -85,11 +82,7 @@ def _export(state: AppState, entries: list, results: dict) -> None:
             key=f"dl_csv_{name}",
         )
         e = next(x for x in entries if x.name == name)
-        accuracy = []
-        if reference is not None and reference.path != e.path:
-            with col, user_errors(f"Comparing {e.label} with {reference.label}", stop=False):
-                pair = {e.label: state.loaded(e), reference.label: state.loaded(reference)}
-                accuracy = cached.differences(pair, reference.label)
+        accuracy = compared.get(e.label, [])
         report = cached.stored_diagnostics(e.path)  # None: the report leaves them out
         reliance = cached.stored_reliance(e.path, r.game)  # likewise, under the audit's game
         html = render_audit_html(r, report, f"{ds.name} · {name} audit", accuracy, reliance)

@@ -239,8 +239,11 @@ class CoalitionCache:
             spread = np.einsum("sbd,sbd->sb", u @ gram, u)
             sub = self.train[ub]
             rows = np.repeat(np.arange(len(ub)), np.diff(sub.indptr))
-            items = self.items[:, sub.indices] - centre[:, None, :]
-            seen = np.einsum("snd,snd->sn", u[:, rows], items)  # d of each bought item
+            seen = np.empty((len(self.subsets), len(rows)))  # d of each bought item
+            for s in range(len(self.subsets)):  # one coalition at a time: no S × nnz × D block
+                items = self.items[s, sub.indices].astype(np.float64)
+                items -= centre[s]
+                seen[s] = np.einsum("nd,nd->n", u[s, rows], items)
             seen1 = np.stack([np.bincount(rows, w, len(ub)) for w in seen])
             seen2 = np.stack([np.bincount(rows, w * w, len(ub)) for w in seen])
             count = np.maximum(self.n_items - np.diff(sub.indptr), 1)
@@ -716,7 +719,8 @@ def top_k_lists(
     out_u, out_i, out_r = [], [], []
     for start in range(0, len(users), batch):
         ub = users[start : start + batch]
-        scores = (cache.users[full, ub] @ cache.items[full].T).astype(np.float64)
+        # ranked in the float32 the product is computed in (a float64 copy ranks the same)
+        scores = cache.users[full, ub] @ cache.items[full].T
         sub = cache.train[ub]
         rows = np.repeat(np.arange(len(ub)), np.diff(sub.indptr))
         scores[rows, sub.indices] = -np.inf

@@ -121,26 +121,6 @@ def per_user_metrics(loaded: LoadedModel) -> dict[str, Any]:
 
 
 @st.cache_data(show_spinner="Comparing with the reference…", max_entries=64)
-def _differences(
-    models: tuple[tuple[str, str, str], ...], reference: str, _loaded: dict[str, LoadedModel]
-) -> Any:
-    from anchorrec.evaluation import compare_to_reference
-
-    per_user = {label: per_user_metrics(_loaded[label]) for label, _, _ in models}
-    return compare_to_reference(per_user, reference)
-
-
-def differences(loaded: dict[str, LoadedModel], reference: str) -> list[Any]:
-    """Every model (label → ``LoadedModel``) against the one labelled ``reference``: test
-    Recall@20 / NDCG@20 with paired intervals (``PairedDifference`` list), cached."""
-    key = tuple(
-        (label, str(m.model_dir), m.dataset.fingerprint + model_stamp(m.model_dir))
-        for label, m in loaded.items()
-    )
-    return _differences(key, reference, loaded)
-
-
-@st.cache_data(show_spinner="Comparing with the reference…", max_entries=64)
 def _stored_differences(
     models: tuple[tuple[str, str, str], ...], reference: str, _per_user: dict[str, Any]
 ) -> Any:
@@ -150,9 +130,10 @@ def _stored_differences(
 
 
 def entry_differences(state: Any, entries: list[Any], reference: str) -> list[Any]:
-    """:func:`differences` of model entries, each model's per-user metrics read from its store
-    without loading the model (only a model that lacks them is loaded): the Overview of a
-    large catalogue no longer loads every model of the dataset to compare them."""
+    """Every model entry against the one labelled ``reference``: test Recall@20 / NDCG@20
+    with paired intervals (``PairedDifference`` list), cached. Each model's per-user metrics
+    are read from its store without loading the model (only a model that lacks them is
+    loaded): the Overview of a large catalogue no longer loads every model to compare them."""
     per_user = {e.label: entry_per_user(state, e) for e in entries}
     key = tuple(
         (e.label, str(e.path), state.dataset.fingerprint + model_stamp(e.path)) for e in entries

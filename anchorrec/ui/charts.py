@@ -329,6 +329,32 @@ def value_vs_null(
     return fig
 
 
+def exposure_bars(shares: pd.DataFrame, by: str, *, height: int = 280) -> PanelFigure:
+    """Grouped bars of each variant's share of recommendations per ``by`` level (the frame of
+    :func:`anchorrec.ui.tables.exposure_shares`), written as a plain specification."""
+    data = []
+    for i, (variant, rows) in enumerate(shares.groupby("variant", sort=False)):
+        data.append(
+            {
+                "type": "bar",
+                "name": str(variant),
+                "x": rows[by].astype(str).tolist(),
+                "y": rows["share of recommendations"].astype(float).tolist(),
+                "marker": {"color": PALETTE[i % len(PALETTE)]},
+                "hovertemplate": f"{html.escape(str(variant))}<br>%{{x}}: %{{y:.1%}}<extra></extra>",
+            }
+        )
+    layout = {
+        "barmode": "group",
+        "height": height,
+        "margin": {"l": 4, "r": 4, "t": 8, "b": 4},
+        "xaxis": {"title": {"text": by}},
+        "yaxis": {"title": {"text": "share of recommendations"}, "tickformat": ".0%"},
+        "legend": {"title": {"text": "variant"}},
+    }
+    return PanelFigure({"data": data, "layout": layout})
+
+
 def exposure_curve(exposure: dict[str, np.ndarray], *, height: int = 280) -> go.Figure:
     """Lorenz curves of recommendation counts (how concentrated exposure is), one per variant."""
     fig = go.Figure()
