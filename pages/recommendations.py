@@ -11,7 +11,7 @@ from anchorrec.ui.attribution_views import show_top_k, show_whatif, why_dialog
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.games import game_switch
 from anchorrec.ui.images import item_title
-from anchorrec.ui.neighbours import show_neighbour_tabs
+from anchorrec.ui.neighbours import show_neighbours
 from anchorrec.ui.shoppers import pick_categories, pick_shopper, show_history
 from anchorrec.ui.state import require_dataset, require_models
 
@@ -103,7 +103,7 @@ def render() -> None:
     )
     with user_errors(f"Model {entries[0].name}", stop=False):
         st.caption(f"Nearest items by cosine in each space of {entries[0].label}.")
-        show_neighbour_tabs(ds, cached.spaces(state.loaded(entries[0])), int(chosen), "similar_")
+        show_neighbours(ds, cached.spaces(state.loaded(entries[0])), int(chosen), "similar_")
 
 
 render()

@@ -1,5 +1,5 @@
 """One item up close: its picture, text and attributes, and its nearest items in every named
-space of a model, one tab per space."""
+space of a model, one space at a time."""
 
 from __future__ import annotations
 
@@ -18,34 +18,50 @@ from anchorrec.ui.text import plain
 
 #: Neighbours listed per space.
 NEIGHBOURS_SHOWN = 6
+#: The space whose neighbours are shown first: the one the model ranks with.
+FIRST_SPACE = "final"
 
 
-def show_neighbour_tabs(ds: Dataset, spaces: dict[str, Any], item: int, key_prefix: str) -> None:
-    """A tab per space of ``spaces`` (in :data:`SPACE_ORDER`), each a table of the nearest
-    items to ``item`` by cosine, with pictures and titles. Table keys are ``key_prefix + space``.
+def show_neighbours(ds: Dataset, spaces: dict[str, Any], item: int, key_prefix: str) -> None:
+    """The nearest items to ``item`` by cosine in one space of ``spaces`` at a time (picked
+    above the table, in :data:`SPACE_ORDER`; the final space first), with pictures and titles.
+
+    One table is built and drawn, not one per space: thirteen tables with pictures took most
+    of a selection's rerun and of the browser's redraw. The control's key is
+    ``key_prefix + "space"``, the table's ``key_prefix + <space>``.
     """
     names = [s for s in SPACE_ORDER if s in spaces]
-    tabs = st.tabs([s.replace("_", " ") for s in names])
-    for tab, s in zip(tabs, names, strict=True):
-        nb = neighbours(spaces[s], int(item), k=NEIGHBOURS_SHOWN)
-        table = pd.DataFrame(
-            {
-                "image": [thumbnail_uri(ds, int(i)) for i in nb["item"]],
-                "item": nb["item"],
-                "title": [item_title(ds, int(i)) for i in nb["item"]],
-                "cosine": nb["cosine"],
-            }
-        )
-        tab.dataframe(
-            with_shop_ids(table, ds, "item"),
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "image": st.column_config.ImageColumn("", width="small"),
-                "cosine": st.column_config.NumberColumn(format="%.3f"),
-            },
-            key=f"{key_prefix}{s}",
-        )
+    if not names:
+        return
+    default = FIRST_SPACE if FIRST_SPACE in names else names[0]
+    picked = st.segmented_control(
+        "Space",
+        names,
+        default=default,
+        format_func=lambda s: s.replace("_", " "),
+        key=f"{key_prefix}space",
+        label_visibility="collapsed",
+    )
+    s = picked if picked in names else default  # clicking the picked one again unpicks it
+    nb = neighbours(spaces[s], int(item), k=NEIGHBOURS_SHOWN)
+    table = pd.DataFrame(
+        {
+            "image": [thumbnail_uri(ds, int(i)) for i in nb["item"]],
+            "item": nb["item"],
+            "title": [item_title(ds, int(i)) for i in nb["item"]],
+            "cosine": nb["cosine"],
+        }
+    )
+    st.dataframe(
+        with_shop_ids(table, ds, "item"),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "image": st.column_config.ImageColumn("", width="small"),
+            "cosine": st.column_config.NumberColumn(format="%.3f"),
+        },
+        key=f"{key_prefix}{s}",
+    )
 
 
 def show_item_inspector(
@@ -70,4 +86,4 @@ def show_item_inspector(
         st.caption(f"{int(ds.item_popularity()[item])} train interactions")
     with right:
         st.markdown(f"**Nearest neighbours in each space** ({model}, cosine)")
-        show_neighbour_tabs(ds, spaces(), item, "nb_")
+        show_neighbours(ds, spaces(), item, "nb_")

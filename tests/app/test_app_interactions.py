@@ -28,6 +28,15 @@ def test_a_chart_selection_opens_the_item_in_the_inspector(app):
     # the selection became the shared current item: the sidebar's and the URL's
     at.run()
     assert at.sidebar.number_input[1].value == 42 and at.query_params["item"] == "42"
+    # one space's neighbours at a time, the final space first; another is one click away
+    (control,) = [b for b in at.get("button_group") if b.key == "nb_space"]
+    assert control.value == "final"
+    shown = lambda: [d.value for d in at.dataframe if "cosine" in d.value.columns]  # noqa: E731
+    (final,) = shown()
+    control.set_value("raw_image").run()
+    _no_exception(at)
+    (raw,) = shown()
+    assert control.value == "raw_image" and not final["cosine"].equals(raw["cosine"])
 
 
 def test_a_bad_dataset_path_is_an_error_not_a_traceback(shop, app_home):
