@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from anchorrec.analysis.audit import SMALL_SEGMENT, AuditResult, recommendations_frame
+from anchorrec.analysis.colours import PLAYER_COLOURS
 from anchorrec.analysis.diagnostics import DiagnosticsReport, compare_with_intervals
 from anchorrec.analysis.reliance import Reliance
 from anchorrec.data.dataset import Dataset
@@ -17,14 +18,6 @@ from anchorrec.data.shop_ids import with_user_and_item_shop_ids
 from anchorrec.evaluation.significance import PairedDifference
 from anchorrec.fileio import atomic_write_bytes, atomic_write_text, csv_bytes
 
-#: Colour of each input player / branch in every chart (colour-blind safe, Okabe–Ito).
-PLAYER_COLOURS: dict[str, str] = {
-    "id": "#0072B2",
-    "image": "#E69F00",
-    "text": "#009E73",
-    "fused": "#CC79A7",
-    "recover": "#999999",
-}
 _FALLBACK = ("#56B4E9", "#D55E00", "#F0E442", "#000000")
 
 _CSS = """

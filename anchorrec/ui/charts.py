@@ -14,11 +14,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 from plotly.basedatatypes import BaseFigure
+from plotly.colors import qualitative
 
-from anchorrec.analysis.audit_report import PLAYER_COLOURS
+from anchorrec.analysis.colours import PLAYER_COLOURS
 
 MAX_POINTS = 20_000
 #: Plots with more points than this use WebGL; smaller ones SVG. A browser keeps only ~16 WebGL
@@ -37,11 +37,11 @@ SPACE_COLOURS: dict[str, str] = {
     "id_view": PLAYER_COLOURS["id"],
     "final": "#D55E00",
 }
-PALETTE = px.colors.qualitative.Safe
+PALETTE = qualitative.Safe
 #: Colours of discrete colourings (categories): the colour-blind-safe set first, then
 #: distinct others, one per level up to :data:`MAX_LEVELS` (Safe alone has 11).
 LEVEL_PALETTE: tuple[str, ...] = tuple(
-    dict.fromkeys([*PALETTE[:-1], *px.colors.qualitative.Dark24, *px.colors.qualitative.Alphabet])
+    dict.fromkeys([*PALETTE[:-1], *qualitative.Dark24, *qualitative.Alphabet])
 )[:MAX_LEVELS]
 
 
