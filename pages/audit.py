@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS
@@ -66,33 +68,39 @@ def _export(state: AppState, entries: list, results: dict) -> None:
             "(the reference chosen on *Overview*), with 95% paired bootstrap intervals; the "
             "reference's own report leaves it out."
         )
-    compared = {}  # every audited variant against the reference: one set of resamples
+    compared = {}  # every audited variant against the reference
     others = [e for e in entries if e.name in results and reference and e.path != reference.path]
     if others:
+        # the Overview's comparison of every model when it is at hand (cached), else these
+        pool = prepared.available([m for m in state.models if m.usable], prepared.PER_USER, ds)
+        pool = pool if all(m in pool for m in [*others, reference]) else [*others, reference]
         with user_errors(f"Comparing with {reference.label}", stop=False):
-            for d in cached.entry_differences(state, [*others, reference], reference.label):
+            for d in cached.entry_differences(state, pool, reference.label):
                 compared.setdefault(d.model, []).append(d)
     for col, (name, r) in zip(st.columns(len(results)), results.items(), strict=True):
-        csv = shares_csv(r)  # text cells neutralised against spreadsheet formulas
+        e = next(x for x in entries if x.name == name)
+        title = f"{ds.name} · {name} audit"
         col.download_button(
             f"{name}: shares CSV",
-            csv,
+            lambda r=r: shares_csv(r),  # built on the click; formula-like cells neutralised
             file_name=f"{ds.name}-{name}-{r.game}-audit-shares.csv",
             mime="text/csv",
             key=f"dl_csv_{name}",
         )
-        e = next(x for x in entries if x.name == name)
-        accuracy = compared.get(e.label, [])
-        report = cached.stored_diagnostics(e.path)  # None: the report leaves them out
-        reliance = cached.stored_reliance(e.path, r.game)  # likewise, under the audit's game
-        html = render_audit_html(r, report, f"{ds.name} · {name} audit", accuracy, reliance)
         col.download_button(
             f"{name}: HTML report",
-            html.encode(),
+            functools.partial(_report, r, e.path, title, compared.get(e.label, [])),
             file_name=f"{ds.name}-{name}-{r.game}-audit.html",
             mime="text/html",
             key=f"dl_html_{name}",
         )
+
+
+def _report(result, model_dir, title: str, accuracy: list) -> bytes:
+    """The self-contained HTML report, built when its button is clicked."""
+    report = cached.stored_diagnostics(model_dir)  # None: the report leaves them out
+    reliance = cached.stored_reliance(model_dir, result.game)  # likewise, under its game
+    return render_audit_html(result, report, title, accuracy, reliance).encode()
 
 
 def render() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -194,6 +195,8 @@ def compute_diagnostics(loaded: LoadedModel) -> Any:
 #: Audits computed in this process (key → AuditResult), the oldest dropped past 32. Not an
 #: ``st.cache_resource``: the audit draws its progress bar while it runs, which Streamlit
 #: forbids inside a cached function.
+#: Seconds between two updates of a progress bar (each is a message the browser redraws).
+PROGRESS_EVERY_S = 0.3
 _AUDITS: dict[tuple[str, str, str, int, str], Any] = {}
 _AUDITS_MAX = 32
 _AUDITS_LOCK = threading.Lock()
@@ -213,7 +216,12 @@ def audit(loaded: LoadedModel, k: int = 10, game: str = "mean") -> Any:
     label = f"Attributing every user's top-{k} ({loaded.variant})"
     bar = st.progress(0.0, text=label)
 
-    def progress(done: int, total: int) -> None:
+    shown = [time.monotonic()]
+
+    def progress(done: int, total: int) -> None:  # a few updates a second, not one per chunk
+        if time.monotonic() - shown[0] < PROGRESS_EVERY_S:
+            return
+        shown[0] = time.monotonic()
         bar.progress(min(done / max(total, 1), 1.0), text=f"{label}: {done:,} of {total:,}")
 
     try:
