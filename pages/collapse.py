@@ -9,49 +9,60 @@ import streamlit as st
 from anchorrec.analysis.diagnostics import MEANINGS
 from anchorrec.analysis.projection import COEMBEDDING
 from anchorrec.models.registry import MULTIMODAL_VARIANTS
-from anchorrec.ui import cached, charts, prepared, tables
+from anchorrec.ui import cached, charts, linked_panels, prepared, tables
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.images import item_titles
 from anchorrec.ui.reliance_views import show_reliance
-from anchorrec.ui.state import AppState, require_dataset, require_models
+from anchorrec.ui.state import AppState, consume_panel_selection, require_dataset, require_models
 from anchorrec.workspace import ModelEntry
+
+FIGURE_KEY = "collapse_figure"
+#: Items whose two points are joined by a segment in each Figure-1 panel.
+LINKS = 150
 
 
 def _figure_one(state: AppState, entries: list[ModelEntry]) -> None:
     ds = state.dataset
-    titles = item_titles(ds)  # cached: 23,033 titles one by one took seconds
-    for col, e in zip(st.columns(len(entries)), entries, strict=True):
-        with col:
-            layouts = cached.available_projections(e.path)
-            methods = [m for m in ("umap", "tsne", "pca") if f"{COEMBEDDING}/{m}" in layouts]
-            if not methods:
-                st.info(
-                    f"{e.label}: no co-embedding layout yet; compute layouts on *Embedding "
-                    f"spaces*, or run `python -m anchorrec prepare {e.path}`."
-                )
-                continue
-            folder, _ = layouts[f"{COEMBEDDING}/{methods[0]}"]
-            try:
-                proj = cached.projection(folder, COEMBEDDING, methods[0])
-            except USER_ERRORS as exc:
-                show_error(exc, e.label)
-                continue
-            ids = proj.item_ids.astype(np.int64)
-            method = tables.METHOD_TITLES[methods[0]]
-            fig = charts.coembedding_figure(
-                proj.xy,
-                ids,
-                proj.tag_labels,
-                hover=titles[ids],
-                title=f"{e.label} · {method} · trustworthiness {proj.trustworthiness:.2f}",
+    panels = []
+    for e in entries:
+        layouts = cached.available_projections(e.path)
+        methods = [m for m in ("umap", "tsne", "pca") if f"{COEMBEDDING}/{m}" in layouts]
+        if not methods:
+            st.info(
+                f"{e.label}: no co-embedding layout yet; compute layouts on *Embedding "
+                f"spaces*, or run `python -m anchorrec prepare {e.path}`."
             )
-            st.plotly_chart(fig, width="stretch", key=f"coemb_{e.name}")
-            if note := prepared.sample_notice(ds.n_items, ids):
-                st.caption(note)
-            if e.variant not in MULTIMODAL_VARIANTS:
-                st.caption(
-                    "An ID-only model: its final vectors are its ID view, so the clouds coincide."
-                )
+            continue
+        try:
+            proj = cached.projection(
+                layouts[f"{COEMBEDDING}/{methods[0]}"][0], COEMBEDDING, methods[0]
+            )
+        except USER_ERRORS as exc:
+            show_error(exc, e.label)
+            continue
+        ids = proj.item_ids.astype(np.int64)
+        notes = [prepared.sample_notice(ds.n_items, ids)]
+        if e.variant not in MULTIMODAL_VARIANTS:
+            notes.append(
+                "An ID-only model: its final vectors are its ID view, so the clouds coincide."
+            )
+        title = f"{e.label} · {tables.METHOD_TITLES[methods[0]]} · trustworthiness {proj.trustworthiness:.2f}"
+        caption = " ".join(n for n in notes if n)
+        panels.append(
+            linked_panels.Panel(
+                e.name, title, caption, proj.xy, ids, proj.tag_labels, height=380, links=LINKS
+            )
+        )
+    if panels:
+        selected = consume_panel_selection(FIGURE_KEY, "collapse")
+        data = linked_panels.payload(
+            panels, item_titles(ds), selected=selected, columns=min(len(panels), 3)
+        )
+        linked_panels.show(data, key=FIGURE_KEY, on_change=_on_selection)
+
+
+def _on_selection() -> None:  # the first selected item becomes the current one (sidebar, URL)
+    consume_panel_selection(FIGURE_KEY, "collapse")
 
 
 def _diagnostics(state: AppState, entries: list[ModelEntry]) -> None:
@@ -110,7 +121,8 @@ def render() -> None:
         "Positional collapse: the interaction-ID signal swamps content, and the final item "
         "vectors end up where the ID view puts them. The paper's Figure 1 shows it by projecting "
         "the ID view H and the final vectors h together: a grey segment joins an item's two "
-        "points; short segments and overlapping clouds are collapse."
+        "points; short segments and overlapping clouds are collapse. Hover an item to find it "
+        "in every variant's panel; select a group to see where the others put it."
     )
     st.subheader("Figure 1: ID view and final vectors in one projection")
     _figure_one(state, entries)

@@ -1,10 +1,7 @@
-"""Plotly figures of the dashboard. Each takes plain numpy/pandas and returns a ``go.Figure``
-(the layout panels a :class:`PanelFigure`, their plain plotly.js specification).
-
-Scatter points carry their item id in ``custom_data`` (``["item_id"]``): a selection is read
-by item id, never by point index (plotly makes one trace per colour, and indices restart in
-each). Scatters above :data:`WEBGL_MIN_POINTS` points render with WebGL, and none holds more
-than :data:`MAX_POINTS` points.
+"""Plotly figures of the dashboard, and the colours every chart shares. Each takes plain
+numpy/pandas and returns a ``go.Figure`` or a :class:`PanelFigure` (a plain plotly.js
+specification). The layout panels are not plotly charts: see
+:mod:`anchorrec.ui.linked_panels`.
 """
 
 from __future__ import annotations
@@ -20,10 +17,6 @@ from plotly.colors import qualitative
 
 from anchorrec.analysis.colours import PLAYER_COLOURS
 
-MAX_POINTS = 20_000
-#: Plots with more points than this use WebGL; smaller ones SVG. A browser keeps only ~16 WebGL
-#: contexts per page, and the spaces grid shows ten scatters: WebGL everywhere loses some.
-WEBGL_MIN_POINTS = 2_500
 #: Discrete colourings keep this many levels, each its own colour; the rest become "other".
 MAX_LEVELS = 24
 SELECTED_COLOUR = "#D62728"
@@ -46,13 +39,13 @@ LEVEL_PALETTE: tuple[str, ...] = tuple(
 
 
 class PanelFigure(BaseFigure):
-    """A layout panel as the plain specification plotly.js draws (``to_dict()``).
+    """A chart as the plain specification plotly.js draws (``to_dict()``).
 
-    Building a scatter as a plotly figure (plotly express, then ``update_layout``) validated
-    every property and took about 0.2 s a panel. It is written as the dictionary Streamlit
-    would have serialised instead: Streamlit takes any plotly figure through ``to_dict()``, which here returns
-    :attr:`spec` as it is. The object is a figure for Streamlit's type check only; read
-    and change :attr:`spec`.
+    Building a chart as a plotly figure (plotly express, then ``update_layout``) validates
+    every property, about 0.2 s for a layout scatter. It is written as the dictionary
+    Streamlit would have serialised instead: Streamlit takes any plotly figure through
+    ``to_dict()``, which here returns :attr:`spec` as it is. The object is a figure for
+    Streamlit's type check only; read and change :attr:`spec`.
     """
 
     def __init__(self, spec: dict) -> None:  # no BaseFigure.__init__: nothing to validate
@@ -74,166 +67,6 @@ def limit_levels(values: pd.Series, max_levels: int = MAX_LEVELS) -> pd.Series:
     values = values.astype("string").fillna("(missing)")
     top = values.value_counts().index[: max_levels - 1]
     return values.where(values.isin(top), "other") if values.nunique() > max_levels else values
-
-
-def _points(kind: str, rows: np.ndarray, x, y, ids, titles, label: str = "") -> dict:
-    """One marker trace of ``rows``: item ids in ``customdata``, the title as hover text."""
-    return {
-        "type": kind,
-        "mode": "markers",
-        "x": x[rows],
-        "y": y[rows],
-        "customdata": ids[rows, None],
-        "hovertext": titles[rows],
-        "hovertemplate": f"<b>%{{hovertext}}</b><br><br>{label}item_id=%{{customdata[0]}}"
-        "<extra></extra>",
-        "marker": {"size": 5, "opacity": 0.75},
-        "selected": {"marker": {"opacity": 1.0}},
-        "unselected": {"marker": {"opacity": 0.35}},
-    }
-
-
-def layout_scatter(
-    xy: np.ndarray,
-    item_ids: np.ndarray,
-    *,
-    colour: pd.Series | np.ndarray | None = None,
-    colour_name: str = "",
-    hover: Sequence[str] | None = None,
-    selected: Sequence[int] = (),
-    title: str = "",
-    height: int = 320,
-    tags: np.ndarray | None = None,
-    legend: bool = True,
-) -> PanelFigure:
-    """A 2-D layout of items, coloured by ``colour`` (discrete or numeric), ``selected`` ringed.
-
-    ``tags`` (a joint layout's space per row) colour the points by space instead. A discrete
-    colouring makes one trace per level (its legend entry), in sorted order; a numeric one
-    with more than :data:`MAX_LEVELS` values one trace on a Viridis colour axis.
-    """
-    n = min(len(item_ids), MAX_POINTS)
-    kind = "scattergl" if n > WEBGL_MIN_POINTS else "scatter"
-    x = np.asarray(xy[:n, 0], dtype=float)
-    y = np.asarray(xy[:n, 1], dtype=float)
-    ids = np.asarray(item_ids[:n], dtype=np.int64)
-    # Titles come from the catalogue; plotly reads a subset of HTML in hover labels, so they
-    # are escaped to show as text.
-    source = hover[:n] if hover is not None else ids
-    titles = np.array([html.escape(str(t)) for t in source], dtype=object)
-    everything = np.arange(n)
-    layout: dict = {}
-    levels: list[tuple[str, np.ndarray, str]] = []  # (level, rows, colour)
-    if tags is not None:
-        space = np.asarray(tags[:n]).astype(str)
-        for i, name in enumerate(dict.fromkeys(space)):
-            colour_of = SPACE_COLOURS.get(name, LEVEL_PALETTE[i % len(LEVEL_PALETTE)])
-            levels.append((name, np.flatnonzero(space == name), colour_of))
-        label = "space"
-    elif colour is not None:
-        label = colour_name or "colour"
-        values = pd.Series(np.asarray(colour)[:n])
-        if not (pd.api.types.is_numeric_dtype(values) and values.nunique() > MAX_LEVELS):
-            names = limit_levels(values).to_numpy().astype(str)
-            for i, name in enumerate(sorted(set(names), key=str)):
-                colour_of = LEVEL_PALETTE[i % len(LEVEL_PALETTE)]
-                levels.append((name, np.flatnonzero(names == name), colour_of))
-    if levels:
-        data = []
-        for name, rows, colour_of in levels:
-            trace = _points(kind, rows, x, y, ids, titles, f"{label}={html.escape(name)}<br>")
-            trace |= {"name": name, "legendgroup": name, "showlegend": True}
-            trace["marker"] |= {"color": colour_of}
-            data.append(trace)
-    elif colour is not None:  # numeric: one trace on a colour axis
-        trace = _points(kind, everything, x, y, ids, titles, f"{label}=%{{marker.color}}<br>")
-        trace["marker"] |= {"color": values.to_numpy(dtype=float), "coloraxis": "coloraxis"}
-        data = [trace | {"showlegend": False}]
-        layout["coloraxis"] = {"colorscale": "Viridis", "colorbar": {"title": {"text": label}}}
-    else:
-        data = [_points(kind, everything, x, y, ids, titles) | {"showlegend": False}]
-    chosen = np.flatnonzero(np.isin(ids, np.asarray([int(i) for i in selected], dtype=np.int64)))
-    if len(chosen):
-        data.append(
-            {
-                "type": kind,
-                "mode": "markers",
-                "x": x[chosen],
-                "y": y[chosen],
-                "marker": {
-                    "size": 11,
-                    "color": "rgba(0,0,0,0)",
-                    "line": {"width": 2, "color": SELECTED_COLOUR},
-                },
-                "customdata": ids[chosen, None],
-                "hovertext": titles[chosen],
-                "hoverinfo": "text",
-                "name": "selected",
-                "showlegend": True,
-            }
-        )
-    axis = {"showticklabels": False, "showgrid": False, "zeroline": False}
-    layout |= {
-        "height": height,
-        # the toolbar stands upright at the right edge, clear of the left-aligned title
-        "modebar": {"orientation": "v"},
-        "margin": {"l": 4, "r": 36, "t": 32 if title else 8, "b": 4},
-        "legend": {
-            "font": {"size": 10},
-            "itemsizing": "constant",
-            "tracegroupgap": 0,
-            "orientation": "h",
-            "y": -0.02,
-            "yanchor": "top",
-        },
-        "xaxis": axis,
-        "yaxis": dict(axis),
-        "showlegend": legend,
-    }
-    if title:
-        layout["title"] = {"text": title, "font": {"size": 13}, "x": 0.0, "xanchor": "left"}
-    return PanelFigure({"data": data, "layout": layout})
-
-
-def coembedding_figure(
-    xy: np.ndarray,
-    item_ids: np.ndarray,
-    tags: np.ndarray,
-    *,
-    hover: Sequence[str] | None = None,
-    links: int = 150,
-    title: str = "",
-    height: int = 380,
-) -> PanelFigure:
-    """The paper's Figure 1: ID-view and final points of the same items in one projection.
-
-    A grey segment joins an item's two points for ``links`` items: short segments (the final
-    point sitting on the ID point) are positional collapse.
-    """
-    fig = layout_scatter(xy, item_ids, tags=tags, hover=hover, title=title, height=height)
-    tags = np.asarray(tags).astype(str)
-    names = list(dict.fromkeys(tags))
-    if len(names) == 2 and links > 0:
-        a = np.flatnonzero(tags == names[0])
-        b = np.flatnonzero(tags == names[1])
-        pos_b = {int(i): r for r, i in zip(b, item_ids[b], strict=True)}
-        pairs = [(r, pos_b[int(item_ids[r])]) for r in a if int(item_ids[r]) in pos_b][:links]
-        xs, ys = [], []
-        for ra, rb in pairs:
-            xs += [float(xy[ra, 0]), float(xy[rb, 0]), None]
-            ys += [float(xy[ra, 1]), float(xy[rb, 1]), None]
-        fig.spec["data"].append(
-            {
-                "type": "scattergl" if len(item_ids) > WEBGL_MIN_POINTS else "scatter",
-                "x": xs,
-                "y": ys,
-                "mode": "lines",
-                "line": {"width": 0.6, "color": "rgba(90,90,90,0.45)"},
-                "hoverinfo": "skip",
-                "name": "same item",
-            }
-        )
-    return fig
 
 
 def share_bars(

@@ -51,6 +51,10 @@ class Panel:
     tags: np.ndarray | None = None
     wide: bool = False
     heading: str = ""
+    #: pixels (0: the grid's default)
+    height: int = 0
+    #: a joint layout of two spaces: join this many items' two points by a segment
+    links: int = 0
 
 
 def _scaled(values: np.ndarray) -> list[int]:
@@ -115,6 +119,16 @@ def colouring(values: np.ndarray | pd.Series | None, name: str, items: np.ndarra
     }
 
 
+def _segments(tags: np.ndarray, ids: np.ndarray, names: list[str], links: int) -> list[list[int]]:
+    """Point pairs ``[a, b]`` of the first ``links`` items drawn in both of a two-space layout."""
+    if len(names) != 2 or links <= 0:
+        return []
+    first = np.flatnonzero(tags == names[0])
+    second = {int(ids[r]): int(r) for r in np.flatnonzero(tags == names[1])}
+    pairs = [[int(r), second[int(ids[r])]] for r in first if int(ids[r]) in second]
+    return pairs[:links]
+
+
 def payload(
     panels: Sequence[Panel],
     titles: np.ndarray,
@@ -123,6 +137,7 @@ def payload(
     *,
     selected: Sequence[int] = (),
     found: Sequence[int] = (),
+    columns: int = 3,
 ) -> dict:
     """The component's data: shared items (id, title, colour) and each panel's points."""
     items = np.unique(np.concatenate([np.asarray(p.item_ids, dtype=np.int64) for p in panels]))
@@ -150,6 +165,8 @@ def payload(
             ]
             position = {n: i for i, n in enumerate(names)}
             entry["tags"] = [position[t] for t in tags]
+            entry["segments"] = _segments(tags, ids, names, p.links)
+        entry["height"] = int(p.height)
         out_panels.append(entry)
     present = set(row_of)
     return {
@@ -160,6 +177,7 @@ def payload(
         "selected": [int(i) for i in selected if int(i) in present],
         "found": [int(i) for i in found if int(i) in present],
         "ring": SELECTED_COLOUR,
+        "columns": int(columns),
     }
 
 

@@ -1,7 +1,7 @@
 """The Streamlit script that ``bench/speed/panel_redraw.py`` measures (not a dashboard page).
 
 Nine synthetic layout panels of the photo sample's size (1,289 points, ten categories), drawn
-either by the dashboard's plotly scatter (:func:`anchorrec.ui.charts.layout_scatter`) as nine
+either by the plotly scatter the page drew before (:func:`layout_scatter`, kept here) as nine
 charts in a 3 × 3 grid (``?mode=grid``, what *Embedding spaces* drew before) or as one chart
 with nine subplots (``?mode=one``), as SVG or WebGL traces (``&kind=scatter|scattergl``), or by
 the linked canvas panels the page draws now (``?mode=canvas``). A select box switches the
@@ -10,18 +10,149 @@ colouring between the categories and a numeric value, as the page's "Colour by" 
 
 from __future__ import annotations
 
+import html
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from anchorrec.ui import linked_panels  # noqa: E402
-from anchorrec.ui.charts import PanelFigure, layout_scatter  # noqa: E402
+from anchorrec.ui.charts import (  # noqa: E402
+    LEVEL_PALETTE,
+    MAX_LEVELS,
+    SELECTED_COLOUR,
+    SPACE_COLOURS,
+    PanelFigure,
+    limit_levels,
+)
 
 N_ITEMS, PANELS = 1289, 9
+MAX_POINTS = 20_000
+WEBGL_MIN_POINTS = 2_500
+
+
+def _points(kind: str, rows: np.ndarray, x, y, ids, titles, label: str = "") -> dict:
+    """One marker trace of ``rows``: item ids in ``customdata``, the title as hover text."""
+    return {
+        "type": kind,
+        "mode": "markers",
+        "x": x[rows],
+        "y": y[rows],
+        "customdata": ids[rows, None],
+        "hovertext": titles[rows],
+        "hovertemplate": f"<b>%{{hovertext}}</b><br><br>{label}item_id=%{{customdata[0]}}"
+        "<extra></extra>",
+        "marker": {"size": 5, "opacity": 0.75},
+        "selected": {"marker": {"opacity": 1.0}},
+        "unselected": {"marker": {"opacity": 0.35}},
+    }
+
+
+def layout_scatter(
+    xy: np.ndarray,
+    item_ids: np.ndarray,
+    *,
+    colour: pd.Series | np.ndarray | None = None,
+    colour_name: str = "",
+    hover: Sequence[str] | None = None,
+    selected: Sequence[int] = (),
+    title: str = "",
+    height: int = 320,
+    tags: np.ndarray | None = None,
+    legend: bool = True,
+) -> PanelFigure:
+    """A 2-D layout of items, coloured by ``colour`` (discrete or numeric), ``selected`` ringed.
+
+    ``tags`` (a joint layout's space per row) colour the points by space instead. A discrete
+    colouring makes one trace per level (its legend entry), in sorted order; a numeric one
+    with more than :data:`MAX_LEVELS` values one trace on a Viridis colour axis.
+    """
+    n = min(len(item_ids), MAX_POINTS)
+    kind = "scattergl" if n > WEBGL_MIN_POINTS else "scatter"
+    x = np.asarray(xy[:n, 0], dtype=float)
+    y = np.asarray(xy[:n, 1], dtype=float)
+    ids = np.asarray(item_ids[:n], dtype=np.int64)
+    # Titles come from the catalogue; plotly reads a subset of HTML in hover labels, so they
+    # are escaped to show as text.
+    source = hover[:n] if hover is not None else ids
+    titles = np.array([html.escape(str(t)) for t in source], dtype=object)
+    everything = np.arange(n)
+    layout: dict = {}
+    levels: list[tuple[str, np.ndarray, str]] = []  # (level, rows, colour)
+    if tags is not None:
+        space = np.asarray(tags[:n]).astype(str)
+        for i, name in enumerate(dict.fromkeys(space)):
+            colour_of = SPACE_COLOURS.get(name, LEVEL_PALETTE[i % len(LEVEL_PALETTE)])
+            levels.append((name, np.flatnonzero(space == name), colour_of))
+        label = "space"
+    elif colour is not None:
+        label = colour_name or "colour"
+        values = pd.Series(np.asarray(colour)[:n])
+        if not (pd.api.types.is_numeric_dtype(values) and values.nunique() > MAX_LEVELS):
+            names = limit_levels(values).to_numpy().astype(str)
+            for i, name in enumerate(sorted(set(names), key=str)):
+                colour_of = LEVEL_PALETTE[i % len(LEVEL_PALETTE)]
+                levels.append((name, np.flatnonzero(names == name), colour_of))
+    if levels:
+        data = []
+        for name, rows, colour_of in levels:
+            trace = _points(kind, rows, x, y, ids, titles, f"{label}={html.escape(name)}<br>")
+            trace |= {"name": name, "legendgroup": name, "showlegend": True}
+            trace["marker"] |= {"color": colour_of}
+            data.append(trace)
+    elif colour is not None:  # numeric: one trace on a colour axis
+        trace = _points(kind, everything, x, y, ids, titles, f"{label}=%{{marker.color}}<br>")
+        trace["marker"] |= {"color": values.to_numpy(dtype=float), "coloraxis": "coloraxis"}
+        data = [trace | {"showlegend": False}]
+        layout["coloraxis"] = {"colorscale": "Viridis", "colorbar": {"title": {"text": label}}}
+    else:
+        data = [_points(kind, everything, x, y, ids, titles) | {"showlegend": False}]
+    chosen = np.flatnonzero(np.isin(ids, np.asarray([int(i) for i in selected], dtype=np.int64)))
+    if len(chosen):
+        data.append(
+            {
+                "type": kind,
+                "mode": "markers",
+                "x": x[chosen],
+                "y": y[chosen],
+                "marker": {
+                    "size": 11,
+                    "color": "rgba(0,0,0,0)",
+                    "line": {"width": 2, "color": SELECTED_COLOUR},
+                },
+                "customdata": ids[chosen, None],
+                "hovertext": titles[chosen],
+                "hoverinfo": "text",
+                "name": "selected",
+                "showlegend": True,
+            }
+        )
+    axis = {"showticklabels": False, "showgrid": False, "zeroline": False}
+    layout |= {
+        "height": height,
+        # the toolbar stands upright at the right edge, clear of the left-aligned title
+        "modebar": {"orientation": "v"},
+        "margin": {"l": 4, "r": 36, "t": 32 if title else 8, "b": 4},
+        "legend": {
+            "font": {"size": 10},
+            "itemsizing": "constant",
+            "tracegroupgap": 0,
+            "orientation": "h",
+            "y": -0.02,
+            "yanchor": "top",
+        },
+        "xaxis": axis,
+        "yaxis": dict(axis),
+        "showlegend": legend,
+    }
+    if title:
+        layout["title"] = {"text": title, "font": {"size": 13}, "x": 0.0, "xanchor": "left"}
+    return PanelFigure({"data": data, "layout": layout})
 
 
 def box_drag(fig: PanelFigure) -> PanelFigure:

@@ -180,3 +180,23 @@ def test_audit_offers_csv_and_html_downloads(app):
     assert len(cold) == len(summary)
     for line, total in zip(cold, summary["recommendations"], strict=True):
         assert f" of {int(total):,} recommendations (" in line
+
+
+def test_figure_one_joins_each_items_two_points_in_every_variants_panel(app):
+    app.query_params["variant"] = "anchor,lightgcn"
+    at = app.run()
+    at.switch_page("pages/collapse.py").run()
+    _no_exception(at)
+    data = panels_data(at)
+    assert [p["space"] for p in data["panels"]] == ["anchor", "lightgcn"]
+    for p in data["panels"]:
+        assert set(p["tag_names"]) == {"id_view", "final"} and p["segments"]
+        for a, b in p["segments"]:  # a segment joins one item's ID-view and final points
+            assert p["rows"][a] == p["rows"][b] and p["tags"][a] != p["tags"][b]
+    # a selection in the figure makes its first item the current one
+    at.session_state["collapse_figure"] = {
+        "selection": {"items": [9, 4], "gesture": "box", "space": "anchor", "seq": 1}
+    }
+    at.run()
+    at.run()  # (AppTest runs no callback: the page takes it, the next run's sidebar shows it)
+    assert at.sidebar.number_input[1].value == 9

@@ -135,19 +135,3 @@ def test_a_bad_dataset_link_is_a_message_on_every_page(app_home, dataset, says):
     _every_page(at)
     at.switch_page("pages/overview.py").run()
     assert any(says in e.value for e in at.sidebar.error), [e.value for e in at.sidebar.error]
-
-
-def test_chart_hover_labels_show_titles_as_text():
-    import numpy as np
-
-    from anchorrec.ui.charts import layout_scatter
-
-    fig = layout_scatter(
-        np.zeros((2, 2)), np.arange(2), hover=['<span style="x">a</span>', "b & <img src=y>"]
-    )
-    data = fig.to_dict()["data"]
-    labels = [
-        str(t) for trace in data if trace.get("hovertext") is not None for t in trace["hovertext"]
-    ]
-    assert "&lt;span style=&quot;x&quot;&gt;a&lt;/span&gt;" in labels
-    assert not any("<span" in t or "<img" in t for t in labels)

@@ -169,11 +169,12 @@ function createView(root, setStateValue) {
   function layout() {
     const width = root.clientWidth;
     if (!width || !view.data) return;
-    const columns = width < 640 ? 1 : width < 980 ? 2 : 3;
+    const most = view.data.columns || 3;
+    const columns = Math.min(most, width < 640 ? 1 : width < 980 ? 2 : 3);
     grid.style.setProperty("--lp-columns", String(columns));
     const dpr = window.devicePixelRatio || 1;
     for (const p of view.panels) {
-      const h = p.spec.wide ? WIDE_HEIGHT : GRID_HEIGHT;
+      const h = p.spec.height || (p.spec.wide ? WIDE_HEIGHT : GRID_HEIGHT);
       p.stage.style.height = `${h}px`;
       const w = p.stage.clientWidth;
       p.w = w; p.h = h;
@@ -211,6 +212,17 @@ function createView(root, setStateValue) {
     ctx.clearRect(0, 0, p.w, p.h);
     const any = view.selected.size > 0;
     const items = view.data.items;
+    const pairs = p.spec.segments || [];
+    if (pairs.length) { // an item's two points of a two-space layout, joined
+      ctx.strokeStyle = "rgba(90,90,90,0.45)";
+      ctx.lineWidth = 0.6;
+      ctx.beginPath();
+      for (const [a, b] of pairs) {
+        ctx.moveTo(p.px[a], p.py[a]);
+        ctx.lineTo(p.px[b], p.py[b]);
+      }
+      ctx.stroke();
+    }
     for (const [colour, ks] of p.buckets) {
       ctx.fillStyle = colour;
       ctx.globalAlpha = any ? 0.15 : 0.75;
