@@ -100,17 +100,19 @@ def _diagnostics(state: AppState, entries: list[ModelEntry]) -> None:
         "`null`: the value expected by chance (see each metric's line below). Blank: not measured for that model (an ID-only model has no picture or text space)."
     )
     keys = list(dict.fromkeys(wide["key"]))
-    for start in range(0, len(keys), 2):
-        for col, key in zip(st.columns(2), keys[start : start + 2], strict=False):
-            with col:
-                sub = wide[wide["key"] == key].reset_index(drop=True)
-                st.markdown(f"**{sub['metric'].iloc[0]}**")
-                st.plotly_chart(
-                    charts.value_vs_null(sub, variants, height=260, log=key == "effective_rank"),
-                    width="stretch",
-                    key=f"diag_{key}",
-                )
-                st.caption(MEANINGS.get(key, ""))
+    names = {k: wide.loc[wide["key"] == k, "metric"].iloc[0] for k in keys}
+    key = st.selectbox("Chart of", keys, format_func=names.get, key="diag_chart")
+    sub = wide[wide["key"] == key].reset_index(drop=True)
+    left, right = st.columns([3, 2])
+    left.plotly_chart(
+        charts.value_vs_null(sub, variants, height=300, log=key == "effective_rank"),
+        width="stretch",
+        key=f"diag_{key}",
+    )
+    right.markdown(f"**{names[key]}**")
+    right.caption(MEANINGS.get(key, ""))
+    with st.expander("What each diagnostic means"):
+        st.markdown("\n".join(f"- **{names[k]}**: {MEANINGS.get(k, '')}" for k in keys))
 
 
 def render() -> None:

@@ -200,3 +200,23 @@ def test_figure_one_joins_each_items_two_points_in_every_variants_panel(app):
     at.run()
     at.run()  # (AppTest runs no callback: the page takes it, the next run's sidebar shows it)
     assert at.sidebar.number_input[1].value == 9
+
+
+def test_one_diagnostic_chart_at_a_time_and_every_meaning_listed(app):
+    from anchorrec.analysis.diagnostics import MEANINGS
+
+    at = app.run()
+    at.switch_page("pages/collapse.py").run()
+    _no_exception(at)
+    charts = lambda: [c.proto.id for c in at.get("plotly_chart") if "diag_" in c.proto.id]  # noqa: E731
+    first = at.selectbox(key="diag_chart").value
+    assert len(charts()) == 1 and charts()[0].endswith(f"diag_{first}")
+    keys = list(dict.fromkeys(table_with(at, "key", "metric")["key"]))
+    at.selectbox(key="diag_chart").set_value(keys[1]).run()
+    _no_exception(at)
+    second = at.selectbox(key="diag_chart").value
+    assert second != first and len(charts()) == 1 and charts()[0].endswith(f"diag_{second}")
+    listed = [
+        k for k in MEANINGS if MEANINGS[k] and any(MEANINGS[k] in m.value for m in at.markdown)
+    ]
+    assert len(listed) == len(keys)  # every one explained
