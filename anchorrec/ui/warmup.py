@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 
 #: Imported in this order: torch first (most of the time), then what the pages load with it.
 MODULES: tuple[str, ...] = (
@@ -25,6 +26,10 @@ MODULES: tuple[str, ...] = (
     "anchorrec.analysis.projection",
     "plotly.express",
 )
+
+#: Seconds the thread waits before its first import: the browser draws the first page
+#: meanwhile (on two cores, importing torch at once competes with that drawing).
+DELAY_S = 1.5
 
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
@@ -42,6 +47,7 @@ def start() -> threading.Thread:
 
 
 def _import_all() -> None:
+    time.sleep(DELAY_S)
     for name in MODULES:
         try:
             importlib.import_module(name)

@@ -118,6 +118,12 @@ class Runs:
             page.wait_for_timeout(10)
 
 
+def _settle(page) -> None:
+    """Let the page paint and the browser go quiet before the next timed step."""
+    page.evaluate(PAINTED_JS)
+    page.wait_for_timeout(SETTLE_S * 1000)
+
+
 def heading(main, text: str):
     """The page's title (an ``h1`` reading exactly ``text``: the Overview's "Dataset: …"
     heading must not pass for the Data page)."""
@@ -245,6 +251,7 @@ def _interactions(page, runs: Runs, main, sidebar) -> dict[str, dict]:
     nav.filter(has_text="Recommendations").click()
     heading(main, "Recommendations").wait_for(timeout=STEP_TIMEOUT_MS)
     runs.wait_after(page, before)
+    _settle(page)  # the untimed visits settle like the timed steps
 
     def shopper() -> None:  # the second shopper of the picker, whatever the dataset
         before = runs.finished
@@ -266,6 +273,7 @@ def _interactions(page, runs: Runs, main, sidebar) -> dict[str, dict]:
     nav.filter(has_text="Embedding spaces").click()
     heading(main, "Embedding spaces").wait_for(timeout=STEP_TIMEOUT_MS)
     runs.wait_after(page, before)
+    _settle(page)
     page.locator("canvas.lp-top").first.scroll_into_view_if_needed()
     page.wait_for_timeout(300)
 
