@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 import numpy as np
@@ -409,15 +409,57 @@ def load_mmrec(
     )
 
 
+class _FolderListings:
+    """Folders under a dataset directory, each listed once, for :func:`_check_image_paths`."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._entries: dict[tuple[str, ...], dict[str, os.DirEntry] | None] = {}
+
+    def _listing(self, parts: tuple[str, ...]) -> dict[str, os.DirEntry] | None:
+        """The entries of folder ``parts`` (None: not a plain folder of the dataset)."""
+        if parts not in self._entries:
+            listing = None
+            parent = self._listing(parts[:-1]) if parts else {}
+            entry = parent.get(parts[-1]) if parts and parent is not None else None
+            if not parts or (entry is not None and not entry.is_symlink() and entry.is_dir()):
+                try:
+                    with os.scandir(self.directory.joinpath(*parts)) as it:
+                        listing = {e.name: e for e in it}
+                except OSError:
+                    listing = None
+            self._entries[parts] = listing
+        return self._entries[parts]
+
+    def plain_file(self, rel: str) -> bool:
+        """Whether ``rel`` is a regular file inside the dataset by the listings alone; False
+        means: resolve it (absolute, ``..``, a symbolic link on the way, a name the listing
+        does not hold, or not a file)."""
+        path = PurePosixPath(rel)
+        if path.is_absolute() or not path.parts or ".." in path.parts:
+            return False
+        listing = self._listing(path.parts[:-1])
+        entry = None if listing is None else listing.get(path.parts[-1])
+        return entry is not None and entry.is_file(follow_symlinks=False)
+
+
 def _check_image_paths(directory: Path, items: pd.DataFrame) -> list[str]:
-    """Warn about ``image`` paths of items.csv that are absolute, escape the dataset or are absent."""
+    """Warn about ``image`` paths of items.csv that are absolute, escape the dataset or are absent.
+
+    A relative path without ``..`` none of whose parts is a symbolic link stays inside the
+    dataset, so it is checked from one listing of its folder; any other path is resolved.
+    (Resolving the sample's 1,289 paths one by one took 0.15 s of every dataset load.)
+    """
     if "image" not in items.columns:
         return []
     root = directory.resolve()
     missing: list[int] = []
     escaping: list[int] = []
+    folders = _FolderListings(directory)
     for item_id, rel in zip(items["item_id"].to_numpy(), items["image"].to_numpy(), strict=True):
         if not isinstance(rel, str) or not rel:
+            continue
+        if folders.plain_file(rel):
             continue
         try:
             p = (directory / rel).resolve()

@@ -164,6 +164,28 @@ def test_image_paths_outside_the_dataset_are_flagged(tmp_path: Path) -> None:
     assert any("outside the dataset directory" in w for w in ds.warnings)
 
 
+def test_symbolic_links_in_image_paths_are_resolved_before_they_are_trusted(tmp_path: Path) -> None:
+    d = write_valid_mmrec(tmp_path / "toy")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(b"png")
+    (d / "img").mkdir()
+    for i in range(3):
+        (d / "img" / f"{i}.png").write_bytes(b"png")
+    (d / "img" / "out.png").symlink_to(outside / "secret.png")  # a file link leaving the dataset
+    (d / "linked").symlink_to(outside, target_is_directory=True)  # a folder link leaving it
+    (d / "img" / "in.png").symlink_to(d / "img" / "0.png")  # a link that stays inside
+    paths = ["img/0.png", "./img/1.png", "img/out.png", "linked/secret.png", "img/in.png"]
+    paths += [f"img/{i}.png" for i in range(len(paths), N_ITEMS)]
+    lines = ["item_id,image"] + [f"{i},{p}" for i, p in enumerate(paths)]
+    (d / "items.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ds = load_mmrec(d)
+    (outside_warning,) = [w for w in ds.warnings if "outside the dataset directory" in w]
+    assert "2 path(s)" in outside_warning and "first: item 2" in outside_warning
+    (missing,) = [w for w in ds.warnings if "are missing" in w]  # img/5.png … do not exist
+    assert f"{N_ITEMS - 5} image file(s)" in missing and "first: item 5" in missing
+
+
 def test_name_selects_one_of_several_inter_files_and_inter_path_works(tmp_path: Path) -> None:
     d = write_valid_mmrec(tmp_path / "toy")
     rows = [r for r in base_inter_rows()]
