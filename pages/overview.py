@@ -104,8 +104,8 @@ def _selected_variants(state: AppState) -> None:
     if logs:
         st.subheader("Training curves")
         c1, c2 = st.columns(2)
-        c1.plotly_chart(charts.training_curves(logs, "valid_recall@20"), width="stretch")
-        c2.plotly_chart(charts.training_curves(logs, "loss_total"), width="stretch")
+        c1.markdown(charts.training_curves(logs, "valid_recall@20"), unsafe_allow_html=True)
+        c2.markdown(charts.training_curves(logs, "loss_total"), unsafe_allow_html=True)
 
 
 def render() -> None:

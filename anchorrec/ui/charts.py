@@ -104,28 +104,17 @@ def share_bars(
     return fig
 
 
-def training_curves(logs: dict[str, pd.DataFrame], column: str, *, height: int = 260) -> go.Figure:
-    """One line per variant of ``column`` (e.g. ``valid_recall@20``) against the epoch."""
-    fig = go.Figure()
-    for i, (name, log) in enumerate(logs.items()):
-        if column in log:
-            fig.add_trace(
-                go.Scatter(
-                    x=log["epoch"],
-                    y=log[column],
-                    mode="lines+markers" if len(log) < 30 else "lines",
-                    name=name,
-                    line={"color": PALETTE[i % len(PALETTE)]},
-                )
-            )
-    fig.update_layout(
-        height=height,
-        margin={"l": 4, "r": 4, "t": 28, "b": 4},
-        title={"text": column.replace("_", " "), "font": {"size": 12}},
-        xaxis={"title": "epoch", "tickformat": "d"},
-        legend={"orientation": "h", "y": -0.25},
-    )
-    return fig
+def training_curves(logs: dict[str, pd.DataFrame], column: str) -> str:
+    """One line per variant of ``column`` (e.g. ``valid_recall@20``) against the epoch, as
+    inline SVG (:mod:`anchorrec.ui.line_svg`: the first page loads no chart library)."""
+    from anchorrec.ui.line_svg import line_chart
+
+    series = {
+        name: (log["epoch"].to_numpy(), log[column].to_numpy())
+        for name, log in logs.items()
+        if column in log and "epoch" in log
+    }
+    return line_chart(series, title=column.replace("_", " "), x_label="epoch", colours=PALETTE)
 
 
 def value_vs_null(

@@ -30,7 +30,10 @@ def test_overview_opens_with_dataset_card_variants_and_curves(app):
     variants = table_with(at, "variant", "test recall@20")
     assert list(variants["variant"]) == ["anchor", "lightgcn"]
     assert variants["test recall@20"].notna().all()
-    assert _plotly_count(at) == 2  # training curves: valid Recall@20 and loss
+    curves = [m.value for m in at.markdown if m.value.startswith("<svg")]
+    assert len(curves) == 2  # training curves: valid Recall@20 and loss, one line a variant
+    assert all(c.count("<polyline") == 2 and ">anchor<" in c and ">lightgcn<" in c for c in curves)
+    assert _plotly_count(at) == 0  # the first page loads no chart library
     significance = table_with(at, "Recall@20 difference")  # each against the reference
     assert at.selectbox(key="overview_reference").value == "lightgcn"
     assert list(significance["variant"]) == ["anchor"]
