@@ -299,7 +299,8 @@ def _interactions(page, runs: Runs, main, sidebar) -> dict[str, dict]:
     heading(main, "Embedding spaces").wait_for(timeout=STEP_TIMEOUT_MS)
     runs.wait_after(page, before)
     _settle(page)
-    page.locator("canvas.lp-top").first.scroll_into_view_if_needed()
+    with contextlib.suppress(Exception):  # no panels: the point step records why
+        page.locator("canvas.lp-top").first.scroll_into_view_if_needed(timeout=5_000)
     page.wait_for_timeout(300)
 
     def point() -> None:  # whichever item is under the cursor (clusters overlap)
