@@ -4,6 +4,7 @@ inputs (modality reliance) and every diagnostic beside its null."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from anchorrec.analysis.diagnostics import MEANINGS
@@ -89,11 +90,17 @@ def _diagnostics(state: AppState, entries: list[ModelEntry]) -> None:
     variants = [r.variant for r in reports]
     wide = tables.diagnostics_table(reports)
     numbers = [*variants, "null"]
+    # not measured: blank. The table draws a null as "None" whatever a Styler says, so the
+    # figures go as text, right-aligned.
+    shown = wide.assign(
+        **{c: [f"{v:.3f}" if pd.notna(v) else "" for v in wide[c]] for c in numbers}
+    )
     st.dataframe(
-        wide.style.format("{:.3f}", subset=numbers, na_rep=""),  # not measured: blank
+        shown,
         hide_index=True,
         width="stretch",
         column_order=["metric", "space", *numbers],
+        column_config={c: st.column_config.TextColumn(c, alignment="right") for c in numbers},
         key="diag_table",
     )
     st.caption(
