@@ -8,6 +8,7 @@ from anchorrec.evaluation.significance import comparison_table
 from anchorrec.models.config import DEFAULT_MASK
 from anchorrec.ui import cached, charts, prepared, show, tables
 from anchorrec.ui.errors import user_errors
+from anchorrec.ui.preload import preload_charts
 from anchorrec.ui.state import AppState, reference_label, remember_reference, sidebar
 from anchorrec.ui.text import plain
 
@@ -99,8 +100,7 @@ def _selected_variants(state: AppState) -> None:
         }
         show.table(tables.headline_table(found), "overview_headline", column_config=config)
         st.caption(" · ".join(f"**{label}**: {meaning}" for _, label, meaning in tables.HEADLINE))
-    logs = {e.name: cached.train_log(e.path) for e in selected}
-    logs = {k: v for k, v in logs.items() if len(v)}
+    logs = {e.name: log for e in selected if len(log := cached.train_log(e.path))}
     if logs:
         st.subheader("Training curves")
         c1, c2 = st.columns(2)
@@ -144,6 +144,7 @@ def render() -> None:
         _significance(state, usable)
     if state.selected:
         _selected_variants(state)
+    preload_charts()  # the browser starts its chart library while the user reads this page
 
 
 render()
