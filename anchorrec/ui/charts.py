@@ -215,33 +215,37 @@ def attribution_stack(
     *,
     words: dict[str, str] | None = None,
     height: int | None = None,
-) -> go.Figure:
+) -> PanelFigure:
     """Signed contributions of each row (one recommended item per row, one column per input
     or branch), stacked relative to 0: a part left of 0 pushed the item down.
 
     ``labels`` name the rows (the items' titles); ``words`` name the inputs in the legend.
+    Written as a plain specification: it is redrawn for every shopper picked. Titles are
+    escaped: plotly reads a subset of HTML in tick labels, and a catalogue's text is text.
     """
-    fig = go.Figure()
-    y = [str(lbl) for lbl in labels]
+    y = [html.escape(str(lbl)) for lbl in labels]
+    data = []
     for name in signed.columns:
         word = (words or {}).get(name, name)
-        fig.add_trace(
-            go.Bar(
-                x=signed[name],
-                y=y,
-                orientation="h",
-                name=word,
-                marker_color=PLAYER_COLOURS.get(name, "#888888"),
-                hovertemplate=f"{word}: %{{x:+.4f}}<extra></extra>",
-            )
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "x": signed[name].astype(float).tolist(),
+                "y": y,
+                "name": word,
+                "marker": {"color": PLAYER_COLOURS.get(name, "#888888")},
+                "hovertemplate": f"{html.escape(word)}: %{{x:+.4f}}<extra></extra>",
+            }
         )
-    fig.add_vline(x=0, line_width=1, line_color="#444")
-    fig.update_layout(
-        barmode="relative",
-        height=height or 90 + 26 * len(y),
-        margin={"l": 4, "r": 4, "t": 8, "b": 4},
-        xaxis={"title": {"text": "contribution to the score (− lowered it, + raised it)"}},
-        yaxis={"autorange": "reversed", "type": "category"},
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
-    )
-    return fig
+    zero = {"type": "line", "x0": 0, "x1": 0, "xref": "x", "y0": 0, "y1": 1, "yref": "paper"}
+    layout = {
+        "barmode": "relative",
+        "height": height or 90 + 26 * len(y),
+        "margin": {"l": 4, "r": 4, "t": 8, "b": 4},
+        "xaxis": {"title": {"text": "contribution to the score (− lowered it, + raised it)"}},
+        "yaxis": {"autorange": "reversed", "type": "category", "automargin": True},
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+        "shapes": [zero | {"line": {"width": 1, "color": "#444"}}],
+    }
+    return PanelFigure({"data": data, "layout": layout})
