@@ -9,6 +9,7 @@ import streamlit as st
 
 from anchorrec.analysis.diagnostics import MEANINGS
 from anchorrec.analysis.projection import COEMBEDDING
+from anchorrec.data.shop_ids import item_shop_ids
 from anchorrec.models.registry import MULTIMODAL_VARIANTS
 from anchorrec.ui import cached, charts, linked_panels, prepared, tables
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
@@ -57,7 +58,11 @@ def _figure_one(state: AppState, entries: list[ModelEntry]) -> None:
     if panels:
         selected = consume_panel_selection(FIGURE_KEY, "collapse")
         data = linked_panels.payload(
-            panels, item_titles(ds), selected=selected, columns=min(len(panels), 3)
+            panels,
+            item_titles(ds),
+            selected=selected,
+            columns=min(len(panels), 3),
+            shop_ids=item_shop_ids(ds),
         )
         linked_panels.show(data, key=FIGURE_KEY, on_change=_on_selection)
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS
 from anchorrec.analysis.spaces import SPACE_DESCRIPTIONS, SPACE_ORDER
+from anchorrec.data.shop_ids import item_shop_ids
 from anchorrec.ui import cached, linked_panels, prepared, tables
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.games import current_game
@@ -129,9 +130,8 @@ def render() -> None:
         panels.append(_panel(ANCHOR_DOMAIN, layouts, method, ds.n_items, wide=True))
     panels = [p for p in panels if p is not None]
     if panels:
-        data = linked_panels.payload(
-            panels, titles, colour, colour_name, selected=selected, found=found
-        )
+        look = {"selected": selected, "found": found, "shop_ids": item_shop_ids(ds)}
+        data = linked_panels.payload(panels, titles, colour, colour_name, **look)
         linked_panels.show(data, key=PANELS_KEY, on_change=_on_selection)
     show_selection_summary(ds, selected if len(selected) > 1 else found, "spaces_selection")
     st.divider()

@@ -138,8 +138,10 @@ def payload(
     selected: Sequence[int] = (),
     found: Sequence[int] = (),
     columns: int = 3,
+    shop_ids: np.ndarray | None = None,
 ) -> dict:
-    """The component's data: shared items (id, title, colour) and each panel's points."""
+    """The component's data: shared items (id, title, colour, the shop's own id when an
+    imported catalogue has one) and each panel's points."""
     items = np.unique(np.concatenate([np.asarray(p.item_ids, dtype=np.int64) for p in panels]))
     row_of = {int(i): r for r, i in enumerate(items)}
     out_panels = []
@@ -172,6 +174,7 @@ def payload(
     return {
         "items": items.tolist(),
         "titles": [str(t) for t in np.asarray(titles, dtype=object)[items]],
+        "shop_ids": [] if shop_ids is None else [str(v) for v in shop_ids[items]],
         "colour": colouring(colour, colour_name, items),
         "panels": out_panels,
         "selected": [int(i) for i in selected if int(i) in present],

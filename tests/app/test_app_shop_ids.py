@@ -8,6 +8,8 @@ import io
 import pandas as pd
 import pytest
 
+from tests.app.app_support import panels_data
+
 
 @pytest.fixture
 def imported_app(imported_shop, app_home):
@@ -65,6 +67,9 @@ def test_the_spaces_search_and_the_selection_csv_carry_the_shops_ids(imported_ap
     table = next(d.value for d in at.dataframe if "train interactions" in d.value.columns)
     assert list(table.columns[:3]) == ["image", "item", "shop id"]
     assert list(table["shop id"]) == [f"SKU-{int(i):03d}" for i in table["item"]]
+    # the panels' tooltips name the shop's id beside the internal one
+    data = panels_data(at)
+    assert [f"SKU-{i:03d}" for i in data["items"]] == data["shop_ids"]
 
 
 def test_the_selection_csv_and_the_audit_exports_name_the_shops_ids(imported_shop, tmp_path):

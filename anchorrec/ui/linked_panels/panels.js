@@ -310,7 +310,8 @@ function createView(root, setStateValue) {
     if (k < 0) { tip.style.display = "none"; return; }
     const d = view.data;
     const r = p.rows[k];
-    tip.replaceChildren(el("b", "", d.titles[r]), el("span", "", `item ${d.items[r]}`));
+    const own = d.shop_ids && d.shop_ids[r] ? ` · shop id ${d.shop_ids[r]}` : "";
+    tip.replaceChildren(el("b", "", d.titles[r]), el("span", "", `item ${d.items[r]}${own}`));
     if (p.tags) tip.append(el("div", "", `space: ${p.spec.tag_names[p.tags[k]].replace(/_/g, " ")}`));
     else if (d.colour.kind !== "none") tip.append(el("div", "", `${d.colour.name}: ${d.colour.text[r]}`));
     const host = root.getBoundingClientRect();
