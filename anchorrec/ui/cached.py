@@ -192,11 +192,11 @@ def compute_diagnostics(loaded: LoadedModel) -> Any:
     return store_diagnostics(loaded)
 
 
+#: Seconds between two updates of a progress bar (each is a message the browser redraws).
+PROGRESS_EVERY_S = 0.3
 #: Audits computed in this process (key → AuditResult), the oldest dropped past 32. Not an
 #: ``st.cache_resource``: the audit draws its progress bar while it runs, which Streamlit
 #: forbids inside a cached function.
-#: Seconds between two updates of a progress bar (each is a message the browser redraws).
-PROGRESS_EVERY_S = 0.3
 _AUDITS: dict[tuple[str, str, str, int, str], Any] = {}
 _AUDITS_MAX = 32
 _AUDITS_LOCK = threading.Lock()

@@ -34,7 +34,6 @@ SCALE = 10_000
 #: Steps of the numeric colour scale (Viridis, low to high).
 SCALE_STEPS = 64
 MISSING_COLOUR = "#bbbbbb"
-GESTURES = ("click", "box", "lasso", "clear", "legend")
 COMPONENT = "anchorrec.linked_panels"
 _ASSETS = Path(__file__).with_name("linked_panels")
 
