@@ -1,4 +1,5 @@
-"""The layout panels of the Embedding spaces page as one component drawn in the browser.
+"""Layout panels as one component drawn in the browser: the spaces of *Embedding spaces* and
+the Figure-1 panels of *Positional collapse*.
 
 Every panel is a canvas, and the browser draws all of them from one payload: the items, their
 titles and colours, and each panel's points. Hover, click, box and lasso selection happen in
