@@ -54,6 +54,7 @@ from anchorrec.models.model_info import (  # noqa: F401 - the config half, re-ex
     FORMAT,
     LIMITS,
     check_hyper_parameters,
+    check_weights_digest,
     config_checksum,
     decode_info,
     parse_info,
@@ -238,11 +239,7 @@ def read_model_snapshot(
             f"{model_dir / missing} is missing; {model_dir} is not a complete model directory."
         )
     info = parse_info(decode_info(model_dir / CONFIG_FILE, info_bytes), model_dir / CONFIG_FILE)
-    if hashlib.sha256(blob).hexdigest() != info["weights_sha256"]:
-        raise CheckpointError(
-            f"{model_dir / WEIGHTS_FILE} does not match the checksum in {CONFIG_FILE} (field "
-            "weights_sha256): the file is truncated or was edited; retrain or restore the model."
-        )
+    check_weights_digest(model_dir / WEIGHTS_FILE, hashlib.sha256(blob).hexdigest(), info)
     metrics: dict[str, Any] = {}
     if metrics_bytes is not None:
         try:

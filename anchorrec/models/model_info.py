@@ -256,12 +256,18 @@ def verify_weights_file(model_dir: str | os.PathLike[str], info: dict[str, Any])
             digest = hashlib.file_digest(fh, "sha256").hexdigest()
     except OSError as exc:
         raise CheckpointError(f"{path}: cannot be read ({exc.strerror}).") from None
+    check_weights_digest(path, digest, info)
+    _VERIFIED[key] = True
+
+
+def check_weights_digest(path: Path, digest: str, info: dict[str, Any]) -> None:
+    """CheckpointError unless ``digest`` (SHA-256 of the weights at ``path``) is the one
+    ``config.json`` records."""
     if digest != info["weights_sha256"]:
         raise CheckpointError(
             f"{path} does not match the checksum in {CONFIG_FILE} (field weights_sha256): the "
             "file is truncated or was edited; retrain or restore the model."
         )
-    _VERIFIED[key] = True
 
 
 def read_train_log(model_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
