@@ -24,7 +24,7 @@ import inspect
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 #: What the first page (Overview) imports, the libraries first (most of the time).
@@ -76,20 +76,24 @@ MODULES: tuple[str, ...] = (
 DELAY_S = 1.5
 
 _lock = threading.Lock()
-_thread: threading.Thread | None = None
-_first_page: threading.Thread | None = None
+#: The threads started in this process, by name (each is started once).
+_threads: dict[str, threading.Thread] = {}
 _runtime_started = threading.Event()
 _log = logging.getLogger(__name__)
+_THREAD_NAME = "anchorrec-first-page"
+
+
+def _start_once(name: str, target: Callable[[], None]) -> threading.Thread:
+    with _lock:
+        if name not in _threads:
+            _threads[name] = threading.Thread(target=target, name=name, daemon=True)
+            _threads[name].start()
+        return _threads[name]
 
 
 def start() -> threading.Thread:
     """Start the background imports once per process (later calls return the same thread)."""
-    global _thread
-    with _lock:
-        if _thread is None:
-            _thread = threading.Thread(target=_import_all, name="anchorrec-warmup", daemon=True)
-            _thread.start()
-        return _thread
+    return _start_once("anchorrec-warmup", _import_all)
 
 
 def _import_all() -> None:
@@ -105,7 +109,6 @@ def _import_all() -> None:
 #: Streamlit's logger of "missing ScriptRunContext!": the dataset cache's spinner, which has no
 #: session to show in when this thread fills the cache, logs it once.
 _NO_CONTEXT_LOGGER = "streamlit.runtime.scriptrunner_utils.script_run_context"
-_THREAD_NAME = "anchorrec-first-page"
 
 
 class _NotThisThread(logging.Filter):
@@ -125,14 +128,7 @@ async def server_lifespan(app: Any) -> AsyncIterator[None]:
 
 def start_first_page() -> threading.Thread:
     """Start :func:`prepare_first_page` once per process (later calls return the same thread)."""
-    global _first_page
-    with _lock:
-        if _first_page is None:
-            _first_page = threading.Thread(
-                target=prepare_first_page, name=_THREAD_NAME, daemon=True
-            )
-            _first_page.start()
-        return _first_page
+    return _start_once(_THREAD_NAME, prepare_first_page)
 
 
 def prepare_first_page(runtime_timeout_s: float = 60.0) -> None:
@@ -140,7 +136,7 @@ def prepare_first_page(runtime_timeout_s: float = 60.0) -> None:
 
     - import :data:`FIRST_PAGE_MODULES` (about a second on an idle 2-core machine);
     - call :func:`inspect.stack` once: Streamlit's first element of a process calls it, and its
-      first call maps every loaded module to its file (0.2 s of the first page's run);
+      first call maps every loaded module to its file (0.2–0.3 s of the first page's run);
     - once the server's runtime has started (:func:`server_lifespan`), open the default dataset
       (the sidebar's first choice) into the app's dataset cache.
 
