@@ -11,6 +11,7 @@ elsewhere; with no such chunk (another Streamlit build) it does nothing.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 COMPONENT = "anchorrec.preload"
@@ -36,8 +37,10 @@ export default function (component) {
 _RENDERER = None
 
 
+@functools.cache
 def plotly_chunk() -> str | None:
-    """The file name of the installed Streamlit's plotly chunk, or None."""
+    """The file name of the installed Streamlit's plotly chunk, or None (looked up once: the
+    installed Streamlit does not change under a running server)."""
     import streamlit
 
     folder = Path(streamlit.__file__).parent / "static" / "static" / "js"
