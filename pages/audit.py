@@ -114,7 +114,7 @@ def render() -> None:
     )
     k = st.slider("Top-K audited", 5, 50, 10, step=5, key="audit_k")
     game = game_switch("audit_game")
-    entries = prepared.ready(state, entries, prepared.COALITIONS, "audit_prepare")
+    entries = prepared.ready(state, entries, prepared.COALITIONS, "audit_prepare", game=game)
     results = {}
     for e in entries:
         with user_errors(f"Model {e.name}", stop=False):

@@ -55,7 +55,7 @@ def render() -> None:
         st.caption(
             f"**Bought later**: this shopper's {len(later)} held-out purchases (the valid and test splits, which training never saw) are marked in each list: the hits a variant recovers."
         )
-    entries = prepared.ready(state, entries, prepared.COALITIONS, "rec_prepare")
+    entries = prepared.ready(state, entries, prepared.COALITIONS, "rec_prepare", game=game)
     explained = {}
     for col, e in zip(st.columns(len(entries)), entries, strict=True):
         with col, user_errors(f"Model {e.name}", stop=False):

@@ -57,10 +57,12 @@ def _colours(state, entry) -> tuple[np.ndarray | None, str]:
     choice = st.selectbox("Colour by", tables.colour_options(state.dataset), key="spaces_colour")
     if choice != "ID share":
         return tables.colour_values(state.dataset, choice)
-    if not prepared.ready(state, [entry], prepared.COALITIONS, "spaces_prepare", stop=False):
+    game = current_game()  # the session's attribution game (Recommendations, Audit)
+    if not prepared.ready(
+        state, [entry], prepared.COALITIONS, "spaces_prepare", stop=False, game=game
+    ):
         return None, choice
     with user_errors("ID share", stop=False):
-        game = current_game()  # the session's attribution game (Recommendations, Audit)
         return cached.id_share_by_item(state.loaded(entry), game=game), f"ID share, {game} game"
     return None, choice
 

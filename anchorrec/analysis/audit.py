@@ -279,3 +279,15 @@ def history_frame(loaded: LoadedModel, result: AuditResult) -> pd.DataFrame | No
         for t, p in enumerate(paths):
             columns[f"path_{p}"] += [float("nan"), *h.by_path[t].tolist()]
     return pd.DataFrame(columns)
+
+
+def mean_share_by_item(audit: AuditResult, player: str, n_items: int) -> np.ndarray | None:
+    """Each item's mean share of ``player`` over the audited lists it appears in (NaN: never
+    recommended); None when the model has no such input."""
+    if player not in audit.players:
+        return None
+    recs = audit.recommendations
+    items = recs["item"].to_numpy()
+    sums = np.bincount(items, weights=recs[f"share_{player}"].to_numpy(), minlength=n_items)
+    counts = np.bincount(items, minlength=n_items)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)

@@ -83,10 +83,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--games",
         default=",".join(GAME_CHOICES),
-        help="attribution games whose modality reliance to measure (comma-separated: "
-        f"{', '.join(GAME_CHOICES)}; the background game runs the model once per draw)",
+        help="attribution games whose coalition cache and modality reliance to store "
+        f"(comma-separated: {', '.join(GAME_CHOICES)}; the background game runs the model "
+        "once per draw)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--progress-file",
+        default=None,
+        metavar="PROGRESS.json",
+        help="also record the progress in this JSON file (steps done, of how many, the step "
+        "running; rewritten atomically before each step)",
+    )
     add_model_source_arguments(p)
     p.set_defaults(func=cmd_prepare)
 
@@ -186,47 +194,43 @@ def _games(spec: str) -> list[str]:
     if unknown:
         raise ConfigError(
             f"--games {spec!r}: use a comma-separated subset of {', '.join(GAME_CHOICES)} "
-            "(or an empty string to skip the reliance)."
+            "(or an empty string to skip the attribution's caches and reliance)."
         )
     return games
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
+    """Compute every result of the registry of derived results (:mod:`anchorrec.analysis.
+    derived`) that the models' stores lack, one step per model, result and parameters."""
     from tqdm.auto import tqdm
 
-    from anchorrec.analysis.attribution import coalition_cache
-    from anchorrec.analysis.diagnostics import read_diagnostics, store_diagnostics
-    from anchorrec.analysis.projection import precompute_projections
-    from anchorrec.analysis.reliance import read_reliance, store_reliance
-    from anchorrec.evaluation.stored import stored_per_user_metrics
+    from anchorrec.analysis import derived
 
-    methods = _methods(args.methods)
     games = _games(args.games)
-    steps = ["per-user metrics", "attribution cache", *(f"{g} reliance" for g in games)]
-    steps.append("layouts")
-    if not args.no_diagnostics:
-        steps.insert(1, "diagnostics")
-    bar = tqdm(total=len(args.model_dirs) * len(steps), disable=args.quiet, unit="step")
-    for model_dir in args.model_dirs:
-        loaded = load_model_from_args(args, model_dir)
-        name = Path(model_dir).name
-        for step in steps:
-            bar.set_description(f"{name}: {step}")
-            if step == "per-user metrics" and loaded.dataset.test.nnz:
-                stored_per_user_metrics(loaded)
-            elif step == "diagnostics" and read_diagnostics(model_dir) is None:
-                store_diagnostics(loaded)
-            elif step == "attribution cache":
-                coalition_cache(loaded, persist=True)
-            elif step.endswith(" reliance"):
-                game = step.removesuffix(" reliance")
-                if loaded.dataset.test.nnz and read_reliance(model_dir, game) is None:
-                    store_reliance(loaded, game)  # the background cache stays in memory
-            elif step == "layouts":
-                precompute_projections(loaded, methods, model_dir=model_dir)
+    options = {"game": games, "method": _methods(args.methods)}
+    skip = [derived.DIAGNOSTICS] if args.no_diagnostics else []
+    if not games:  # nothing of the attribution's games
+        skip += [derived.COALITIONS, derived.RELIANCE]
+    steps = derived.prepare_steps(args.model_dirs, options, skip)
+    bar = tqdm(total=len(steps), disable=args.quiet, unit="step", file=sys.stderr)
+
+    started = [0]
+
+    def show(step: derived.Step) -> None:  # the bar counts the steps finished
+        if started[0]:
             bar.update()
+        started[0] += 1
+        bar.set_description(step.label)
+
+    derived.run_steps(
+        steps,
+        lambda model_dir: load_model_from_args(args, model_dir),
+        progress_file=args.progress_file,
+        on_step=show,
+    )
+    bar.update(min(started[0], 1))
     bar.close()
-    print(f"prepared {len(args.model_dirs)} model(s): {', '.join(steps)}")
+    print(f"prepared {len(args.model_dirs)} model(s): {', '.join(derived.iter_labels(steps))}")
     return 0
 
 

@@ -8,9 +8,11 @@ closed tab and a server restart, and it is recorded in the workspace,
 ``$ANCHORREC_HOME/.jobs/prepare/<name>/job.json``, with its output beside it, so every
 session of every server process sees the same progress:
 
-- progress: the last line of ``prepare``'s progress bar in the log (``anchor: layouts 3/12``);
-- status: ``running`` while the process is alive; then ``done`` when the log ends with
-  ``prepare``'s closing line, else ``failed`` (the log's last lines say why).
+- progress: ``progress.json`` beside it, which ``prepare --progress-file`` rewrites
+  (atomically) before each step of the registry of derived results
+  (:class:`anchorrec.analysis.derived.Progress`: steps done, of how many, the step running);
+- status: ``running`` while the process is alive; then ``done`` when the progress file says
+  every step finished, else ``failed`` (the log's last lines say why).
 
 Starting the same models again while a job runs returns that job.
 """
@@ -19,24 +21,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from anchorrec.analysis.derived import PROGRESS_FILE, Progress
 from anchorrec.fileio import atomic_write_json
 from anchorrec.home import workspace_home
 from anchorrec.training.jobs import JOB_FILE, JOBS_DIR, LOG_FILE, is_alive, spawn
 
 PREPARE_JOBS = "prepare"
-#: The line ``prepare`` prints last when every model is prepared.
-DONE_PREFIX = "prepared "
 Status = Literal["running", "done", "failed"]
-_BAR = re.compile(
-    r"(?P<desc>[^\r\n|]*?):\s+(?P<pct>\d{1,3})%\|[^\r\n]*?\|\s*(?P<n>\d+)/(?P<total>\d+)"
-)
 
 
 def jobs_root() -> Path:
@@ -75,20 +72,23 @@ class PrepareJob:
         except OSError:
             return ""
 
+    @property
+    def progress_path(self) -> Path:
+        return self.job_dir / PROGRESS_FILE
+
     def status(self) -> Status:
         if is_alive(self.pid, self.process_start):
             return "running"
-        lines = [ln for ln in self._log().replace("\r", "\n").splitlines() if ln.strip()]
-        return "done" if lines and lines[-1].startswith(DONE_PREFIX) else "failed"
+        found = Progress.read(self.progress_path)
+        return "done" if found is not None and found.finished else "failed"
 
     def progress(self) -> tuple[float, str]:
-        """The fraction done and the step running (``anchor: layouts``), from the log."""
-        found = list(_BAR.finditer(self._log()))
-        if not found:
+        """The fraction done and the step running (``anchor: layouts (pca)``), from the
+        progress file ``prepare`` writes."""
+        found = Progress.read(self.progress_path)
+        if found is None:
             return 0.0, "starting…"
-        m = found[-1]
-        total = max(1, int(m.group("total")))
-        return min(1.0, int(m.group("n")) / total), m.group("desc").strip()
+        return found.fraction, found.step
 
     def log_tail(self, lines: int = 6) -> str:
         text = self._log().replace("\r", "\n")
@@ -133,12 +133,14 @@ def start_prepare_job(
     current = read_prepare_job(jobs_root() / name)
     if current is not None and current.status() == "running":
         return current
+    job_dir = jobs_root() / name
     command = [sys.executable, "-m", "anchorrec", "prepare", *dirs, "--methods", methods]
+    command += ["--quiet", "--progress-file", str(job_dir / PROGRESS_FILE)]
     if dataset_dir is not None:
         command += ["--data", str(dataset_dir)]
-    job_dir = jobs_root() / name
     job_dir.mkdir(parents=True, exist_ok=True)
-    (job_dir / LOG_FILE).unlink(missing_ok=True)  # progress of this run only
+    (job_dir / LOG_FILE).unlink(missing_ok=True)  # the output of this run only
+    (job_dir / PROGRESS_FILE).unlink(missing_ok=True)
     pid, process_start = spawn(command, job_dir / LOG_FILE)
     job = PrepareJob(name, dirs, methods, pid, process_start, time.time())
     atomic_write_json(job_dir / JOB_FILE, asdict(job))

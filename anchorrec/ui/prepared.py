@@ -1,11 +1,12 @@
 """What ``python -m anchorrec prepare`` stores for a model, and what a page does without it.
 
-A page needs four results that ``prepare`` computes and keeps beside the model: the test users'
-per-user metrics (Overview's comparison), the collapse diagnostics (Positional collapse), the
-coalition cache of the attribution (Recommendations, Audit, the ID-share colour) and the 2-D
+A page needs results that ``prepare`` computes and keeps beside the model, each declared once
+in the registry :mod:`anchorrec.analysis.derived`: the test users' per-user metrics
+(Overview's comparison), the collapse diagnostics (Positional collapse), the coalition cache of
+each attribution game (Recommendations, Audit, the ID-share colour), the reliance and the 2-D
 layouts (Embedding spaces, Figure 1). When one is missing a page computes it inline only while
-the catalogue is small enough for that to take seconds (:data:`INLINE_MAX_ITEMS`, set from the
-costs measured in docs/dashboard.md); above that the page says what is missing, names the
+the catalogue is small enough for that to take seconds (:data:`INLINE_MAX_ITEMS`, each
+result's limit in the registry, set from the costs measured in docs/dashboard.md); above that the page says what is missing, names the
 command, and offers to run ``prepare`` as a background job
 (:mod:`anchorrec.training.prepare_jobs`): it goes on when the user leaves the page, and every
 session shows its progress.
@@ -14,92 +15,79 @@ session shows its progress.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
+from anchorrec.analysis import derived
 from anchorrec.data.dataset import Dataset
 from anchorrec.training import prepare_jobs
 from anchorrec.workspace import ModelEntry
 
-PER_USER, DIAGNOSTICS, COALITIONS, LAYOUTS = (
-    "per-user metrics",
-    "diagnostics",
-    "coalition cache",
-    "layouts",
+if TYPE_CHECKING:
+    from anchorrec.ui.state import AppState
+
+PER_USER, DIAGNOSTICS, COALITIONS, RELIANCE, LAYOUTS = (
+    derived.PER_USER,
+    derived.DIAGNOSTICS,
+    derived.COALITIONS,
+    derived.RELIANCE,
+    derived.LAYOUTS,
 )
-#: The largest catalogue (items) for which a page still computes a missing result itself: a
-#: page may spend seconds, not minutes. From the costs measured on the 2-core machine
-#: (docs/dashboard.md#large-catalogues-prepare-first): ranking every user of Amazon Baby
-#: (7,050 items) takes half a second per model; the diagnostics take seconds per model on the
-#: 1,289-item sample and tens of minutes at 23,033 items; t-SNE and UMAP take 5-8 s per space
-#: at 5,000 items.
-INLINE_MAX_ITEMS: dict[str, int] = {
-    PER_USER: 10_000,
-    DIAGNOSTICS: 2_000,
-    COALITIONS: 10_000,
-    LAYOUTS: 5_000,
-}
-#: What each result is called in a notice.
-WORDS = {
-    PER_USER: "The per-user test metrics",
-    DIAGNOSTICS: "The collapse diagnostics",
-    COALITIONS: "The attribution's coalition cache",
-    LAYOUTS: "The 2-D layouts",
-}
+#: The largest catalogue (items) for which a page still computes a missing result itself (a
+#: page may spend seconds, not minutes): each result's own limit in the registry
+#: (:data:`anchorrec.analysis.derived.RESULTS`), gathered here so a test can lower them; a
+#: result registered later uses its declared limit.
+INLINE_MAX_ITEMS: dict[str, int] = {r.key: r.inline_max_items for r in derived.RESULTS.values()}
 REFRESH_S = 2.0
 
 
-def is_missing(kind: str, entry: ModelEntry, dataset: Dataset) -> bool:
-    """Whether ``prepare``'s result ``kind`` is absent from the model's store (file checks)."""
-    path = str(entry.path)
-    if kind == PER_USER:
-        from anchorrec.evaluation.stored import read_per_user_metrics
-
-        return dataset.test.nnz > 0 and read_per_user_metrics(path) is None
-    if kind == DIAGNOSTICS:
-        from anchorrec.ui.cached import stored_diagnostics
-
-        return stored_diagnostics(path) is None
-    if kind == COALITIONS:
-        from anchorrec.analysis.attribution import has_stored_cache
-
-        return not has_stored_cache(path)
-    if kind == LAYOUTS:
-        from anchorrec.ui.cached import available_projections
-
-        return not available_projections(path)
-    raise KeyError(f"unknown prepared result {kind!r}")
+def is_missing(kind: str, entry: ModelEntry, dataset: Dataset, **params: str) -> bool:
+    """Whether the registered result ``kind`` (for ``params``; any value of a parameter left
+    out) is absent from the model's store: file checks, no model loaded. A result that needs
+    a test split is never missing from a dataset without one."""
+    if derived.get(kind).needs_test and dataset.test.nnz == 0:
+        return False
+    return not derived.is_stored(kind, entry.path, params)
 
 
 def inline_ok(kind: str, n_items: int) -> bool:
     """Whether a page may compute ``kind`` itself for a catalogue of ``n_items``."""
-    return n_items <= INLINE_MAX_ITEMS[kind]
+    limit = INLINE_MAX_ITEMS.get(kind)
+    return n_items <= (derived.get(kind).inline_max_items if limit is None else limit)
 
 
-def needs_prepare(entries: list[ModelEntry], kind: str, dataset: Dataset) -> list[ModelEntry]:
+def needs_prepare(
+    entries: list[ModelEntry], kind: str, dataset: Dataset, **params: str
+) -> list[ModelEntry]:
     """The models lacking ``kind`` whose catalogue is too large to compute it on a visit."""
     if inline_ok(kind, dataset.n_items):
         return []
-    return [e for e in entries if e.usable and is_missing(kind, e, dataset)]
+    return [e for e in entries if e.usable and is_missing(kind, e, dataset, **params)]
 
 
-def available(entries: list[ModelEntry], kind: str, dataset: Dataset) -> list[ModelEntry]:
+def available(
+    entries: list[ModelEntry], kind: str, dataset: Dataset, **params: str
+) -> list[ModelEntry]:
     """The models a page may use for ``kind`` now (prepared, or small enough to compute)."""
-    blocked = needs_prepare(entries, kind, dataset)
+    blocked = needs_prepare(entries, kind, dataset, **params)
     return [e for e in entries if e not in blocked]
 
 
-def comparable(state, entries: list[ModelEntry]) -> list[ModelEntry]:
+def comparable(state: AppState, entries: list[ModelEntry]) -> list[ModelEntry]:
     """The models Overview may compare now (per-user metrics at hand); a notice for the rest."""
     return ready(state, entries, PER_USER, "overview_prepare", stop=False)
 
 
-def group_metrics(state, entries: list[ModelEntry]) -> dict[str, dict[str, dict[str, float]]]:
+def group_metrics(
+    state: AppState, entries: list[ModelEntry]
+) -> dict[str, dict[str, dict[str, float]]]:
     """Accuracy by shopper group (label → group → metrics) of the models whose per-user
     metrics are at hand (Overview)."""
     from anchorrec.ui.cached import entry_segment_metrics
 
+    assert state.dataset is not None
     return {
         e.label: entry_segment_metrics(state, e, "group")
         for e in available(entries, PER_USER, state.dataset)
@@ -111,11 +99,19 @@ def prepare_command(entries: list[ModelEntry]) -> str:
 
 
 def ready(
-    state, entries: list[ModelEntry], kind: str, key: str, *, stop: bool = True
+    state: AppState,
+    entries: list[ModelEntry],
+    kind: str,
+    key: str,
+    *,
+    stop: bool = True,
+    **params: str,
 ) -> list[ModelEntry]:
-    """The models a page may use for ``kind`` now; a notice (command, background button,
-    progress) for the others. With ``stop`` the page stops when none is left."""
-    blocked = needs_prepare(entries, kind, state.dataset)
+    """The models a page may use for ``kind`` (under ``params``, e.g. ``game="background"``)
+    now; a notice (command, background button, progress) for the others. With ``stop`` the
+    page stops when none is left."""
+    assert state.dataset is not None
+    blocked = needs_prepare(entries, kind, state.dataset, **params)
     if blocked:
         show_notice(state, blocked, kind, key)
     left = [e for e in entries if e not in blocked]
@@ -124,17 +120,18 @@ def ready(
     return left
 
 
-def show_notice(state, entries: list[ModelEntry], kind: str, key: str) -> None:
+def show_notice(state: AppState, entries: list[ModelEntry], kind: str, key: str) -> None:
     """Say that ``kind`` of ``entries`` is not prepared; progress of a running job, or the
     command and a button that starts ``prepare`` in the background."""
     running = [j for j in _jobs(entries) if j.status() == "running"]
     if running:
         _progress(running[0].name)
         return
+    assert state.dataset is not None
     names = ", ".join(f"**{e.label}**" for e in entries)
     n = state.dataset.n_items
     st.info(
-        f"{WORDS[kind]} of {names} {'is' if len(entries) == 1 else 'are'} not prepared yet. "
+        f"{derived.get(kind).words} of {names} {'is' if len(entries) == 1 else 'are'} not prepared yet. "
         f"With {n:,} items computing {'it' if kind != LAYOUTS else 'them'} here would take "
         "minutes, so this page does not: run\n\n"
         f"`{prepare_command(entries)}`\n\n"
@@ -179,8 +176,9 @@ def inline_methods(methods: tuple[str, ...], n_items: int) -> tuple[str, ...]:
     return tuple(m for m in methods if m == "pca")
 
 
-def no_layouts(state, entry: ModelEntry) -> None:
+def no_layouts(state: AppState, entry: ModelEntry) -> None:
     """Embedding spaces without any layout of ``entry``: how to get them."""
+    assert state.dataset is not None
     if inline_ok(LAYOUTS, state.dataset.n_items):
         st.info(
             f"No layout of **{entry.name}** yet: use *Compute layouts* (PCA is the quickest) "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -21,6 +21,9 @@ from anchorrec.data.dataset import Dataset
 from anchorrec.ui import cached
 from anchorrec.ui.errors import USER_ERRORS, show_error
 from anchorrec.ui.text import plain
+
+if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
 
 OTHER = "Another directory…"
 STATE_KEY = "_anchorrec_state"
@@ -45,7 +48,7 @@ class AppState:
     user: int = 0
     item: int = 0
 
-    def loaded(self, entry: ws.ModelEntry) -> Any:
+    def loaded(self, entry: ws.ModelEntry) -> LoadedModel:
         """The ``LoadedModel`` of ``entry`` on the current dataset (cached)."""
         assert self.dataset is not None
         return cached.load_model(entry.path, self.dataset)

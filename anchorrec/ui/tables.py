@@ -18,6 +18,7 @@ import pandas as pd
 
 from anchorrec.analysis.attribution import PLAYER_WORDS, UserExplanation, WhatIf
 from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS, AuditResult
+from anchorrec.analysis.audit import mean_share_by_item as mean_share_by_item
 from anchorrec.analysis.diagnostics import DiagnosticsReport, compare, compare_with_intervals
 from anchorrec.data import shop_ids
 from anchorrec.data.dataset import Dataset
@@ -408,18 +409,6 @@ def colour_values(ds: Dataset, option: str) -> tuple[np.ndarray, str]:
             raise KeyError(f"items.csv has no column {column!r}")
         return ds.items[column].to_numpy(), column
     raise KeyError(f"unknown colour option {option!r}")
-
-
-def mean_share_by_item(audit: AuditResult, player: str, n_items: int) -> np.ndarray | None:
-    """Each item's mean share of ``player`` over the audited lists it appears in (NaN: never
-    recommended); None when the model has no such input."""
-    if player not in audit.players:
-        return None
-    recs = audit.recommendations
-    items = recs["item"].to_numpy()
-    sums = np.bincount(items, weights=recs[f"share_{player}"].to_numpy(), minlength=n_items)
-    counts = np.bincount(items, minlength=n_items)
-    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
 # ------------------------------------------------------------------------------ overview

@@ -99,10 +99,14 @@ def test_a_running_job_shows_its_progress_on_every_page(bare_shop, app_home, lar
     real = prepare_jobs.spawn
     launched = []
 
-    def fake_spawn(command, log_path):  # a process that only prints a progress line and waits
+    def fake_spawn(command, log_path):  # a process that only writes its progress and waits
         launched.append(command)
-        line = "anchor: layouts:  50%|#####     | 4/8 [00:05<00:05]"
-        script = f"import sys, time; sys.stderr.write({line!r}); sys.stderr.flush(); time.sleep(60)"
+        progress = command[command.index("--progress-file") + 1]
+        record = '{"done": 4, "total": 8, "step": "anchor: layouts (pca)", "finished": false}'
+        script = (
+            f"import pathlib, time; pathlib.Path({progress!r}).write_text({record!r}); "
+            "time.sleep(60)"
+        )
         return real([prepare_jobs.sys.executable, "-c", script], log_path)
 
     monkeypatch.setattr(prepare_jobs, "spawn", fake_spawn)
@@ -114,7 +118,7 @@ def test_a_running_job_shows_its_progress_on_every_page(bare_shop, app_home, lar
         deadline = time.monotonic() + 30
         while job.progress()[0] == 0 and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert job.status() == "running" and job.progress() == (0.5, "anchor: layouts")
+        assert job.status() == "running" and job.progress() == (0.5, "anchor: layouts (pca)")
         other = _open(bare_shop, "pages/audit.py")  # another session, another page
         assert not _prepare_buttons(other)  # no second run offered while one runs
         texts = [p.proto.text for p in other.get("progress")]

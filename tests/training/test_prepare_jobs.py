@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from anchorrec.analysis.derived import Progress
 from anchorrec.training import prepare_jobs
 from anchorrec.training.jobs import JOB_FILE, LOG_FILE
 
@@ -18,12 +19,17 @@ def home(tmp_path, monkeypatch):
     return tmp_path / "home"
 
 
-def _record(home, model_dirs, log: str, pid: int = 2**22 + 1) -> prepare_jobs.PrepareJob:
-    """A job whose process is gone (no such pid), with ``log`` as its output."""
+def _record(
+    home, model_dirs, log: str, progress: Progress | None = None, pid: int = 2**22 + 1
+) -> prepare_jobs.PrepareJob:
+    """A job whose process is gone (no such pid), with ``log`` as its output and ``progress``
+    as its progress file."""
     name = prepare_jobs.job_name(model_dirs)
     job = prepare_jobs.PrepareJob(name, tuple(model_dirs), "pca", pid, "", 1.0)
     job.job_dir.mkdir(parents=True)
     (job.job_dir / LOG_FILE).write_text(log, encoding="utf-8")
+    if progress is not None:
+        progress.write(job.progress_path)
     (job.job_dir / JOB_FILE).write_text(json.dumps(dataclasses.asdict(job)), encoding="utf-8")
     return job
 
@@ -34,24 +40,23 @@ def test_the_same_models_make_the_same_job_name(tmp_path):
     assert prepare_jobs.job_name([a]) != prepare_jobs.job_name([a, b])
 
 
-def test_progress_is_the_last_bar_line_of_the_log(home, tmp_path):
-    log = (
-        "anchor: per-user metrics:   0%|          | 0/8 [00:00<?, ?step/s]\r"
-        "anchor: diagnostics:  12%|#2        | 1/8 [00:04<00:30, 4.1s/step]\r"
-        "direct: layouts:  62%|######2   | 5/8 [01:10<00:40, 13.0s/step]"
-    )
-    job = _record(home, [str(tmp_path / "anchor")], log)
-    assert job.progress() == (5 / 8, "direct: layouts")
+def test_progress_is_read_from_the_progress_file_not_the_log(home, tmp_path):
+    log = "direct: layouts:  12%|#2        | 1/8 [00:04<00:30, 4.1s/step]"  # never parsed
+    job = _record(home, [str(tmp_path / "anchor")], log, Progress(5, 8, "direct: layouts (pca)"))
+    assert job.progress() == (5 / 8, "direct: layouts (pca)")
     assert job.covers(tmp_path / "anchor") and not job.covers(tmp_path / "other")
+    bare = _record(home, [str(tmp_path / "bare")], log)  # no progress file yet
+    assert bare.progress() == (0.0, "starting…")
 
 
-def test_a_finished_job_is_done_only_when_prepare_printed_its_last_line(home, tmp_path):
-    done = _record(
+def test_a_finished_job_is_done_only_when_its_progress_file_says_so(home, tmp_path):
+    done = _record(home, [str(tmp_path / "a")], "", Progress(4, 4, "done", finished=True))
+    failed = _record(
         home,
-        [str(tmp_path / "a")],
-        "x: 100%|###| 4/4 [00:02<00:00]\nprepared 1 model(s): layouts\n",
+        [str(tmp_path / "b")],
+        "Traceback…\nCheckpointError: no model\n",
+        Progress(1, 4, "b: diagnostics"),
     )
-    failed = _record(home, [str(tmp_path / "b")], "Traceback…\nCheckpointError: no model\n")
     assert done.status() == "done"
     assert failed.status() == "failed" and "no model" in failed.log_tail()
     assert {j.name for j in prepare_jobs.find_prepare_jobs()} == {done.name, failed.name}
@@ -79,6 +84,7 @@ def test_a_background_prepare_stores_what_the_pages_read(home, tmp_path):
         time.sleep(0.5)
     assert job.status() == "done", job.log_tail(20)
     assert job.progress()[0] == 1.0
+    assert json.loads(job.progress_path.read_text())["finished"] is True
     assert has_stored_cache(model)
     assert read_per_user_metrics(str(model)) is not None
     assert (model / "projections").is_dir()
