@@ -8,7 +8,7 @@ Every output goes through this module, which also refuses the targets a rename w
 * :func:`atomic_dir` refuses to replace a symbolic link, a file, the current directory or one
   of its parents, and names its temporary folders ``.<name>.tmp-<pid>-*`` so that an
   interrupted writer's leftovers are recognised (:func:`is_temporary_name`) and removed by the
-  next writer once that process is gone (:func:`remove_stale_temporaries`);
+  next writer once that process is gone (:func:`stale_temporaries`);
 * :func:`output_lock` makes a second writer of the same output refuse instead of deleting the
   first one's work (``train --out``);
 * folders are created with the mode a plain ``mkdir`` gives (``0777`` less the umask).
@@ -257,20 +257,6 @@ def stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
     return out
 
 
-def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
-    """Remove what :func:`stale_temporaries` finds; return the removed paths."""
-    removed = []
-    for path in stale_temporaries(folder):
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                path.unlink()
-        if not path.exists():
-            removed.append(path)
-    return removed
-
-
 def make_dirs(path: str | os.PathLike[str]) -> Path:
     """``mkdir -p`` with the umask's mode; an unwritable parent is an :class:`OutputError`."""
     path = Path(path)
@@ -491,8 +477,3 @@ def csv_bytes(frame: Any, **to_csv: Any) -> bytes:
     )
     options = {"index": False, "header": False, "quoting": csv.QUOTE_NONNUMERIC, **to_csv}
     return (header + "\n" + safe.to_csv(**options)).encode("utf-8")
-
-
-def atomic_write_csv(path: str | os.PathLike[str], frame: Any, **to_csv: Any) -> None:
-    """Write ``frame`` as CSV atomically, every text cell neutralised (:func:`neutralise_cell`)."""
-    atomic_write_bytes(path, csv_bytes(frame, **to_csv))

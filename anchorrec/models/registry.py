@@ -56,11 +56,6 @@ ID_ONLY_VARIANTS: tuple[str, ...] = tuple(v for v, c in MODEL_CLASSES.items() if
 DESCRIPTIONS: dict[str, str] = {v: c.description for v, c in MODEL_CLASSES.items()}
 
 
-def is_id_only(variant: str) -> bool:
-    """Whether ``variant`` reads only the interactions (raises ConfigError when unknown)."""
-    return model_class(variant).id_only
-
-
 def model_class(variant: str) -> type[Recommender]:
     """The class of ``variant``; ConfigError naming the known variants when unknown."""
     try:
