@@ -5,7 +5,8 @@ it first (directly or through :func:`require_dataset`), so the sidebar is the sa
 and a page also runs on its own (as ``AppTest.switch_page`` runs it). The selected user and item are kept in
 plain session keys (``sel_user`` / ``sel_item``) so any page may change them at any point of a
 run (:func:`select_item`); the sidebar's number inputs follow them on the next run. The
-shareable part — dataset, variants, user, item — is mirrored in ``st.query_params``.
+shareable part — dataset, models, user, item — is mirrored in ``st.query_params``
+(``?dataset=…&model=anchor,lightgcn&user=…&item=…``; the older ``?variant=`` still opens).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ SEL_USER, SEL_ITEM, SEL_DATASET = "sel_user", "sel_item", "sel_dataset"
 _REFERENCE = "_anchorrec_reference"
 _GOTO_DATASET = "_goto_dataset"
 _ADD_VARIANT = "_add_variant"
+#: The URL's key for the models shown (directory names), and its older spelling, still read.
+MODEL_PARAM, OLD_MODEL_PARAM = "model", "variant"
 #: Variants shown side by side by default, the first two of these a dataset has.
 DEFAULT_VARIANTS: tuple[str, ...] = ("anchor", "direct", "none", "lightgcn")
 
@@ -69,10 +72,10 @@ def require_dataset() -> AppState:
 
 
 def require_models(state: AppState) -> list[ws.ModelEntry]:
-    """The selected variants, or stop with a hint to train one."""
+    """The selected models, or stop with a hint to train one."""
     if not state.selected:
         if state.models:
-            st.info("Pick one or more variants in the sidebar.")
+            st.info("Pick one or more models in the sidebar.")
         else:
             st.info("This dataset has no trained model yet: train one on the Train page.")
         st.stop()
@@ -126,8 +129,10 @@ def _read_query_params() -> None:
     qp = st.query_params
     if "dataset" in qp:
         st.session_state["_qp_dataset"] = qp["dataset"]
-    if "variant" in qp:
-        st.session_state["_qp_variants"] = [v for v in qp["variant"].split(",") if v]
+    # ?model= names model directories; ?variant= is the older spelling of the same links
+    raw = qp.get(MODEL_PARAM, qp.get(OLD_MODEL_PARAM))
+    if raw is not None:
+        st.session_state["_qp_variants"] = [v for v in raw.split(",") if v]
     for key, target in (("user", SEL_USER), ("item", SEL_ITEM)):
         if key in qp:
             try:
@@ -137,9 +142,11 @@ def _read_query_params() -> None:
 
 
 def _write_query_params(state: AppState) -> None:
+    if OLD_MODEL_PARAM in st.query_params:  # an old link: from now on it says ?model=
+        del st.query_params[OLD_MODEL_PARAM]
     wanted = {
         "dataset": str(state.dataset_dir) if state.dataset_dir else "",
-        "variant": ",".join(e.name for e in state.selected),
+        MODEL_PARAM: ",".join(e.name for e in state.selected),
         "user": str(state.user),
         "item": str(state.item),
     }
@@ -263,7 +270,7 @@ def _choose_variants(models: list[ws.ModelEntry], fingerprint: str) -> list[ws.M
 
     label = {e.name: e.label for e in usable}
     st.sidebar.multiselect(
-        "Variants",
+        "Models",
         names,
         key=key,
         on_change=_on_change,

@@ -71,6 +71,24 @@ def test_url_carries_dataset_variants_and_selection(app, shop):
     assert at.query_params["item"] == "7"
 
 
+def test_the_url_says_model_and_old_variant_links_still_open(app):
+    app.query_params.update({"model": "lightgcn,anchor"})
+    at = app.run()
+    _no_exception(at)
+    assert at.multiselect[0].label == "Models"
+    assert at.multiselect[0].value == ["lightgcn", "anchor"]
+    assert at.query_params["model"] == "lightgcn,anchor"
+
+
+def test_an_old_variant_link_opens_and_is_rewritten_to_model(app):
+    app.query_params.update({"variant": "lightgcn"})
+    at = app.run()
+    _no_exception(at)
+    assert at.multiselect[0].value == ["lightgcn"]
+    assert at.query_params["model"] == "lightgcn"
+    assert "variant" not in at.query_params
+
+
 @pytest.mark.parametrize(
     "page, title, subheaders",
     [
