@@ -19,13 +19,13 @@ score``; null when the model is not linear in the history).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from anchorrec.cli.common import (
     add_mask_argument,
     add_model_source_arguments,
+    emit_json,
     load_model_from_args,
     model_names,
     parse_users,
@@ -245,7 +245,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
         store_diagnostics(loaded, report)
     if args.json:
-        print(json.dumps(report.to_json(), indent=2))
+        emit_json(report.to_json(), indent=2)
         return 0
     print(f"diagnostics of {report.variant} ({report.n_items} items)")
     print(f"{'metric':27s} {'space':28s} {'value':>9s} {'null':>9s}  null kind")
@@ -351,7 +351,7 @@ def cmd_reliance(args: argparse.Namespace) -> int:
     loaded = load_model_from_args(args)
     result = reliance(loaded, game=args.game, k=args.k, split=args.split)
     if args.json:
-        print(json.dumps(result.to_json(), indent=2))
+        emit_json(result.to_json(), indent=2)
         return 0
     k = result.k
     print(
@@ -386,8 +386,7 @@ def cmd_recommend_explain(args: argparse.Namespace) -> int:
             it["because"] = None if history is None else history.explain(u, it["item"]).to_json()
         records.append(rec)
     if args.json:
-        json.dump(records, sys.stdout)
-        sys.stdout.write("\n")
+        emit_json(records)
         return 0
     for rec in records:
         print(f"user {rec['user']}  baseline v(∅) = {rec['baseline']:.4f}")

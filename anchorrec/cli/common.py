@@ -9,12 +9,14 @@ torch at import time: ``python -m anchorrec --help`` answers without it.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from anchorrec.errors import AnchorRecError, ConfigError
 
@@ -195,11 +197,48 @@ def _deliver_interrupts() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+#: Where :func:`emit_json` writes while a ``--json`` command runs: the real standard output.
+_JSON_OUT: list[TextIO] = []
+
+
+@contextlib.contextmanager
+def json_stdout(enabled: bool) -> Iterator[None]:
+    """With ``--json``, standard output carries only the JSON document (:func:`emit_json`):
+    whatever else the command prints (tables, progress lines) goes to standard error, so
+    ``… --json | jq`` and ``… --json | python -m json.tool`` work."""
+    if not enabled:
+        yield
+        return
+    _JSON_OUT.append(sys.stdout)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        _JSON_OUT.pop()
+
+
+def emit_json(document: object, *, indent: int | None = None) -> None:
+    """Write ``document`` as the command's JSON output (numpy numbers as plain numbers)."""
+    out = _JSON_OUT[-1] if _JSON_OUT else sys.stdout
+    json.dump(document, out, indent=indent, default=_plain_number)
+    out.write("\n")
+    out.flush()
+
+
+def _plain_number(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]  # numpy scalars; anything else fails
+    except (TypeError, ValueError):
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable") from None
+
+
 def run_command(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
-    """Run one parsed command: bad input is a message and exit 2, never a traceback."""
+    """Run one parsed command: bad input is a message and exit 2, never a traceback. With
+    ``--json`` only the JSON document reaches standard output (:func:`json_stdout`)."""
     try:
         _deliver_interrupts()
-        return int(func(args) or 0)
+        with json_stdout(bool(getattr(args, "json", False))):
+            return int(func(args) or 0)
     except AnchorRecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR

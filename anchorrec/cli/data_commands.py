@@ -7,11 +7,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
 
+from anchorrec.cli.common import emit_json
 from anchorrec.data.archive import find_dataset_root, safe_extract_zip
 from anchorrec.data.catalog import DEFAULT_K_CORE, import_catalog
 from anchorrec.data.dataset import Dataset
@@ -78,12 +78,12 @@ def format_summary(ds: Dataset) -> str:
     s = ds.summary()
     lines = [
         f"dataset      {s['name']}  ({s['path']})",
-        f"users        {s['users']:,}",
-        f"items        {s['items']:,}",
-        f"interactions {s['interactions']:,}  (sparsity {100 * float(s['sparsity']):.4f}%)",
-        f"split        train {s['train']:,} / valid {s['valid']:,} / test {s['test']:,}",
+        f"users        {ds.n_users:,}",
+        f"items        {ds.n_items:,}",
+        f"interactions {ds.n_interactions:,}  (sparsity {100 * float(ds.sparsity):.4f}%)",
+        f"split        train {ds.train.nnz:,} / valid {ds.valid.nnz:,} / test {ds.test.nnz:,}",
     ]
-    mods = s["modalities"]
+    mods = {m: int(ds.features[m].shape[1]) for m in ds.modalities}
     lines.append(
         "modalities   "
         + (", ".join(f"{m} ({d}-d)" for m, d in mods.items()) if mods else "none (ID-only models)")
@@ -109,7 +109,7 @@ def _print(ds: Dataset, as_json: bool) -> None:
         out: dict[str, object] = {"ok": True}
         out.update(ds.summary())
         out["warnings"] = list(ds.warnings)
-        print(json.dumps(out, indent=2))
+        emit_json(out, indent=2)
     else:
         print(format_summary(ds))
 
@@ -125,7 +125,7 @@ def _validate(args: argparse.Namespace) -> int:
             ds = _load(path, args)
     except DatasetError as exc:
         if args.json:
-            print(json.dumps({"ok": False, "errors": [str(exc)]}, indent=2))
+            emit_json({"ok": False, "errors": [str(exc)]}, indent=2)
         raise
     _print(ds, args.json)
     return 0

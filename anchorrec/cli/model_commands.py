@@ -7,13 +7,13 @@ Every command that prints a metric names the evaluation mask rule it ranked unde
 from __future__ import annotations
 
 import argparse
-import json
 
 from anchorrec.cli.common import (
     add_mask_argument,
     add_model_source_arguments,
     add_training_arguments,
     check_train_output,
+    emit_json,
     load_model_from_args,
     model_names,
     parse_users,
@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="on CUDA, launch every kernel of a step from Python instead of replaying a graph",
     )
     add_mask_argument(p)
-    p.add_argument("--json", action="store_true", help="last stdout line: metrics as JSON")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON (only JSON on stdout)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
@@ -90,7 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="continue an existing DIR: grid points and seeds already trained there are reused",
     )
-    p.add_argument("--json", action="store_true", help="last stdout line: the summary as JSON")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON (only JSON on stdout)")
     p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("evaluate", help="full-ranking metrics of a trained model")
@@ -98,7 +98,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="test", choices=("valid", "test"))
     add_model_source_arguments(p)
     add_mask_argument(p)
-    p.add_argument("--json", action="store_true", help="last stdout line: metrics as JSON")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON (only JSON on stdout)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser(
@@ -115,7 +115,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--k", type=int, default=20)
     add_model_source_arguments(p)
     add_mask_argument(p)
-    p.add_argument("--json", action="store_true", help="last stdout line: the rows as JSON")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON (only JSON on stdout)")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("recommend", help="top-K items for a user")
@@ -128,7 +128,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--k", type=int, default=10)
     add_model_source_arguments(p)
-    p.add_argument("--json", action="store_true", help="last stdout line: the list as JSON")
+    p.add_argument("--json", action="store_true", help="print the list as JSON (only JSON on stdout)")
     p.add_argument(
         "--explain",
         action="store_true",
@@ -197,7 +197,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"test split, mask {args.mask}")
     print(_format_table(test))
     if args.json:
-        print(json.dumps({**test, "mask": args.mask}))
+        emit_json({**test, "mask": args.mask})
     return 0
 
 
@@ -230,7 +230,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         print(f"  {metric:10s} {v['mean']:.4f} ± {v['sd']:.4f}")
     print(f"wrote {result.out_dir}/model, grid.json and summary.json")
     if args.json:
-        print(json.dumps(s))
+        emit_json(s)
     return 0
 
 
@@ -245,7 +245,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     )
     print(_format_table(metrics))
     if args.json:
-        print(json.dumps({**metrics, "mask": args.mask}))
+        emit_json({**metrics, "mask": args.mask})
     return 0
 
 
@@ -283,7 +283,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             | {"difference": d.difference, "verdict": d.verdict, "mask": args.mask}
             for d in differences
         ]
-        print(json.dumps(rows))
+        emit_json(rows)
     return 0
 
 
@@ -300,7 +300,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         title = f"  {r.title}" if r.title else ""
         print(f"user {r.user}  #{r.rank:<3} item {r.item:<7} score {r.score:.4f}{title}")
     if args.json:
-        print(json.dumps([r.to_dict() for r in recs]))
+        emit_json([r.to_dict() for r in recs])
     return 0
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
-from anchorrec.cli.common import add_model_source_arguments, load_model_from_args
+from anchorrec.cli.common import add_model_source_arguments, emit_json, load_model_from_args
 from anchorrec.errors import ConfigError
 
 
@@ -82,8 +80,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
                     image=args.image,
                     device=args.device,
                 )
-                result = pv.preview_edit(lm, args.edit, edited, args.k)
-                out.append(_edit_record(result, lm))
+                edit = pv.preview_edit(lm, args.edit, edited, args.k)
+                out.append(_edit_record(edit, lm))
                 continue
             if product is None:
                 product = pv.encode_product(
@@ -97,8 +95,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         record["model_dir"] = str(lm.model_dir)
         out.append(record)
     if args.json:
-        json.dump(out if len(out) > 1 else out[0], sys.stdout, indent=2, default=float)
-        print()
+        emit_json(out if len(out) > 1 else out[0], indent=2)
         return 0
     for record in out:
         _print_record(record)
