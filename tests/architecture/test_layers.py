@@ -226,3 +226,97 @@ def warmup_modules() -> tuple[str, ...]:
     from anchorrec.ui.warmup import MODULES
 
     return MODULES
+
+
+#: The layers, top to bottom: a module may import only from a lower layer (or its own
+#: package). pages → ui → analysis → models → data → encoders, with the commands beside the
+#: ui (``python -m anchorrec`` above them), the jobs and the workspace between the ui and the
+#: analysis, the evaluation between the analysis and the models, and the foundation (errors,
+#: device, files) below everything.
+LAYERS: dict[str, int] = {
+    "pages": 9,
+    "anchorrec.ui": 8,
+    "anchorrec.cli": 8,
+    "anchorrec.__main__": 9,
+    "anchorrec.training": 7,
+    "anchorrec.workspace": 6,
+    "anchorrec.analysis": 5,
+    "anchorrec.evaluation": 4,
+    "anchorrec.models": 3,
+    "anchorrec.sample": 3,
+    "anchorrec.data": 2,
+    "anchorrec.encoders": 1,
+}
+FOUNDATION = {
+    "anchorrec",
+    "anchorrec.errors",
+    "anchorrec.device",
+    "anchorrec.fileio",
+    "anchorrec.home",
+    "anchorrec.lazy",
+    "anchorrec.stats",
+}
+
+
+def _layer(package: str) -> int:
+    return 0 if package in FOUNDATION else LAYERS[package]
+
+
+def _upward(edges: dict[str, set[str]]) -> list[str]:
+    """Every import of ``edges`` (module → modules) that does not go down a layer."""
+    out = []
+    for src, targets in sorted(edges.items()):
+        a = _package_of(src) if src.startswith("anchorrec") else "pages"
+        for dst in sorted(targets):
+            b = _package_of(dst)
+            if a == b or (a in FOUNDATION and b in FOUNDATION):
+                continue
+            if _layer(b) >= _layer(a):
+                out.append(f"{src} -> {dst}")
+    return out
+
+
+def _page_imports() -> dict[str, set[str]]:
+    modules = _modules()
+    edges: dict[str, set[str]] = defaultdict(set)
+    for path in [*(ROOT / "pages").glob("*.py"), ROOT / "app.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [f"{node.module}.{a.name}" for a in node.names]
+            for name in names:
+                if name.startswith("anchorrec") and (found := _resolve(name, modules)):
+                    edges[f"pages.{path.stem}"].add(found)
+    return edges
+
+
+def test_the_direction_finder_finds_an_upward_import():
+    assert _upward({"anchorrec.models.x": {"anchorrec.analysis.y"}}) == [
+        "anchorrec.models.x -> anchorrec.analysis.y"
+    ]
+    assert _upward({"anchorrec.data.x": {"anchorrec.sample.y"}})  # beside is not below
+    assert not _upward({"anchorrec.analysis.x": {"anchorrec.models.y", "anchorrec.errors"}})
+
+
+def test_every_package_has_a_layer():
+    packages = {_package_of(m) for m in _modules()}
+    assert packages - FOUNDATION <= set(LAYERS), sorted(packages - FOUNDATION - set(LAYERS))
+
+
+def test_imports_only_go_down_the_layers():
+    """pages → ui → analysis → models → data → encoders, never upward (lazy imports too)."""
+    edges = import_graph()
+    edges.update(_page_imports())
+    offenders = _upward(edges)
+    assert not offenders, "imports against the layers: " + ", ".join(offenders)
+
+
+def test_the_library_never_imports_a_page():
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom | ast.Import):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                names += [a.name for a in node.names]
+                assert not any(n == "pages" or n.startswith("pages.") for n in names), path
