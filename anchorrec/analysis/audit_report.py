@@ -41,7 +41,8 @@ def _esc(x: object) -> str:
 
 def _fmt(x: object) -> str:
     if isinstance(x, float | np.floating):
-        return f"{x:.3f}" if abs(x) < 1000 else f"{x:.0f}"
+        value = float(x)
+        return f"{value:.3f}" if abs(value) < 1000 else f"{value:.0f}"
     return _esc(x)
 
 

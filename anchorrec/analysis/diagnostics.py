@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from anchorrec.analysis import geometry as g
 from anchorrec.analysis.attribution import attribute, coalition_cache, top_k_lists
 from anchorrec.analysis.spaces import Space, item_spaces, model_spaces
+from anchorrec.errors import ConfigError
 from anchorrec.models.model_dir import ModelDir
 
 if TYPE_CHECKING:
@@ -464,20 +465,22 @@ def displacement_distribution(values: np.ndarray) -> dict[str, list[float]]:
     }
 
 
-def branch_variance_shares(item_branches: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def branch_variance_shares(item_branches: dict[str, np.ndarray]) -> dict[str, float]:
     """Per branch ``b``: ``Σ_d Cov(b_d, h_d) / Σ_d Var(h_d)`` of the final items ``h = Σ_b b``.
 
     The shares add up to 1 (the final space's variance splits over its additive branches);
     a negative share is a branch that cancels part of the others' spread.
     """
     names = list(item_branches)
-    total = sum(np.asarray(item_branches[n], np.float64) for n in names)
+    total = np.zeros_like(np.asarray(item_branches[names[0]], np.float64))
+    for n in names:
+        total = total + np.asarray(item_branches[n], np.float64)
     centred = total - total.mean(axis=0)
     var = (centred**2).sum()
-    out = {}
+    out: dict[str, float] = {}
     for n in names:
         b = np.asarray(item_branches[n], np.float64)
-        out[n] = ((b - b.mean(axis=0)) * centred).sum() / var if var > 0 else np.nan
+        out[n] = float(((b - b.mean(axis=0)) * centred).sum() / var) if var > 0 else np.nan
     return out
 
 
@@ -527,7 +530,7 @@ def branch_magnitudes(
 ) -> dict[str, tuple[float, tuple[float, float]]]:
     """Per branch: mean ``|h_u · b_i|`` over the top-``k`` pairs, with a bootstrap over users."""
     cache, result = pairs if pairs is not None else _dominance_pairs(loaded, k, seed)
-    out = {}
+    out: dict[str, tuple[float, tuple[float, float]]] = {}
     if not len(result):
         return out
     h_u = cache.users[-1][result.users].astype(np.float64)
@@ -595,10 +598,10 @@ def diagnose(
             )
     if with_attribution and len(model.players) > 1:
         pairs = _dominance_pairs(loaded, DOMINANCE_K, seed)
-        for name, (value, interval) in branch_magnitudes(loaded, seed=seed, pairs=pairs).items():
-            report.add("branch_magnitude", name, value, 0.0, "no effect", interval)
-        value, null, interval = id_dominance_with_interval(loaded, seed=seed, pairs=pairs)
-        report.add("id_dominance", "top-10", value, null, "equal shares", interval)
+        for name, (size, interval) in branch_magnitudes(loaded, seed=seed, pairs=pairs).items():
+            report.add("branch_magnitude", name, size, 0.0, "no effect", interval)
+        dominance, equal, interval = id_dominance_with_interval(loaded, seed=seed, pairs=pairs)
+        report.add("id_dominance", "top-10", dominance, equal, "equal shares", interval)
     return report
 
 
@@ -713,9 +716,13 @@ def read_diagnostics(model_dir: str | Path) -> DiagnosticsReport | None:
         return None
 
 
-def store_diagnostics(loaded: LoadedModel, report: DiagnosticsReport | None = None):
+def store_diagnostics(
+    loaded: LoadedModel, report: DiagnosticsReport | None = None
+) -> DiagnosticsReport:
     """Compute (unless given) and store the report of ``loaded``, so the dashboard reads it
     instead of running minutes of SVDs on a page load."""
+    if loaded.model_dir is None:
+        raise ConfigError("only a model saved in a directory can store its diagnostics.")
     report = report if report is not None else diagnose(loaded)
     ModelDir(loaded.model_dir).store().write_json(
         DIAGNOSTICS_FILE, DIAGNOSTICS_FORMAT, report.to_json()

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from anchorrec.analysis.attribution import MEAN_GAME, check_game, coalition_cache
-from anchorrec.errors import AnchorRecError
+from anchorrec.errors import AnchorRecError, ConfigError
 from anchorrec.models.config import DEFAULT_MASK
 from anchorrec.models.model_dir import ModelDir
 
@@ -230,6 +230,8 @@ def store_reliance(
 ) -> Reliance:
     """Measure (unless given) and store the reliance of ``loaded`` under ``game``, so the
     dashboard reads it instead of ranking the test split eight times on a page load."""
+    if loaded.model_dir is None:
+        raise ConfigError("only a model saved in a directory can store its reliance.")
     result = result if result is not None else reliance(loaded, game=game)
     if result.game != game:
         raise ValueError(f"a {result.game}-game reliance cannot be stored as the {game} game's")

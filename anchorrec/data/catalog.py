@@ -321,6 +321,8 @@ def import_catalog(
     if on_missing_image == "fail":
         # Decode every photo first (cheap), so a bad one stops the import before encoding.
         for n, (path, _) in enumerate(resolved):
+            if path is None:  # a missing photo was refused when the paths were resolved
+                continue
             try:
                 open_image(path).close()
             except ValueError as exc:
@@ -332,8 +334,9 @@ def import_catalog(
     image_feat = np.zeros((n_items, ImageEncoder.dim), dtype=np.float32)
     failures: list[tuple[int, str]] = list(bad)
     if ok_rows:
+        paths = [p for n in ok_rows if (p := resolved[n][0]) is not None]  # all of ok_rows
         feats, fails = ImageEncoder(device=device).encode_paths(
-            [resolved[n][0] for n in ok_rows], batch_size=batch_size, progress=progress
+            paths, batch_size=batch_size, progress=progress
         )
         image_feat = np.zeros((n_items, feats.shape[1]), dtype=np.float32)
         image_feat[ok_rows] = feats

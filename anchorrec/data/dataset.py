@@ -164,12 +164,12 @@ def compute_fingerprint(ds: Dataset) -> str:
         coo = m.tocsr()
         coo.sort_indices()
         h.update(name.encode())
-        h.update(np.ascontiguousarray(coo.indptr, dtype=np.int64))
-        h.update(np.ascontiguousarray(coo.indices, dtype=np.int64))
+        h.update(np.ascontiguousarray(coo.indptr, dtype=np.int64).data)
+        h.update(np.ascontiguousarray(coo.indices, dtype=np.int64).data)
     for mod in sorted(ds.features):
         arr = np.ascontiguousarray(ds.features[mod], dtype=np.float32)
         h.update(f"{mod} {arr.shape}".encode())
-        h.update(arr)  # the buffer itself: same bytes as arr.tobytes(), without the copy
+        h.update(arr.data)  # the buffer itself: same bytes as arr.tobytes(), without the copy
     return h.hexdigest()[:16]
 
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from anchorrec.errors import AnchorRecError, DatasetError
+
+if TYPE_CHECKING:
+    from anchorrec.data.catalog import SplitMode
 
 MB = 1024 * 1024
 #: Upload caps (the server-wide cap is server.maxUploadSize in .streamlit/config.toml).
@@ -85,7 +89,7 @@ def import_uploaded_catalog(
     photos_zip: Upload | None = None,
     photos_dir: str = "",
     k_core: int = 5,
-    split: str = "auto",
+    split: SplitMode = "auto",
     device: str = "auto",
     progress: bool = False,
 ):

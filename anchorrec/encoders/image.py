@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -149,7 +150,9 @@ class ImageEncoder:
     def _encode_batch(self, arrays: list[np.ndarray]) -> np.ndarray:
         x = torch.from_numpy(np.stack(arrays)).to(self.device)
         with torch.no_grad():
-            fmap = self.model.extract_features(x)
+            # the network's own method (torch types a module's attributes as Tensor | Module)
+            extract = cast("Callable[[torch.Tensor], torch.Tensor]", self.model.extract_features)
+            fmap = extract(x)
             pooled = torch.nn.functional.adaptive_avg_pool2d(fmap, 1).flatten(1)
         return pooled.float().cpu().numpy()
 

@@ -143,6 +143,8 @@ class Recommender(nn.Module, ABC):
         # an empty, unsaved buffer: it moves with .to(), so `device` is always the module's
         self.register_buffer("_device_marker", torch.empty(0), persistent=False)
 
+    _device_marker: torch.Tensor
+
     @property
     def device(self) -> torch.device:
         """Where the model's tensors live."""

@@ -32,7 +32,8 @@ class _IdModel(Recommender):
         return (ID,)
 
     def _ego(self, drop: frozenset[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        e_u, e_i = self.user_id, self.item_id
+        e_u: torch.Tensor = self.user_id
+        e_i: torch.Tensor = self.item_id
         if ID in drop:
             e_u = e_u.mean(0, keepdim=True).expand_as(e_u)
             e_i = e_i.mean(0, keepdim=True).expand_as(e_i)
@@ -139,6 +140,8 @@ class LightGCN(_IdModel):
 
 class Popularity(Recommender):
     """Most-popular baseline as a dot product: user vector 1, item vector = train popularity."""
+
+    popularity: torch.Tensor
 
     variant = "popularity"
     id_only = True

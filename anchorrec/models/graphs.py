@@ -23,12 +23,12 @@ class _SparseMatmul(torch.autograd.Function):
     """``A @ x`` whose backward is one product with the precomputed ``Aᵀ`` (no re-transpose)."""
 
     @staticmethod
-    def forward(ctx, a: torch.Tensor, a_t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx, a: torch.Tensor, a_t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         ctx.a_t = a_t
         return a @ x
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+    def backward(ctx, grad: torch.Tensor):
         # under autocast the incoming gradient can be bfloat16, which cuSPARSE will not multiply
         # with a float32 matrix; x (hence its gradient) is float32 like the matrix
         return None, None, ctx.a_t @ grad.to(ctx.a_t.dtype).contiguous()

@@ -141,6 +141,8 @@ def rp3beta_weights(train: sp.csr_matrix, alpha: float, beta: float, k: int) -> 
 class _ItemItemModel(Recommender):
     """Shared parts of the item–item baselines; the one player is ``id`` (the interactions)."""
 
+    weights: torch.Tensor
+
     id_only: ClassVar[bool] = True
 
     def __init__(self, dataset: Dataset, config: ModelConfig) -> None:

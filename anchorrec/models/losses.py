@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import operator
+
 import torch
 import torch.nn.functional as F
 
@@ -14,7 +17,7 @@ def bpr(users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tens
 def l2_penalty(*matrices: torch.Tensor, rows: int | None = None) -> torch.Tensor:
     """½ Σ‖m‖² / B over the given batch matrices (B = ``rows``, default the rows of the first;
     the released code passes its configured batch size, also for a short last batch)."""
-    total = sum(m.pow(2).sum() for m in matrices)
+    total = functools.reduce(operator.add, (m.pow(2).sum() for m in matrices))
     return 0.5 * total / (matrices[0].shape[0] if rows is None else rows)
 
 

@@ -181,9 +181,9 @@ def parse_info(text: str, path: Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: field 'weights_sha256' is not a SHA-256 hex digest.")
     for key, kind in (("fingerprint", str), ("n_users", int), ("n_items", int)):
         _field(path.with_name(f"{path.name}, dataset"), dataset, key, kind)
-    for key, kind in (("name", (str, type(None))), ("path", (str, type(None)))):
+    for key in ("name", "path"):
         if key in dataset:
-            _field(path.with_name(f"{path.name}, dataset"), dataset, key, kind)
+            _field(path.with_name(f"{path.name}, dataset"), dataset, key, (str, type(None)))
     if "players" in info:
         players = _field(path, info, "players", list)
         if not all(isinstance(p, str) for p in players):

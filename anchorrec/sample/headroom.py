@@ -25,12 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 
 from anchorrec.errors import AnchorRecError
 from anchorrec.sample.tastes import centred_cosine
+
+T = TypeVar("T")
 
 K = 20
 GATE_MARGIN = 0.05
@@ -215,11 +218,11 @@ def _standardise(scores: np.ndarray, masked: sp.csr_matrix) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------- the gate
 def _best(
-    options: Sequence[object],
-    score_of: Callable[[object], np.ndarray],
+    options: Sequence[T],
+    score_of: Callable[[T], np.ndarray],
     history: sp.csr_matrix,
     valid: sp.csr_matrix,
-) -> object:
+) -> T:
     best, best_recall = options[0], -1.0
     for opt in options:
         recall, _, has = recall_ndcg(_top_k(score_of(opt), history, K), valid)
@@ -251,42 +254,42 @@ def headroom_report(
         "text_knn": centred_cosine(text_feat),
     }
 
-    def knn(name: str) -> Callable[[object], np.ndarray]:
-        return lambda k: np.asarray(x @ top_k_similarity(sims[name], int(k)))  # type: ignore[call-overload]
+    def knn(name: str) -> Callable[[int], np.ndarray]:
+        return lambda k: np.asarray(x @ top_k_similarity(sims[name], int(k)))
 
-    def ease(lam: object) -> np.ndarray:
-        return np.asarray(x @ ease_weights(train, float(lam)))  # type: ignore[arg-type]
+    def ease(lam: float) -> np.ndarray:
+        return np.asarray(x @ ease_weights(train, float(lam)))
 
-    params: dict[str, object] = {}
+    params: dict[str, int | float] = {}
     for name in ("item_knn", "image_knn", "text_knn"):
         params[name] = _best(ks, knn(name), train, valid)
     params["ease"] = _best(EASE_GRID, ease, train, valid)
     base = {
         "ease": ease(params["ease"]),
-        "image_knn": knn("image_knn")(params["image_knn"]),
-        "text_knn": knn("text_knn")(params["text_knn"]),
+        "image_knn": knn("image_knn")(int(params["image_knn"])),
+        "text_knn": knn("text_knn")(int(params["text_knn"])),
     }
 
-    def hybrid_for(masked: sp.csr_matrix) -> Callable[[object], np.ndarray]:
+    def hybrid_for(masked: sp.csr_matrix) -> Callable[[tuple[float, float]], np.ndarray]:
         z = {n: _standardise(s, masked) for n, s in base.items()}
 
-        def score(ab: object) -> np.ndarray:
-            a, b = ab  # type: ignore[misc]
+        def score(ab: tuple[float, float]) -> np.ndarray:
+            a, b = ab
             return z["ease"] + a * z["image_knn"] + b * z["text_knn"]
 
         return score
 
     grid = [(a, b) for a in HYBRID_GRID for b in HYBRID_GRID]
-    params["hybrid"] = _best(grid, hybrid_for(train), train, valid)  # type: ignore[arg-type]
+    hybrid = _best(grid, hybrid_for(train), train, valid)
 
     masked = (train + valid).tocsr()
     masked.data[:] = 1.0
     scores = {
-        "item_knn": knn("item_knn")(params["item_knn"]),
+        "item_knn": knn("item_knn")(int(params["item_knn"])),
         "ease": base["ease"],
         "image_knn": base["image_knn"],
         "text_knn": base["text_knn"],
-        "hybrid": hybrid_for(masked)(params["hybrid"]),
+        "hybrid": hybrid_for(masked)(hybrid),
     }
     new_test = test.multiply(sp.csr_matrix(new_arrival.astype(np.float32)[None, :])).tocsr()
     new_test.eliminate_zeros()
@@ -321,7 +324,7 @@ def headroom_report(
         "ease": f"λ={params['ease']:g}",
         "image_knn": f"k={params['image_knn']}",
         "text_knn": f"k={params['text_knn']}",
-        "hybrid": "a={:g}, b={:g}".format(*params["hybrid"]),  # type: ignore[str-format]
+        "hybrid": "a={:g}, b={:g}".format(*hybrid),
     }
     return HeadroomReport(tuple(figures), shown, tuple(checks))
 

@@ -96,7 +96,7 @@ def chronological_split(users: np.ndarray, day: np.ndarray, held: np.ndarray) ->
     idx = np.flatnonzero(held)
     order = idx[np.lexsort((day[idx], users[idx]))]
     sorted_users = users[order]
-    starts = (
+    starts: np.ndarray | list[int] = (
         np.flatnonzero(np.r_[True, sorted_users[1:] != sorted_users[:-1]]) if len(order) else []
     )
     ends = np.r_[starts[1:], len(order)] if len(order) else []

@@ -28,7 +28,7 @@ from typing import Any
 
 import torch
 
-from anchorrec.models.base import Batch
+from anchorrec.models.base import Batch, Recommender
 
 #: Forward+backward passes run before capture (they build the lazy graphs, initialise cuBLAS
 #: and cuSPARSE workspaces and autograd's state); their gradients are discarded.
@@ -50,7 +50,7 @@ class GraphedStep:
 
     def __init__(
         self,
-        model: torch.nn.Module,
+        model: Recommender,
         optimizer: torch.optim.Optimizer,
         batch_size: int,
         *,

@@ -272,7 +272,7 @@ def train_distributed(
         _BprObjective(model, mixed_precision),
         device_ids=[dev.index] if dev.type == "cuda" else None,
         find_unused_parameters=bool(unused),
-        **_no_buffer_sync(),
+        **_no_buffer_sync(),  # type: ignore[arg-type]  # the one keyword this torch knows
     )
 
     log: list[dict[str, Any]] = []

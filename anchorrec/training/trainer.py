@@ -247,7 +247,7 @@ def train(
     start_epoch = 0
     model.fit()  # closed-form models compute their weights here
     best = EarlyStopping(config.train.patience, best_state=copy_state(model))
-    meta_base = {
+    meta_base: dict[str, Any] = {
         "variant": variant,
         "config": config.to_dict(),
         "seed": seed,
@@ -290,7 +290,7 @@ def train(
     epochs = config.train.epochs if optimizer is not None else 0
     stepper = GraphedStep(
         model,
-        optimizer,  # type: ignore[arg-type] - no epoch runs without one
+        optimizer,  # type: ignore[arg-type]  # no epoch runs without one
         config.train.batch_size,
         mixed_precision=mixed_precision and dev.type == "cuda",
         enabled=cuda_graphs and dev.type == "cuda",

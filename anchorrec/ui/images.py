@@ -34,9 +34,9 @@ def thumbnail(path: str, size: int = THUMB_SIZE) -> bytes | None:
         with warnings.catch_warnings():
             # PIL only warns between its pixel limit and twice it: refuse those bombs too
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                im.draft("RGB", (size, size))  # JPEG: decode at a reduced scale
-                im = im.convert("RGB")
+            with Image.open(path) as source:
+                source.draft("RGB", (size, size))  # JPEG: decode at a reduced scale
+                im = source.convert("RGB")
                 im.thumbnail((size, size))
                 buf = io.BytesIO()
                 im.save(buf, format="JPEG", quality=85)

@@ -55,8 +55,8 @@ def line_chart(
 ) -> str:
     """An SVG line chart of ``series`` (name → (x, y)); non-finite points are left out."""
     clean = {}
-    for name, (x, y) in series.items():
-        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    for name, (given_x, given_y) in series.items():
+        x, y = np.asarray(given_x, dtype=float), np.asarray(given_y, dtype=float)
         keep = np.isfinite(x) & np.isfinite(y)
         if keep.any():
             clean[name] = (x[keep], y[keep])
@@ -109,7 +109,8 @@ def line_chart(
         f'<text x="{LEFT + plot_w / 2}" y="{bottom + 29}" text-anchor="middle" '
         f'fill="currentColor" fill-opacity="0.7">{e(x_label)}</text>'
     )
-    legend_x, legend_y = LEFT, height - 4
+    legend_x: float = LEFT
+    legend_y = height - 4
     for i, (name, (x, y)) in enumerate(clean.items()):
         colour = colours[i % len(colours)]
         order = np.argsort(x, kind="stable")

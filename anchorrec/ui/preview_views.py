@@ -153,7 +153,7 @@ def thumbnail_bytes(photo: bytes) -> bytes | None:
     try:
         with warnings.catch_warnings():  # a decompression bomb is refused, never decoded
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(photo))
+            im: Image.Image = Image.open(io.BytesIO(photo))
             im.draft("RGB", (320, 320))  # JPEG: decode at a reduced scale
             im = im.convert("RGB")
             im.thumbnail((320, 320))

@@ -47,7 +47,7 @@ def tqdm_progress(label: str) -> Iterator[None]:
     bar = st.progress(0.0, text=label)
     writer = _ProgressWriter(bar, label)
     try:
-        with contextlib.redirect_stderr(writer):  # type: ignore[type-var]
+        with contextlib.redirect_stderr(writer):
             yield
     except BaseException:
         bar.empty()  # no half-filled bar left above the error the page shows

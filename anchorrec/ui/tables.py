@@ -458,7 +458,8 @@ def variants_table(rows: Iterable[tuple[str, str | None, bool, Mapping[str, Any]
     train and valid)."""
     out = []
     for label, variant, usable, met in rows:
-        test = met.get("test") if isinstance(met.get("test"), dict) else {}
+        found = met.get("test")
+        test = found if isinstance(found, dict) else {}
         row: dict[str, Any] = {"variant": label, "kind": variant or "?", "usable": usable}
         for k in ACCURACY:
             row[f"test {k}"] = test.get(k)
