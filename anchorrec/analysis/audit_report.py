@@ -11,7 +11,7 @@ import pandas as pd
 
 from anchorrec.analysis.audit import SMALL_SEGMENT, AuditResult, recommendations_frame
 from anchorrec.analysis.colours import PLAYER_COLOURS
-from anchorrec.analysis.diagnostics import DiagnosticsReport, compare_with_intervals
+from anchorrec.analysis.diagnostics_report import DiagnosticsReport, compare_with_intervals
 from anchorrec.analysis.reliance import Reliance
 from anchorrec.data.dataset import Dataset
 from anchorrec.data.shop_ids import with_user_and_item_shop_ids

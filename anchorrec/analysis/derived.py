@@ -282,7 +282,7 @@ def _per_user_file(p: Params) -> str:
 
 
 def _diagnostics_read(model_dir: str, p: Params) -> object | None:
-    from anchorrec.analysis.diagnostics import read_diagnostics
+    from anchorrec.analysis.diagnostics_report import read_diagnostics
 
     return read_diagnostics(model_dir)
 

@@ -25,7 +25,7 @@ from anchorrec.models.model_dir import ModelDir
 if TYPE_CHECKING:
     from anchorrec.analysis.attribution import CoalitionCache
     from anchorrec.analysis.audit import AuditResult
-    from anchorrec.analysis.diagnostics import DiagnosticsReport
+    from anchorrec.analysis.diagnostics_report import DiagnosticsReport
     from anchorrec.analysis.reliance import Reliance
     from anchorrec.analysis.spaces import Space
     from anchorrec.models.checkpoint import LoadedModel

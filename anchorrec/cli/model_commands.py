@@ -39,7 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="on CUDA, launch every kernel of a step from Python instead of replaying a graph",
     )
     add_mask_argument(p)
-    p.add_argument("--json", action="store_true", help="print the metrics as JSON (only JSON on stdout)")
+    p.add_argument(
+        "--json", action="store_true", help="print the metrics as JSON (only JSON on stdout)"
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
@@ -90,7 +92,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="continue an existing DIR: grid points and seeds already trained there are reused",
     )
-    p.add_argument("--json", action="store_true", help="print the summary as JSON (only JSON on stdout)")
+    p.add_argument(
+        "--json", action="store_true", help="print the summary as JSON (only JSON on stdout)"
+    )
     p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("evaluate", help="full-ranking metrics of a trained model")
@@ -98,7 +102,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="test", choices=("valid", "test"))
     add_model_source_arguments(p)
     add_mask_argument(p)
-    p.add_argument("--json", action="store_true", help="print the metrics as JSON (only JSON on stdout)")
+    p.add_argument(
+        "--json", action="store_true", help="print the metrics as JSON (only JSON on stdout)"
+    )
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser(
@@ -115,7 +121,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--k", type=int, default=20)
     add_model_source_arguments(p)
     add_mask_argument(p)
-    p.add_argument("--json", action="store_true", help="print the rows as JSON (only JSON on stdout)")
+    p.add_argument(
+        "--json", action="store_true", help="print the rows as JSON (only JSON on stdout)"
+    )
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("recommend", help="top-K items for a user")
@@ -128,7 +136,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--k", type=int, default=10)
     add_model_source_arguments(p)
-    p.add_argument("--json", action="store_true", help="print the list as JSON (only JSON on stdout)")
+    p.add_argument(
+        "--json", action="store_true", help="print the list as JSON (only JSON on stdout)"
+    )
     p.add_argument(
         "--explain",
         action="store_true",

@@ -31,7 +31,7 @@ from anchorrec.models.model_dir import ModelDir
 if TYPE_CHECKING:
     from anchorrec.analysis.attribution import CoalitionCache
     from anchorrec.analysis.audit import AuditResult
-    from anchorrec.analysis.diagnostics import DiagnosticsReport
+    from anchorrec.analysis.diagnostics_report import DiagnosticsReport
     from anchorrec.analysis.model_analysis import ModelAnalysis
     from anchorrec.analysis.projection import Projection
     from anchorrec.analysis.reliance import Reliance
@@ -177,14 +177,14 @@ def entry_per_user(state: AppState, entry: ModelEntry) -> PerUser:
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _stored_diagnostics(model_dir: str, stamp: str, store_stamp: str) -> DiagnosticsReport | None:
-    from anchorrec.analysis.diagnostics import read_diagnostics
+    from anchorrec.analysis.diagnostics_report import read_diagnostics
 
     return read_diagnostics(model_dir)
 
 
 def stored_diagnostics(model_dir: str | Path) -> DiagnosticsReport | None:
     """The model's stored :class:`DiagnosticsReport`, or None when not computed yet (cheap)."""
-    from anchorrec.analysis.diagnostics import DIAGNOSTICS_FILE
+    from anchorrec.analysis.diagnostics_report import DIAGNOSTICS_FILE
 
     stamps = ModelDir(model_dir).store().stamp(DIAGNOSTICS_FILE)
     return _stored_diagnostics(str(model_dir), model_stamp(model_dir), stamps)
