@@ -20,9 +20,11 @@ backward pass. Each rank runs ``batch_size`` triples per step, so an epoch takes
 do not share). Passing ``--batch-size B/N`` keeps the global batch of a single-process
 run, at the price of no speed-up. Memory per rank is that of single-process training.
 
-The learning-rate schedule and the optimiser are the trainer's
-(:func:`~anchorrec.training.trainer.learning_rate`,
-:func:`~anchorrec.training.trainer.make_optimizer`). Rank 0 evaluates valid Recall@20 after
+The epoch loop is the trainer's (:class:`~anchorrec.training.trainer.Trainer`: the
+learning-rate schedule, one pass over the batches, validation, early stopping, the log and
+the best epoch's metrics), as is the optimiser
+(:func:`~anchorrec.training.trainer.make_optimizer`); only the batches (this rank's shard)
+and the step (through DistributedDataParallel) are this module's. Rank 0 evaluates valid Recall@20 after
 each epoch, decides early stopping for all ranks, and at the end writes the best epoch's
 model with :func:`~anchorrec.models.checkpoint.save_model` (atomic), so the result loads
 with :func:`~anchorrec.models.checkpoint.load_model` like any other model. Before saving,
@@ -36,7 +38,6 @@ import datetime as _dt
 import hashlib
 import inspect
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,16 +55,10 @@ from anchorrec.models.base import Batch, Recommender
 from anchorrec.models.checkpoint import save_model, state_bytes
 from anchorrec.models.config import ModelConfig, preset_config
 from anchorrec.models.registry import build_model
+from anchorrec.training.cuda_graphs import backward_and_step
 from anchorrec.training.early_stopping import EarlyStopping, copy_state
 from anchorrec.training.sampler import BprSampler
-from anchorrec.training.trainer import (
-    SELECTION_METRIC,
-    learning_rate,
-    make_optimizer,
-    optimizer_step,
-    restore_best,
-    validate_epoch,
-)
+from anchorrec.training.trainer import Trainer, make_optimizer
 
 #: How long a collective may wait (rank 0 evaluating a large catalogue keeps the others waiting).
 COLLECTIVE_TIMEOUT = _dt.timedelta(minutes=60)
@@ -267,6 +262,7 @@ def train_distributed(
             f"variant {variant!r} has no trainable parameters; train it with `anchorrec train`."
         )
     sampler = BprSampler(dataset.train, seed=seed)
+    batch_size = config.train.batch_size
     unused = unused_parameters(model, sampler, dev)
     objective = DistributedDataParallel(
         _BprObjective(model, mixed_precision),
@@ -275,30 +271,30 @@ def train_distributed(
         **_no_buffer_sync(),  # type: ignore[arg-type]  # the one keyword this torch knows
     )
 
-    log: list[dict[str, Any]] = []
     # only rank 0 selects and saves the best epoch
     best = EarlyStopping(config.train.patience, best_state=copy_state(model) if ctx.is_main else {})
-    stopped_early = False
-    epochs = config.train.epochs
-    for epoch in range(epochs):
+    trainer = Trainer(model, dataset, config, optimizer, best=best, progress=progress)
+
+    def step(batch: Batch, epoch: int) -> dict[str, torch.Tensor]:
+        terms: dict[str, torch.Tensor] = objective(
+            batch.users, batch.pos_items, batch.neg_items, epoch
+        )
+        backward_and_step(optimizer, terms["total"])
+        return terms
+
+    for epoch in range(trainer.epochs):
         t0 = time.perf_counter()
-        lr = learning_rate(config, epoch)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        model.train()
         users, pos, neg = shard_triples(sampler, epoch, ctx.rank, ctx.world_size)
-        sums: dict[str, Any] = {}
-        n_steps = 0
-        for start in range(0, len(users), config.train.batch_size):
-            sl = slice(start, start + config.train.batch_size)
-            terms = objective(
-                torch.from_numpy(users[sl]).to(dev),
-                torch.from_numpy(pos[sl]).to(dev),
-                torch.from_numpy(neg[sl]).to(dev),
-                epoch,
+        batches = (
+            Batch(
+                *(
+                    torch.from_numpy(a[start : start + batch_size]).to(dev)
+                    for a in (users, pos, neg)
+                )
             )
-            optimizer_step(optimizer, terms, sums)
-            n_steps += 1
+            for start in range(0, len(users), batch_size)
+        )
+        sums, n_steps = trainer.train_epoch(epoch, batches, step, bar=False)
         keys = sorted(sums)
         epoch_loss = torch.stack([sums[k] for k in keys]) / max(n_steps, 1)
         dist.all_reduce(epoch_loss)  # mean over ranks, for the log
@@ -306,32 +302,16 @@ def train_distributed(
 
         stop = torch.zeros(1, device=dev)
         if ctx.is_main:
-            record = validate_epoch(
-                model,
-                dataset,
-                best,
-                epoch=epoch,
-                epochs=epochs,
-                lr=lr,
-                loss=dict(zip(keys, epoch_loss.cpu().tolist(), strict=True)),
-                started=t0,
-            )
+            loss = dict(zip(keys, epoch_loss.cpu().tolist(), strict=True))
+            note = f", {ctx.world_size} ranks × {n_steps} steps"
+            record = trainer.end_epoch(epoch, loss, t0, note=note)
             record.update(world_size=ctx.world_size, steps=n_steps)
-            log.append(record)
-            if progress:
-                print(
-                    f"epoch {epoch + 1}/{epochs} loss {record['loss']['total']:.4f} valid "
-                    f"{SELECTION_METRIC} {record['valid'][SELECTION_METRIC]:.4f} "
-                    f"({record['seconds']:.1f}s, "
-                    f"{ctx.world_size} ranks × {n_steps} steps)",
-                    file=sys.stderr,
-                    flush=True,
-                )
             stop[0] = float(best.exhausted)
         dist.broadcast(stop, src=0)  # every rank leaves the loop at the same epoch
         if stop.item():
-            stopped_early = epoch + 1 < epochs
+            trainer.stopped_early = epoch + 1 < trainer.epochs
             break
+    log = trainer.log
 
     final_sha = weights_sha256(model)
     all_sha: list[Any] = [None] * ctx.world_size
@@ -350,9 +330,7 @@ def train_distributed(
         rank_weights_sha256=[str(s) for s in all_sha],
     )
     if ctx.is_main:
-        metrics = restore_best(
-            model, dataset, best, epochs_run=len(log), stopped_early=stopped_early, seed=seed
-        )
+        metrics = trainer.finish(seed=seed)
         result.metrics = metrics
         if out_path is not None:
             save_model(

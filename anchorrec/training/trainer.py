@@ -16,7 +16,7 @@ import json
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,6 +196,193 @@ def _reusing_freed_memory_on_cpu(fn: Callable[..., TrainResult]) -> Callable[...
     return wrapper
 
 
+#: ``step(batch, epoch) -> loss terms``: one optimisation step (backward and update included).
+StepFn = Callable[[Batch, int], dict[str, torch.Tensor]]
+
+
+class Trainer:
+    """The epoch loop of BPR training, shared by :func:`train` and the data-parallel entry
+    point (:mod:`anchorrec.training.distributed`): the learning-rate schedule, one pass over an
+    epoch's batches, validation with early stopping, the log, and the best epoch's metrics.
+
+    Who builds the batches and how a step updates the weights is the caller's: a single
+    process replays CUDA graphs (:class:`~anchorrec.training.cuda_graphs.GraphedStep`), the
+    data-parallel one steps through DistributedDataParallel on its shard of the triples.
+    """
+
+    def __init__(
+        self,
+        model: Recommender,
+        dataset: Dataset,
+        config: ModelConfig,
+        optimizer: torch.optim.Optimizer | None,
+        *,
+        best: EarlyStopping | None = None,
+        progress: bool = True,
+        label: str = "",
+    ) -> None:
+        self.model = model
+        self.dataset = dataset
+        self.config = config
+        self.optimizer = optimizer
+        self.best = (
+            best
+            if best is not None
+            else EarlyStopping(config.train.patience, best_state=copy_state(model))
+        )
+        self.progress = progress
+        self.label = label
+        self.log: list[dict[str, Any]] = []
+        #: The epoch budget (none for a model without trainable weights).
+        self.epochs = config.train.epochs if optimizer is not None else 0
+        self.stopped_early = False
+        self.lr = config.train.learning_rate
+
+    def set_learning_rate(self, epoch: int) -> float:
+        """Put the schedule's rate of 0-based ``epoch`` in every parameter group."""
+        self.lr = learning_rate(self.config, epoch)
+        assert self.optimizer is not None, "no epoch runs without trainable weights"
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.lr
+        return self.lr
+
+    def train_epoch(
+        self,
+        epoch: int,
+        batches: Iterable[Batch],
+        step: StepFn,
+        *,
+        total: int | None = None,
+        bar: bool = True,
+    ) -> tuple[dict[str, torch.Tensor], int]:
+        """Run ``step`` on every batch of ``epoch`` (rate set, model in training mode): the
+        summed loss terms (float64 on the device: no sync per step) and the number of steps."""
+        self.set_learning_rate(epoch)
+        self.model.train()
+        sums: dict[str, Any] = {}
+        shown = tqdm(
+            batches,
+            total=total,
+            desc=f"{self.label} epoch {epoch + 1}/{self.epochs}",
+            disable=not (self.progress and bar),
+            file=sys.stderr,
+            leave=False,
+        )
+        steps = 0
+        for steps, batch in enumerate(shown, start=1):
+            add_terms(sums, step(batch, epoch))
+            if self.progress and bar and steps % POSTFIX_EVERY == 0:
+                shown.set_postfix(
+                    loss=f"{float(sums['total']) / steps:.4f}",
+                    best=f"{max(self.best.best_value, 0):.4f}",
+                )
+        return sums, steps
+
+    def end_epoch(
+        self, epoch: int, loss: dict[str, float], started: float, *, note: str = ""
+    ) -> dict[str, Any]:
+        """Validate after ``epoch`` (early stopping), log the record and say it on stderr."""
+        record = validate_epoch(
+            self.model,
+            self.dataset,
+            self.best,
+            epoch=epoch,
+            epochs=self.epochs,
+            lr=self.lr,
+            loss=loss,
+            started=started,
+        )
+        self.log.append(record)
+        if self.progress:
+            tqdm.write(
+                f"epoch {epoch + 1}/{self.epochs} loss {record['loss']['total']:.4f} "
+                f"valid recall@20 {record['valid']['recall@20']:.4f} "
+                f"ndcg@20 {record['valid']['ndcg@20']:.4f} ({record['seconds']:.1f}s{note})",
+                file=sys.stderr,
+            )
+        return record
+
+    def finish(self, *, seed: int, mask: str = DEFAULT_MASK, test: bool = True) -> dict[str, Any]:
+        """Put the best epoch's weights back and return what ``metrics.json`` holds."""
+        return restore_best(
+            self.model,
+            self.dataset,
+            self.best,
+            epochs_run=len(self.log),
+            stopped_early=self.stopped_early,
+            seed=seed,
+            mask=mask,
+            test=test,
+        )
+
+    # -- resumable state ------------------------------------------------------------------
+    def save_state(self, resume_dir: Path, meta_base: dict[str, Any], epoch: int) -> None:
+        """Write the state after 0-based ``epoch`` (and the log so far) to ``resume_dir``."""
+        meta = {
+            **meta_base,
+            "epoch": epoch + 1,
+            "best_epoch": self.best.best_epoch,
+            "best_value": self.best.best_value,
+            "bad_epochs": self.best.bad_epochs,
+            "log": self.log,
+        }
+        _write_state(resume_dir, self.model, self.optimizer, self.best.best_state, meta)
+        atomic_write_text(resume_dir / LOG_FILE, "".join(json.dumps(r) + "\n" for r in self.log))
+
+    def restore_state(
+        self, resume_dir: Path, meta_base: dict[str, Any], device: torch.device
+    ) -> int:
+        """Continue from the state in ``resume_dir`` (checked against this run's
+        ``meta_base``); the 0-based epoch to start from."""
+        meta, tensors = _read_state(resume_dir)
+        _check_resumable(resume_dir, meta, meta_base)
+        self.model.load_state_dict(
+            {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, strict=True
+        )
+        best = self.best
+        best.best_state = {k[5:]: v.to(device) for k, v in tensors.items() if k.startswith("best.")}
+        torch.set_rng_state(tensors["rng.torch"])
+        if self.optimizer is not None:
+            _restore_optimizer(self.optimizer, meta["optimizer"], tensors)
+        best.best_epoch, best.bad_epochs = int(meta["best_epoch"]), int(meta["bad_epochs"])
+        best.best_value = float(meta["best_value"])
+        self.log = list(meta["log"])
+        return int(meta["epoch"])
+
+
+def _check_resumable(resume_dir: Path, meta: dict[str, Any], meta_base: dict[str, Any]) -> None:
+    """Refuse a state written by another run (only the epoch budget may change)."""
+    budget = {"epochs", "patience"}  # a resumed run may be given more or fewer epochs
+    saved_cfg = {k: v for k, v in meta.get("config", {}).items() if k not in budget}
+    this_cfg = {k: v for k, v in meta_base["config"].items() if k not in budget}
+    if saved_cfg != this_cfg:
+        changed = sorted(k for k in this_cfg if saved_cfg.get(k) != this_cfg[k])
+        raise CheckpointError(
+            f"{resume_dir / STATE_FILE}: hyper-parameters {changed} differ from this run; "
+            "resume with the same options (only --epochs and --patience may change) or "
+            "start afresh without --resume."
+        )
+    for key in ("variant", "seed", "dataset_fingerprint"):
+        if meta.get(key) != meta_base[key]:
+            raise CheckpointError(
+                f"{resume_dir / STATE_FILE}: field {key!r} differs from this run "
+                f"({meta.get(key)!r} vs {meta_base[key]!r}); resume with the same options "
+                "or start afresh without --resume."
+            )
+
+
+def _batches(
+    sampler: BprSampler, epoch: int, batch_size: int, dev: torch.device
+) -> Iterator[Batch]:
+    """The epoch's BPR triples as batches on ``dev``."""
+    for users, pos, neg in sampler.epoch(epoch, batch_size):
+        yield Batch(
+            torch.from_numpy(users).to(dev),
+            torch.from_numpy(pos).to(dev),
+            torch.from_numpy(neg).to(dev),
+        )
+
+
 @_reusing_freed_memory_on_cpu
 @locks_output("out_dir")  # a second run on the same --out refuses instead of deleting .resume
 def train(
@@ -243,51 +430,20 @@ def train(
     model = build_model(variant, dataset, config).to(dev)
     optimizer = make_optimizer(model, config)
     sampler = BprSampler(dataset.train, seed=seed)
-    log: list[dict[str, Any]] = []
-    start_epoch = 0
     model.fit()  # closed-form models compute their weights here
-    best = EarlyStopping(config.train.patience, best_state=copy_state(model))
+    trainer = Trainer(model, dataset, config, optimizer, progress=progress, label=variant)
     meta_base: dict[str, Any] = {
         "variant": variant,
         "config": config.to_dict(),
         "seed": seed,
         "dataset_fingerprint": dataset.fingerprint,
     }
-
+    start_epoch = 0
     if resume and resume_dir is not None and (resume_dir / STATE_FILE).exists():
-        meta, tensors = _read_state(resume_dir)
-        budget = {"epochs", "patience"}  # a resumed run may be given more or fewer epochs
-        saved_cfg = {k: v for k, v in meta.get("config", {}).items() if k not in budget}
-        this_cfg = {k: v for k, v in meta_base["config"].items() if k not in budget}
-        if saved_cfg != this_cfg:
-            changed = sorted(k for k in this_cfg if saved_cfg.get(k) != this_cfg[k])
-            raise CheckpointError(
-                f"{resume_dir / STATE_FILE}: hyper-parameters {changed} differ from this run; "
-                "resume with the same options (only --epochs and --patience may change) or "
-                "start afresh without --resume."
-            )
-        for key in ("variant", "seed", "dataset_fingerprint"):
-            if meta.get(key) != meta_base[key]:
-                raise CheckpointError(
-                    f"{resume_dir / STATE_FILE}: field {key!r} differs from this run "
-                    f"({meta.get(key)!r} vs {meta_base[key]!r}); resume with the same options "
-                    "or start afresh without --resume."
-                )
-        model.load_state_dict(
-            {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, strict=True
-        )
-        best.best_state = {k[5:]: v.to(dev) for k, v in tensors.items() if k.startswith("best.")}
-        torch.set_rng_state(tensors["rng.torch"])
-        if optimizer is not None:
-            _restore_optimizer(optimizer, meta["optimizer"], tensors)
-        start_epoch = int(meta["epoch"])
-        best.best_epoch, best.bad_epochs = int(meta["best_epoch"]), int(meta["bad_epochs"])
-        best.best_value = float(meta["best_value"])
-        log = list(meta["log"])
+        start_epoch = trainer.restore_state(resume_dir, meta_base, dev)
     elif resume_dir is not None and resume_dir.exists():
         shutil.rmtree(resume_dir)
 
-    epochs = config.train.epochs if optimizer is not None else 0
     stepper = GraphedStep(
         model,
         optimizer,  # type: ignore[arg-type]  # no epoch runs without one
@@ -295,89 +451,33 @@ def train(
         mixed_precision=mixed_precision and dev.type == "cuda",
         enabled=cuda_graphs and dev.type == "cuda",
     )
-    stopped_early = False
-    for epoch in range(start_epoch, epochs):
-        if best.exhausted:
-            stopped_early = True
+    batch_size = config.train.batch_size
+    for epoch in range(start_epoch, trainer.epochs):
+        if trainer.best.exhausted:
+            trainer.stopped_early = True
             break
         if stop_after is not None and epoch - start_epoch >= stop_after:
-            return TrainResult(model, config, {}, log, best.best_epoch, None)
+            return TrainResult(model, config, {}, trainer.log, trainer.best.best_epoch, None)
         t0 = time.perf_counter()
-        lr = learning_rate(config, epoch)
-        for group in optimizer.param_groups:  # type: ignore[union-attr]
-            group["lr"] = lr
-        model.train()
-        sums: dict[str, Any] = {}
-        n_batches = sampler.n_batches(config.train.batch_size)
-        bar = tqdm(
-            sampler.epoch(epoch, config.train.batch_size),
-            total=n_batches,
-            desc=f"{variant} epoch {epoch + 1}/{epochs}",
-            disable=not progress,
-            file=sys.stderr,
-            leave=False,
+        n_batches = sampler.n_batches(batch_size)
+        sums, _ = trainer.train_epoch(
+            epoch, _batches(sampler, epoch, batch_size, dev), stepper, total=n_batches
         )
-        for step, (users, pos, neg) in enumerate(bar, start=1):
-            batch = Batch(
-                torch.from_numpy(users).to(dev),
-                torch.from_numpy(pos).to(dev),
-                torch.from_numpy(neg).to(dev),
-            )
-            add_terms(sums, stepper(batch, epoch))
-            if progress and step % POSTFIX_EVERY == 0:
-                bar.set_postfix(
-                    loss=f"{float(sums['total']) / step:.4f}",
-                    best=f"{max(best.best_value, 0):.4f}",
-                )
-        record = validate_epoch(
-            model,
-            dataset,
-            best,
-            epoch=epoch,
-            epochs=epochs,
-            lr=lr,
-            loss={k: float(v) / n_batches for k, v in sums.items()},
-            started=t0,
-        )
-        log.append(record)
-        if progress:
-            tqdm.write(
-                f"epoch {epoch + 1}/{epochs} loss {record['loss']['total']:.4f} "
-                f"valid recall@20 {record['valid']['recall@20']:.4f} "
-                f"ndcg@20 {record['valid']['ndcg@20']:.4f} ({record['seconds']:.1f}s)",
-                file=sys.stderr,
-            )
+        loss = {k: float(v) / n_batches for k, v in sums.items()}
+        record = trainer.end_epoch(epoch, loss, t0)
         if resume_dir is not None:
-            meta = {
-                **meta_base,
-                "epoch": epoch + 1,
-                "best_epoch": best.best_epoch,
-                "best_value": best.best_value,
-                "bad_epochs": best.bad_epochs,
-                "log": log,
-            }
-            _write_state(resume_dir, model, optimizer, best.best_state, meta)
-            atomic_write_text(resume_dir / LOG_FILE, "".join(json.dumps(r) + "\n" for r in log))
+            trainer.save_state(resume_dir, meta_base, epoch)
         if on_epoch is not None:
             on_epoch(record)
 
-    metrics = restore_best(
-        model,
-        dataset,
-        best,
-        epochs_run=len(log),
-        stopped_early=stopped_early,
-        seed=seed,
-        mask=mask,
-        test=test,
-    )
+    metrics = trainer.finish(seed=seed, mask=mask, test=test)
     if out_path is not None:
         save_model(
             model,
             dataset,
             out_path,
             metrics=metrics,
-            train_log=log,
+            train_log=trainer.log,
             extra={"seed": seed, "device": str(dev)},
             overwrite=overwrite,
         )
@@ -387,7 +487,7 @@ def train(
             from anchorrec.evaluation.stored import store_per_user_metrics
 
             store_per_user_metrics(model, dataset, str(out_path), mask=mask)
-    return TrainResult(model, config, metrics, log, best.best_epoch, out_path)
+    return TrainResult(model, config, metrics, trainer.log, trainer.best.best_epoch, out_path)
 
 
 def _metric_dict(metrics: dict[str, float]) -> dict[str, float]:
