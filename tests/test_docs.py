@@ -58,7 +58,9 @@ def test_ci_runs_the_readmes_test_command_verbatim_and_the_app_command_installs_
     assert "pip install" in app and " -e ." in app and app.endswith("streamlit run app.py")
     assert tests.endswith("python -m pytest")
     ci = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert ci[-1] == tests
+    assert tests in ci  # verbatim, on its own line
+    # after it, in the venv it made, the type checker over the library: both must pass
+    assert ci[-1] == "python -m mypy" and ci.index(tests) < len(ci) - 1
 
 
 def test_nothing_cites_design_notes_the_repository_lacks() -> None:
