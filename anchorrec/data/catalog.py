@@ -20,11 +20,13 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from anchorrec.data.dataset import (
     FUSED,
@@ -219,9 +221,73 @@ def import_catalog(
     seeded random per-user split. An item whose photo is missing or unreadable gets the mean
     image feature and a warning (``on_missing_image="mean"``) or stops the import
     (``"fail"``). Returns the written dataset, loaded back through :func:`load_mmrec`.
+
+    The steps: check the options, read the catalogue, filter and split the interactions
+    (:func:`_filtered_interactions`), encode the photos (:func:`_image_features`) and then the
+    texts, and write the directory atomically (:func:`_write_catalog`).
     """
     items_csv, interactions_csv = Path(items_csv), Path(interactions_csv)
     images_dir, out_dir = Path(images_dir), Path(out_dir)
+    name = _check_import_options(
+        images_dir, out_dir, k_core, split, on_missing_image, batch_size, device, name, overwrite
+    )
+    catalog = read_catalog(items_csv, interactions_csv)
+    warnings = list(catalog.warnings)
+    timestamps = catalog.timestamps
+    if split == "chronological" and timestamps is None:
+        raise DatasetError(
+            f"{interactions_csv}: --split chronological needs a timestamp column with values; "
+            "add one or use --split random."
+        )
+    if split == "random":
+        timestamps = None
+    kept = _filtered_interactions(catalog, interactions_csv, timestamps, k_core, warnings)
+    train, valid, test = _split(kept, interactions_csv, seed)
+
+    meta = catalog.items.iloc[kept.item_codes].reset_index(drop=True)
+    photos = _image_features(
+        meta, items_csv, images_dir, on_missing_image, device, batch_size, progress, warnings
+    )
+    from anchorrec.encoders.text import TextEncoder
+
+    # Texts after images: with on_missing_image='fail' a bad photo stops the import early.
+    text_feat = TextEncoder(device=device).encode(
+        encoder_texts(meta),
+        batch_size=max(batch_size, 1) * 2,
+        progress=progress,
+    )
+    features = {
+        IMAGE: photos.features,
+        TEXT: text_feat,
+        FUSED: build_fused_features(photos.features, text_feat),
+    }
+    out_items, original_ids, copies = _output_items(meta, photos, images_dir)
+    ds = Dataset(
+        name=name,
+        n_users=kept.n_users,
+        n_items=kept.n_items,
+        train=train,
+        valid=valid,
+        test=test,
+        features=features,
+        items=out_items,
+    )
+    written = _write_catalog(ds, out_dir, overwrite, copies, original_ids, kept.user_values)
+    return dataclasses.replace(written, path=out_dir, warnings=tuple(warnings) + written.warnings)
+
+
+def _check_import_options(
+    images_dir: Path,
+    out_dir: Path,
+    k_core: int,
+    split: str,
+    on_missing_image: str,
+    batch_size: int,
+    device: str,
+    name: str | None,
+    overwrite: bool,
+) -> str:
+    """Refuse bad options before any work; the dataset's name (from ``out_dir`` if not given)."""
     if k_core < 1:
         raise ConfigError(f"--k-core {k_core}: must be 1 or more (1 keeps everything).")
     if split not in ("auto", "random", "chronological"):
@@ -240,18 +306,33 @@ def import_catalog(
     if out_dir.exists() and not overwrite:
         raise DatasetError(f"{out_dir}: already exists; choose another output or pass --overwrite.")
     check_output_dir(out_dir, overwrite=overwrite)  # a link, '.', a read-only disk: now
+    return name
 
-    catalog = read_catalog(items_csv, interactions_csv)
-    warnings = list(catalog.warnings)
-    timestamps = catalog.timestamps
-    if split == "chronological" and timestamps is None:
-        raise DatasetError(
-            f"{interactions_csv}: --split chronological needs a timestamp column with values; "
-            "add one or use --split random."
-        )
-    if split == "random":
-        timestamps = None
 
+@dataclass(frozen=True)
+class _Interactions:
+    """The interactions left after de-duplication and the k-core filter, with new codes."""
+
+    users: np.ndarray
+    items: np.ndarray
+    #: The kept users' original ids, in new-code order.
+    user_values: np.ndarray
+    #: The kept items' rows of the catalogue, in catalogue order (new code = position).
+    item_codes: np.ndarray
+    timestamps: np.ndarray | None
+    n_users: int
+    n_items: int
+
+
+def _filtered_interactions(
+    catalog: Catalog,
+    interactions_csv: Path,
+    timestamps: np.ndarray | None,
+    k_core: int,
+    warnings: list[str],
+) -> _Interactions:
+    """Repeated (user, item) pairs kept once (the earliest), then the ``k_core`` filter;
+    what either removed is added to ``warnings``."""
     # Contiguous codes over the catalogue (before filtering), duplicates collapsed.
     item_index = {iid: n for n, iid in enumerate(catalog.items["item_id"].to_numpy())}
     raw_items = np.fromiter(
@@ -292,9 +373,22 @@ def import_catalog(
     item_new[items_kept_codes] = np.arange(items_kept_codes.size)
     items = item_new[frame["i"].to_numpy()]
     users = np.asarray(users, dtype=np.int64)
-    n_users, n_items = int(users.max()) + 1, int(items_kept_codes.size)
-    ts = frame["t"].to_numpy() if timestamps is not None else None
-    labels = mmrec_split(users, items, seed=seed, timestamps=ts)
+    return _Interactions(
+        users=users,
+        items=items,
+        user_values=user_values[np.asarray(kept_users, dtype=np.int64)],
+        item_codes=items_kept_codes,
+        timestamps=frame["t"].to_numpy() if timestamps is not None else None,
+        n_users=int(users.max()) + 1,
+        n_items=int(items_kept_codes.size),
+    )
+
+
+def _split(
+    kept: _Interactions, interactions_csv: Path, seed: int
+) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
+    """MMRec's per-user split (chronological with timestamps) into train, valid and test."""
+    labels = mmrec_split(kept.users, kept.items, seed=seed, timestamps=kept.timestamps)
     for label in (VALID, TEST):
         if not (labels == label).any():
             raise DatasetError(
@@ -302,9 +396,31 @@ def import_catalog(
                 "3 or more interactions after filtering. Add interactions or raise --k-core "
                 "to 3 or more."
             )
-    train, valid, test = split_matrices(users, items, labels, n_users, n_items)
+    return split_matrices(kept.users, kept.items, labels, kept.n_users, kept.n_items)
 
-    meta = catalog.items.iloc[items_kept_codes].reset_index(drop=True)
+
+@dataclass(frozen=True)
+class _Photos:
+    """The items' image features, each item's resolved photo, and the rows without one."""
+
+    features: np.ndarray
+    resolved: list[tuple[Path | None, str]]
+    failed_rows: set[int]
+
+
+def _image_features(
+    meta: pd.DataFrame,
+    items_csv: Path,
+    images_dir: Path,
+    on_missing_image: MissingImagePolicy,
+    device: str,
+    batch_size: int,
+    progress: bool,
+    warnings: list[str],
+) -> _Photos:
+    """Resolve and encode every item's photo: a missing or unreadable one stops the import
+    (``"fail"``, before any encoding where it can) or gets the mean feature and a warning."""
+    n_items = len(meta)
     # Images: resolve, then encode (failures get the mean feature or stop the import).
     resolved: list[tuple[Path | None, str]] = [
         _resolve_image(images_dir, str(rel).strip()) for rel in meta["image"].to_numpy()
@@ -316,7 +432,6 @@ def import_catalog(
             _image_message(items_csv, images_dir, meta, n, reason, len(bad)) + _MEAN_HINT
         )
     from anchorrec.encoders.image import ImageEncoder, open_image
-    from anchorrec.encoders.text import TextEncoder
 
     if on_missing_image == "fail":
         # Decode every photo first (cheap), so a bad one stops the import before encoding.
@@ -361,18 +476,15 @@ def import_catalog(
             _image_message(items_csv, images_dir, meta, n, reason, len(failures))
             + " Those items got the mean image feature."
         )
+    return _Photos(image_feat, resolved, failed_rows)
 
-    # Texts after images: with on_missing_image='fail' a bad photo stops the import early.
-    text_feat = TextEncoder(device=device).encode(
-        encoder_texts(meta),
-        batch_size=max(batch_size, 1) * 2,
-        progress=progress,
-    )
-    features = {
-        IMAGE: image_feat,
-        TEXT: text_feat,
-        FUSED: build_fused_features(image_feat, text_feat),
-    }
+
+def _output_items(
+    meta: pd.DataFrame, photos: _Photos, images_dir: Path
+) -> tuple[pd.DataFrame, np.ndarray, dict[Path, str]]:
+    """``items.csv`` of the dataset (new ids, the original ones beside them, each photo's path
+    inside the dataset), the original ids, and the photos to copy (source → path)."""
+    n_items = len(meta)
     out_items = meta.copy()
     original_ids = out_items["item_id"].to_numpy(dtype=object)
     out_items["item_id"] = np.arange(n_items)
@@ -381,24 +493,28 @@ def import_catalog(
     out_items.insert(1, "original_item_id", original_ids)
     image_rel = []
     copies: dict[Path, str] = {}
-    for n, (p, _) in enumerate(resolved):
-        if p is None or n in failed_rows:
+    for n, (p, _) in enumerate(photos.resolved):
+        if p is None or n in photos.failed_rows:
             image_rel.append("")
             continue
         rel = p.relative_to(images_dir.resolve()).as_posix()
         copies[p] = f"{IMAGES_SUBDIR}/{rel}"
         image_rel.append(copies[p])
     out_items["image"] = image_rel
-    ds = Dataset(
-        name=name,
-        n_users=n_users,
-        n_items=n_items,
-        train=train,
-        valid=valid,
-        test=test,
-        features=features,
-        items=out_items,
-    )
+    return out_items, original_ids, copies
+
+
+def _write_catalog(
+    ds: Dataset,
+    out_dir: Path,
+    overwrite: bool,
+    copies: dict[Path, str],
+    original_ids: np.ndarray,
+    user_ids: np.ndarray,
+) -> Dataset:
+    """Write ``ds``, its photos and the id maps to ``out_dir`` atomically; the dataset as read
+    back (checked to be the one written)."""
+    n_items, n_users = ds.n_items, ds.n_users
     with atomic_dir(out_dir, overwrite=overwrite) as tmp:
         write_mmrec_files(ds, tmp)
         for src, rel in copies.items():
@@ -408,17 +524,12 @@ def import_catalog(
         # The id maps are for people (opened in spreadsheets): original ids are neutralised.
         item_map = pd.DataFrame({"original_id": original_ids, "item_id": np.arange(n_items)})
         (tmp / ITEM_MAP_FILE).write_bytes(csv_bytes(item_map))
-        user_map = pd.DataFrame(
-            {
-                "original_id": user_values[np.asarray(kept_users, dtype=np.int64)],
-                "user_id": np.arange(n_users),
-            }
-        )
+        user_map = pd.DataFrame({"original_id": user_ids, "user_id": np.arange(n_users)})
         (tmp / USER_MAP_FILE).write_bytes(csv_bytes(user_map))
         written = load_mmrec(tmp, name=ds.name)
         if written.fingerprint != ds.fingerprint:
             raise RuntimeError("the written dataset does not read back identically")
-    return dataclasses.replace(written, path=out_dir, warnings=tuple(warnings) + written.warnings)
+    return written
 
 
 def _image_message(
