@@ -182,3 +182,29 @@ print(cache.game, cache.draws, float(np.asarray(cache.users, dtype=np.float64).s
     second = server("reuse")
     assert first.split()[:2] == ["background", "8"]
     assert np.isclose(float(first.split()[2]), float(second.split()[2]))
+
+
+def test_one_analysis_object_computes_each_result_once(trained, tmp_path, monkeypatch):
+    import anchorrec.analysis.audit as audit_module
+    from anchorrec.analysis.model_analysis import ModelAnalysis
+    from anchorrec.data.mmrec import load_mmrec
+    from anchorrec.models.checkpoint import load_model
+
+    monkeypatch.setenv("ANCHORREC_HOME", str(tmp_path / "home"))
+    data, model = trained
+    analysis = ModelAnalysis(load_model(model, load_mmrec(data), device="cpu"))
+    assert not analysis.computed("coalitions", "mean")
+    cache = analysis.coalitions("mean")
+    assert analysis.coalitions("mean") is cache and analysis.computed("coalitions", "mean")
+    assert analysis.coalitions("background") is not cache
+    assert derived.is_stored(derived.COALITIONS, model, {"game": "background"})  # stored
+    calls = []
+    real = audit_module.audit
+    monkeypatch.setattr(audit_module, "audit", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = analysis.audit(5, "mean")
+    assert analysis.audit(5, "mean") is first and len(calls) == 1
+    shares = analysis.id_share_by_item(5, "mean")
+    assert shares is not None and shares.shape == (analysis.loaded.dataset.n_items,)
+    assert len(calls) == 1  # the ID share reuses the audit
+    assert analysis.per_user_metrics is analysis.per_user_metrics
+    assert set(analysis.per_user_metrics) >= {"recall@20", "ndcg@20"}
