@@ -320,3 +320,39 @@ def test_the_library_never_imports_a_page():
                 names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
                 names += [a.name for a in node.names]
                 assert not any(n == "pages" or n.startswith("pages.") for n in names), path
+
+
+#: Library files being split by work in flight (attribution into a subpackage, the multimodal
+#: model's losses and placement, the preview); remove a name once its split has landed.
+SPLIT_IN_FLIGHT = {
+    "anchorrec/analysis/attribution.py",
+    "anchorrec/analysis/preview.py",
+    "anchorrec/models/multimodal.py",
+}
+MAX_LIBRARY_LINES = 600
+
+
+def test_no_library_file_is_over_600_lines():
+    """One job per module: a file past this has several rooms to split."""
+    long = {
+        rel: n
+        for p in PACKAGE.rglob("*.py")
+        if (rel := p.relative_to(ROOT).as_posix()) not in SPLIT_IN_FLIGHT
+        and (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LIBRARY_LINES
+    }
+    assert not long, long
+
+
+def test_the_pages_cache_layer_names_any_at_most_twice():
+    """``anchorrec/ui/cached.py`` is a typed adapter: the loaded model, caches and results keep
+    their types; only a JSON document read from a file is ``Any``."""
+    tree = ast.parse((PACKAGE / "ui" / "cached.py").read_text(encoding="utf-8"))
+    uses = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "Any"]
+    imports = [
+        a
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom)
+        for a in n.names
+        if a.name == "Any"
+    ]
+    assert len(uses) + len(imports) <= 2
