@@ -8,7 +8,7 @@ and a computed one is stored there, so a fresh process reads what an earlier one
 
 The dashboard keeps one object per model (``anchorrec.ui.cached.analysis``), so a result is
 computed at most once per model per process whatever page asks for it. The object is safe to
-share between sessions (threads): each result is computed under the object's lock.
+share between sessions (threads): each result is computed once, under its own lock.
 """
 
 from __future__ import annotations
@@ -40,11 +40,16 @@ class ModelAnalysis:
 
     def __init__(self, loaded: LoadedModel) -> None:
         self.loaded = loaded
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()  # guards the table of locks, never held while computing
+        self._locks: dict[tuple[object, ...], threading.RLock] = {}
         self._memo: dict[tuple[object, ...], object] = {}
 
     def _once(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """``compute()`` the first time ``key`` is asked for, under that result's own lock
+        (a session computing the audit does not hold up another asking for the spaces)."""
         with self._lock:
+            lock = self._locks.setdefault(key, threading.RLock())
+        with lock:
             if key not in self._memo:
                 self._memo[key] = compute()
             return self._memo[key]  # type: ignore[return-value]
@@ -133,9 +138,12 @@ class ModelAnalysis:
 
         store = ModelDir(self.model_dir).store()
         cache = ProjectionCache(store.write_folder, self.loaded.fingerprint)
+        spaces = self.spaces
         with self._lock:
+            lock = self._locks.setdefault(("layouts",), threading.RLock())
+        with lock:  # one writer of the projections index at a time
             out = compute_projections(
-                self.spaces, [method], cache=cache, params={method: dict(params or {})}
+                spaces, [method], cache=cache, params={method: dict(params or {})}
             )
             cache.prune()  # files of an older version of the model
         return len(out)
