@@ -401,7 +401,7 @@ register(
     Derived(
         key=LAYOUTS,
         words="The 2-D layouts",
-        params=(Param("method", ("pca", "umap")),),
+        params=(Param("method", METHODS),),
         file=_layouts_file,
         read=_layouts_read,
         compute=lambda a, p: a.layouts(p["method"]),
