@@ -14,14 +14,14 @@ def test_tune_then_evaluate_name_the_mask_rule(tmp_path, capsys):
     out = tmp_path / "tuned"
     argv = ["tune", str(data), "--variant", "ease", "--seeds", "0", "1", "--max-points", "2"]
     assert main([*argv, "--out", str(out), "--json"]) == 0
-    printed = capsys.readouterr().out
-    assert "mask train" in printed and "recall@20" in printed
-    summary = json.loads(printed.strip().splitlines()[-1])
+    printed = capsys.readouterr()  # with --json the table goes to stderr, the JSON to stdout
+    assert "mask train" in printed.err and "recall@20" in printed.err
+    summary = json.loads(printed.out)
     assert summary["grid_points"] == 2 and summary["seeds"] == [0, 1]
     assert main(["evaluate", str(out / "model"), "--mask", "train+valid", "--json"]) == 0
-    printed = capsys.readouterr().out
-    assert "mask train+valid" in printed.splitlines()[0]
-    assert json.loads(printed.strip().splitlines()[-1])["mask"] == "train+valid"
+    printed = capsys.readouterr()
+    assert "mask train+valid" in printed.err.splitlines()[0]
+    assert json.loads(printed.out)["mask"] == "train+valid"
     grid_run = out / "grid" / "point-1"  # ease is closed form: its seeds share one fit
     assert main(["compare", str(grid_run), "--reference", str(out / "model")]) == 0
     assert "mask train" in capsys.readouterr().out

@@ -155,9 +155,9 @@ def test_cli_compare_gives_each_model_a_paired_interval_against_the_reference(tm
     capsys.readouterr()
     argv = ["compare", str(models["mf"]), str(models["popularity"])]
     assert main([*argv, "--reference", str(models["lightgcn"]), "--k", "10", "--json"]) == 0
-    out = capsys.readouterr().out.strip().splitlines()
-    assert out[0].startswith("against lightgcn on tiny, split test")
-    rows = json.loads(out[-1])
+    printed = capsys.readouterr()  # with --json the table goes to stderr, the JSON to stdout
+    assert printed.err.splitlines()[0].startswith("against lightgcn on tiny, split test")
+    rows = json.loads(printed.out)
     assert [(r["model"], r["metric"]) for r in rows] == [
         ("mf", "recall@10"), ("mf", "ndcg@10"), ("popularity", "recall@10"), ("popularity", "ndcg@10")
     ]  # fmt: skip
