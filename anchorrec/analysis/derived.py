@@ -184,13 +184,14 @@ def prepare_steps(
     options: Mapping[str, Sequence[str]] | None = None,
     skip: Sequence[str] = (),
 ) -> list[Step]:
-    """What ``prepare`` computes for ``model_dirs``: every registered result (but ``skip``)
-    under every combination of its parameters (narrowed by ``options``)."""
+    """What ``prepare`` computes for ``model_dirs``: every registered stored result (but
+    ``skip``) under every combination of its parameters (narrowed by ``options``); a result
+    that is not stored would be computed for nothing."""
     return [
         Step(str(d), result, params)
         for d in model_dirs
         for result in RESULTS.values()
-        if result.key not in skip
+        if result.stored and result.key not in skip
         for params in result.grid(options)
     ]
 
