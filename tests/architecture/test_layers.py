@@ -356,3 +356,16 @@ def test_the_pages_cache_layer_names_any_at_most_twice():
         if a.name == "Any"
     ]
     assert len(uses) + len(imports) <= 2
+
+
+def test_what_hands_out_a_loaded_model_is_typed_as_the_one_handle():
+    """A function that returns a trained model (``loaded``, ``load_model``) says
+    ``LoadedModel``, not ``Any``: mypy then follows the handle through the pages' helpers."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and node.name in ("loaded", "load_model"):
+                returns = ast.unparse(node.returns) if node.returns else ""
+                if "LoadedModel" not in returns:
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert not offenders, offenders
