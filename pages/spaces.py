@@ -94,7 +94,8 @@ def render() -> None:
         "final space's layout, so the same region means the same items; the anchor domain is "
         "one joint projection coloured by modality. Hover a point to find the same item in every "
         "panel; click it to inspect it, or drag a box or a lasso to select many: the selection "
-        "is drawn in every panel and summarised below."
+        "is drawn in every panel and summarised below. The wheel zooms and *Pan* moves every "
+        "panel alike; *Show* hides the items of a category, segment or attribute."
     )
     top = st.columns([2, 2, 3])
     entry = entries[0]
@@ -130,8 +131,12 @@ def render() -> None:
         panels.append(_panel(ANCHOR_DOMAIN, layouts, method, ds.n_items, wide=True))
     panels = [p for p in panels if p is not None]
     if panels:
+        filters = linked_panels.catalogue_filters(ds)  # category, segment, new or warm, attributes
         look = {"selected": selected, "found": found, "shop_ids": item_shop_ids(ds)}
-        data = linked_panels.payload(panels, titles, colour, colour_name, **look)
+        strata = filters.get("category")
+        data = linked_panels.payload(
+            panels, titles, colour, colour_name, filters=filters, strata=strata, **look
+        )
         linked_panels.show(data, key=PANELS_KEY, on_change=_on_selection)
     show_selection_summary(ds, selected if len(selected) > 1 else found, "spaces_selection")
     st.divider()

@@ -7,9 +7,10 @@
   co-embedding) put several spaces in one projection instead.
 * Scored: the trustworthiness of every layout (sklearn.manifold.trustworthiness, 10
   neighbours) on a seeded sample of at most :data:`TRUST_SAMPLE` rows.
-* Sampled: a space above :data:`MAX_POINTS` items is projected on a seeded uniform sample of
-  :data:`MAX_POINTS` items (seed :data:`SAMPLE_SEED`); the stored ``item_ids`` say which.
-  A joint layout of ``s`` spaces samples ``MAX_POINTS // s`` items, the same in every space.
+* Sampled: a space above :data:`MAX_POINTS` items (more than Amazon Clothing's 23,033) is
+  projected on a seeded uniform sample of :data:`MAX_POINTS` items (seed :data:`SAMPLE_SEED`);
+  the stored ``item_ids`` say which. A joint layout of ``s`` spaces samples
+  ``JOINT_MAX_POINTS // s`` items, the same in every space.
 * Cached: ``<model_dir>/projections/<key>.npz`` (float32 ``xy``, int32 ``item_ids``, the
   ``tags`` of joint layouts, ``trustworthiness``, and ``meta`` as a JSON string), written
   atomically and readable with ``allow_pickle=False``; ``index.json`` maps space and method
@@ -42,7 +43,9 @@ if TYPE_CHECKING:
     from anchorrec.models.checkpoint import LoadedModel
 
 METHODS: tuple[str, ...] = ("pca", "tsne", "umap")
-MAX_POINTS = 20_000
+MAX_POINTS = 25_000
+#: Rows of a joint layout (all its spaces together): a two-space Figure 1 of 25,000 items.
+JOINT_MAX_POINTS = 2 * MAX_POINTS
 SAMPLE_SEED = 0
 TRUST_SAMPLE = 2_000
 TRUST_NEIGHBOURS = 10
@@ -203,7 +206,7 @@ def project_joint(
     if len(dims) != 1:
         raise ConfigError(f"joint layout {name!r} needs spaces of one width, got {sorted(dims)}.")
     t0 = time.perf_counter()
-    rows = sample_rows(spaces[0].n_rows, MAX_POINTS // len(spaces), SAMPLE_SEED)
+    rows = sample_rows(spaces[0].n_rows, JOINT_MAX_POINTS // len(spaces), SAMPLE_SEED)
     stacked = np.concatenate([_standardise(s.matrix[rows]) for s in spaces]).astype(np.float32)
     xy = embed_2d(stacked, method, p)
     trust = layout_trustworthiness(stacked, xy)
