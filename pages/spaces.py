@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS
+from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS, layout_times
 from anchorrec.analysis.spaces import SPACE_DESCRIPTIONS, SPACE_ORDER
 from anchorrec.data.shop_ids import item_shop_ids
 from anchorrec.ui import cached, linked_panels, prepared, tables
@@ -40,12 +40,13 @@ def _layout_params(method: str) -> dict:
     return p
 
 
-def _compute_layouts(state, entry, where) -> None:
+def _compute_layouts(state, entry, where, layouts) -> None:
     with where.popover("Compute layouts", icon=":material/calculate:"):
         methods = prepared.inline_methods(METHODS, state.dataset.n_items)  # others: prepare
         method = st.selectbox("Method", methods, format_func=NAMES.get, key="lay_method")
         params = _layout_params(method)
         go = st.button("Compute", type="primary", key="lay_go")
+        st.caption(layout_times({k: e for k, (_, e) in layouts.items()}))  # this model's
         st.caption(tables.LAYOUT_TIMES)
     if go:
         with user_errors("Layouts"), st.spinner(f"Computing {NAMES[method]} layouts…"):
@@ -102,8 +103,8 @@ def render() -> None:
     if len(entries) > 1:
         name = top[0].radio("Model", [e.name for e in entries], horizontal=True, key="spaces_model")
         entry = next(e for e in entries if e.name == name)
-    _compute_layouts(state, entry, top[2])
     layouts = cached.available_projections(entry.path)
+    _compute_layouts(state, entry, top[2], layouts)
     ready = [m for m in ("umap", "tsne", "pca") if any(k.endswith(f"/{m}") for k in layouts)]
     if not ready:
         prepared.no_layouts(state, entry)  # the command; a background run on a large catalogue
