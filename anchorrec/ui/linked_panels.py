@@ -140,11 +140,8 @@ def colouring(
             "range": [low, high],
         }
         return head, {"colour": index, "colour_value": v.astype(np.float32)}
-    levels = limit_levels(picked).to_numpy().astype(str)
-    order = sorted(set(levels), key=str)
-    position = {level: i for i, level in enumerate(order)}
+    order, index = _level_codes(picked)
     palette = [LEVEL_PALETTE[i % len(LEVEL_PALETTE)] for i in range(len(order))]
-    index = np.array([position[level] for level in levels], dtype=np.uint16)
     head = {"kind": "levels", "name": name, "palette": palette, "legend": order}
     return head, {"colour": index}
 
@@ -191,11 +188,15 @@ def stratified_items(
     return np.sort(items[np.concatenate(chosen)])
 
 
+def _level_codes(values: pd.Series) -> tuple[list[str], np.ndarray]:
+    """The levels of ``values`` (at most :data:`MAX_LEVELS`, sorted) and each value's index."""
+    levels = limit_levels(values).to_numpy().astype(str)
+    order, index = np.unique(levels, return_inverse=True)
+    return [str(v) for v in order], index.astype(np.uint16)
+
+
 def _codes(values: np.ndarray, items: np.ndarray) -> tuple[list[str], np.ndarray]:
-    levels = limit_levels(pd.Series(np.asarray(values, dtype=object)[items])).to_numpy()
-    order = sorted(set(levels.astype(str)), key=str)
-    position = {level: i for i, level in enumerate(order)}
-    return order, np.array([position[str(v)] for v in levels], dtype=np.uint16)
+    return _level_codes(pd.Series(np.asarray(values, dtype=object)[items]))
 
 
 def _text_arrays(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -225,7 +226,89 @@ def payload(
 
     ``filters`` maps a field name to one value per catalogue item (the browser hides the items
     of the levels unticked); ``strata`` (one label per item) guides the sample above ``budget``.
+    The layout part is built once for the same objects (the pages pass cached layouts, titles
+    and filters), so a rerun builds only the look.
     """
+    meta, arrays, key = _layout(panels, titles, shop_ids, filters, strata, budget)
+    items = arrays["items"]
+    head, look_arrays = _colouring(colour, colour_name, items)
+    present = np.isin(np.asarray(selected, dtype=np.int64), items)
+    look_arrays["selected"] = np.asarray(selected, dtype=np.int32)[present]
+    look_arrays["found"] = np.asarray(found, dtype=np.int32)[np.isin(found, items)]
+    look = {"colour": head, "ring": SELECTED_COLOUR, "columns": int(columns)}
+    return Payload(meta, arrays, look, look_arrays, key)
+
+
+_COLOURINGS: list[tuple[tuple[Any, ...], dict[str, Any], dict[str, np.ndarray]]] = []
+
+
+def _colouring(
+    values: np.ndarray | pd.Series | None, name: str, items: np.ndarray
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """:func:`colouring`, reused for the same values and items (a rerun's colour is the last)."""
+    plain = None if values is None else np.asarray(values)
+    for (was, was_name, was_items), head, arrays in _COLOURINGS:
+        if was_name == name and was_items is items and _same(was, plain):
+            return head, dict(arrays)
+    head, arrays = colouring(values, name, items)
+    _COLOURINGS.append(((plain, name, items), head, arrays))
+    del _COLOURINGS[:-_KEEP_LAYOUTS]
+    return head, dict(arrays)
+
+
+#: Recent layouts: (the objects they were built from, meta, arrays, key), newest last.
+_LAYOUTS: list[tuple[tuple[Any, ...], dict[str, Any], dict[str, np.ndarray], str]] = []
+_KEEP_LAYOUTS = 4
+
+
+def _layout(
+    panels: Sequence[Panel],
+    titles: np.ndarray,
+    shop_ids: np.ndarray | None,
+    filters: Mapping[str, np.ndarray] | None,
+    strata: np.ndarray | None,
+    budget: int,
+) -> tuple[dict[str, Any], dict[str, np.ndarray], str]:
+    sources = (tuple(panels), titles, shop_ids, filters, strata, budget)
+    for built, meta, arrays, key in _LAYOUTS:
+        if _same(built, sources):
+            return meta, arrays, key
+    meta, arrays = _build_layout(panels, titles, shop_ids, filters, strata, budget)
+    key = _layout_key(meta, arrays)
+    _LAYOUTS.append((sources, meta, arrays, key))
+    del _LAYOUTS[:-_KEEP_LAYOUTS]
+    return meta, arrays, key
+
+
+def _same(a: object, b: object) -> bool:
+    """Whether two layout sources are equal: the same objects, or equal arrays and values."""
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and a.dtype == b.dtype
+            and bool(np.array_equal(a, b))
+        )
+    if isinstance(a, Panel) and isinstance(b, Panel):
+        return all(_same(getattr(a, f), getattr(b, f)) for f in Panel.__dataclass_fields__)
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+def _build_layout(
+    panels: Sequence[Panel],
+    titles: np.ndarray,
+    shop_ids: np.ndarray | None,
+    filters: Mapping[str, np.ndarray] | None,
+    strata: np.ndarray | None,
+    budget: int,
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     ids_of = [np.asarray(p.item_ids, dtype=np.int64) for p in panels]
     items = np.unique(np.concatenate(ids_of)) if ids_of else np.zeros(0, dtype=np.int64)
     total = sum(len(i) for i in ids_of)
@@ -285,22 +368,15 @@ def payload(
         "sampled_from": int(sampled),
         "shop_ids": shop_ids is not None,
     }
-    head, look_arrays = colouring(colour, colour_name, items)
-    present = np.isin(np.asarray(selected, dtype=np.int64), items)
-    look_arrays["selected"] = np.asarray(selected, dtype=np.int32)[present]
-    look_arrays["found"] = np.asarray(found, dtype=np.int32)[np.isin(found, items)]
-    look = {"colour": head, "ring": SELECTED_COLOUR, "columns": int(columns)}
-    data = Payload(meta, arrays, look, look_arrays)
-    data.key = _layout_key(data)
-    return data
+    return meta, arrays
 
 
-def _layout_key(data: Payload) -> str:
+def _layout_key(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
     digest = hashlib.blake2b(digest_size=12)
-    digest.update(json.dumps(data.meta, sort_keys=True).encode("utf-8"))
-    for name in sorted(data.arrays):
+    digest.update(json.dumps(meta, sort_keys=True).encode("utf-8"))
+    for name in sorted(arrays):
         digest.update(name.encode("utf-8"))
-        digest.update(np.ascontiguousarray(data.arrays[name]).tobytes())
+        digest.update(np.ascontiguousarray(arrays[name]).tobytes())
     return digest.hexdigest()
 
 

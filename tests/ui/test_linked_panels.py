@@ -215,3 +215,15 @@ def test_the_component_files_are_installed_with_the_package():
     ui = ROOT / "anchorrec" / "ui"
     for path in (ui / "linked_panels").iterdir():
         assert any(path.match(str(ui / g)) for g in globs), path
+
+
+def test_a_rerun_with_the_same_layout_reuses_it_and_a_change_rebuilds_it():
+    xy = np.random.default_rng(4).normal(size=(50, 2))
+    first = payload([Panel("final", "final", "", xy, np.arange(50))], TITLES)
+    again = payload([Panel("final", "final", "", xy, np.arange(50).copy())], TITLES, selected=[3])
+    assert again.arrays is first.arrays and again.key == first.key  # built once
+    assert again.look_arrays["selected"].tolist() == [3]
+    other = payload([Panel("final", "final", "", xy * 2 + 1, np.arange(50))], TITLES)
+    assert other.arrays is not first.arrays
+    renamed = payload([Panel("final", "renamed", "", xy, np.arange(50))], TITLES)
+    assert renamed.meta["panels"][0]["title"] == "renamed" and renamed.key != first.key
