@@ -132,9 +132,10 @@ function createView(root, setStateValue) {
   bar.append(el("span", "", "Drag"), box, lasso, pan, zoomIn, zoomOut, reset, clear, count);
   const filterBar = el("div", "lp-filter");
   const legend = el("div", "lp-legend");
+  const sample = el("div", "lp-caption lp-sample");
   const grid = el("div", "lp-grid");
   const tip = el("div", "lp-tip");
-  root.append(bar, filterBar, legend, grid, tip);
+  root.append(bar, filterBar, legend, sample, grid, tip);
 
   function setMode(mode) {
     view.mode = mode;
@@ -758,6 +759,11 @@ function createView(root, setStateValue) {
       if (view.filterField >= fields.length) { view.filterField = -1; view.shownLevels = null; }
       panels.forEach((spec, i) => fill(view.panels[i], spec, i));
       root.dataset.layout = L.key;
+      const from = L.header.sampled_from || 0;
+      sample.textContent = from
+        ? `Drawing ${L.items.length.toLocaleString()} of ${from.toLocaleString()} items, a ` +
+          "stratified sample (every category in proportion; the same items in every panel)."
+        : "";
       drawFilter();
       const f = view.filterField;
       view.hidden = null;
