@@ -751,10 +751,10 @@ function createView(root, setStateValue) {
         grid.replaceChildren();
         view.panels = panels.map((spec) => buildPanel(spec));
         view.signature = signature;
-        view.cam = { x: 0.5, y: 0.5, k: 1 };
         view.filterField = -1;
         view.shownLevels = null;
       }
+      view.cam = { x: 0.5, y: 0.5, k: 1 }; // another layout: the whole of it
       const fields = L.header.fields || [];
       if (view.filterField >= fields.length) { view.filterField = -1; view.shownLevels = null; }
       panels.forEach((spec, i) => fill(view.panels[i], spec, i));
