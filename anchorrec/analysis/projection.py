@@ -283,7 +283,7 @@ def _encode(proj: Projection, fingerprint: str) -> bytes:
         "max_points": MAX_POINTS,
         "sample_seed": SAMPLE_SEED,
     }
-    arrays: dict[str, np.ndarray] = {
+    arrays: dict[str, Any] = {  # (savez's keywords are typed loosely)
         "xy": proj.xy.astype(np.float32),
         "item_ids": proj.item_ids.astype(np.int32),
         "trustworthiness": np.asarray(proj.trustworthiness, dtype=np.float64),

@@ -70,7 +70,7 @@ def _keys(model: GraphModel, dataset_fingerprint: str, k: int) -> dict[str, str]
 
 def encode_rows(rows: Mapping[str, Rows], keys: Mapping[str, str], meta: dict[str, Any]) -> bytes:
     """The ``.npz`` bytes of ``rows`` (per view: ``<view>.values``, ``<view>.columns``)."""
-    arrays: dict[str, np.ndarray] = {}
+    arrays: dict[str, Any] = {}  # (savez's keywords are typed loosely)
     for view, (values, columns) in rows.items():
         arrays[f"{view}.values"] = np.asarray(values, dtype=np.float32)
         arrays[f"{view}.columns"] = np.asarray(columns, dtype=np.int32)
