@@ -113,6 +113,9 @@ def test_a_selection_at_clothing_size_shows_its_summary_and_sends_no_layout(chro
         layout = max(frames)
         assert layout > 23_033 * 8 * 4  # the first run sent every point
         frames.clear()
+        root = page.locator(".lp-root")
+        page.wait_for_timeout(500)
+        draws = root.get_attribute("data-base-draws")
         box = canvases.first.bounding_box()
         page.mouse.move(box["x"] + box["width"] * 0.05, box["y"] + box["height"] * 0.05)
         page.mouse.down()
@@ -130,3 +133,5 @@ def test_a_selection_at_clothing_size_shows_its_summary_and_sends_no_layout(chro
         assert page.locator(".lp-root").get_attribute("data-selected") == str(count)
         # the rerun sent the selection and the colouring, not the layout again
         assert frames and max(frames) < layout / 5, (max(frames), layout)
+        # the selection was drawn on its own layer: no panel's points were drawn again
+        assert root.get_attribute("data-base-draws") == draws

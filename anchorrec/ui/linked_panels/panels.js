@@ -387,6 +387,7 @@ function createView(root, setStateValue) {
   function layout() {
     const width = root.clientWidth;
     if (!width || !view.layout) return;
+    view.width = width;
     const most = view.look.columns || 3;
     const columns = Math.min(most, width < 640 ? 1 : width < 980 ? 2 : 3);
     grid.style.setProperty("--lp-columns", String(columns));
@@ -410,6 +411,7 @@ function createView(root, setStateValue) {
   // ------------------------------------------------------------------------ drawing
   function drawBase(p) {
     if (!p.w) return;
+    root.dataset.baseDraws = String(Number(root.dataset.baseDraws || 0) + 1); // tests read it
     const ctx = p.base.getContext("2d");
     const g = view.gl;
     if (g) {
@@ -790,7 +792,8 @@ function createView(root, setStateValue) {
   }
 
   let pending = 0;
-  const observer = new ResizeObserver(() => {
+  const observer = new ResizeObserver(() => { // a new width only: the height is ours
+    if (root.clientWidth === view.width) return;
     cancelAnimationFrame(pending);
     pending = requestAnimationFrame(layout);
   });
