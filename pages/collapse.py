@@ -63,6 +63,7 @@ def _figure_one(state: AppState, entries: list[ModelEntry]) -> None:
             selected=selected,
             columns=min(len(panels), 3),
             shop_ids=item_shop_ids(ds),
+            filters=linked_panels.catalogue_filters(ds),
         )
         linked_panels.show(data, key=FIGURE_KEY, on_change=_on_selection)
 

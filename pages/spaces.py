@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS
+from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS, layout_times
 from anchorrec.analysis.spaces import SPACE_DESCRIPTIONS, SPACE_ORDER
 from anchorrec.data.shop_ids import item_shop_ids
 from anchorrec.ui import cached, linked_panels, prepared, tables
@@ -40,12 +40,13 @@ def _layout_params(method: str) -> dict:
     return p
 
 
-def _compute_layouts(state, entry, where) -> None:
+def _compute_layouts(state, entry, where, layouts) -> None:
     with where.popover("Compute layouts", icon=":material/calculate:"):
         methods = prepared.inline_methods(METHODS, state.dataset.n_items)  # others: prepare
         method = st.selectbox("Method", methods, format_func=NAMES.get, key="lay_method")
         params = _layout_params(method)
         go = st.button("Compute", type="primary", key="lay_go")
+        st.caption(layout_times({k: e for k, (_, e) in layouts.items()}))  # this model's
         st.caption(tables.LAYOUT_TIMES)
     if go:
         with user_errors("Layouts"), st.spinner(f"Computing {NAMES[method]} layouts…"):
@@ -96,15 +97,16 @@ def render() -> None:
         "final space's layout, so the same region means the same items; the anchor domain is "
         "one joint projection coloured by modality. Hover a point to find the same item in every "
         "panel; click it to inspect it, or drag a box or a lasso to select many: the selection "
-        "is drawn in every panel and summarised below."
+        "is drawn in every panel and summarised below. The wheel zooms and *Pan* moves every "
+        "panel alike; *Show* hides the items of a category, segment or attribute."
     )
     top = st.columns([2, 2, 3])
     entry = entries[0]
     if len(entries) > 1:
         name = top[0].radio("Model", [e.name for e in entries], horizontal=True, key="spaces_model")
         entry = next(e for e in entries if e.name == name)
-    _compute_layouts(state, entry, top[2])
     layouts = cached.available_projections(entry.path)
+    _compute_layouts(state, entry, top[2], layouts)
     ready = [m for m in ("umap", "tsne", "pca") if any(k.endswith(f"/{m}") for k in layouts)]
     if not ready:
         prepared.no_layouts(state, entry)  # the command; a background run on a large catalogue
@@ -132,8 +134,12 @@ def render() -> None:
         panels.append(_panel(ANCHOR_DOMAIN, layouts, method, ds.n_items, wide=True))
     panels = [p for p in panels if p is not None]
     if panels:
+        filters = linked_panels.catalogue_filters(ds)  # category, segment, new or warm, attributes
         look = {"selected": selected, "found": found, "shop_ids": item_shop_ids(ds)}
-        data = linked_panels.payload(panels, titles, colour, colour_name, **look)
+        strata = filters.get("category")
+        data = linked_panels.payload(
+            panels, titles, colour, colour_name, filters=filters, strata=strata, **look
+        )
         linked_panels.show(data, key=PANELS_KEY, on_change=_on_selection)
     show_selection_summary(ds, selected if len(selected) > 1 else found, "spaces_selection")
     st.divider()

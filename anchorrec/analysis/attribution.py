@@ -815,13 +815,18 @@ def explain_user(
 ) -> UserExplanation:
     """The top-``k`` unseen items of ``user`` with input- and branch-level attribution;
     ``within`` (a boolean mask over the items): the top-``k`` among those items only."""
+    from anchorrec.analysis.one_thread import one_blas_thread
+
     cache = _as_cache(source)
     _check_user(cache, user)
-    items, _ = cache.ranking(user, k, within=within)
-    result = attribute(cache, user, items, ranks=np.arange(1, len(items) + 1))
-    baseline = (
-        float(result.baseline[0]) if len(result) else float(cache.coalition_values(user)[0].mean())
-    )
+    with one_blas_thread():  # one user's products: the thread pool costs more than it saves
+        items, _ = cache.ranking(user, k, within=within)
+        result = attribute(cache, user, items, ranks=np.arange(1, len(items) + 1))
+        baseline = (
+            float(result.baseline[0])
+            if len(result)
+            else float(cache.coalition_values(user)[0].mean())
+        )
     return UserExplanation(user, baseline, cache.players, cache.branches, result)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from anchorrec.cli.common import (
     add_mask_argument,
@@ -31,6 +32,9 @@ from anchorrec.cli.common import (
     parse_users,
 )
 from anchorrec.errors import ConfigError
+
+if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
 
 #: The attribution games (``anchorrec.analysis.attribution.GAMES``, spelled out here so that
 #: ``--help`` imports no torch; a test keeps the two equal).
@@ -86,6 +90,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="attribution games whose coalition cache and modality reliance to store "
         f"(comma-separated: {', '.join(GAME_CHOICES)}; the background game runs the model "
         "once per draw)",
+    )
+    p.add_argument(
+        "--approximate-knn",
+        action="store_true",
+        help="store content kNN graphs built by nearest-neighbour descent instead of exactly "
+        "(for catalogues above about 100,000 items; prints each graph's recall against the "
+        "exact one; the model then scores with the approximate graphs)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
@@ -199,6 +210,18 @@ def _games(spec: str) -> list[str]:
     return games
 
 
+def _store_graphs(loaded: LoadedModel, approximate: bool, quiet: bool) -> None:
+    """The content kNN graphs, stored first: every later step's forward pass reads them."""
+    from anchorrec.models.stored_graphs import read_meta, store_graphs
+
+    path = store_graphs(loaded, approximate=approximate)
+    if path is not None and approximate and not quiet:
+        for view, value in read_meta(path).get("recall", {}).items():
+            print(
+                f"{Path(loaded.model_dir).name}: approximate {view} kNN graph, recall {value:.3f}"
+            )
+
+
 def cmd_prepare(args: argparse.Namespace) -> int:
     """Compute every result of the registry of derived results (:mod:`anchorrec.analysis.
     derived`) that the models' stores lack, one step per model, result and parameters."""
@@ -222,9 +245,14 @@ def cmd_prepare(args: argparse.Namespace) -> int:
         started[0] += 1
         bar.set_description(step.label)
 
+    def load(model_dir: str) -> LoadedModel:  # the stored kNN graphs first: every step reads them
+        loaded = load_model_from_args(args, model_dir)
+        _store_graphs(loaded, args.approximate_knn, args.quiet)
+        return loaded
+
     derived.run_steps(
         steps,
-        lambda model_dir: load_model_from_args(args, model_dir),
+        load,
         progress_file=args.progress_file,
         on_step=show,
     )

@@ -65,6 +65,7 @@ from anchorrec.models.model_info import (  # noqa: F401 - the config half, re-ex
 )
 from anchorrec.models.multimodal import bases_from_checkpoint
 from anchorrec.models.registry import build_model
+from anchorrec.models.stored_graphs import attach_stored_graphs, write_beside
 
 
 @dataclass
@@ -169,6 +170,7 @@ def save_model(
         (tmp / CONFIG_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
         (tmp / METRICS_FILE).write_text(json.dumps(metrics or {}, indent=2, sort_keys=True) + "\n")
         (tmp / LOG_FILE).write_text("".join(json.dumps(r) + "\n" for r in (train_log or [])))
+        write_beside(model, dataset.fingerprint, tmp)  # a load then reads the kNN graphs
     return model_dir
 
 
@@ -357,6 +359,7 @@ def load_model(
         ) from None
     model.to(target)
     model.eval()
+    attach_stored_graphs(model, model_dir, dataset.fingerprint)  # none stored: built lazily
     if metrics.get("test"):  # recorded before the mask rule was: they ranked under train + valid
         metrics.setdefault("mask", LEGACY_MASK)
     return LoadedModel(model, config, metrics, dataset, info["variant"], model_dir, info)

@@ -42,6 +42,8 @@ TUNING_FILE = "tuning.json"
 RESUME_SUFFIX = ".resume"
 #: Sub-folder of the store holding the 2-D layouts.
 PROJECTIONS_DIR = "projections"
+#: The content kNN graphs' top-k rows (anchorrec.models.stored_graphs), beside the model.
+GRAPHS_FILE = "content_graphs.npz"
 
 #: Files whose bytes define a model that records no weights checksum (older layouts).
 _WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin", ".npz")

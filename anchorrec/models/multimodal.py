@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -522,6 +522,20 @@ class MultimodalRecommender(Recommender):
         if m not in self._knn_cache:
             self._knn_cache[m] = knn_rows(self._raw[m], self.config.knn_k, self.device)
         return self._knn_cache[m]
+
+    # the hooks of anchorrec.models.stored_graphs (graphs stored beside the model)
+    def graph_inputs(self) -> dict[str, np.ndarray]:
+        """The input each view's kNN graph of the full inputs is built from."""
+        return {m: self._raw[m] for m in self.views}
+
+    def graph_rows(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Every view's top-k rows (computed now if not yet)."""
+        return {m: self._knn_rows(m) for m in self.views}
+
+    def adopt_graph_rows(self, rows: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Use stored top-k rows instead of computing them (graphs built from others go)."""
+        self._knn_cache.update(rows)
+        self._graph_cache.clear()
 
     def invalidate_graphs(self) -> None:
         """Forget the cached graphs (they are rebuilt on the next forward pass)."""

@@ -10,19 +10,29 @@ measures the dashboard, not the accuracy), runs ``python -m anchorrec prepare`` 
 and then measures:
 
 - ``server``: a fresh ``streamlit run app.py`` (its workspace a temporary folder, the dataset
-  opened by its ``?dataset=`` link) driven by headless Chromium through Playwright: the first
-  render of every page after one warm-up visit of each, the interactions (pick another
-  shopper, switch the attribution level, select a point on *Embedding spaces*, change the
-  colour), and the peak resident memory of the server's process tree (sampled every 0.2 s);
-- ``library``: in this process, the attribution of one user against every item (median over
-  20 users, after the model's coalition cache is read from the store) and the audit of every
+  opened by its ``?dataset=`` link, ``anchor``, ``direct`` and ``lightgcn`` shown together)
+  driven by headless Chromium through Playwright: the first render of every page after one
+  warm-up visit of each, the interactions (pick another shopper, switch the attribution level,
+  select a point on *Embedding spaces*, change the colour, zoom the panels, filter them), and
+  the peak resident memory of the server's process tree (sampled every 0.2 s). Zoom and filter
+  happen in the browser: their time is from the event to the second animation frame after it
+  (every panel redrawn);
+- ``library``: in this process, each model's load (its stored kNN graphs read), the
+  attribution of one user against every item and the explanation of a top-10 (median over 20
+  users, after the model's coalition cache is read from the store) and the audit of every
   user's top-10 (each model), the work the Recommendations and Audit pages call.
+
+Every figure carries the 1-minute load average read when it was taken (``load`` beside a
+single figure, ``loads`` beside the runs of a median). ``--scale 0.05`` builds a dataset of
+5 % of Clothing's users, items and interactions (its own folder in ``--work``), to check the
+bench end to end in minutes; its rows say ``scale``.
 
 Stages run in order (``--stages build,train,prepare,server,library``; each reuses what an
 earlier run left in ``--work``). One JSON line per stage goes to
 ``bench/results/clothing_scale.jsonl`` with the machine, the load average and the date.
 
     nice -n 10 python -m bench.speed.clothing_scale --work /tmp/clothing_scale
+    python -m bench.speed.clothing_scale --work /tmp/cs_small --scale 0.05 --scratch
 """
 
 from __future__ import annotations
@@ -65,6 +75,35 @@ def loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def load1() -> float:
+    """The 1-minute load average now (recorded beside each figure)."""
+    return round(os.getloadavg()[0], 2)
+
+
+def sizes(scale: float) -> dict[str, int]:
+    """Clothing's users, items and interactions times ``scale`` (at least 5 per user)."""
+    if scale == 1:
+        return dict(CLOTHING)
+    users = max(50, round(CLOTHING["users"] * scale))
+    items = max(40, round(CLOTHING["items"] * scale))
+    inter = max(5 * users + items, round(CLOTHING["interactions"] * scale))
+    return {"users": users, "items": items, "interactions": inter}
+
+
+def dataset_name(scale: float) -> str:
+    return DATASET_NAME if scale == 1 else f"{DATASET_NAME}_x{scale:g}"
+
+
+def median_of(runs: list[tuple[float, float]]) -> dict[str, Any]:
+    """``runs`` of (seconds, load) as the row records them."""
+    seconds = [r[0] for r in runs]
+    return {
+        "median_s": statistics.median(seconds),
+        "runs_s": seconds,
+        "loads": [r[1] for r in runs],
+    }
+
+
 # ------------------------------------------------------------------------------ build
 def user_item_pairs(
     n_users: int, n_items: int, n_interactions: int, rng: np.random.Generator
@@ -98,20 +137,21 @@ def user_item_pairs(
     return users, items
 
 
-def build(work: Path, seed: int) -> dict[str, Any]:
+def build(work: Path, seed: int, scale: float = 1.0) -> dict[str, Any]:
     import pandas as pd
 
     from anchorrec.data.dataset import Dataset, mmrec_split, split_matrices
     from anchorrec.data.mmrec import save_mmrec
 
-    out = work / DATASET_NAME
+    size = sizes(scale)
+    out = work / dataset_name(scale)
     if any(out.glob("*.inter")):
         log(f"{out} exists: reused")
         return {"dataset_dir": str(out), "reused": True}
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-    n_users, n_items = CLOTHING["users"], CLOTHING["items"]
-    users, items = user_item_pairs(n_users, n_items, CLOTHING["interactions"], rng)
+    n_users, n_items = size["users"], size["items"]
+    users, items = user_item_pairs(n_users, n_items, size["interactions"], rng)
     labels = mmrec_split(users, items, seed=seed)
     train, valid, test = split_matrices(users, items, labels, n_users, n_items)
     category = rng.integers(0, N_CATEGORIES, n_items)
@@ -129,7 +169,7 @@ def build(work: Path, seed: int) -> dict[str, Any]:
         }
     )
     ds = Dataset(
-        name=DATASET_NAME,
+        name=dataset_name(scale),
         n_users=n_users,
         n_items=n_items,
         train=train,
@@ -182,19 +222,22 @@ def timed_command(cmd: list[str], log_path: Path) -> dict[str, Any]:
     return read_time_file(timing)
 
 
-def train(work: Path, epochs: int, variants: tuple[str, ...] = VARIANTS) -> dict[str, Any]:
-    data = work / DATASET_NAME
+def train(
+    work: Path, epochs: int, variants: tuple[str, ...] = VARIANTS, name: str = DATASET_NAME
+) -> dict[str, Any]:
+    data = work / name
     out: dict[str, Any] = {"epochs": epochs}
     for variant in variants:
         target = data / "models" / variant
         if (target / "config.json").is_file():
             log(f"{target} exists: reused")  # its timing, when this bench trained it
-            out[variant] = {"reused": True, **read_time_file(work / f"train_{variant}.time")}
+            timing = read_time_file(work / f"train_{name}_{variant}.time")
+            out[variant] = {"reused": True, **timing}
             continue
         log(f"training {variant} for {epochs} epoch(s)…")
         cmd = [PYTHON, "-m", "anchorrec", "train", str(data), "--variant", variant]
         cmd += ["--epochs", str(epochs), "--out", str(target), "--device", "cpu", "--quiet"]
-        out[variant] = timed_command(cmd, work / f"train_{variant}.log")
+        out[variant] = {**timed_command(cmd, work / f"train_{name}_{variant}.log"), "load": load1()}
         log(f"{variant}: {out[variant]}")
     return out
 
@@ -225,13 +268,17 @@ def step_seconds(progress: str) -> dict[str, float]:
 
 
 def prepare(
-    work: Path, methods: str, variants: tuple[str, ...] = VARIANTS, diagnostics: bool = True
+    work: Path,
+    methods: str,
+    variants: tuple[str, ...] = VARIANTS,
+    diagnostics: bool = True,
+    name: str = DATASET_NAME,
 ) -> dict[str, Any]:
-    models = [str(work / DATASET_NAME / "models" / v) for v in variants]
+    models = [str(work / name / "models" / v) for v in variants]
     log(f"prepare ({methods})…")
     cmd = [PYTHON, "-m", "anchorrec", "prepare", *models, "--methods", methods]
     cmd += [] if diagnostics else ["--no-diagnostics"]
-    log_path = work / f"prepare_{'_'.join(variants)}.log"
+    log_path = work / f"prepare_{name}_{'_'.join(variants)}.log"
     result = timed_command(cmd, log_path)
     steps = step_seconds(log_path.read_text(errors="replace"))
     log(f"prepare: {result} {steps}")
@@ -240,6 +287,7 @@ def prepare(
         "methods": methods,
         "diagnostics": diagnostics,
         **result,
+        "load": load1(),
         "step_seconds": steps,
     }
 
@@ -322,14 +370,18 @@ def settle(page, t0: float, expect=None, timeout: float = 300.0) -> float:
 
 
 def server(
-    work: Path, repeats: int, port: int, shown: tuple[str, ...] = VARIANTS
+    work: Path,
+    repeats: int,
+    port: int,
+    shown: tuple[str, ...] = VARIANTS,
+    name: str = DATASET_NAME,
 ) -> dict[str, Any]:
     import shutil
     from urllib.parse import quote
 
     from tests.app.browser_support import browser_page, panel_point, wait_healthy
 
-    data = work / DATASET_NAME
+    data = work / name
     home = work / "home-server"
     shutil.rmtree(home, ignore_errors=True)
     env = {**os.environ, "ANCHORREC_HOME": str(home), "HF_HUB_OFFLINE": "1"}
@@ -350,23 +402,22 @@ def server(
         with browser_page() as page:
             main = page.get_by_test_id("stMainBlockContainer")
 
-            def visit(name: str) -> float:
-                path = "" if name == "overview" else name
+            def visit(page_name: str) -> float:
+                path = "" if page_name == "overview" else page_name
                 t0 = time.perf_counter()
                 page.goto(f"{base}/{path}{query}")
-                heading = main.get_by_role("heading", name=TITLES[name])
+                heading = main.get_by_role("heading", name=TITLES[page_name])
                 return settle(page, t0, heading)
 
             cold = {}
-            for name in PAGES:  # warm-up: imports, models, stored caches read once
-                cold[name] = visit(name)
-                log(f"cold {name}: {cold[name]:.2f}s (server {sampler.peak:.0f} MiB)")
+            for page_name in PAGES:  # warm-up: imports, models, stored caches read once
+                cold[page_name] = {"s": visit(page_name), "load": load1()}
+                log(f"cold {page_name}: {cold[page_name]} (server {sampler.peak:.0f} MiB)")
             out["cold_first_visit_s"] = cold
             first = {}
-            for name in PAGES:
-                runs = [visit(name) for _ in range(repeats)]
-                first[name] = {"median_s": statistics.median(runs), "runs_s": runs}
-                log(f"warm {name}: {runs}")
+            for page_name in PAGES:
+                first[page_name] = median_of([(visit(page_name), load1()) for _ in range(repeats)])
+                log(f"warm {page_name}: {first[page_name]}")
             out["first_render"] = first
             out["interaction"] = interactions(page, main, visit, panel_point, repeats)
             page.screenshot(path=str(work / "spaces.png"), full_page=True)
@@ -397,8 +448,7 @@ def interactions(page, main, visit, panel_point, repeats: int) -> dict[str, Any]
 
     def timed(name: str, runs_of) -> None:  # one failing interaction is recorded, not fatal
         try:
-            runs = runs_of()
-            out[name] = {"median_s": statistics.median(runs), "runs_s": runs}
+            out[name] = median_of(runs_of())
         except Exception as exc:  # noqa: BLE001 - a timeout or a missing element, reported
             out[name] = {"failed": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"}
         log(f"{name}: {out[name]}")
@@ -413,7 +463,7 @@ def interactions(page, main, visit, panel_point, repeats: int) -> dict[str, Any]
             user_box.fill(str(u))
             user_box.press("Enter")
             shown = main.get_by_text(re.compile(rf"Shopper {u}\b"))
-            runs.append(settle(page, t0, shown, timeout=120))
+            runs.append((settle(page, t0, shown, timeout=120), load1()))
         return runs
 
     def levels() -> list[float]:
@@ -422,17 +472,18 @@ def interactions(page, main, visit, panel_point, repeats: int) -> dict[str, Any]
             word = "branches" if level == "branch" else "the picture and the product text"
             t0 = time.perf_counter()
             main.get_by_text(re.compile(word)).first.click()
-            runs.append(settle(page, t0, timeout=120))
+            runs.append((settle(page, t0, timeout=120), load1()))
         return runs
 
-    def points() -> list[float]:
+    def points() -> list[tuple[float, float]]:
         runs = []
+        count = int(page.locator("canvas.lp-top").first.get_attribute("data-points") or 1)
         for point in (3, 500, 9_000, 15_000, 19_000)[:repeats]:
-            x, y, item = panel_point(page, point)
+            x, y, item = panel_point(page, min(point, count - 1))
             t0 = time.perf_counter()
             page.mouse.click(x, y)
             heading = page.get_by_role("heading", name=re.compile(rf"Inspector — item {item}\b"))
-            runs.append(settle(page, t0, heading, timeout=120))
+            runs.append((settle(page, t0, heading, timeout=120), load1()))
         return runs
 
     def colours() -> list[float]:
@@ -443,7 +494,25 @@ def interactions(page, main, visit, panel_point, repeats: int) -> dict[str, Any]
             box.click(timeout=60_000)
             t0 = time.perf_counter()
             page.get_by_role("option", name=colour, exact=True).click(timeout=60_000)
-            runs.append(settle(page, t0, timeout=120))
+            runs.append((settle(page, t0, timeout=120), load1()))
+        return runs
+
+    def zooms() -> list[tuple[float, float]]:
+        canvas = page.locator("canvas.lp-top").first
+        canvas.scroll_into_view_if_needed()
+        runs = []
+        for step in (-240, -240, 240, 240, -240)[:repeats]:
+            ms = canvas.evaluate(IN_BROWSER_ZOOM, step)
+            runs.append((round(ms / 1000, 4), load1()))
+        return runs
+
+    def filters() -> list[tuple[float, float]]:
+        root = page.locator(".lp-root")
+        root.locator("select").select_option(label="category")
+        runs = []
+        for i in range(repeats):  # hide one category, then the next
+            ms = root.evaluate(IN_BROWSER_FILTER, i)
+            runs.append((round(ms / 1000, 4), load1()))
         return runs
 
     timed("pick_shopper_s", shoppers)
@@ -451,11 +520,34 @@ def interactions(page, main, visit, panel_point, repeats: int) -> dict[str, Any]
     visit("spaces")
     timed("select_point_s", points)
     timed("change_colour_s", colours)
+    timed("zoom_s", zooms)
+    timed("filter_s", filters)
     return out
 
 
+#: Zoom every panel by the wheel over the first one; ms until the second frame after it.
+IN_BROWSER_ZOOM = """async (c, step) => {
+  const r = c.getBoundingClientRect();
+  const t0 = performance.now();
+  c.dispatchEvent(new WheelEvent("wheel", {deltaY: step, clientX: r.left + r.width / 2,
+    clientY: r.top + r.height / 2, bubbles: true, cancelable: true}));
+  await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
+  return performance.now() - t0;
+}"""
+#: Untick filter level ``i`` (hide its items in every panel); ms until the second frame.
+IN_BROWSER_FILTER = """async (root, i) => {
+  const chips = root.querySelectorAll(".lp-filter .lp-chip");
+  const t0 = performance.now();
+  chips[i % chips.length].click();
+  await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
+  return performance.now() - t0;
+}"""
+
+
 # ------------------------------------------------------------------------------ library
-def library(work: Path, variants: tuple[str, ...] = VARIANTS) -> dict[str, Any]:
+def library(
+    work: Path, variants: tuple[str, ...] = VARIANTS, name: str = DATASET_NAME
+) -> dict[str, Any]:
     """Attribution of one user against every item, and the audit of every user's top-10."""
     from anchorrec.analysis.attribution import (
         attribute,
@@ -468,7 +560,7 @@ def library(work: Path, variants: tuple[str, ...] = VARIANTS) -> dict[str, Any]:
     from anchorrec.models.checkpoint import load_model
 
     os.environ.setdefault("ANCHORREC_HOME", str(work / "home-library"))
-    data = work / DATASET_NAME
+    data = work / name
     ds = load_mmrec(data)
     rng = np.random.default_rng(1)
     users = rng.choice(ds.n_users, size=20, replace=False)
@@ -477,12 +569,15 @@ def library(work: Path, variants: tuple[str, ...] = VARIANTS) -> dict[str, Any]:
     for variant in variants:
         t0 = time.perf_counter()
         loaded = load_model(data / "models" / variant, ds, device="cpu")
+        if hasattr(loaded.model, "graph_rows"):  # a model is usable once its graphs are built
+            loaded.model.graph_rows()
         load_s = time.perf_counter() - t0
+        load_at = load1()
         stored = has_stored_cache(loaded.model_dir)
         t0 = time.perf_counter()
         cache = coalition_cache(loaded, persist=True)
         read_s = time.perf_counter() - t0
-        every, top = [], []
+        every, top, loads = [], [], []
         for u in users:
             t0 = time.perf_counter()
             attribute(cache, int(u), all_items)
@@ -490,17 +585,21 @@ def library(work: Path, variants: tuple[str, ...] = VARIANTS) -> dict[str, Any]:
             t0 = time.perf_counter()
             explain_user(cache, int(u), 10)
             top.append(time.perf_counter() - t0)
+            loads.append(load1())
         t0 = time.perf_counter()
         result = audit(loaded, k=10, progress=lambda done, total: None)
         audit_s = time.perf_counter() - t0
         out[variant] = {
             "players": list(cache.players),
             "load_model_s": round(load_s, 1),
+            "load_model_load": load_at,
             "coalition_cache_s": round(read_s, 3),
             "coalition_cache_was_stored": stored,
             "attribute_all_items_ms": round(1000 * statistics.median(every), 1),
             "explain_top10_ms": round(1000 * statistics.median(top), 1),
+            "explain_loads": loads,
             "audit_top10_every_user_s": round(audit_s, 1),
+            "audit_load": load1(),
             "audit_users": int(result.summary["users"]),
         }
         log(f"{variant}: {out[variant]} (rss {peak_rss_mb():.0f} MiB)")
@@ -525,28 +624,43 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=8642)
     ap.add_argument("--show", default=",".join(VARIANTS), help="variants the pages show")
     ap.add_argument("--scratch", action="store_true", help="print the rows, append none")
+    ap.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="fraction of Clothing's users, items and interactions (1: the full size)",
+    )
     args = ap.parse_args(argv)
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
     unknown = sorted(set(stages) - set(STAGES))
     if unknown:
         raise SystemExit(f"unknown stage(s) {unknown}; choose from {', '.join(STAGES)}")
     args.work.mkdir(parents=True, exist_ok=True)
-    common = {"dataset": "clothing-sized synthetic", **CLOTHING, "feature_sizes": FEATURE_SIZES}
+    if not 0 < args.scale <= 1:
+        raise SystemExit(f"--scale must be in (0, 1], got {args.scale}")
+    name = dataset_name(args.scale)
+    common = {
+        "dataset": "clothing-sized synthetic",
+        **sizes(args.scale),
+        "scale": args.scale,
+        "feature_sizes": FEATURE_SIZES,
+    }
     for stage in STAGES:
         if stage not in stages:
             continue
         before = loadavg()
         if stage == "build":
-            figures = build(args.work, args.seed)
+            figures = build(args.work, args.seed, args.scale)
         elif stage == "train":
-            figures = train(args.work, args.epochs, tuple(args.variants.split(",")))
+            figures = train(args.work, args.epochs, tuple(args.variants.split(",")), name)
         elif stage == "prepare":
             variants = tuple(args.variants.split(","))
-            figures = prepare(args.work, args.methods, variants, not args.no_diagnostics)
+            figures = prepare(args.work, args.methods, variants, not args.no_diagnostics, name)
         elif stage == "server":
-            figures = server(args.work, args.repeats, args.port, tuple(args.show.split(",")))
+            shown = tuple(args.show.split(","))
+            figures = server(args.work, args.repeats, args.port, shown, name)
         else:
-            figures = library(args.work, tuple(args.variants.split(",")))
+            figures = library(args.work, tuple(args.variants.split(",")), name)
         row = {
             "stage": stage,
             **common,

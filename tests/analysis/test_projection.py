@@ -122,3 +122,25 @@ def test_large_spaces_are_sampled(monkeypatch):
 def test_unknown_method_is_a_user_error():
     with pytest.raises(ConfigError, match="unknown"):
         pj.embed_2d(np.zeros((5, 2)), "mds")
+
+
+def test_tsne_is_openTSNE_seeded_and_trustworthy():
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(6, 12)) * 4
+    x = (centres[np.arange(300) % 6] + rng.normal(size=(300, 12))).astype(np.float32)
+    params = {"seed": 3, "perplexity": 20.0, "max_iter": 300}
+    a = pj.embed_2d(x, "tsne", params)
+    np.testing.assert_allclose(a, pj.embed_2d(x, "tsne", params))  # seeded
+    assert pj.layout_trustworthiness(x, a) > 0.9
+
+
+def test_the_form_says_what_each_method_took_on_this_model():
+    entries = {
+        "final/pca": {"seconds": 0.5, "points": 1_289},
+        "id_view/pca": {"seconds": 0.25, "points": 1_289},
+        "final/umap": {"seconds": 12.0, "points": 23_033},
+    }
+    text = pj.layout_times(entries)
+    assert "PCA: 0.8 s for 2 layouts (up to 1,289 points)" in text
+    assert "UMAP: 12.0 s for 1 layout (up to 23,033 points)" in text
+    assert "t-SNE: not computed yet" in text

@@ -47,11 +47,14 @@ def wait_healthy(port: int, timeout: float = 120.0) -> None:
 
 
 @contextlib.contextmanager
-def running_app(env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port; yields the base URL and stops it afterwards."""
+def running_app(
+    env: dict[str, str] | None = None, log: Path | None = None, script: Path | None = None
+) -> Iterator[str]:
+    """``streamlit run app.py`` (or ``script``) on a free port; yields the base URL and stops
+    it afterwards."""
     port = free_port()
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"),
         "--server.headless", "true", "--server.port", str(port),
         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip

@@ -180,6 +180,9 @@ def test_prepare_stores_what_the_dashboard_reads(model_dir, capsys, tmp_path, mo
 
     for game in ("mean", "background"):  # the Positional collapse page's reliance table
         assert read_reliance(model_dir, game).game == game
+    from anchorrec.models.model_dir import GRAPHS_FILE
+
+    assert (model_dir / GRAPHS_FILE).is_file()  # the content graphs a load then reads
 
 
 def test_prepare_measures_the_reliance_of_the_games_asked_for(model_dir, capsys):

@@ -55,6 +55,7 @@ def test_model_directory_holds_the_four_files_and_no_leftovers(saved):
     ds, result, model_dir = saved
     assert sorted(os.listdir(model_dir)) == [
         "config.json",
+        "content_graphs.npz",  # the kNN graphs, so a load does not rebuild them
         "metrics.json",
         "model.safetensors",
         "per_user",  # the derived store: the test users' metrics, written after training
