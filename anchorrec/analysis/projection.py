@@ -292,7 +292,7 @@ def _encode(proj: Projection, fingerprint: str) -> bytes:
     if proj.tags is not None:
         arrays["tags"] = proj.tags.astype(np.int8)
     buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]  # numpy's stub: see stored.py
+    np.savez_compressed(buf, **arrays)
     return buf.getvalue()
 
 

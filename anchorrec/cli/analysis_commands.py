@@ -218,7 +218,7 @@ def _store_graphs(loaded: LoadedModel, approximate: bool, quiet: bool) -> None:
     if path is not None and approximate and not quiet:
         for view, value in read_meta(path).get("recall", {}).items():
             print(
-                f"{Path(loaded.model_dir).name}: approximate {view} kNN graph, recall {value:.3f}"
+                f"{Path(str(loaded.model_dir)).name}: approximate {view} kNN graph, recall {value:.3f}"
             )
 
 
