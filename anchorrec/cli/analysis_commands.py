@@ -22,6 +22,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from anchorrec.cli.common import (
     add_mask_argument,
@@ -31,6 +32,9 @@ from anchorrec.cli.common import (
     parse_users,
 )
 from anchorrec.errors import ConfigError
+
+if TYPE_CHECKING:
+    from anchorrec.analysis.accuracy_game import AccuracyGame
 
 #: The attribution games (``anchorrec.analysis.attribution.GAMES``, spelled out here so that
 #: ``--help`` imports no torch; a test keeps the two equal).
@@ -346,8 +350,15 @@ def cmd_reliance(args: argparse.Namespace) -> int:
         raise ConfigError(f"--k must be >= 1 (got {args.k}).")
     loaded = load_model_from_args(args)
     result = reliance(loaded, game=args.game, k=args.k, split=args.split)
+    shapley = None
+    if len(loaded.model.players) > 1:
+        from anchorrec.analysis.accuracy_game import accuracy_game
+
+        shapley = accuracy_game(loaded, game=args.game, k=args.k, split=args.split)
     if args.json:
-        print(json.dumps(result.to_json(), indent=2))
+        doc = result.to_json()
+        doc["accuracy_game"] = None if shapley is None else shapley.to_json()
+        print(json.dumps(doc, indent=2))
         return 0
     k = result.k
     print(
@@ -361,7 +372,28 @@ def cmd_reliance(args: argparse.Namespace) -> int:
             f"{r.label:24s} {r.recall:8.4f} [{r.recall_low:.4f}, {r.recall_high:.4f}] "
             f"{r.ndcg:8.4f} [{r.ndcg_low:.4f}, {r.ndcg_high:.4f}]"
         )
+    if shapley is not None:
+        print_accuracy_game(shapley)
     return 0
+
+
+def print_accuracy_game(result: AccuracyGame) -> None:
+    """The accuracy game's Recall values by segment, one line per (segment, input)."""
+    from anchorrec.analysis.accuracy_game import NEEDS_HELD_OUT
+
+    print(
+        f"\nwhich input earns the hits: each input's Shapley value of {result.split} "
+        f"Recall@{result.k} per shopper, mean by segment (95% bootstrap intervals; "
+        f"{NEEDS_HELD_OUT}; --json has NDCG and every segment)"
+    )
+    print(f"{'segment':42s} {'input':14s} {'value':>8s} {'interval':>19s} {'shoppers':>8s}")
+    for r in result.rows:
+        if r.metric == "recall" and r.kind in ("all", "planted group", "held-out items"):
+            name = r.segment if r.kind == "all" else f"{r.kind}: {r.segment}"
+            print(
+                f"{name:42s} {r.input:14s} {r.value:+8.4f} [{r.low:+.4f}, {r.high:+.4f}] "
+                f"{r.users:8d}"
+            )
 
 
 # ------------------------------------------------------------------------------ recommend --explain

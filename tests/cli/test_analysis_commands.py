@@ -222,6 +222,25 @@ def test_reliance_json_has_every_coalition_and_matches_evaluate(model_dir, capsy
     assert main(["reliance", str(model_dir), "--k", "0"]) == 2
 
 
+def test_reliance_json_has_the_accuracy_game_per_segment(model_dir, capsys):
+    out = run_json(capsys, ["reliance", str(model_dir), "--json"])
+    game = out["accuracy_game"]
+    assert "held-out purchases" in game["needs"] and game["k"] == 20
+    rows = game["rows"]
+    assert {"segment", "input", "value", "low", "high"} <= set(rows[0])
+    everyone = {r["input"]: r for r in rows if r["segment"] == "all" and r["metric"] == "recall"}
+    assert set(everyone) >= {"id", "image", "text", "image − text"}
+    # efficient: the inputs' values add up to all inputs' Recall@20 minus no input's
+    coalitions = {c["label"]: c["recall"] for c in out["coalitions"]}
+    total = sum(everyone[p]["value"] for p in ("id", "image", "text"))
+    assert total == pytest.approx(coalitions["id + image + text"] - coalitions["none"], abs=1e-9)
+    for r in rows:
+        assert r["low"] <= r["value"] + 1e-12 and r["value"] <= r["high"] + 1e-12
+    capsys.readouterr()
+    assert main(["reliance", str(model_dir)]) == 0
+    assert "which input earns the hits" in capsys.readouterr().out
+
+
 def test_recommend_explain_because_adds_up_to_the_explained_part(model_dir, capsys):
     records = run_json(
         capsys, ["recommend", str(model_dir), "--user", "2,7", "--k", "4", "--explain", "--json"]
