@@ -135,6 +135,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "signed value) that re-adds to the scores",
     )
     p.add_argument(
+        "--accuracy-csv",
+        default=None,
+        metavar="ACCURACY.csv",
+        help="also write the accuracy game by segment (which input earns the hits; needs "
+        "held-out purchases)",
+    )
+    p.add_argument(
         "--history-csv",
         default=None,
         metavar="HISTORY.csv",
@@ -263,6 +270,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from anchorrec.analysis.audit import audit, history_frame
     from anchorrec.analysis.audit_report import (
+        write_accuracy_game_csv,
         write_audit_html,
         write_history_csv,
         write_recommendations_csv,
@@ -275,12 +283,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise ConfigError(f"--k must be >= 1 (got {args.k}).")
     # A device, a FIFO, a folder or a read-only parent is refused before minutes of work.
-    given = [args.out, args.csv, args.recommendations_csv, args.history_csv]
+    given = [args.out, args.csv, args.recommendations_csv, args.history_csv, args.accuracy_csv]
     outputs = [check_output_file(path) for path in given if path]
     if len(set(outputs)) < len(outputs):
         raise ConfigError(
-            "two of --out, --csv, --recommendations-csv and --history-csv name the same file; "
-            "give each its own path."
+            "two of --out, --csv, --recommendations-csv, --history-csv and --accuracy-csv name "
+            "the same file; give each its own path."
         )
     loaded = load_model_from_args(args)
     accuracy = []
@@ -307,6 +315,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
     result = audit(loaded, k=args.k, game=args.game)
     diagnostics = None if args.no_diagnostics else diagnose(loaded)
     coalitions = reliance(loaded, game=args.game) if len(loaded.model.players) > 1 else None
+    shapley = None
+    if coalitions is not None and loaded.dataset.test.nnz:
+        from anchorrec.analysis.accuracy_game import accuracy_game
+
+        shapley = accuracy_game(loaded, game=args.game)
+    if args.accuracy_csv and shapley is None:  # refused before any file is written
+        raise ConfigError(
+            f"--accuracy-csv: the {loaded.variant} model has one input or the data no "
+            "held-out purchases, so there is no accuracy game; leave the flag out."
+        )
     write_audit_html(
         args.out,
         result,
@@ -315,8 +333,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
         + (f" (test mask {args.mask})" if accuracy else ""),
         accuracy=accuracy,
         reliance=coalitions,
+        accuracy_game=shapley,
     )
     print(f"wrote {args.out}")
+    if args.accuracy_csv and shapley is not None:
+        write_accuracy_game_csv(args.accuracy_csv, shapley)
+        print(f"wrote {args.accuracy_csv}")
     if args.csv:
         write_shares_csv(args.csv, result)
         print(f"wrote {args.csv}")

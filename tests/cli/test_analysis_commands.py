@@ -292,6 +292,21 @@ def test_recommend_explain_background_game_is_efficient(model_dir, capsys):
     assert exc.value.code == 2
 
 
+def test_audit_reports_the_accuracy_game_in_html_and_csv(model_dir, tmp_path, capsys):
+    out, acc = tmp_path / "r.html", tmp_path / "acc.csv"
+    args = ["audit", str(model_dir), "--out", str(out), "--k", "5", "--no-diagnostics"]
+    assert main([*args, "--accuracy-csv", str(acc)]) == 0
+    html = out.read_text()
+    assert "Which input earns the hits (accuracy game)" in html
+    assert "needs held-out purchases" in html and "Share of the score" in html
+    import pandas as pd
+
+    frame = pd.read_csv(acc)
+    assert {"segment", "input", "value", "low", "high", "game"} <= set(frame.columns)
+    assert set(frame["metric"]) == {"recall", "ndcg"}
+    assert (frame["low"] <= frame["value"] + 1e-12).all()
+
+
 def test_audit_exports_re_add_to_the_scores_and_state_provenance(model_dir, tmp_path, capsys):
     import pandas as pd
 
