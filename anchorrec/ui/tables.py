@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from anchorrec.analysis.attribution import PLAYER_WORDS, UserExplanation, WhatIf
+from anchorrec.analysis.attribution import PLAYER_WORDS, READINGS, UserExplanation, WhatIf
 from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS, AuditResult
 from anchorrec.analysis.diagnostics import DiagnosticsReport, compare, compare_with_intervals
 from anchorrec.data import shop_ids
@@ -24,8 +24,9 @@ from anchorrec.data.dataset import Dataset
 from anchorrec.models.config import LEGACY_MASK
 from anchorrec.ui.text import plain
 
-#: Attribution levels: what the score owes each input, or each of the model's branches.
-LEVELS = ("input", "branch")
+#: Attribution readings: share of the score (input level), what ranks it (the rank game),
+#: branch of the model (see anchorrec.analysis.attribution.readings).
+LEVELS = READINGS
 #: Item columns that are not attributes (shown elsewhere or not at all).
 NOT_ATTRIBUTES = ("item_id", "title", "description", "image", shop_ids.ITEM_COLUMN)
 #: Accuracy columns of the Overview's variants table (test split, from metrics.json).
@@ -122,6 +123,8 @@ def level_attribution(exp: UserExplanation, level: str) -> LevelAttribution:
         names, signed, share = exp.players, "phi_", "share_"
     elif level == "branch":
         names, signed, share = exp.branches, "branch_", "branch_share_"
+    elif level == "rank" and exp.rank is not None:
+        names, signed, share = exp.players, "rphi_", "rshare_"
     else:
         raise ValueError(f"unknown attribution level {level!r}; use one of {LEVELS}")
     t = exp.items.reset_index(drop=True)
@@ -194,16 +197,23 @@ def item_row(exp: UserExplanation, item: int) -> pd.Series:
     return rows.iloc[0]
 
 
+#: The Why dialog's columns, each named after its game (see attribution.readings).
+WHY_SHARE, WHY_SIGNED, WHY_RANK = "share of the score", "score φ", "what ranks it"
+
+
 def why_table(exp: UserExplanation, item: int) -> pd.DataFrame:
-    """``input`` (in words), ``signed φ`` and ``share`` of one recommended item."""
+    """``input`` (in words), its ``share of the score`` and signed ``score φ`` (the score
+    game) and, when the explanation has the rank game, ``what ranks it`` (each input's part
+    of the item's top-k place) of one recommended item."""
     row = item_row(exp, item)
-    return pd.DataFrame(
-        {
-            "input": [player_word(p) for p in exp.players],
-            "signed φ": [float(row[f"phi_{p}"]) for p in exp.players],
-            "share": [float(row[f"share_{p}"]) for p in exp.players],
-        }
-    )
+    table = {
+        "input": [player_word(p) for p in exp.players],
+        WHY_SHARE: [float(row[f"share_{p}"]) for p in exp.players],
+        WHY_SIGNED: [float(row[f"phi_{p}"]) for p in exp.players],
+    }
+    if exp.rank is not None:
+        table[WHY_RANK] = [float(row[f"rphi_{p}"]) for p in exp.players]
+    return pd.DataFrame(table)
 
 
 def branch_values(exp: UserExplanation, item: int) -> dict[str, float]:

@@ -84,7 +84,13 @@ def test_url_carries_dataset_variants_and_selection(app, shop):
         (
             "pages/audit.py",
             "Audit",
-            ["Summary", "Attribution shares by segment", "Exposure", "Export"],
+            [
+                "Summary",
+                "Share of the score by segment",
+                "Which input earns the hits",
+                "Exposure",
+                "Export",
+            ],
         ),
         ("pages/train.py", "Train", []),
         ("pages/data.py", "Data", []),

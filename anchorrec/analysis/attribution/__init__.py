@@ -9,6 +9,9 @@ One package, one job per module:
   keeping it per model and persisting it in the model's derived store;
 - :mod:`~anchorrec.analysis.attribution.values`: :class:`Attribution`, the typed result, and
   :func:`attribute`, its one builder;
+- :mod:`~anchorrec.analysis.attribution.rank_game`: the rank game, "what ranks it" (each
+  input's value of an item's top-k place; needs no held-out purchases);
+- :mod:`~anchorrec.analysis.attribution.readings`: the three readings' names in words;
 - :mod:`~anchorrec.analysis.attribution.explain`: a shopper's top-k with its attribution,
   the one-sentence reason, what-if re-rankings.
 
@@ -35,6 +38,7 @@ from anchorrec.analysis.attribution.explain import (
     PLAYER_WORDS,
     UserExplanation,
     WhatIf,
+    describe_rank,
     describe_recommendation,
     explain_all_items,
     explain_items,
@@ -55,6 +59,19 @@ from anchorrec.analysis.attribution.game import (
     check_game,
 )
 from anchorrec.analysis.attribution.game import _zscore as _zscore
+from anchorrec.analysis.attribution.rank_game import (
+    STANDINGS,
+    RankAttribution,
+    rank_top_k,
+    rank_values,
+)
+from anchorrec.analysis.attribution.readings import (
+    DEFAULT_READING,
+    READING_NAMES,
+    READINGS,
+    reading_maths,
+    reading_name,
+)
 from anchorrec.analysis.attribution.values import (
     PAIR_CHUNK,
     Attribution,
@@ -81,6 +98,15 @@ __all__ = [
     "PAIR_CHUNK",
     "PLAYER_WORDS",
     "Attribution",
+    "DEFAULT_READING",
+    "READINGS",
+    "READING_NAMES",
+    "RankAttribution",
+    "STANDINGS",
+    "rank_top_k",
+    "rank_values",
+    "reading_maths",
+    "reading_name",
     "CoalitionCache",
     "Progress",
     "UserExplanation",
@@ -92,6 +118,7 @@ __all__ = [
     "build_coalition_cache",
     "check_game",
     "coalition_cache",
+    "describe_rank",
     "describe_recommendation",
     "explain_all_items",
     "explain_items",

@@ -11,6 +11,12 @@ import pandas as pd
 
 from anchorrec.analysis.attribution.cache import as_cache
 from anchorrec.analysis.attribution.game import CoalitionCache, _check_user
+from anchorrec.analysis.attribution.rank_game import (
+    SHARE_PREFIX,
+    VALUE_PREFIX,
+    RankAttribution,
+    rank_values,
+)
 from anchorrec.analysis.attribution.values import Attribution, attribute
 
 if TYPE_CHECKING:
@@ -25,8 +31,9 @@ class UserExplanation:
     ``attribution`` is the typed result; :attr:`items` is its table (one row per recommended
     item: ``item``, ``rank``, ``score``, ``baseline`` (``v(∅)``), ``phi_<player>`` (signed
     input-level Shapley), ``share_<player>`` (``|φ|/Σ|φ|``), ``branch_<name>`` (signed
-    branch-level Shapley) and ``branch_share_<name>``). Per row ``baseline + Σ phi = score``
-    and ``Σ branch = score``.
+    branch-level Shapley) and ``branch_share_<name>``), and with ``rank`` the rank game's
+    ``rphi_<player>`` / ``rshare_<player>`` ("what ranks it"). Per row
+    ``baseline + Σ phi = score`` and ``Σ branch = score``.
     """
 
     user: int
@@ -34,14 +41,29 @@ class UserExplanation:
     players: tuple[str, ...]
     branches: tuple[str, ...]
     attribution: Attribution
+    rank: RankAttribution | None = None
 
     @property
     def items(self) -> pd.DataFrame:
-        return self.attribution.to_frame(user_column=False)
+        table = self.attribution.to_frame(user_column=False)
+        if self.rank is None:
+            return table
+        extra = self.rank.to_frame(user_column=False)
+        cols = [
+            c
+            for c in extra.columns
+            if c.startswith((VALUE_PREFIX, SHARE_PREFIX)) or c == "standing_none"
+        ]
+        return pd.concat([table, extra[cols].reset_index(drop=True)], axis=1)
 
     def to_json(self) -> dict[str, Any]:
         """The ``recommend --explain --json`` record of this user."""
         rows = [self.attribution.record(j) for j in range(len(self.attribution))]
+        if self.rank is not None:
+            for j, row in enumerate(rows):
+                row["what_ranks_it"] = {
+                    p: float(self.rank.values[m, j]) for m, p in enumerate(self.rank.players)
+                }
         return {
             "user": int(self.user),
             "game": self.attribution.game,
@@ -63,8 +85,8 @@ def explain_user(
     k: int = 10,
     within: np.ndarray | None = None,
 ) -> UserExplanation:
-    """The top-``k`` unseen items of ``user`` with input- and branch-level attribution;
-    ``within`` (a boolean mask over the items): the top-``k`` among those items only."""
+    """The top-``k`` unseen items of ``user`` with input- and branch-level attribution and the
+    rank game ("what ranks it", top-``k`` membership); ``within`` (a boolean mask over the items): the top-``k`` among those items only."""
     cache = as_cache(source)
     _check_user(cache, user)
     items, _ = cache.ranking(user, k, within=within)
@@ -72,7 +94,8 @@ def explain_user(
     baseline = (
         float(result.baseline[0]) if len(result) else float(cache.coalition_values(user)[0].mean())
     )
-    return UserExplanation(user, baseline, cache.players, cache.branches, result)
+    rank = rank_values(cache, user, items, k=k, within=within)
+    return UserExplanation(user, baseline, cache.players, cache.branches, result, rank)
 
 
 def explain_all_items(source: CoalitionCache | LoadedModel, user: int) -> pd.DataFrame:
@@ -104,7 +127,8 @@ def describe_recommendation(row: Any, players: tuple[str, ...]) -> str:
 
     ``row`` has ``item``, ``score``, ``baseline`` and ``phi_<player>`` (and ``rank`` when it
     comes from a top-k). Inputs are listed by signed Shapley value, largest first; the input
-    with the largest ``|φ|`` is named as the main reason.
+    with the largest ``|φ|`` is named as the largest share of the score (a statement about
+    the score game, not about what ranks the item: see :func:`describe_rank`).
     """
     phi = {p: float(row[f"phi_{p}"]) for p in players}
     total = sum(abs(v) for v in phi.values())
@@ -122,10 +146,27 @@ def describe_recommendation(row: Any, players: tuple[str, ...]) -> str:
     if total > 0:
         main = max(phi, key=lambda p: abs(phi[p]))
         text += (
-            f" The main reason is the {PLAYER_WORDS.get(main, main)} "
+            f" Its largest share of the score is the {PLAYER_WORDS.get(main, main)} "
             f"({abs(phi[main]) / total:.0%} of the total |φ|)."
         )
     return text
+
+
+def describe_rank(row: Any, players: tuple[str, ...], k: int) -> str:
+    """One sentence on what ranks the item (the rank game), from one ``explain_user`` row
+    with ``rphi_<player>`` columns ("" when the row has none)."""
+    if not all(f"{VALUE_PREFIX}{p}" in row for p in players):
+        return ""
+    values = {p: float(row[f"{VALUE_PREFIX}{p}"]) for p in players}
+    parts = [
+        f"the {PLAYER_WORDS.get(p, p)} {v:+.2f}"
+        for p, v in sorted(values.items(), key=lambda kv: -kv[1])
+    ]
+    empty = float(row.get("standing_none", 1.0 - sum(values.values())))
+    return (
+        f"What put it in the top-{k}: of its place in the list (1 with every input, "
+        f"{empty:.2f} with none) " + ", ".join(parts) + "."
+    )
 
 
 @dataclass(frozen=True)
