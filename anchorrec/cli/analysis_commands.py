@@ -205,6 +205,7 @@ def _games(spec: str) -> list[str]:
 def cmd_prepare(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
+    from anchorrec.analysis.accuracy_game import read_accuracy_game, store_accuracy_game
     from anchorrec.analysis.attribution import coalition_cache
     from anchorrec.analysis.diagnostics import read_diagnostics, store_diagnostics
     from anchorrec.analysis.projection import precompute_projections
@@ -233,6 +234,13 @@ def cmd_prepare(args: argparse.Namespace) -> int:
                 game = step.removesuffix(" reliance")
                 if loaded.dataset.test.nnz and read_reliance(model_dir, game) is None:
                     store_reliance(loaded, game)  # the background cache stays in memory
+                multimodal = len(loaded.model.players) > 1
+                if (
+                    multimodal
+                    and loaded.dataset.test.nnz
+                    and read_accuracy_game(model_dir, game) is None
+                ):
+                    store_accuracy_game(loaded, game)  # same coalitions: which earns the hits
             elif step == "layouts":
                 precompute_projections(loaded, methods, model_dir=model_dir)
             bar.update()

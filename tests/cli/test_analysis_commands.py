@@ -178,8 +178,11 @@ def test_prepare_stores_what_the_dashboard_reads(model_dir, capsys, tmp_path, mo
     assert list((model_dir / "attribution").glob("coalitions-*.npz"))
     from anchorrec.analysis.reliance import read_reliance
 
+    from anchorrec.analysis.accuracy_game import read_accuracy_game
+
     for game in ("mean", "background"):  # the Positional collapse page's reliance table
         assert read_reliance(model_dir, game).game == game
+        assert read_accuracy_game(model_dir, game).game == game  # and which input earns hits
 
 
 def test_prepare_measures_the_reliance_of_the_games_asked_for(model_dir, capsys):
