@@ -138,7 +138,7 @@ def why_dialog(
                 format="%+.3f", help="signed φ of the score game (negative: it lowered the score)"
             ),
             tables.WHY_RANK: st.column_config.NumberColumn(
-                format="%+.2f", help=reading_maths("rank", k)
+                format="%+.3f", help=reading_maths("rank", k)
             ),
         },
     )

@@ -212,7 +212,9 @@ def why_table(exp: UserExplanation, item: int) -> pd.DataFrame:
         WHY_SIGNED: [float(row[f"phi_{p}"]) for p in exp.players],
     }
     if exp.rank is not None:
-        table[WHY_RANK] = [float(row[f"rphi_{p}"]) for p in exp.players]
+        # a value that is 0 up to float rounding reads 0, not -0.000
+        table[WHY_RANK] = [float(row[f"rphi_{p}"]) + 0.0 for p in exp.players]
+        table[WHY_RANK] = [0.0 if abs(v) < 1e-12 else v for v in table[WHY_RANK]]
     return pd.DataFrame(table)
 
 

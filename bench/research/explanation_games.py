@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         },
     )
     text = table(results) + (
-        f"\n\nRun: `bench/research/explanation_games.py`, {rec['date'][:10]}, git {rec['git']}.\n"
+        "\n\n| run | date | code |\n|---|---|---|\n"
+        f"| `bench/research/explanation_games.py` | {rec['date'][:10]} | `{rec['git']}` |\n"
     )
     print(text)
     if args.doc:

@@ -152,6 +152,11 @@ def describe_recommendation(row: Any, players: tuple[str, ...]) -> str:
     return text
 
 
+def _two_places(v: float) -> str:
+    """``+0.42`` / ``-0.13``; a value that rounds to zero is ``0.00`` (never ``-0.00``)."""
+    return "0.00" if round(v, 2) == 0 else f"{v:+.2f}"
+
+
 def describe_rank(row: Any, players: tuple[str, ...], k: int) -> str:
     """One sentence on what ranks the item (the rank game), from one ``explain_user`` row
     with ``rphi_<player>`` columns ("" when the row has none)."""
@@ -159,7 +164,7 @@ def describe_rank(row: Any, players: tuple[str, ...], k: int) -> str:
         return ""
     values = {p: float(row[f"{VALUE_PREFIX}{p}"]) for p in players}
     parts = [
-        f"the {PLAYER_WORDS.get(p, p)} {v:+.2f}"
+        f"the {PLAYER_WORDS.get(p, p)} {_two_places(v)}"
         for p, v in sorted(values.items(), key=lambda kv: -kv[1])
     ]
     empty = float(row.get("standing_none", 1.0 - sum(values.values())))

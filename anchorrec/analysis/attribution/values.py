@@ -153,7 +153,7 @@ PAIR_CHUNK = 4096
 
 def attribute(
     source: CoalitionCache | LoadedModel,
-    users: np.ndarray,
+    users: np.ndarray | int,
     items: np.ndarray,
     *,
     ranks: np.ndarray | None = None,
