@@ -71,3 +71,15 @@ def test_audit_labels_the_shares_and_measures_the_accuracy_game_on_request(app):
     _no_exception(at)
     (groups,) = tables_with(at, "segment", "shoppers", "picture − text")
     assert set(groups["segment"]) == {"visual", "textual"}
+
+
+def test_collapse_shows_each_diagnostic_with_its_interval_and_a_modest_caption(app):
+    at = app.run()
+    at.switch_page("pages/collapse.py").run()
+    _no_exception(at)
+    (table,) = tables_with(at, "metric", "space", "null", "verdict")
+    row = table[table["key"] == "coembedding_displacement"].iloc[0]
+    assert row["anchor"].count("[") == 1 and row["anchor"].endswith("]")
+    text = _texts(at)
+    assert "illustration, not a measurement" in text and "95% interval" in text
+    assert "Which input earns the hits" in text
