@@ -64,7 +64,7 @@ def _significance(state: AppState, usable: list) -> None:
     st.caption(
         "*above* / *below*: the interval excludes 0, so the lead holds across the users who "
         "happened to be tested; *tie*: it does not. Retraining with another seed moves the "
-        "figures too, which this interval does not cover."
+        "figures too, which this interval does not cover: see the seed mean ± sd above."
     )
 
 

@@ -295,7 +295,7 @@ def render_audit_html(
         html_table(view, left=("kind", "segment", "reading")),
         "<h2>Signed attribution (mean φ; negative pushed items down)</h2>",
         html_table(signed, left=("kind", "segment")),
-        "<h2>Branch level</h2>",
+        "<h2>Branch of the model (branch level)</h2>",
         _legend(branches),
         stacked_share_bars(labels, branch_shares, branches, "mean |φ| share per branch"),
         "<h2>Exposure</h2>",

@@ -40,8 +40,9 @@ HEADLINE = (
     ),
     (
         "id_dominance",
-        "ID share of attribution",
-        "share of the top-10 scores owed to the ID input; null 1/inputs",
+        "ID share of the score",
+        "the ID input's share of the score over the top-10 lists (score game, not what ranks "
+        "them); null 1/inputs",
     ),
     ("effective_rank", "effective rank (final)", "directions the final space really uses"),
 )

@@ -176,9 +176,8 @@ def test_prepare_stores_what_the_dashboard_reads(model_dir, capsys, tmp_path, mo
     assert read_diagnostics(model_dir) is not None
     assert any(key.endswith("/pca") for key in available_projections(model_dir))
     assert list((model_dir / "attribution").glob("coalitions-*.npz"))
-    from anchorrec.analysis.reliance import read_reliance
-
     from anchorrec.analysis.accuracy_game import read_accuracy_game
+    from anchorrec.analysis.reliance import read_reliance
 
     for game in ("mean", "background"):  # the Positional collapse page's reliance table
         assert read_reliance(model_dir, game).game == game
