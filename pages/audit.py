@@ -1,4 +1,4 @@
-"""Audit: attribution shares by segment, exposure, cold items; CSV and HTML report downloads."""
+"""Audit: score shares and the accuracy game by segment, exposure, cold items; CSV and HTML."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import functools
 
 import streamlit as st
 
+from anchorrec.analysis.attribution import reading_maths
 from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS
 from anchorrec.analysis.audit_report import render_audit_html, shares_csv
 from anchorrec.ui import cached, charts, prepared, show, tables
+from anchorrec.ui.accuracy_views import show_accuracy_game, stored_accuracy_game
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.games import game_note, game_switch
 from anchorrec.ui.images import item_title
@@ -16,7 +18,7 @@ from anchorrec.ui.state import AppState, reference_label, require_dataset, requi
 
 
 def _segments(results: dict) -> None:
-    st.subheader("Attribution shares by segment")
+    st.subheader("Share of the score by segment", help=reading_maths("input"))
     kinds = tables.segment_kinds(next(iter(results.values())))
     kind = st.radio("Segment", kinds, horizontal=True, key="audit_kind") if kinds else None
     for col, (name, r) in zip(st.columns(len(results)), results.items(), strict=True):
@@ -100,7 +102,8 @@ def _report(result, model_dir, title: str, accuracy: list) -> bytes:
     """The self-contained HTML report, built when its button is clicked."""
     report = cached.stored_diagnostics(model_dir)  # None: the report leaves them out
     reliance = cached.stored_reliance(model_dir, result.game)  # likewise, under its game
-    return render_audit_html(result, report, title, accuracy, reliance).encode()
+    game = stored_accuracy_game(model_dir, result.game)
+    return render_audit_html(result, report, title, accuracy, reliance, game).encode()
 
 
 def render() -> None:
@@ -108,9 +111,9 @@ def render() -> None:
     entries = require_models(state)
     st.title("Audit")
     st.caption(
-        "Every shopper's top-K explained: how much of each recommendation's score came from the "
-        "purchase history, the picture and the product text (exact input-level Shapley values), "
-        "overall and by segment; and how often each item is recommended (exposure)."
+        "Every shopper's top-K explained: the **share of the score** each input supplies (exact "
+        "Shapley values), overall and by segment; **which input earns the hits** per segment "
+        "(needs held-out purchases); how often each item is recommended (exposure)."
     )
     k = st.slider("Top-K audited", 5, 50, 10, step=5, key="audit_k")
     game = game_switch("audit_game")
@@ -124,24 +127,18 @@ def render() -> None:
     st.subheader("Summary")
     summary = tables.audit_summary_table(results)
     note = game_note(next(iter(results.values())).game)  # the results' own game
-    share_help = f"the input's share |φ|/Σ|φ| of each score, averaged over recommendations ({note})"
-    config = {
-        c: st.column_config.NumberColumn(format="%.3f", help=share_help)
-        for c in summary.columns
-        if c.endswith(" share")
-    }
-    show.table(
-        summary,
-        "audit_summary",
-        {"exposure Gini": "%.3f", "coverage": "%.3f"},
-        column_config=config,
-    )
+    share_help = f"share of the score: |φ|/Σ|φ|, averaged over recommendations ({note})"
+    number = st.column_config.NumberColumn(format="%.3f", help=share_help)
+    config = {c: number for c in summary.columns if c.endswith(" share")}
+    formats = {"exposure Gini": "%.3f", "coverage": "%.3f"}
+    show.table(summary, "audit_summary", formats, column_config=config)
     st.caption(
-        f"Shares: {note}; the CSV and the HTML report record it. "
+        f"Shares: share of the score, {note}; the CSV and the HTML report record it. "
         "Exposure Gini: 0 = every item recommended equally often, 1 = one item takes all. "
         "Coverage: share of the catalogue recommended at least once."
     )
     _segments(results)
+    show_accuracy_game(state, entries, game, "audit_accuracy")
     _exposure(results)
     _cold(state.dataset, results)
     _export(state, entries, results)

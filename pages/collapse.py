@@ -4,7 +4,6 @@ inputs (modality reliance) and every diagnostic beside its null."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from anchorrec.analysis.diagnostics import MEANINGS
@@ -12,7 +11,10 @@ from anchorrec.analysis.projection import COEMBEDDING
 from anchorrec.data.shop_ids import item_shop_ids
 from anchorrec.models.registry import MULTIMODAL_VARIANTS
 from anchorrec.ui import cached, charts, linked_panels, prepared, tables
+from anchorrec.ui.accuracy_views import show_accuracy_game
+from anchorrec.ui.collapse_views import FIGURE_CAPTION, TABLE_CAPTION, with_intervals
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
+from anchorrec.ui.games import current_game
 from anchorrec.ui.images import item_titles
 from anchorrec.ui.reliance_views import show_reliance
 from anchorrec.ui.state import AppState, consume_panel_selection, require_dataset, require_models
@@ -96,22 +98,15 @@ def _diagnostics(state: AppState, entries: list[ModelEntry]) -> None:
     variants = [r.variant for r in reports]
     wide = tables.diagnostics_table(reports)
     numbers = [*variants, "null"]
-    # not measured: blank. The table draws a null as "None" whatever a Styler says, so the
-    # figures go as text, right-aligned.
-    shown = wide.assign(
-        **{c: [f"{v:.3f}" if pd.notna(v) else "" for v in wide[c]] for c in numbers}
-    )
     st.dataframe(
-        shown,
+        with_intervals(wide, reports),  # text cells "value [low, high]", right-aligned
         hide_index=True,
         width="stretch",
-        column_order=["metric", "space", *numbers],
+        column_order=["metric", "space", *numbers, "verdict"],
         column_config={c: st.column_config.TextColumn(c, alignment="right") for c in numbers},
         key="diag_table",
     )
-    st.caption(
-        "`null`: the value expected by chance (see each metric's line below). Blank: not measured for that model (an ID-only model has no picture or text space)."
-    )
+    st.caption(TABLE_CAPTION)
     keys = list(dict.fromkeys(wide["key"]))
     names = {k: wide.loc[wide["key"] == k, "metric"].iloc[0] for k in keys}
     key = st.selectbox("Chart of", keys, format_func=names.get, key="diag_chart")
@@ -132,17 +127,12 @@ def render() -> None:
     state = require_dataset()
     entries = require_models(state)
     st.title("Positional collapse")
-    st.caption(
-        "Positional collapse: the interaction-ID signal swamps content, and the final item "
-        "vectors end up where the ID view puts them. The paper's Figure 1 shows it by projecting "
-        "the ID view H and the final vectors h together: a grey segment joins an item's two "
-        "points; short segments and overlapping clouds are collapse. Hover an item to find it "
-        "in every variant's panel; select a group to see where the others put it."
-    )
+    st.caption(FIGURE_CAPTION)
     st.subheader("Figure 1: ID view and final vectors in one projection")
     _figure_one(state, entries)
     st.subheader("Modality reliance: accuracy with only some inputs")
     show_reliance(state, entries)
+    show_accuracy_game(state, entries, current_game(), "collapse_accuracy")
     st.subheader("Diagnostics, side by side")
     _diagnostics(state, prepared.ready(state, entries, prepared.DIAGNOSTICS, "diag_prepare"))
 

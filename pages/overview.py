@@ -8,24 +8,17 @@ from anchorrec.evaluation.significance import comparison_table
 from anchorrec.models.config import DEFAULT_MASK
 from anchorrec.ui import cached, charts, prepared, show, tables
 from anchorrec.ui.errors import user_errors
+from anchorrec.ui.games import current_game
+from anchorrec.ui.overview_views import (
+    SEEDS_COLUMN,
+    SEEDS_HELP,
+    WHERE_TO_START,
+    show_group_accuracy_game,
+    with_seed_spread,
+)
 from anchorrec.ui.preload import preload_charts
 from anchorrec.ui.state import AppState, reference_label, remember_reference, sidebar
 from anchorrec.ui.text import plain
-
-WHERE_TO_START = (
-    "**Merchandiser** — *what does a shopper see, and why?*  \n"
-    "Open **Recommendations**, pick a shopper (or a planted group), compare the variants' "
-    "top-10 with pictures; each bar says how much of the score came from the picture, the "
-    "product text or the purchase history. *What if* drops an input and shows the new ranks.",
-    "**Researcher** — *does content survive, or do IDs swamp it?*  \n"
-    "**Positional collapse** puts the ID view and the final vectors in one plot "
-    "(the paper's Figure 1) and lists every diagnostic beside its chance level. "
-    "**Embedding spaces** shows each space aligned, with one selection drawn in all.",
-    "**Auditor** — *is the evidence exact and exportable?*  \n"
-    "**Audit** aggregates exact, additive Shapley shares by shopper group, category, "
-    "popularity and cold items, with exposure concentration; download the CSV and a "
-    "self-contained HTML report.",
-)
 
 
 def _dataset_card(state: AppState) -> None:
@@ -71,7 +64,7 @@ def _significance(state: AppState, usable: list) -> None:
     st.caption(
         "*above* / *below*: the interval excludes 0, so the lead holds across the users who "
         "happened to be tested; *tie*: it does not. Retraining with another seed moves the "
-        "figures too, which this interval does not cover."
+        "figures too, which this interval does not cover: see the seed mean ± sd above."
     )
 
 
@@ -85,6 +78,7 @@ def _selected_variants(state: AppState) -> None:
         by_group = prepared.group_metrics(state, selected)  # the models with per-user metrics
         wide = tables.group_accuracy_table(by_group)
         show.table(wide, "overview_groups", show.formats(wide, "%.4f"))
+        show_group_accuracy_game(selected, current_game())
     st.markdown("**Collapse headline** of the selected variants (details on *Positional collapse*)")
     reports = {e.label: cached.stored_diagnostics(e.path) for e in selected}
     missing = [label for label, r in reports.items() if r is None]
@@ -133,9 +127,13 @@ def render() -> None:
         for e in state.models
     ]
     formats = {f"test {k}": "%.4f" for k in tables.ACCURACY}
-    show.table(tables.variants_table(rows), "overview_variants", formats)
+    table = with_seed_spread(tables.variants_table(rows), [e.path for e in state.models])
+    config = {SEEDS_COLUMN: st.column_config.TextColumn(help=SEEDS_HELP)}
+    show.table(table, "overview_variants", formats, column_config=config)
     st.caption(
-        "Test metrics of each model's best epoch (chosen by valid Recall@20), full ranking, train items excluded."
+        "Test metrics of each model's best epoch (chosen by valid Recall@20), full ranking, "
+        "train items excluded: this model, one training run. **Seed mean ± sd**: the tuning "
+        "protocol's retrainings of the same configuration, the figure the docs' verdicts use."
     )
     usable = [e for e in state.models if e.usable]
     if len(usable) >= 2 and state.dataset.test.nnz == 0:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from anchorrec.analysis.attribution import explain_user
+from anchorrec.analysis.attribution import (
+    DEFAULT_READING,
+    READINGS,
+    explain_user,
+    reading_maths,
+    reading_name,
+)
 from anchorrec.data.shop_ids import item_label
-from anchorrec.ui import cached, prepared, tables
+from anchorrec.ui import cached, prepared
 from anchorrec.ui.attribution_views import show_top_k, show_whatif, why_dialog
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.games import game_switch
@@ -15,16 +21,10 @@ from anchorrec.ui.neighbours import show_neighbours
 from anchorrec.ui.shoppers import pick_categories, pick_shopper, show_history
 from anchorrec.ui.state import require_dataset, require_models
 
-LEVEL_WORDS = {
-    "input": "What the score owes the purchase history, the picture and the product text",
-    "branch": "What the score owes each of the model's branches",
-}
 LEVEL_HELP = (
-    "Exact Shapley values φ. Input level removes an input everywhere it reaches the score "
-    "(by the rule of the attribution game chosen beside: catalogue mean or background "
-    "sample); φ add up to score − v(∅), v(∅) being the score with every input removed. "
-    "Branch level splits h_u·h_i along the model's branches (AnchorRec gates every modality "
-    "branch by the ID embedding, so the levels differ). Shares: |φ| / Σ|φ|."
+    "Three readings of each recommendation, each an exact Shapley value. "
+    + " ".join(f"**{reading_name(r).capitalize()}**: {reading_maths(r)}" for r in READINGS)
+    + " The *Why this recommendation?* dialog shows them side by side and says why they differ."
 )
 
 
@@ -39,16 +39,17 @@ def render() -> None:
     within = pick_categories(ds, k, pick[3])
     show_history(ds, user)
     level = st.radio(
-        "Attribution",
-        tables.LEVELS,
-        format_func=LEVEL_WORDS.get,
+        "Reading",
+        READINGS,
+        index=READINGS.index(DEFAULT_READING),
+        format_func=lambda r: reading_name(r).capitalize(),
         horizontal=True,
         key="rec_level",
         help=LEVEL_HELP,
     )
     game = game_switch("rec_game")
     st.caption(
-        "Bars: how much each input raised (right of 0) or lowered (left) each item's score; shares: its part of the whole."
+        f"Bars: how much each part raised (right of 0) or lowered (left) the item's {'top-' + str(k) + ' place' if level == 'rank' else 'score'}; shares: its part of the whole."
     )
     later = ds.held_out_items(user)
     if later:

@@ -7,6 +7,10 @@
   :func:`explain_all_items`, :func:`whatif`, :func:`top_k_attribution` (its table),
   :func:`describe_recommendation`
 - reliance: :func:`reliance` → :class:`Reliance` (accuracy of every coalition of inputs)
+- accuracy game: :func:`accuracy_game` → :class:`AccuracyGame` (which input earns each
+  segment's hits; needs held-out purchases)
+- rank game: :func:`rank_values`, :func:`rank_top_k` → :class:`RankAttribution` ("what ranks
+  it": each input's part of an item's top-k place)
 - history: :func:`because_you_bought` → :class:`HistoryAttribution`
 - diagnostics: :func:`diagnose` → :class:`DiagnosticsReport`, :func:`compare`
 - projections: :func:`precompute_projections`, :func:`load_projection`,
@@ -24,6 +28,11 @@ from __future__ import annotations
 from anchorrec.lazy import lazy_names
 
 _EXPORTS = {
+    "AccuracyGame": "anchorrec.analysis.accuracy_game",
+    "RankAttribution": "anchorrec.analysis.attribution",
+    "accuracy_game": "anchorrec.analysis.accuracy_game",
+    "rank_top_k": "anchorrec.analysis.attribution",
+    "rank_values": "anchorrec.analysis.attribution",
     "ANCHOR_DOMAIN": "anchorrec.analysis.projection",
     "COEMBEDDING": "anchorrec.analysis.projection",
     "Attribution": "anchorrec.analysis.attribution",

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from anchorrec.analysis.accuracy_game import NEEDS_HELD_OUT, AccuracyGame
 from anchorrec.analysis.audit import SMALL_SEGMENT, AuditResult, recommendations_frame
 from anchorrec.analysis.colours import PLAYER_COLOURS
 from anchorrec.analysis.diagnostics_report import DiagnosticsReport, compare_with_intervals
@@ -202,18 +203,51 @@ def reliance_section(reliance: Reliance | None) -> list[str]:
     ]
 
 
+def accuracy_game_section(game: AccuracyGame | None) -> list[str]:
+    """HTML of the accuracy game by segment: which input earns each segment's hits."""
+    if game is None:
+        return []
+    frame = game.to_frame()
+    frame = frame[(frame["metric"] == "recall") & frame["input"].isin(game.players)]
+    table = pd.DataFrame(
+        {
+            "kind": frame["kind"],
+            "segment": frame["segment"],
+            "shoppers": frame["users"],
+            "input": frame["input"],
+            f"value (Recall@{game.k})": frame["value"],
+            "95% interval": [
+                f"[{lo:+.4f}, {hi:+.4f}]"
+                for lo, hi in zip(frame["low"], frame["high"], strict=True)
+            ],
+        }
+    )
+    return [
+        "<h2>Which input earns the hits (accuracy game)</h2>",
+        f'<p class="note">Per shopper, each input\'s exact Shapley value of the {_esc(game.split)} '
+        f"Recall@{game.k} with only some inputs kept (the others removed by the {_esc(game.game)} "
+        "rule); per shopper the values add up to all inputs' Recall minus no input's. Mean by "
+        "segment, 95% percentile bootstrap over the shoppers. A negative value: the input costs "
+        f"the segment hits. It {_esc(NEEDS_HELD_OUT)}, so it describes segments, never one "
+        "recommendation. NDCG and the paired differences are in the CSV.</p>",
+        html_table(table, left=("kind", "segment", "input", "95% interval")),
+    ]
+
+
 def render_audit_html(
     result: AuditResult,
     diagnostics: DiagnosticsReport | None = None,
     title: str = "",
     accuracy: Sequence[PairedDifference] = (),
     reliance: Reliance | None = None,
+    accuracy_game: AccuracyGame | None = None,
 ) -> str:
     """The whole audit as a standalone HTML document.
 
     ``accuracy``: the model's paired comparison with a reference
     (:func:`anchorrec.evaluation.compare_to_reference`), shown first when given;
-    ``reliance``: the accuracy of every coalition of inputs.
+    ``reliance``: the accuracy of every coalition of inputs; ``accuracy_game``: which input
+    earns each segment's hits.
     """
     players, branches = result.players, result.branches
     s = result.summary
@@ -255,13 +289,14 @@ def render_audit_html(
         *provenance_section(result),
         *accuracy_section(accuracy),
         *reliance_section(reliance),
-        "<h2>What drives the recommendations (input level)</h2>",
+        *accuracy_game_section(accuracy_game),
+        "<h2>Share of the score (input level)</h2>",
         _legend(players),
         stacked_share_bars(labels, player_shares, players, "mean |φ| share per recommendation"),
         html_table(view, left=("kind", "segment", "reading")),
         "<h2>Signed attribution (mean φ; negative pushed items down)</h2>",
         html_table(signed, left=("kind", "segment")),
-        "<h2>Branch level</h2>",
+        "<h2>Branch of the model (branch level)</h2>",
         _legend(branches),
         stacked_share_bars(labels, branch_shares, branches, "mean |φ| share per branch"),
         "<h2>Exposure</h2>",
@@ -295,9 +330,12 @@ def write_audit_html(
     title: str = "",
     accuracy: Sequence[PairedDifference] = (),
     reliance: Reliance | None = None,
+    accuracy_game: AccuracyGame | None = None,
 ) -> Path:
     """Write the HTML report atomically."""
-    atomic_write_text(path, render_audit_html(result, diagnostics, title, accuracy, reliance))
+    atomic_write_text(
+        path, render_audit_html(result, diagnostics, title, accuracy, reliance, accuracy_game)
+    )
     return Path(path)
 
 
@@ -328,6 +366,13 @@ def write_history_csv(
     """Write the per-recommendation history split (:func:`history_frame`), atomically; the
     shop's own ids beside ours as in :func:`write_recommendations_csv`."""
     return _write_frame(path, with_user_and_item_shop_ids(frame, dataset))
+
+
+def write_accuracy_game_csv(path: str | Path, game: AccuracyGame) -> Path:
+    """Write the accuracy game by segment (one row per segment, metric and input or pair of
+    inputs: ``kind``, ``segment``, ``metric``, ``input``, ``value``, ``low``, ``high``,
+    ``users``) and the removal rule it ran under, atomically."""
+    return _write_frame(path, game.to_frame().assign(game=game.game, k=game.k, split=game.split))
 
 
 def write_shares_csv(path: str | Path, result: AuditResult) -> Path:

@@ -105,6 +105,8 @@ class Derived:
     needs_test: bool = False
     #: A cheaper presence check than ``read`` (no arrays loaded); ``read`` when None.
     exists: Callable[[str, Params], bool] | None = None
+    #: Only for a model with several inputs (its coalitions can be told apart).
+    needs_inputs: bool = False
 
     def grid(self, options: Mapping[str, Sequence[str]] | None = None) -> list[dict[str, str]]:
         """Every combination of the parameters (``options`` narrows a parameter's values)."""
@@ -199,6 +201,8 @@ def prepare_steps(
 def run_step(step: Step, analysis: ModelAnalysis) -> None:
     """Compute ``step`` unless stored (or not applicable to the model's dataset)."""
     if step.result.needs_test and not analysis.loaded.dataset.test.nnz:
+        return
+    if step.result.needs_inputs and len(analysis.loaded.model.players) < 2:
         return
     file_cache_value(step.result.key, analysis, step.params)
 
@@ -300,6 +304,18 @@ def _reliance_read(model_dir: str, p: Params) -> object | None:
     return read_reliance(model_dir, p["game"])
 
 
+def _accuracy_game_read(model_dir: str, p: Params) -> object | None:
+    from anchorrec.analysis.accuracy_game import read_accuracy_game
+
+    return read_accuracy_game(model_dir, p["game"])
+
+
+def _accuracy_game_file(p: Params) -> str:
+    from anchorrec.analysis.accuracy_game import accuracy_game_file
+
+    return accuracy_game_file(p["game"])
+
+
 def current_layouts(model_dir: str | Path) -> dict[str, tuple[Path, dict[str, Any]]]:
     """``{"<space>/<method>": (folder, entry)}`` of the layouts stored for the current
     version of the model (a retrained model's layouts are left out), from the model directory
@@ -334,11 +350,12 @@ def _layouts_file(p: Params) -> str:
     return f"{PROJECTIONS_DIR}/{INDEX_FILE}"
 
 
-PER_USER, DIAGNOSTICS, COALITIONS, RELIANCE, LAYOUTS = (
+PER_USER, DIAGNOSTICS, COALITIONS, RELIANCE, ACCURACY_GAME, LAYOUTS = (
     "per-user metrics",
     "diagnostics",
     "coalition cache",
     "reliance",
+    "accuracy game",
     "layouts",
 )
 
@@ -396,6 +413,20 @@ register(
         cost=Cost.MINUTES,
         inline_max_items=10_000,
         needs_test=True,
+    )
+)
+register(
+    Derived(
+        key=ACCURACY_GAME,
+        words="The accuracy game",
+        params=(Param("game", GAMES),),
+        file=_accuracy_game_file,
+        read=_accuracy_game_read,
+        compute=lambda a, p: a.accuracy_game(p["game"]),
+        cost=Cost.MINUTES,
+        inline_max_items=10_000,
+        needs_test=True,
+        needs_inputs=True,
     )
 )
 register(

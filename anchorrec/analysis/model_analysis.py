@@ -23,6 +23,7 @@ import numpy as np
 from anchorrec.models.model_dir import ModelDir
 
 if TYPE_CHECKING:
+    from anchorrec.analysis.accuracy_game import AccuracyGame
     from anchorrec.analysis.attribution import CoalitionCache
     from anchorrec.analysis.audit import AuditResult
     from anchorrec.analysis.diagnostics_report import DiagnosticsReport
@@ -130,6 +131,20 @@ class ModelAnalysis:
             return store_reliance(self.loaded, game)
 
         return self._once(("reliance", game), run)
+
+    def accuracy_game(self, game: str = "mean") -> AccuracyGame:
+        """Each input's accuracy-game value by segment under ``game`` (stored; measured and
+        stored when absent)."""
+        from anchorrec.analysis.accuracy_game import read_accuracy_game, store_accuracy_game
+
+        def run() -> AccuracyGame:
+            found = read_accuracy_game(self.model_dir, game)
+            if found is not None:
+                return found
+            self.coalitions(game)  # this object's copy, reused by the measurement
+            return store_accuracy_game(self.loaded, game)
+
+        return self._once(("accuracy_game", game), run)
 
     def layouts(self, method: str, params: dict[str, object] | None = None) -> int:
         """Compute (or reuse) every layout by ``method`` and store them beside the model (or

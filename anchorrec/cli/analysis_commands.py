@@ -34,6 +34,7 @@ from anchorrec.cli.common import (
 from anchorrec.errors import ConfigError
 
 if TYPE_CHECKING:
+    from anchorrec.analysis.accuracy_game import AccuracyGame
     from anchorrec.models.checkpoint import LoadedModel
 
 #: The attribution games (``anchorrec.analysis.attribution.GAMES``, spelled out here so that
@@ -150,6 +151,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "signed value) that re-adds to the scores",
     )
     p.add_argument(
+        "--accuracy-csv",
+        default=None,
+        metavar="ACCURACY.csv",
+        help="also write the accuracy game by segment (which input earns the hits; needs "
+        "held-out purchases)",
+    )
+    p.add_argument(
         "--history-csv",
         default=None,
         metavar="HISTORY.csv",
@@ -233,7 +241,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     options = {"game": games, "method": _methods(args.methods)}
     skip = [derived.DIAGNOSTICS] if args.no_diagnostics else []
     if not games:  # nothing of the attribution's games
-        skip += [derived.COALITIONS, derived.RELIANCE]
+        skip += [derived.COALITIONS, derived.RELIANCE, derived.ACCURACY_GAME]
     steps = derived.prepare_steps(args.model_dirs, options, skip)
     bar = tqdm(total=len(steps), disable=args.quiet, unit="step", file=sys.stderr)
 
@@ -291,6 +299,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from anchorrec.analysis.audit import audit, history_frame
     from anchorrec.analysis.audit_report import (
+        write_accuracy_game_csv,
         write_audit_html,
         write_history_csv,
         write_recommendations_csv,
@@ -303,12 +312,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise ConfigError(f"--k must be >= 1 (got {args.k}).")
     # A device, a FIFO, a folder or a read-only parent is refused before minutes of work.
-    given = [args.out, args.csv, args.recommendations_csv, args.history_csv]
+    given = [args.out, args.csv, args.recommendations_csv, args.history_csv, args.accuracy_csv]
     outputs = [check_output_file(path) for path in given if path]
     if len(set(outputs)) < len(outputs):
         raise ConfigError(
-            "two of --out, --csv, --recommendations-csv and --history-csv name the same file; "
-            "give each its own path."
+            "two of --out, --csv, --recommendations-csv, --history-csv and --accuracy-csv name "
+            "the same file; give each its own path."
         )
     loaded = load_model_from_args(args)
     accuracy = []
@@ -335,6 +344,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
     result = audit(loaded, k=args.k, game=args.game)
     diagnostics = None if args.no_diagnostics else diagnose(loaded)
     coalitions = reliance(loaded, game=args.game) if len(loaded.model.players) > 1 else None
+    shapley = None
+    if coalitions is not None and loaded.dataset.test.nnz:
+        from anchorrec.analysis.accuracy_game import accuracy_game
+
+        shapley = accuracy_game(loaded, game=args.game)
+    if args.accuracy_csv and shapley is None:  # refused before any file is written
+        raise ConfigError(
+            f"--accuracy-csv: the {loaded.variant} model has one input or the data no "
+            "held-out purchases, so there is no accuracy game; leave the flag out."
+        )
     write_audit_html(
         args.out,
         result,
@@ -343,8 +362,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
         + (f" (test mask {args.mask})" if accuracy else ""),
         accuracy=accuracy,
         reliance=coalitions,
+        accuracy_game=shapley,
     )
     print(f"wrote {args.out}")
+    if args.accuracy_csv and shapley is not None:
+        write_accuracy_game_csv(args.accuracy_csv, shapley)
+        print(f"wrote {args.accuracy_csv}")
     if args.csv:
         write_shares_csv(args.csv, result)
         print(f"wrote {args.csv}")
@@ -378,8 +401,15 @@ def cmd_reliance(args: argparse.Namespace) -> int:
         raise ConfigError(f"--k must be >= 1 (got {args.k}).")
     loaded = load_model_from_args(args)
     result = reliance(loaded, game=args.game, k=args.k, split=args.split)
+    shapley = None
+    if len(loaded.model.players) > 1:
+        from anchorrec.analysis.accuracy_game import accuracy_game
+
+        shapley = accuracy_game(loaded, game=args.game, k=args.k, split=args.split)
     if args.json:
-        emit_json(result.to_json(), indent=2)
+        doc = result.to_json()
+        doc["accuracy_game"] = None if shapley is None else shapley.to_json()
+        emit_json(doc, indent=2)
         return 0
     k = result.k
     print(
@@ -393,7 +423,28 @@ def cmd_reliance(args: argparse.Namespace) -> int:
             f"{r.label:24s} {r.recall:8.4f} [{r.recall_low:.4f}, {r.recall_high:.4f}] "
             f"{r.ndcg:8.4f} [{r.ndcg_low:.4f}, {r.ndcg_high:.4f}]"
         )
+    if shapley is not None:
+        print_accuracy_game(shapley)
     return 0
+
+
+def print_accuracy_game(result: AccuracyGame) -> None:
+    """The accuracy game's Recall values by segment, one line per (segment, input)."""
+    from anchorrec.analysis.accuracy_game import NEEDS_HELD_OUT
+
+    print(
+        f"\nwhich input earns the hits: each input's Shapley value of {result.split} "
+        f"Recall@{result.k} per shopper, mean by segment (95% bootstrap intervals; "
+        f"{NEEDS_HELD_OUT}; --json has NDCG and every segment)"
+    )
+    print(f"{'segment':42s} {'input':14s} {'value':>8s} {'interval':>19s} {'shoppers':>8s}")
+    for r in result.rows:
+        if r.metric == "recall" and r.kind in ("all", "planted group", "held-out items"):
+            name = r.segment if r.kind == "all" else f"{r.kind}: {r.segment}"
+            print(
+                f"{name:42s} {r.input:14s} {r.value:+8.4f} [{r.low:+.4f}, {r.high:+.4f}] "
+                f"{r.users:8d}"
+            )
 
 
 # ------------------------------------------------------------------------------ recommend --explain

@@ -7,6 +7,7 @@ Every command that prints a metric names the evaluation mask rule it ranked unde
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from anchorrec.cli.common import (
     add_mask_argument,
@@ -21,6 +22,9 @@ from anchorrec.cli.common import (
     variant_name,
 )
 from anchorrec.errors import ConfigError
+
+if TYPE_CHECKING:
+    from anchorrec.models.seed_spread import SeedSpread
 
 METRIC_ORDER = ("recall", "ndcg", "precision", "map", "hitrate", "coverage", "mean_popularity")
 
@@ -264,6 +268,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     from anchorrec.evaluation import compare_to_reference, comparison_table, per_user_metrics
     from anchorrec.models.checkpoint import load_model
+    from anchorrec.models.seed_spread import seed_spread
 
     if args.k < 1:
         raise ConfigError(f"--k must be at least 1 (got {args.k}).")
@@ -287,14 +292,43 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
     if differences:
         print(comparison_table(differences).to_string(index=False, float_format="%+.4f"))
+    spreads = {
+        name: seed_spread(path, metric, args.split)
+        for name, path in zip(names, dirs, strict=True)
+        for metric in (f"recall@{args.k}",)
+    }
+    if any(spreads.values()):
+        print(
+            "Above: the model directories given, one training run each (intervals over users). "
+            f"The tuning protocol's {args.split} Recall@{args.k} over retrainings of the same "
+            "configuration (seed mean ± sd, each model's tuning.json) is the other reading:"
+        )
+        for name, spread in spreads.items():
+            print(f"  {name}: {spread.text() if spread else 'no tuning record'}")
     if args.json:
         rows = [
             dataclasses.asdict(d)
             | {"difference": d.difference, "verdict": d.verdict, "mask": args.mask}
+            | _seed_fields(spreads, d.model, d.reference, d.metric)
             for d in differences
         ]
         emit_json(rows)
     return 0
+
+
+def _seed_fields(
+    spreads: dict[str, SeedSpread | None], model: str, reference: str, metric: str
+) -> dict[str, float | int | None]:
+    """The protocol's seed mean / sd of a row's model and reference (None where unrecorded
+    or for another metric)."""
+    out: dict[str, float | int | None] = {}
+    for role, name in (("model", model), ("reference", reference)):
+        s = spreads.get(name)
+        same = s is not None and s.metric == metric
+        out[f"{role}_seed_mean"] = s.mean if s is not None and same else None
+        out[f"{role}_seed_sd"] = s.sd if s is not None and same else None
+        out[f"{role}_seeds"] = s.seeds if s is not None and same else None
+    return out
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:

@@ -12,7 +12,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from anchorrec.analysis.attribution import UserExplanation, describe_recommendation, whatif
+from anchorrec.analysis.attribution import (
+    DEFAULT_READING,
+    UserExplanation,
+    describe_rank,
+    describe_recommendation,
+    reading_maths,
+    reading_name,
+    whatif,
+)
+from anchorrec.analysis.attribution.readings import INPUT_VERSUS_BRANCH
 from anchorrec.analysis.history import because_you_bought
 from anchorrec.data.dataset import Dataset
 from anchorrec.data.shop_ids import SHOP_ID, with_shop_ids
@@ -30,11 +39,12 @@ def show_top_k(
     beside another variant's at 1280 px) and the signed bars of each item, titled."""
     att = tables.level_attribution(exp, level)
     game = exp.attribution.game
-    st.caption(
-        f"Input-level shares · {game_note(game)}"
-        if level == "input"
-        else "Branch-level shares (a closed form: the same under either game)"
-    )
+    note = {
+        "input": f"|φ|/Σ|φ| of the score · {game_note(game)}",
+        "rank": f"each input's part of the top-{k} place · {game_note(game)}",
+        "branch": "a closed form: the same under either removal rule",
+    }[level]
+    st.caption(f"**{reading_name(level).capitalize()}** · {note}", help=reading_maths(level, k))
     table = tables.top_k_table(
         exp, level, later, lambda i: item_title(ds, i), lambda i: thumbnail_uri(ds, i)
     )
@@ -51,8 +61,7 @@ def show_top_k(
             max_value=1.0,
             format="percent",
             width=56,
-            help=f"{tables.player_word(n)}: its share |φ|/Σ|φ| of the score"
-            + (f" ({game_note(game)})" if level == "input" else ""),
+            help=f"{tables.player_word(n)}: {reading_name(level)} — {reading_maths(level, k)}",
         )
         for n in att.names
     }
@@ -104,19 +113,32 @@ def why_dialog(
     with left:
         show_item_card(ds, item, size=240)
     row = tables.item_row(exp, item)
+    k = len(exp.items)
     right.caption(
-        f"Model {label} · {game_note(exp.attribution.game)} · exact input-level Shapley values "
-        "(baseline + Σφ = score)"
+        f"Model {label} · {game_note(exp.attribution.game)} · exact Shapley values; "
+        f"first the **{reading_name(DEFAULT_READING)}** (the default reading)"
     )
     right.markdown(describe_recommendation(row, exp.players))
+    rank_words = describe_rank(row, exp.players, k)
+    if rank_words:
+        right.markdown(f"**{reading_name('rank').capitalize()}** — {rank_words}")
     right.dataframe(
         tables.why_table(exp, item),
         hide_index=True,
         width="stretch",
         column_config={
-            "signed φ": st.column_config.NumberColumn(format="%+.3f"),
-            "share": st.column_config.ProgressColumn(
-                "share", min_value=0.0, max_value=1.0, format="percent"
+            tables.WHY_SHARE: st.column_config.ProgressColumn(
+                tables.WHY_SHARE,
+                min_value=0.0,
+                max_value=1.0,
+                format="percent",
+                help=reading_maths("input", k),
+            ),
+            tables.WHY_SIGNED: st.column_config.NumberColumn(
+                format="%+.3f", help="signed φ of the score game (negative: it lowered the score)"
+            ),
+            tables.WHY_RANK: st.column_config.NumberColumn(
+                format="%+.3f", help=reading_maths("rank", k)
             ),
         },
     )
@@ -131,9 +153,11 @@ def why_dialog(
         )
     branches = tables.branch_values(exp, item)
     right.caption(
-        "Branch level (the model's additive branches, gated by the ID embedding): "
-        + ", ".join(f"{b} {v:+.3f}" for b, v in branches.items())
+        f"**{reading_name('branch').capitalize()}** (the model's additive branches): "
+        + ", ".join(f"{b} {v:+.3f}" for b, v in branches.items()),
+        help=reading_maths("branch", k),
     )
+    right.caption(INPUT_VERSUS_BRANCH)
     if loaded is not None:
         show_because(ds, because_you_bought(loaded, exp.user, item))
 

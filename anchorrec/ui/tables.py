@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from anchorrec.analysis.attribution import PLAYER_WORDS, UserExplanation, WhatIf
+from anchorrec.analysis.attribution import PLAYER_WORDS, READINGS, UserExplanation, WhatIf
 from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS, AuditResult
 from anchorrec.analysis.audit import mean_share_by_item as mean_share_by_item
 from anchorrec.analysis.diagnostics_report import DiagnosticsReport, compare, compare_with_intervals
@@ -64,8 +64,9 @@ from anchorrec.ui.catalogue_tables import (
 )
 from anchorrec.ui.text import plain
 
-#: Attribution levels: what the score owes each input, or each of the model's branches.
-LEVELS = ("input", "branch")
+#: Attribution readings: share of the score (input level), what ranks it (the rank game),
+#: branch of the model (see anchorrec.analysis.attribution.readings).
+LEVELS = READINGS
 #: Accuracy columns of the Overview's variants table (test split, from metrics.json).
 ACCURACY = ("recall@10", "recall@20", "ndcg@10", "ndcg@20")
 #: (metric, label, meaning) of the Overview's collapse headline.
@@ -77,8 +78,9 @@ HEADLINE = (
     ),
     (
         "id_dominance",
-        "ID share of attribution",
-        "share of the top-10 scores owed to the ID input; null 1/inputs",
+        "ID share of the score",
+        "the ID input's share of the score over the top-10 lists (score game, not what ranks "
+        "them); null 1/inputs",
     ),
     ("effective_rank", "effective rank (final)", "directions the final space really uses"),
 )
@@ -160,6 +162,8 @@ def level_attribution(exp: UserExplanation, level: str) -> LevelAttribution:
         names, signed, share = exp.players, "phi_", "share_"
     elif level == "branch":
         names, signed, share = exp.branches, "branch_", "branch_share_"
+    elif level == "rank" and exp.rank is not None:
+        names, signed, share = exp.players, "rphi_", "rshare_"
     else:
         raise ValueError(f"unknown attribution level {level!r}; use one of {LEVELS}")
     t = exp.items.reset_index(drop=True)
@@ -232,16 +236,25 @@ def item_row(exp: UserExplanation, item: int) -> pd.Series:
     return rows.iloc[0]
 
 
+#: The Why dialog's columns, each named after its game (see attribution.readings).
+WHY_SHARE, WHY_SIGNED, WHY_RANK = "share of the score", "score φ", "what ranks it"
+
+
 def why_table(exp: UserExplanation, item: int) -> pd.DataFrame:
-    """``input`` (in words), ``signed φ`` and ``share`` of one recommended item."""
+    """``input`` (in words), its ``share of the score`` and signed ``score φ`` (the score
+    game) and, when the explanation has the rank game, ``what ranks it`` (each input's part
+    of the item's top-k place) of one recommended item."""
     row = item_row(exp, item)
-    return pd.DataFrame(
-        {
-            "input": [player_word(p) for p in exp.players],
-            "signed φ": [float(row[f"phi_{p}"]) for p in exp.players],
-            "share": [float(row[f"share_{p}"]) for p in exp.players],
-        }
-    )
+    table: dict[str, list[str] | list[float]] = {
+        "input": [player_word(p) for p in exp.players],
+        WHY_SHARE: [float(row[f"share_{p}"]) for p in exp.players],
+        WHY_SIGNED: [float(row[f"phi_{p}"]) for p in exp.players],
+    }
+    if exp.rank is not None:
+        # a value that is 0 up to float rounding reads 0, not -0.000
+        rank = [float(row[f"rphi_{p}"]) for p in exp.players]
+        table[WHY_RANK] = [0.0 if abs(v) < 1e-12 else v for v in rank]
+    return pd.DataFrame(table)
 
 
 def branch_values(exp: UserExplanation, item: int) -> dict[str, float]:

@@ -152,7 +152,10 @@ def driver_section(row: dict[str, Any]) -> list[str]:
             ", ".join(m["variant"] for m, ok in zip(row["models"], z_checks, strict=True) if ok)
             or "no variant"
         )
-        + ".",
+        + " (the shipped seed-0 models, the only ones this table measures); it was not checked "
+        "on other seeds here. The game that is checked over seeds, and passes on every model "
+        "measured, is the accuracy game "
+        "([explanations.md](explanations.md#which-game-answers-which-question)).",
         "",
     ]
     ident = last_where("driver_shares", lambda r: r.get("removed_graph") == "identity")

@@ -204,6 +204,22 @@ def test_standardised_game_ignores_a_coalition_that_only_rescales_scores():
     np.testing.assert_allclose(z[0], z[1])
 
 
+def test_describe_rank_names_what_put_the_item_in_the_top_k(tiny_model):
+    from anchorrec.analysis.attribution import coalition_cache, describe_rank, explain_user
+
+    exp = explain_user(coalition_cache(tiny_model), 2, k=5)
+    row = exp.items.iloc[0]
+    sum_ = sum(row[f"rphi_{p}"] for p in exp.players) + row["standing_none"]
+    assert sum_ == pytest.approx(1.0)  # a recommended item holds its top-5 place
+    text = describe_rank(row, exp.players, 5)
+    assert text.startswith("What put it in the top-5: of its place in the list")
+    from anchorrec.analysis.attribution import PLAYER_WORDS
+
+    best = max(exp.players, key=lambda p: row[f"rphi_{p}"])
+    assert text.split(")", 1)[1].startswith(f" the {PLAYER_WORDS[best]}")  # largest first
+    assert describe_rank({"item": 1}, exp.players, 5) == ""
+
+
 def test_describe_recommendation_names_the_input_with_the_largest_share():
     from anchorrec.analysis.attribution import describe_recommendation
 
@@ -222,8 +238,8 @@ def test_describe_recommendation_names_the_input_with_the_largest_share():
     assert text.index("picture raised it by +1.250") < text.index(
         "product text lowered it by -0.250"
     )
-    assert "The main reason is the picture (71% of the total |φ|)." in text
-    row["phi_text"] = -2.0  # a large negative value is the main reason too, as |φ|
-    assert "main reason is the product text" in describe_recommendation(
+    assert "Its largest share of the score is the picture (71% of the total |φ|)." in text
+    row["phi_text"] = -2.0  # a large negative value is the largest share too, as |φ|
+    assert "largest share of the score is the product text" in describe_recommendation(
         row, ("id", "image", "text")
     )

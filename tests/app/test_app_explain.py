@@ -152,12 +152,12 @@ def test_switching_the_game_changes_the_shares_and_their_label(app, shop):
     _no_exception(at)
     before = tables_with(at, "score", "bought later")[0]
     captions = [c.value for c in at.caption]
-    assert "Input-level shares · game: mean reference" in captions
+    assert "**Share of the score** · |φ|/Σ|φ| of the score · game: mean reference" in captions
     at.radio(key="rec_game").set_value("background").run()
     _no_exception(at)
     after = tables_with(at, "score", "bought later")[0]
     captions = [c.value for c in at.caption]
-    assert "Input-level shares · game: background sample" in captions
+    assert "**Share of the score** · |φ|/Σ|φ| of the score · game: background sample" in captions
     assert not [c for c in captions if "mean reference" in c]  # no share under the old name
     assert list(after["item"]) == list(before["item"])  # the game explains, it does not rank
     assert not np.allclose(_shares(before), _shares(after))
@@ -186,7 +186,10 @@ def test_the_game_is_one_setting_and_the_audit_uses_it(app, shop):
     at.switch_page("pages/audit.py").run()
     _no_exception(at)
     assert at.radio(key="audit_game").value == "background"  # chosen once, for every page
-    assert any(c.value.startswith("Shares: game: background sample") for c in at.caption)
+    assert any(
+        c.value.startswith("Shares: share of the score, game: background sample")
+        for c in at.caption
+    )
     loaded = load_model(shop / "models" / "anchor", load_mmrec(shop))
     games = {g: audit(loaded, k=10, game=g).shares.iloc[0] for g in ("mean", "background")}
 
@@ -199,6 +202,8 @@ def test_the_game_is_one_setting_and_the_audit_uses_it(app, shop):
     at.radio(key="audit_game").set_value("mean").run()
     _no_exception(at)
     assert shown() == pytest.approx(games["mean"]["share_id"])
-    assert any(c.value.startswith("Shares: game: mean reference") for c in at.caption)
+    assert any(
+        c.value.startswith("Shares: share of the score, game: mean reference") for c in at.caption
+    )
     at.switch_page("pages/recommendations.py").run()
     assert at.radio(key="rec_game").value == "mean"

@@ -159,11 +159,13 @@ def test_why_this_recommendation_explains_the_chosen_item_in_words(app):
     at.button(key="rec_why").click().run()
     _no_exception(at)
     text = " ".join(m.value for m in at.markdown)
-    assert f"Item #{chosen} is ranked #2" in text and "The main reason is the" in text
+    assert (
+        f"Item #{chosen} is ranked #2" in text and "Its largest share of the score is the" in text
+    )
     assert "Rank without each input" in text
     assert any(c.value.startswith("Model anchor") for c in at.caption)
-    tables = [d.value for d in at.dataframe if "signed φ" in d.value.columns]
-    assert tables and abs(tables[0]["share"].sum() - 1.0) < 1e-6
+    tables = [d.value for d in at.dataframe if "share of the score" in d.value.columns]
+    assert tables and abs(tables[0]["share of the score"].sum() - 1.0) < 1e-6
 
 
 def test_why_dialog_shows_past_purchases_that_add_up_to_the_score(app):

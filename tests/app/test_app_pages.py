@@ -30,6 +30,10 @@ def test_overview_opens_with_dataset_card_variants_and_curves(app):
     variants = table_with(at, "variant", "test recall@20")
     assert list(variants["variant"]) == ["anchor", "lightgcn"]
     assert variants["test recall@20"].notna().all()
+    # beside this run's figure, the protocol's seed mean ± sd (blank: no tuning record here)
+    seeds = list(variants.columns).index("test recall@20, seed mean ± sd")
+    assert seeds == list(variants.columns).index("test recall@20") + 1
+    assert any("**Seed mean ± sd**" in c.value for c in at.caption)
     curves = [m.value for m in at.markdown if m.value.startswith("<svg")]
     assert len(curves) == 2  # training curves: valid Recall@20 and loss, one line a variant
     assert all(c.count("<polyline") == 2 and ">anchor<" in c and ">lightgcn<" in c for c in curves)
@@ -102,7 +106,13 @@ def test_an_old_variant_link_opens_and_is_rewritten_to_model(app):
         (
             "pages/audit.py",
             "Audit",
-            ["Summary", "Attribution shares by segment", "Exposure", "Export"],
+            [
+                "Summary",
+                "Share of the score by segment",
+                "Which input earns the hits",
+                "Exposure",
+                "Export",
+            ],
         ),
         ("pages/train.py", "Train", []),
         ("pages/data.py", "Data", []),

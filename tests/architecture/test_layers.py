@@ -325,7 +325,6 @@ def test_the_library_never_imports_a_page():
 #: Library files being split by work in flight (attribution into a subpackage, the multimodal
 #: model's losses and placement, the preview); remove a name once its split has landed.
 SPLIT_IN_FLIGHT = {
-    "anchorrec/analysis/attribution.py",
     "anchorrec/analysis/preview.py",
     "anchorrec/models/multimodal.py",
 }

@@ -176,10 +176,12 @@ def test_prepare_stores_what_the_dashboard_reads(model_dir, capsys, tmp_path, mo
     assert read_diagnostics(model_dir) is not None
     assert any(key.endswith("/pca") for key in available_projections(model_dir))
     assert list((model_dir / "attribution").glob("coalitions-*.npz"))
+    from anchorrec.analysis.accuracy_game import read_accuracy_game
     from anchorrec.analysis.reliance import read_reliance
 
     for game in ("mean", "background"):  # the Positional collapse page's reliance table
         assert read_reliance(model_dir, game).game == game
+        assert read_accuracy_game(model_dir, game).game == game  # and which input earns hits
     from anchorrec.models.model_dir import GRAPHS_FILE
 
     assert (model_dir / GRAPHS_FILE).is_file()  # the content graphs a load then reads
@@ -223,6 +225,25 @@ def test_reliance_json_has_every_coalition_and_matches_evaluate(model_dir, capsy
     assert background["game"] == "background"
     assert background["coalitions"][0]["recall"] == pytest.approx(first["recall"])
     assert main(["reliance", str(model_dir), "--k", "0"]) == 2
+
+
+def test_reliance_json_has_the_accuracy_game_per_segment(model_dir, capsys):
+    out = run_json(capsys, ["reliance", str(model_dir), "--json"])
+    game = out["accuracy_game"]
+    assert "held-out purchases" in game["needs"] and game["k"] == 20
+    rows = game["rows"]
+    assert {"segment", "input", "value", "low", "high"} <= set(rows[0])
+    everyone = {r["input"]: r for r in rows if r["segment"] == "all" and r["metric"] == "recall"}
+    assert set(everyone) >= {"id", "image", "text", "image − text"}
+    # efficient: the inputs' values add up to all inputs' Recall@20 minus no input's
+    coalitions = {c["label"]: c["recall"] for c in out["coalitions"]}
+    total = sum(everyone[p]["value"] for p in ("id", "image", "text"))
+    assert total == pytest.approx(coalitions["id + image + text"] - coalitions["none"], abs=1e-9)
+    for r in rows:
+        assert r["low"] <= r["value"] + 1e-12 and r["value"] <= r["high"] + 1e-12
+    capsys.readouterr()
+    assert main(["reliance", str(model_dir)]) == 0
+    assert "which input earns the hits" in capsys.readouterr().out
 
 
 def test_recommend_explain_because_adds_up_to_the_explained_part(model_dir, capsys):
@@ -274,6 +295,21 @@ def test_recommend_explain_background_game_is_efficient(model_dir, capsys):
     with pytest.raises(SystemExit) as exc:  # argparse rejects an unknown game (exit 2)
         main(["recommend", str(model_dir), "--user", "1", "--explain", "--game", "x"])
     assert exc.value.code == 2
+
+
+def test_audit_reports_the_accuracy_game_in_html_and_csv(model_dir, tmp_path, capsys):
+    out, acc = tmp_path / "r.html", tmp_path / "acc.csv"
+    args = ["audit", str(model_dir), "--out", str(out), "--k", "5", "--no-diagnostics"]
+    assert main([*args, "--accuracy-csv", str(acc)]) == 0
+    html = out.read_text()
+    assert "Which input earns the hits (accuracy game)" in html
+    assert "needs held-out purchases" in html and "Share of the score" in html
+    import pandas as pd
+
+    frame = pd.read_csv(acc)
+    assert {"segment", "input", "value", "low", "high", "game"} <= set(frame.columns)
+    assert set(frame["metric"]) == {"recall", "ndcg"}
+    assert (frame["low"] <= frame["value"] + 1e-12).all()
 
 
 def test_audit_exports_re_add_to_the_scores_and_state_provenance(model_dir, tmp_path, capsys):

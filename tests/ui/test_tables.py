@@ -72,8 +72,9 @@ def test_why_table_ranks_without_and_branch_values_of_one_item():
     exp = _explanation()
     why = tables.why_table(exp, 3)
     assert why["input"].tolist() == ["purchase history (ID)", "picture", "product text"]
-    assert why["signed φ"].tolist() == [0.3, 0.3, 0.1]
-    assert why["share"].sum() == pytest.approx(1.0)
+    assert why["score φ"].tolist() == [0.3, 0.3, 0.1]
+    assert why["share of the score"].sum() == pytest.approx(1.0)
+    assert "what ranks it" not in why  # no rank game in this explanation
     assert tables.branch_values(exp, 9) == {"id": 0.1, "visual": -0.2}
     with pytest.raises(KeyError):
         tables.why_table(exp, 99)
