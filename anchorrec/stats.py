@@ -14,3 +14,10 @@ def gini(counts: np.ndarray) -> float:
         return 0.0
     cum = np.cumsum(x)
     return float((n + 1 - 2 * (cum / cum[-1]).sum()) / n)
+
+
+def sample_rows(n: int, max_rows: int | None, seed: int = 0) -> np.ndarray:
+    """All row indices when ``n ≤ max_rows``, else a seeded sorted sample of ``max_rows``."""
+    if max_rows is None or n <= max_rows:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=max_rows, replace=False))

@@ -11,18 +11,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp
 
+from anchorrec.stats import sample_rows as sample_rows
+
 #: Rows used for the pairwise estimates (uniformity, CKA, kNN queries) on large catalogues.
 DEFAULT_MAX_ROWS = 4000
 
 #: Temperature t of the uniformity loss, log E exp(−t‖x̃ − ỹ‖²) (Wang & Isola, 2020).
 UNIFORMITY_T = 2.0
-
-
-def sample_rows(n: int, max_rows: int | None, seed: int = 0) -> np.ndarray:
-    """All row indices when ``n ≤ max_rows``, else a seeded sorted sample of ``max_rows``."""
-    if max_rows is None or n <= max_rows:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=max_rows, replace=False))
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:

@@ -27,12 +27,15 @@ import json
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from anchorrec.fileio import atomic_write_bytes
 from anchorrec.models.model_dir import GRAPHS_FILE, ModelDir
+
+if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
 
 #: Bump when the rows' meaning changes (a stored file of another rule is ignored).
 RULE = "knn-rows-v1"
@@ -142,20 +145,20 @@ def graphs_bytes(model: object, dataset_fingerprint: str) -> bytes | None:
     return encode_rows(rows, keys, {"approximate": False})
 
 
-def store_graphs(loaded: Any, *, approximate: bool = False, seed: int = 0) -> Path | None:
+def store_graphs(loaded: LoadedModel, *, approximate: bool = False, seed: int = 0) -> Path | None:
     """Write the content graphs of a loaded model to its store (``prepare`` does); with
     ``approximate`` (opt-in, for catalogues above :data:`APPROXIMATE_ABOVE` items) build them
     by nearest-neighbour descent and record each view's recall against the exact graph."""
-    model = loaded.model
-    if not hasattr(model, "graph_rows") or loaded.model_dir is None:
+    if not hasattr(loaded.model, "graph_rows") or loaded.model_dir is None:
         return None
+    model: GraphModel = loaded.model  # type: ignore[assignment]  # checked just above
     fingerprint = loaded.dataset.fingerprint
-    k = int(model.config.knn_k)
+    k = int(loaded.model.config.knn_k)
     keys = _keys(model, fingerprint, k)
     store = ModelDir(loaded.model_dir).store()
     existing = store.find(GRAPHS_FILE)
     if existing is not None and not approximate:
-        have = decode_rows(existing, keys, int(model.n_items))
+        have = decode_rows(existing, keys, int(loaded.model.n_items))
         if set(have) == set(keys):
             return existing
     meta: dict[str, Any] = {"approximate": approximate}
@@ -204,7 +207,7 @@ def approximate_rows(features: np.ndarray, k: int, *, seed: int = 0) -> Rows:
 def recall(features: np.ndarray, columns: np.ndarray, k: int, *, seed: int = 0) -> float:
     """Share of the exact top-``k`` neighbours (itself left out) that ``columns`` holds, on a
     seeded sample of :data:`RECALL_SAMPLE` rows."""
-    from anchorrec.analysis.geometry import sample_rows
+    from anchorrec.stats import sample_rows
 
     x = np.ascontiguousarray(features, dtype=np.float32)
     unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)

@@ -81,11 +81,12 @@ def test_a_key_declared_twice_is_refused():
 def test_prepare_steps_walk_every_result_and_parameter():
     steps = derived.prepare_steps(["m/a", "m/b"], {"game": ("background",), "method": ("pca",)})
     labels = [s.label for s in steps]
-    assert labels[:5] == [
+    assert labels[:6] == [
         "a: per-user metrics",
         "a: diagnostics",
         "a: coalition cache (background)",
         "a: reliance (background)",
+        "a: accuracy game (background)",
         "a: layouts (pca)",
     ]
     assert len(steps) == 2 * len(derived.RESULTS)
