@@ -236,17 +236,46 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from anchorrec.evaluation import evaluate
+    from anchorrec.evaluation.item_groups import warm_new_report
 
     loaded = load_model_from_args(args)
-    metrics = evaluate(loaded.model, loaded.dataset, args.split, mask=args.mask)
+    metrics = evaluate(loaded, loaded.dataset, args.split, mask=args.mask)
+    ranking = "published ranking" if loaded.cold_start is None else "cold-start path on"
     print(
         f"{loaded.variant} ({loaded.preset}) on {loaded.dataset.name}, split {args.split}, "
-        f"{int(metrics['users'])} users, mask {args.mask}"
+        f"{int(metrics['users'])} users, mask {args.mask}, {ranking}"
     )
     print(_format_table(metrics))
+    groups = warm_new_report(loaded, args.split, mask=args.mask)
+    print(_format_groups(groups))
     if args.json:
-        print(json.dumps({**metrics, "mask": args.mask}))
+        print(
+            json.dumps(
+                {
+                    **metrics,
+                    "mask": args.mask,
+                    "cold_start": loaded.cold_start is not None,
+                    "items": groups,
+                }
+            )
+        )
     return 0
+
+
+def _format_groups(groups: dict[str, dict[str, dict[str, float]]]) -> str:
+    """Recall@20 on warm items, new arrivals and all, per ranking, and the cost to warm."""
+    lines = ["Recall@20 by item group (shoppers with a held-out purchase in the group):"]
+    lines.append(f"  {'ranking':12s} {'warm':>8s} {'new':>8s} {'all':>8s}")
+    for name, g in groups.items():
+        r = [g[x]["recall@20"] for x in ("warm", "new", "all")]
+        lines.append(f"  {name:12s} {r[0]:8.4f} {r[1]:8.4f} {r[2]:8.4f}")
+    if "cold start" in groups:
+        on, off = groups["cold start"], groups["published"]
+        lines.append(
+            f"  cold start: new arrivals {on['new']['recall@20'] - off['new']['recall@20']:+.4f},"
+            f" warm items {on['warm']['recall@20'] - off['warm']['recall@20']:+.4f}"
+        )
+    return "\n".join(lines)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -298,7 +327,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     recs = recommend(loaded, parse_users(args.user, loaded.dataset.n_users), args.k)
     for r in recs:
         title = f"  {r.title}" if r.title else ""
-        print(f"user {r.user}  #{r.rank:<3} item {r.item:<7} score {r.score:.4f}{title}")
+        new = "  [new arrival, ranked by content]" if r.new_arrival else ""
+        print(f"user {r.user}  #{r.rank:<3} item {r.item:<7} score {r.score:.4f}{title}{new}")
     if args.json:
         print(json.dumps([r.to_dict() for r in recs]))
     return 0

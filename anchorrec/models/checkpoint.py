@@ -41,6 +41,7 @@ from anchorrec.data.dataset import Dataset
 from anchorrec.errors import AnchorRecError, CheckpointError, ConfigError
 from anchorrec.fileio import atomic_dir
 from anchorrec.models.base import Recommender
+from anchorrec.models.cold_start import ColdStart, read_cold_start
 from anchorrec.models.config import LEGACY_MASK, ModelConfig
 from anchorrec.models.model_dir import (
     CONFIG_FILE,
@@ -83,6 +84,8 @@ class LoadedModel:
     variant: str
     model_dir: Path | None
     info: dict[str, Any] = field(default_factory=dict)
+    #: the cold-start path the product ranks through (None: the published ranking)
+    cold_start: ColdStart | None = None
 
     @property
     def preset(self) -> str:
@@ -359,4 +362,5 @@ def load_model(
     model.eval()
     if metrics.get("test"):  # recorded before the mask rule was: they ranked under train + valid
         metrics.setdefault("mask", LEGACY_MASK)
-    return LoadedModel(model, config, metrics, dataset, info["variant"], model_dir, info)
+    cold = None if model.id_only else read_cold_start(ModelDir(model_dir), dataset)
+    return LoadedModel(model, config, metrics, dataset, info["variant"], model_dir, info, cold)
