@@ -7,6 +7,7 @@ import streamlit as st
 from anchorrec.evaluation.significance import comparison_table
 from anchorrec.models.config import DEFAULT_MASK
 from anchorrec.ui import cached, charts, prepared, show, tables
+from anchorrec.ui.cold_start_views import show_warm_new
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.preload import preload_charts
 from anchorrec.ui.state import AppState, reference_label, remember_reference, sidebar
@@ -14,17 +15,16 @@ from anchorrec.ui.text import plain
 
 WHERE_TO_START = (
     "**Merchandiser** — *what does a shopper see, and why?*  \n"
-    "Open **Recommendations**, pick a shopper (or a planted group), compare the variants' "
-    "top-10 with pictures; each bar says how much of the score came from the picture, the "
-    "product text or the purchase history. *What if* drops an input and shows the new ranks.",
+    "Open **Recommendations**, pick a shopper (or a planted group), compare the variants' top-10 "
+    "with pictures; each bar says how much of the score came from the picture, the product text "
+    "or the purchase history. *What if* drops an input and shows the new ranks.",
     "**Researcher** — *does content survive, or do IDs swamp it?*  \n"
-    "**Positional collapse** puts the ID view and the final vectors in one plot "
-    "(the paper's Figure 1) and lists every diagnostic beside its chance level. "
-    "**Embedding spaces** shows each space aligned, with one selection drawn in all.",
+    "**Positional collapse** puts the ID view and the final vectors in one plot (the paper's "
+    "Figure 1) and lists every diagnostic beside its chance level. **Embedding spaces** shows "
+    "each space aligned, with one selection drawn in all.",
     "**Auditor** — *is the evidence exact and exportable?*  \n"
-    "**Audit** aggregates exact, additive Shapley shares by shopper group, category, "
-    "popularity and cold items, with exposure concentration; download the CSV and a "
-    "self-contained HTML report.",
+    "**Audit** aggregates exact, additive Shapley shares by shopper group, category, popularity "
+    "and cold items, with exposure concentration; download the CSV and a self-contained HTML report.",
 )
 
 
@@ -112,10 +112,7 @@ def render() -> None:
     state = sidebar()
     st.title("AnchorRec Studio")
     st.caption(
-        "See why a multimodal recommender recommends what it does: each modality's embedding "
-        "space, every recommendation attributed to its purchase-history, picture and text "
-        "signal with exact Shapley values, and positional-collapse diagnostics variant against "
-        "variant."
+        "See why a multimodal recommender recommends what it does: each modality's embedding space, every recommendation attributed to its purchase-history, picture and text signal with exact Shapley values, and positional-collapse diagnostics variant against variant."
     )
     with st.expander("Where to start", expanded=True):
         for col, text in zip(st.columns(3), WHERE_TO_START, strict=True):
@@ -142,6 +139,7 @@ def render() -> None:
         st.caption("No test interactions in this dataset, so the variants cannot be compared here.")
     elif len(usable) >= 2:
         _significance(state, usable)
+    show_warm_new({e.label: state.loaded(e) for e in usable})
     if state.selected:
         _selected_variants(state)
     preload_charts()  # the browser starts its chart library while the user reads this page

@@ -44,6 +44,7 @@ def _field_error(exc: Exception) -> ConfigError:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     from anchorrec.analysis import preview as pv
+    from anchorrec.analysis import preview_edit as pe
 
     if args.k < 1:
         raise ConfigError(f"--k must be >= 1 (got {args.k}).")
@@ -73,7 +74,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     for lm in loaded:
         try:
             if args.edit is not None:
-                edited = pv.edited_product(
+                edited = pe.edited_product(
                     lm.dataset,
                     args.edit,
                     title=args.title,
@@ -82,7 +83,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
                     image=args.image,
                     device=args.device,
                 )
-                result = pv.preview_edit(lm, args.edit, edited, args.k)
+                result = pe.preview_edit(lm, args.edit, edited, args.k)
                 out.append(_edit_record(result, lm))
                 continue
             if product is None:
@@ -133,7 +134,11 @@ def _print_record(r: dict[str, Any]) -> None:
         f"{name}: enters the top-{r['k']} of {r['audience_size']} shoppers; median rank "
         f"{q['0.5']:.0f} of {r['catalogue_items']} (10%: {q['0.1']:.0f}, 90%: {q['0.9']:.0f})."
     )
-    print(f"  ({r['unseen_id_rule']}.)")
+    print(f"  ranked by: {r['ranked_by']}")
+    if not r.get("routed"):
+        print(f"  ({r['unseen_id_rule']}.)")
+    for line in r.get("why_first", []):
+        print(f"  why: {line}")
     print("  by segment:")
     for s in r["segments"]:
         print(

@@ -254,6 +254,17 @@ def _calibrate(
     return affine(mom, cold.spread, cold.shift, empty)
 
 
+def calibrated(
+    cold: ColdStart, emb: Embeddings, ds: Dataset
+) -> tuple[RawScore, Affine, np.ndarray]:
+    """(raw score factors, per-shopper affine map, routed mask) of ``cold`` on ``emb``."""
+    routed = routed_items(ds.train, cold.threshold)
+    users = emb.users.detach().to("cpu", torch.float32).numpy()
+    items = emb.items.detach().to("cpu", torch.float32).numpy()
+    raw = raw_score(cold, emb, ds)
+    return raw, _calibrate(cold, users, items, raw, routed), routed
+
+
 def apply_cold_start(cold: ColdStart, emb: Embeddings, ds: Dataset) -> Embeddings:
     """``emb`` with the routed items scored by the cold-start path (augmented embeddings).
 
@@ -266,13 +277,11 @@ def apply_cold_start(cold: ColdStart, emb: Embeddings, ds: Dataset) -> Embedding
             f"the cold-start calibration was fitted on dataset {cold.dataset_fingerprint}, not "
             f"{ds.fingerprint}; refit it for this dataset."
         )
-    routed = routed_items(ds.train, cold.threshold)
+    raw, aff, routed = calibrated(cold, emb, ds)
     if not routed.any():
         return emb
     users = emb.users.detach().to("cpu", torch.float32).numpy()
     items = emb.items.detach().to("cpu", torch.float32).numpy()
-    raw = raw_score(cold, emb, ds)
-    aff = _calibrate(cold, users, items, raw, routed)
     keep = (~routed).astype(np.float32)[:, None]
     cold_col = routed.astype(np.float32)[:, None]
     new_users = np.hstack([users, aff.alpha[:, None] * raw.users, aff.beta[:, None]])

@@ -115,39 +115,50 @@ class _ValidRanker:
         return out
 
     def prepare(self, raw: np.ndarray, routed: np.ndarray) -> _Candidates:
-        """The two candidate lists of one (raw score, routed items)."""
+        """The two candidate lists of one (raw score, routed items), best first, with the
+        running count of each group's hits along each list."""
         u = self.eval_users
         allowed = torch.from_numpy(routed)
-        warm = self._top(torch.from_numpy(self.model_scores[u]), ~allowed)
-        cold = self._top(torch.from_numpy(raw[u]), allowed)
-        idx = torch.cat([warm[1], cold[1]], dim=1)
-        hit = self.truth.gather(1, idx).numpy()
-        groups = {}
-        for name, mask in self.masks.items():
-            sizes = self.sizes[name].numpy().astype(np.float64)
-            groups[name] = (hit & mask.numpy()[idx.numpy()], sizes, sizes > 0)
-        return _Candidates(warm[0].numpy(), cold[0].numpy(), groups)
+        lists = []
+        for scores, keep in ((self.model_scores[u], ~allowed), (raw[u], allowed)):
+            val, idx = self._top(torch.from_numpy(scores), keep)
+            hit = self.truth.gather(1, idx).numpy()
+            cum = {}
+            for name, mask in self.masks.items():
+                got = (hit & mask.numpy()[idx.numpy()]).cumsum(1)
+                cum[name] = np.hstack([np.zeros((len(u), 1)), got])
+            lists.append((val.numpy(), cum))
+        sizes = {name: s.numpy().astype(np.float64) for name, s in self.sizes.items()}
+        return _Candidates(
+            lists[0][0][:, ::-1].copy(), lists[1][0], lists[0][1], lists[1][1], sizes
+        )
 
     def trial(self, cand: _Candidates, aff: Affine) -> dict[str, float]:
-        """Valid figures of one calibration (numpy: thousands of small merges)."""
+        """Valid figures of one calibration: cold candidate j (0-based, best first) is in the
+        merged top-K iff its score beats the warm list's (K−1−j)-th, so the top-K holds the
+        first ``n`` cold and the first ``K − n`` warm candidates."""
         u = self.eval_users
         with np.errstate(invalid="ignore"):
             cold = aff.alpha[u, None] * cand.cold + aff.beta[u, None]
-        cold[~np.isfinite(cand.cold)] = -np.inf
-        merged = np.hstack([cand.warm, cold])
-        pick = np.argpartition(-merged, K - 1, axis=1)[:, :K]
+        n = (np.isfinite(cand.cold) & (cold > cand.warm_reversed)).sum(1)
+        rows = np.arange(len(u))
         out = {}
-        for name, (hit, sizes, keep) in cand.groups.items():
-            hits = np.take_along_axis(hit, pick, 1).sum(1)
-            out[name] = float((hits[keep] / sizes[keep]).mean()) if keep.any() else float("nan")
+        for name, size in cand.sizes.items():
+            keep = size > 0
+            hits = cand.warm_hits[name][rows, K - n] + cand.cold_hits[name][rows, n]
+            out[name] = float((hits[keep] / size[keep]).mean()) if keep.any() else float("nan")
         return out
 
 
 @dataclass(frozen=True)
 class _Candidates:
-    warm: np.ndarray
+    #: the warm list's scores, worst first (position K−1−j in column j)
+    warm_reversed: np.ndarray
     cold: np.ndarray
-    groups: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    #: group → hits among the first m candidates (U × (K+1))
+    warm_hits: dict[str, np.ndarray]
+    cold_hits: dict[str, np.ndarray]
+    sizes: dict[str, np.ndarray]
 
 
 def fit_trials(
