@@ -148,13 +148,84 @@ def by_shopper_group(runs: list[dict[str, Any]], ds: Any, names: list[str]) -> d
     return out
 
 
+DOC = ROOT / "docs" / "cold_start.md"
+MARKERS = ("<!-- COLD-START -->", "<!-- /COLD-START -->")
+
+
+def _fmt(pair: list[float]) -> str:
+    return f"{pair[0]:.4f} ± {pair[1]:.4f}"
+
+
+def _diff(triple: list[float] | None) -> str:
+    return "—" if not triple else f"{triple[0]:+.4f} [{triple[1]:+.4f}, {triple[2]:+.4f}]"
+
+
+def report(paths: list[Path]) -> str:
+    """Markdown tables of the newest row of each variant in ``paths``."""
+    import json
+
+    latest: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            latest[row["variant"]] = row
+    out = []
+    for variant, row in latest.items():
+        out.append(
+            f"**{variant}** ({row['seeds']} seeds; choice on valid within a warm cost of "
+            f"{row['warm_budget_valid']}; kept per seed: {', '.join(row['kept_per_seed'])}; "
+            f"{row['date'][:10]}, `{row['git']}`)\n"
+        )
+        out.append(
+            "| ranking | valid warm | valid new | test warm | test new | test all | "
+            "test warm − published (95 %) | test new − published (95 %) |"
+        )
+        out.append("|---|---|---|---|---|---|---|---|")
+        for name, m in row["mechanisms"].items():
+            vw = _fmt(m["valid_warm"]) if "valid_warm" in m else "—"
+            vn = _fmt(m["valid_new"]) if "valid_new" in m else "—"
+            out.append(
+                f"| {name} | {vw} | {vn} | {_fmt(m['test_warm'])} | {_fmt(m['test_new'])} | "
+                f"{_fmt(m['test_all'])} | {_diff(m.get('test_warm_difference'))} | "
+                f"{_diff(m.get('test_new_difference'))} |"
+            )
+        groups = row.get("by_shopper_group") or {}
+        if groups:
+            cols = list(next(iter(groups.values())))
+            out.append("\nBy shopper group (test Recall@20, mean over seeds):\n")
+            out.append("| shopper group | " + " | ".join(cols) + " |")
+            out.append("|---|" + "---|" * len(cols))
+            for g, vals in groups.items():
+                out.append(f"| {g} | " + " | ".join(f"{vals[c]:.4f}" for c in cols) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+def update_docs(results: list[Path], doc: Path = DOC) -> None:
+    """Rewrite the generated part of ``doc`` from ``results``."""
+    from anchorrec.fileio import atomic_write_bytes
+
+    text = doc.read_text(encoding="utf-8")
+    start, end = text.index(MARKERS[0]), text.index(MARKERS[1])
+    body = "\n" + report(results) + "\n"
+    atomic_write_bytes(doc, (text[: start + len(MARKERS[0])] + body + text[end:]).encode())
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument(
+        "--update-docs", action="store_true", help="rewrite docs/cold_start.md's tables"
+    )
     ap.add_argument("--dataset", type=Path, default=ROOT / "sample_data" / "wardrobe")
     ap.add_argument("--seeds", type=Path, default=None, help="SEEDS/<variant>/seed-N models")
     ap.add_argument("--variants", nargs="+", default=["anchor", "direct"])
     ap.add_argument("--budget", type=float, default=None, help="warm budget on valid")
     args = ap.parse_args(argv)
+    if args.update_docs:
+        from bench.common.benchlib import RESULTS_DIR
+
+        update_docs(sorted(RESULTS_DIR.glob("cold_start_*.jsonl")))
+        return 0
     from anchorrec.data.mmrec import load_mmrec
     from anchorrec.evaluation.item_groups import group_masks
     from anchorrec.models.cold_start_fit import WARM_BUDGET
