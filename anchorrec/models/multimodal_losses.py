@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from anchorrec.data.dataset import FUSED, IMAGE, TEXT
 from anchorrec.models import losses
 from anchorrec.models.base import Batch
-from anchorrec.models.graphs import smoothness
+from anchorrec.models.graphs import SparseGraph, smoothness
 
 if TYPE_CHECKING:
     from anchorrec.models.multimodal import MultimodalRecommender, _Forward
@@ -119,7 +119,9 @@ def l2_rows(model: MultimodalRecommender, hu: torch.Tensor) -> int:
 
 def smoothness_term(model: MultimodalRecommender, z_mm: torch.Tensor) -> torch.Tensor:
     """mean over the edges (i, j) of S_mm of w_ij ‖Z_i − Z_j‖²."""
-    return smoothness(model._graphs(frozenset())[FUSED], z_mm)
+    graph = model._graphs(frozenset())[FUSED]
+    assert isinstance(graph, SparseGraph)  # the full inputs' kNN graph
+    return smoothness(graph, z_mm)
 
 
 def direct_terms(
@@ -134,6 +136,7 @@ def direct_terms(
     cfg = model.config
     pos, users = batch.pos_items, batch.users
     tau = cfg.direct_temperature
+    assert fw.id_users is not None  # direct's loss reads the user branches
     z_items = fw.view_items[FUSED][pos]
     head, head_users = pos[: cfg.align_batch], users[: cfg.align_batch]
     align = losses.info_nce(z_items[: cfg.align_batch], fw.id_items[head], tau) + losses.info_nce(

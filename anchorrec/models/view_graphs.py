@@ -68,7 +68,9 @@ def background_graphs(
     for m in model.views:
         src = model._sources(m)
         if src <= drop:
-            graphs[m] = PermutedGraph(full[m], background.items, model.device)
+            base = full[m]
+            assert not isinstance(base, PermutedGraph)  # the full graphs are never permuted
+            graphs[m] = PermutedGraph(base, background.items, model.device)
         elif src & drop:
             graphs[m] = SparseGraph(
                 knn_graph(model._raw_numpy(m, drop, background), model.config.knn_k, model.device),
