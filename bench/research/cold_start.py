@@ -67,13 +67,13 @@ def _content_only(loaded: Any, ds: Any) -> dict[str, tuple[np.ndarray, np.ndarra
     return {g: group_recall(top, ds.test, users, mask) for g, mask in group_masks(ds).items()}
 
 
-def run_model(model_dir: Path, ds: Any, budget: float) -> dict[str, Any]:
+def run_model(model_dir: Path, ds: Any, budget: float, **grid: Any) -> dict[str, Any]:
     from anchorrec.models.checkpoint import load_model
     from anchorrec.models.cold_start import with_cold_start
     from anchorrec.models.cold_start_fit import cold_start_of, fit_cold_start
 
     loaded = with_cold_start(load_model(model_dir, ds), False)
-    chosen, per, base = fit_cold_start(loaded, warm_budget=budget)
+    chosen, per, base = fit_cold_start(loaded, warm_budget=budget, **grid)
     emb = loaded.model.eval_embeddings()
     users = emb.users.detach().float().numpy()
     items = emb.items.detach().float().numpy()
@@ -220,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=Path, default=None, help="SEEDS/<variant>/seed-N models")
     ap.add_argument("--variants", nargs="+", default=["anchor", "direct"])
     ap.add_argument("--budget", type=float, default=None, help="warm budget on valid")
+    ap.add_argument("--thresholds", type=int, nargs="+", default=None, help="grid (default: all)")
+    ap.add_argument("--image-weights", type=float, nargs="+", default=None, help="grid")
     args = ap.parse_args(argv)
     if args.update_docs:
         from bench.common.benchlib import RESULTS_DIR
@@ -234,7 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     ds = load_mmrec(args.dataset)
     for variant in args.variants:
         dirs = _model_dirs(args.dataset, args.seeds, variant)
-        runs = [run_model(d, ds, budget) for d in dirs]
+        grid = {
+            k: tuple(v)
+            for k, v in (("thresholds", args.thresholds), ("image_weights", args.image_weights))
+            if v
+        }
+        runs = [run_model(d, ds, budget, **grid) for d in dirs]
         mechanisms = summarise(runs, ds)
         kept = [r["kept"] for r in runs]
         names = [PUBLISHED, max(set(kept), key=kept.count), CONTENT_ONLY]
@@ -251,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
                 "split_report": "test",
                 "mask": "train",
                 "warm_budget_valid": budget,
+                "grid": {k: list(v) for k, v in grid.items()} or "default",
                 "new_arrivals": int(group_masks(ds)["new"].sum()),
                 "kept_per_seed": kept,
                 "mechanisms": mechanisms,
