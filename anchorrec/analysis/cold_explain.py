@@ -25,7 +25,6 @@ from anchorrec.data.items import item_title
 from anchorrec.errors import ConfigError
 from anchorrec.models.cold_start import (
     CONTENT,
-    ROUTED_LABEL,
     calibrated,
     content_vectors,
     history_weights,
@@ -86,8 +85,8 @@ class ContentReason:
     def sentence(self, ds: Dataset | None = None) -> str:
         """One line for a page or the CLI, labelled as the cold-start game."""
         head = (
-            f"Ranked by its photo and copy ({ROUTED_LABEL}): {self.image_share:.0%} image, "
-            f"{1 - self.image_share:.0%} text"
+            f"Ranked by its photo and copy (the cold-start path's content scorer, exact): "
+            f"{self.image_share:.0%} image, {1 - self.image_share:.0%} text"
         )
         if self.mechanism != CONTENT or not len(self.purchases):
             return head + " (content → embedding generator; no single past purchase owns it)."
@@ -95,7 +94,7 @@ class ContentReason:
         names = " and ".join(
             f"{t} ({v:+.3f})" for t, v in zip(best["title"], best["total"], strict=True)
         )
-        return f"{head}; it most resembles past purchases {names}."
+        return f"{head}; it most resembles past purchases {names} (score points)."
 
 
 def explain_routed(loaded: LoadedModel, users: np.ndarray, item: int) -> list[ContentReason]:
