@@ -87,6 +87,23 @@ def run_model(model_dir: Path, ds: Any, budget: float, **grid: Any) -> dict[str,
     return out
 
 
+def _cached(cache: Path | None, variant: str, model_dir: Path, compute: Any) -> dict[str, Any]:
+    """``compute()``, or its stored result for this model (a pickle in ``cache``)."""
+    import pickle
+
+    if cache is None:
+        return compute()
+    path = cache / f"{variant}-{model_dir.name}.pkl"
+    if path.is_file():
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    out = compute()
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        pickle.dump(out, fh)
+    return out
+
+
 def _setting(trial: Any) -> dict[str, Any]:
     keys = ("threshold", "image_weight", "spread", "shift", "ridge")
     return {k: getattr(trial, k) for k in keys}
@@ -221,6 +238,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", nargs="+", default=["anchor", "direct"])
     ap.add_argument("--budget", type=float, default=None, help="warm budget on valid")
     ap.add_argument("--thresholds", type=int, nargs="+", default=None, help="grid (default: all)")
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="keep each model's figures here (a run with --only computes one model and stops)",
+    )
+    ap.add_argument("--only", default=None, help="with --cache: only this model (e.g. seed-2)")
     ap.add_argument("--image-weights", type=float, nargs="+", default=None, help="grid")
     args = ap.parse_args(argv)
     if args.update_docs:
@@ -241,7 +265,15 @@ def main(argv: list[str] | None = None) -> int:
             for k, v in (("thresholds", args.thresholds), ("image_weights", args.image_weights))
             if v
         }
-        runs = [run_model(d, ds, budget, **grid) for d in dirs]
+        runs = []
+        for d in dirs:
+            if args.only is not None and d.name != args.only:
+                continue
+            runs.append(
+                _cached(args.cache, variant, d, lambda d=d, g=grid: run_model(d, ds, budget, **g))
+            )
+        if args.only is not None:
+            continue
         mechanisms = summarise(runs, ds)
         kept = [r["kept"] for r in runs]
         names = [PUBLISHED, max(set(kept), key=kept.count), CONTENT_ONLY]
