@@ -39,8 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_cold_start(args: argparse.Namespace) -> int:
     from anchorrec.errors import ConfigError
     from anchorrec.models.cold_start import write_cold_start
-    from anchorrec.models.cold_start_fit import WARM_BUDGET, fit_cold_start
     from anchorrec.models.model_dir import ModelDir
+    from anchorrec.training.cold_start_fit import WARM_BUDGET, fit_cold_start
 
     budget = WARM_BUDGET if args.budget is None else args.budget
     if not 0 <= budget < 1:

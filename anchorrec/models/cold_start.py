@@ -29,7 +29,7 @@ The whole map is linear in the item side, so the routed ranking is an ordinary d
 of augmented embeddings (:func:`apply_cold_start`): every ranking path (recommend, evaluate,
 preview, audit) reads it through the one :func:`anchorrec.models.ranking.top_k_items`.
 The calibration (mechanism, threshold, w, spread, shift, G) is fitted on valid only
-(:mod:`anchorrec.models.cold_start_fit`) and stored as :data:`COLD_START_FILE` in the model's
+(:mod:`anchorrec.training.cold_start_fit`) and stored as :data:`COLD_START_FILE` in the model's
 derived store, tagged with the model's fingerprint.
 """
 

@@ -3,7 +3,7 @@
 For every model (the sample's shipped seed-0 model of each variant and, with ``--seeds``,
 ``SEEDS/<variant>/seed-1..4``), every cold-start mechanism of
 :mod:`anchorrec.models.cold_start` is fitted on the valid split only (its best setting within
-the warm budget, :func:`anchorrec.models.cold_start_fit.fit_cold_start`), then the test
+the warm budget, :func:`anchorrec.training.cold_start_fit.fit_cold_start`), then the test
 split is ranked (mask ``train``) with the model's published ranking, each mechanism, and the
 content kNN alone. Reported per mechanism: valid warm / new (the choice), test warm / new /
 all (mean ± sd over seeds) and the paired difference to the published ranking with a 95 %
@@ -70,7 +70,7 @@ def _content_only(loaded: Any, ds: Any) -> dict[str, tuple[np.ndarray, np.ndarra
 def run_model(model_dir: Path, ds: Any, budget: float, **grid: Any) -> dict[str, Any]:
     from anchorrec.models.checkpoint import load_model
     from anchorrec.models.cold_start import with_cold_start
-    from anchorrec.models.cold_start_fit import cold_start_of, fit_cold_start
+    from anchorrec.training.cold_start_fit import cold_start_of, fit_cold_start
 
     loaded = with_cold_start(load_model(model_dir, ds), False)
     chosen, per, base = fit_cold_start(loaded, warm_budget=budget, **grid)
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from anchorrec.data.mmrec import load_mmrec
     from anchorrec.evaluation.item_groups import group_masks
-    from anchorrec.models.cold_start_fit import WARM_BUDGET
+    from anchorrec.training.cold_start_fit import WARM_BUDGET
 
     budget = WARM_BUDGET if args.budget is None else args.budget
     ds = load_mmrec(args.dataset)

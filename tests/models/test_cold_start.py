@@ -28,8 +28,8 @@ from anchorrec.models.cold_start import (
     with_cold_start,
     write_cold_start,
 )
-from anchorrec.models.cold_start_fit import fit_cold_start
 from anchorrec.models.model_dir import ModelDir
+from anchorrec.training.cold_start_fit import fit_cold_start
 from anchorrec.workspace import MODELS_DIR, SAMPLE_DATASET_DIR
 from tests.models.conftest import single_torch_thread  # noqa: F401
 
