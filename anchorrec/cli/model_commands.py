@@ -283,6 +283,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     from anchorrec.evaluation import compare_to_reference, comparison_table, per_user_metrics
     from anchorrec.models.checkpoint import load_model
+    from anchorrec.models.cold_start import with_cold_start
 
     if args.k < 1:
         raise ConfigError(f"--k must be at least 1 (got {args.k}).")
@@ -296,7 +297,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for name, path in zip(names[1:], dirs[1:], strict=True):
         if name in per_user:
             continue  # the reference given twice
-        loaded = load_model(path, dataset, device=args.device)
+        loaded = with_cold_start(
+            load_model(path, dataset, device=args.device), args.cold_start == "on"
+        )
         per_user[name] = per_user_metrics(loaded, dataset, args.split, k=args.k, mask=args.mask)
     differences = compare_to_reference(per_user, names[0], (f"recall@{args.k}", f"ndcg@{args.k}"))
     users = len(per_user[names[0]]["users"])
