@@ -190,7 +190,8 @@ def report(paths: list[Path]) -> str:
     for variant, row in latest.items():
         out.append(
             f"**{variant}** ({row['seeds']} seeds; choice on valid within a warm cost of "
-            f"{row['warm_budget_valid']}; kept per seed: {', '.join(row['kept_per_seed'])}; "
+            f"{row['warm_budget_valid']}; grid {row.get('grid', 'default')}; kept per seed: "
+            f"{', '.join(row['kept_per_seed'])}; "
             f"{row['date'][:10]}, `{row['git']}`)\n"
         )
         out.append(
