@@ -139,7 +139,7 @@ def render() -> None:
         st.caption("No test interactions in this dataset, so the variants cannot be compared here.")
     elif len(usable) >= 2:
         _significance(state, usable)
-    show_warm_new({e.label: state.loaded(e) for e in usable})
+    show_warm_new({e.label: e.path for e in usable})
     if state.selected:
         _selected_variants(state)
     preload_charts()  # the browser starts its chart library while the user reads this page

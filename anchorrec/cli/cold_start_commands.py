@@ -40,7 +40,7 @@ def cmd_cold_start(args: argparse.Namespace) -> int:
     from anchorrec.errors import ConfigError
     from anchorrec.models.cold_start import write_cold_start
     from anchorrec.models.model_dir import ModelDir
-    from anchorrec.training.cold_start_fit import WARM_BUDGET, fit_cold_start
+    from anchorrec.training.cold_start_fit import WARM_BUDGET, fit_cold_start, with_test_report
 
     budget = WARM_BUDGET if args.budget is None else args.budget
     if not 0 <= budget < 1:
@@ -55,6 +55,7 @@ def cmd_cold_start(args: argparse.Namespace) -> int:
                 continue
         else:
             cold, per, base = fit_cold_start(loaded, warm_budget=budget)
+            cold = with_test_report(loaded, cold)
             write_cold_start(ModelDir(path), cold)
             print(
                 f"{path}: valid Recall@20, best setting of each mechanism (warm cost <= {budget}):"

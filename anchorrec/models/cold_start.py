@@ -46,15 +46,12 @@ import torch
 from anchorrec.data.dataset import IMAGE, TEXT, Dataset
 from anchorrec.errors import ConfigError
 from anchorrec.models.base import Embeddings
+from anchorrec.models.cold_start_store import COLD_START_FILE, COLD_START_FORMAT
 
 if TYPE_CHECKING:
     from anchorrec.models.checkpoint import LoadedModel
     from anchorrec.models.model_dir import ModelDir
 
-#: Name of the stored calibration in a model's derived store.
-COLD_START_FILE = "cold_start.json"
-#: Format tag of that file (bump when its meaning changes).
-COLD_START_FORMAT = "anchorrec-cold-start-v1"
 #: The raw content scores.
 CONTENT = "content"
 GENERATOR = "generator"

@@ -323,3 +323,14 @@ def fit_cold_start(
         "mechanisms": {name: dataclasses.asdict(t) for name, t in per.items()},
     }
     return dataclasses.replace(cold, report=report), per, base
+
+
+def with_test_report(loaded, cold: ColdStart) -> ColdStart:
+    """``cold`` with its test figures recorded for the pages (warm, new and all, with it and
+    with the published ranking). Recorded after the choice; nothing is chosen on them."""
+    from anchorrec.evaluation.item_groups import warm_new_report
+
+    if not loaded.dataset.test.nnz:
+        return cold
+    report = warm_new_report(dataclasses.replace(loaded, cold_start=cold), "test")
+    return dataclasses.replace(cold, report={**cold.report, "test": report})

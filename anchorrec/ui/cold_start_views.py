@@ -7,14 +7,17 @@ paper trains it). Every figure here is computed by the library and cached per mo
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import pandas as pd
 import streamlit as st
 
-from anchorrec.evaluation.item_groups import warm_new_report
-from anchorrec.models.checkpoint import LoadedModel
-from anchorrec.models.cold_start import ROUTED_LABEL, with_cold_start
-from anchorrec.models.recommend import recommend
+from anchorrec.models.cold_start_store import stored_report
 from anchorrec.ui.show import table
+
+if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
 
 SWITCH_HELP = (
     "On (the default): products with little purchase history (new arrivals) are ranked by "
@@ -36,22 +39,22 @@ def cold_start_switch(key: str) -> bool:
 
 def ranked_as(loaded: LoadedModel, on: bool) -> LoadedModel:
     """``loaded`` as the switch says."""
+    from anchorrec.models.cold_start import with_cold_start
+
     return with_cold_start(loaded, on)
 
 
-@st.cache_data(show_spinner="Ranking warm items and new arrivals…", max_entries=32)
-def _report(fingerprint: str, on: bool, _loaded: LoadedModel) -> dict:
-    return warm_new_report(_loaded, "test")
-
-
-def warm_new_table(models: dict[str, LoadedModel]) -> pd.DataFrame:
-    """Test Recall@20 of each model: warm items and new arrivals, published and with the
-    cold-start path, and the cost to warm items."""
-    rows = []
-    for label, loaded in models.items():
-        rep = _report(loaded.fingerprint, loaded.cold_start is not None, loaded)
-        off = rep["published"]
-        on = rep.get("cold start", off)
+def warm_new_table(models: dict[str, Path]) -> pd.DataFrame:
+    """Test Recall@20 of each model (label → model folder): warm items and new arrivals,
+    published and with the cold-start path, and the cost to warm items, as recorded when
+    the path was fitted (read from the model folder; no model is loaded)."""
+    rows: list[dict[str, Any]] = []
+    for label, path in models.items():
+        rep = stored_report(path)
+        test = (rep or {}).get("test")
+        if not rep or not test:  # an ID-only model, or no path fitted yet: nothing to show
+            continue
+        off, on = test["published"], test["cold start"]
         rows.append(
             {
                 "model": label,
@@ -60,29 +63,32 @@ def warm_new_table(models: dict[str, LoadedModel]) -> pd.DataFrame:
                 "cost to warm": on["warm"]["recall@20"] - off["warm"]["recall@20"],
                 "new, published": off["new"]["recall@20"],
                 "new, cold start": on["new"]["recall@20"],
-                "path": loaded.cold_start.name if loaded.cold_start is not None else "none stored",
+                "path": rep["name"],
             }
         )
     return pd.DataFrame(rows)
 
 
-def show_warm_new(models: dict[str, LoadedModel]) -> None:
+def show_warm_new(models: dict[str, Path]) -> None:
     """The Overview's warm vs new-arrival table (test Recall@20, mask train)."""
-    content = {k: m for k, m in models.items() if not m.model.id_only}
-    if not content:
+    frame = warm_new_table(models)
+    if frame.empty:
         return
     st.subheader("New arrivals and warm items")
-    frame = warm_new_table(content)
     fmt = {c: "%.4f" for c in frame.columns if c not in ("model", "path")}
     table(frame, key="ov_warm_new", formats=fmt)
     st.caption(
         "Test Recall@20 (mask train) on new arrivals and on the other (warm) items, in the same "
-        "top-20 lists; *cost to warm* is what the cold-start path takes from warm items. " + CAVEATS
+        "top-20 lists, as recorded when each model's cold-start path was fitted (on valid); "
+        "*cost to warm* is what the path takes from warm items. " + CAVEATS
     )
 
 
 def show_marked_list(loaded: LoadedModel, user: int, k: int, key: str) -> None:
     """``user``'s top-``k`` as the product ranks it, new arrivals marked."""
+    from anchorrec.models.cold_start import ROUTED_LABEL
+    from anchorrec.models.recommend import recommend
+
     recs = recommend(loaded, [user], k)
     frame = pd.DataFrame(
         {
