@@ -147,22 +147,23 @@ def summarise(runs: list[dict[str, Any]], ds: Any) -> dict[str, Any]:
 
 
 def by_shopper_group(runs: list[dict[str, Any]], ds: Any, names: list[str]) -> dict[str, Any]:
-    """Seed-mean test Recall@20, warm and new, per ``users.csv`` group and ranking."""
+    """Seed-mean test Recall@20 per ranking: ``{ranking: {"<group> warm": …, "<group> new": …}}``
+    over ``users.csv``'s groups."""
     if ds.users is None or "group" not in ds.users.columns:
         return {}
     groups = ds.users["group"].astype(str).to_numpy()
     out: dict[str, Any] = {}
-    for shopper_group in sorted(set(groups)):
+    for name in names:
         row: dict[str, Any] = {}
-        for name in names:
+        for shopper_group in sorted(set(groups)):
             for g in ("warm", "new"):
                 vals = []
                 for r in runs:
                     users, recall = r["test"][name][g]
                     mine = groups[users] == shopper_group
                     vals.append(float(recall[mine].mean()) if mine.any() else float("nan"))
-                row[f"{name} {g}"] = round(float(np.nanmean(vals)), 4)
-        out[shopper_group] = row
+                row[f"{shopper_group} {g}"] = round(float(np.nanmean(vals)), 4)
+        out[name] = row
     return out
 
 
@@ -212,10 +213,10 @@ def report(paths: list[Path]) -> str:
         if groups:
             cols = list(next(iter(groups.values())))
             out.append("\nBy shopper group (test Recall@20, mean over seeds):\n")
-            out.append("| shopper group | " + " | ".join(cols) + " |")
+            out.append("| ranking | " + " | ".join(cols) + " |")
             out.append("|---|" + "---|" * len(cols))
-            for g, vals in groups.items():
-                out.append(f"| {g} | " + " | ".join(f"{vals[c]:.4f}" for c in cols) + " |")
+            for name, vals in groups.items():
+                out.append(f"| {name} | " + " | ".join(f"{vals[c]:.4f}" for c in cols) + " |")
         out.append("")
     return "\n".join(out)
 
@@ -281,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
             r["valid"][KEPT] = r["valid"][r["kept"]]
         mechanisms = summarise(runs, ds)
         kept = [r["kept"] for r in runs]
-        names = [PUBLISHED, KEPT, CONTENT_ONLY]
+        names = [n for n in runs[0]["test"] if all(n in r["test"] for r in runs)]
         record(
             f"cold_start_{ds.name}_{variant}",
             {
