@@ -7,6 +7,7 @@ import streamlit as st
 from anchorrec.evaluation.significance import comparison_table
 from anchorrec.models.config import DEFAULT_MASK
 from anchorrec.ui import cached, charts, prepared, show, tables
+from anchorrec.ui.cold_start_views import show_warm_new
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.games import current_game
 from anchorrec.ui.overview_views import (
@@ -106,10 +107,7 @@ def render() -> None:
     state = sidebar()
     st.title("AnchorRec Studio")
     st.caption(
-        "See why a multimodal recommender recommends what it does: each modality's embedding "
-        "space, every recommendation attributed to its purchase-history, picture and text "
-        "signal with exact Shapley values, and positional-collapse diagnostics variant against "
-        "variant."
+        "See why a multimodal recommender recommends what it does: each modality's embedding space, every recommendation attributed to its purchase-history, picture and text signal with exact Shapley values, and positional-collapse diagnostics variant against variant."
     )
     with st.expander("Where to start", expanded=True):
         for col, text in zip(st.columns(3), WHERE_TO_START, strict=True):
@@ -140,6 +138,7 @@ def render() -> None:
         st.caption("No test interactions in this dataset, so the variants cannot be compared here.")
     elif len(usable) >= 2:
         _significance(state, usable)
+    show_warm_new({e.label: e.path for e in usable})
     if state.selected:
         _selected_variants(state)
     preload_charts()  # the browser starts its chart library while the user reads this page

@@ -8,14 +8,18 @@ through :mod:`anchorrec.encoders.text`), the item is placed in the model's catal
 unseen item, the mean of the catalogue's item ID embeddings, the same rule input attribution
 uses for a removed ID; every content kNN graph rebuilt with it inside), and every shopper's
 score and rank of it come from that placed model, as if the item had been in the catalogue.
+A product nobody has bought is ranked the way the product ranks it: through the model's
+cold-start path when one is stored (:mod:`anchorrec.models.cold_start`; its explanation is
+then the content scorer's own, :mod:`anchorrec.analysis.cold_explain`), else as the
+published model ranks it (the ID-gated views leave it where the mean ID embedding puts it).
 
 - :func:`encode_product` → :class:`ProductFeatures` (once per product, shared by variants);
 - :func:`preview_item` → :class:`Preview`: the audience (shoppers whose top-K it enters),
   the rank distribution, the audience by segment (shopper group, past categories), the
   input-level attribution of its score for the audience, its nearest existing items in
   each space;
-- :func:`edited_product` and :func:`preview_edit` → :class:`EditPreview`: an existing item
-  with a new copy or photo, and the rank change across its current audience.
+- edit mode (an existing item with a new copy or photo) lives in
+  :mod:`anchorrec.analysis.preview_edit`.
 
 A model that reads no item content (``id_only``) cannot rank an item by its content; its
 preview says so (:attr:`Preview.can_rank` False and :attr:`Preview.reason`).
@@ -24,7 +28,6 @@ preview says so (:attr:`Preview.can_rank` False and :attr:`Preview.reason`).
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,10 +44,12 @@ from anchorrec.analysis.attribution import (
     build_coalition_cache,
     describe_recommendation,
 )
+from anchorrec.analysis.cold_explain import ContentReason, explain_routed
 from anchorrec.analysis.spaces import SPACE_ORDER, normalise_rows
 from anchorrec.data.dataset import FUSED, IMAGE, TEXT, Dataset
 from anchorrec.data.items import encoder_texts, item_title
 from anchorrec.errors import AnchorRecError, ConfigError
+from anchorrec.models.cold_start import ROUTED_LABEL, ranking_embeddings, routed_mask
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -186,49 +191,6 @@ def encode_product(product: NewProduct, device: str = "cpu") -> ProductFeatures:
     image_row = ImageEncoder(device).encode_images([picture])
     text_row = TextEncoder(device).encode([text])
     return ProductFeatures({IMAGE: image_row, TEXT: text_row}, title, description, category, text)
-
-
-def edited_product(
-    ds: Dataset,
-    item: int,
-    *,
-    title: str | None = None,
-    description: str | None = None,
-    category: str | None = None,
-    image: str | os.PathLike[str] | bytes | None = None,
-    device: str = "cpu",
-) -> ProductFeatures:
-    """Item ``item``'s content with the given fields changed (the rest as in the catalogue).
-
-    Only what changes is encoded again: an unchanged photo keeps the catalogue's image row,
-    an unchanged copy its text row, so an edit that changes nothing is the item itself.
-    """
-    _check_item(ds, item)
-    row = ds.items.iloc[int(item)] if ds.items is not None else pd.Series(dtype=object)
-
-    def old(column: str) -> str:
-        value = row.get(column) if column in row else None
-        return (
-            "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
-        )
-
-    new_title = old("title") if title is None else title
-    new_desc = old("description") if description is None else description
-    new_cat = old(CATEGORY_COLUMN) if category is None else category
-    copy_changed = any(v is not None for v in (title, description, category))
-    if copy_changed:
-        new_title, new_desc = check_copy(new_title, new_desc)
-    feats = {m: np.asarray(ds.features[m][int(item)][None], np.float32) for m in (IMAGE, TEXT)}
-    text = product_text(new_title, new_desc, new_cat or None)
-    if copy_changed:
-        from anchorrec.encoders.text import TextEncoder
-
-        feats[TEXT] = TextEncoder(device).encode([text])
-    if image is not None:
-        from anchorrec.encoders.image import ImageEncoder
-
-        feats[IMAGE] = ImageEncoder(device).encode_images([read_photo(image)])
-    return ProductFeatures(feats, new_title, new_desc, new_cat or None, text)
 
 
 def _check_item(ds: Dataset, item: int) -> None:
@@ -415,6 +377,10 @@ class Preview:
     graph_neighbours: dict[str, np.ndarray] = field(default_factory=dict)
     #: the coalition cache of the placed model (the attribution's forward passes)
     coalitions: Any = None
+    #: ranked by the cold-start path (its explanations are :attr:`reasons`, not attribution)
+    routed: bool = False
+    #: the content scorer's exact explanation for the best-ranked audience (routed only)
+    reasons: list[ContentReason] = field(default_factory=list)
 
     @property
     def audience(self) -> np.ndarray:
@@ -433,7 +399,24 @@ class Preview:
         return out
 
     def attribution_shares(self) -> pd.DataFrame:
-        """Mean share ``|φ|/Σ|φ|`` and mean signed φ of each input over the attributed audience."""
+        """Mean share ``|φ|/Σ|φ|`` and mean signed φ of each input over the attributed audience
+        (for a routed product: image and text of the content scorer's exact split)."""
+        if self.routed:
+            img = np.array([abs(r.image_total) for r in self.reasons])
+            txt = np.array([abs(r.text_total) for r in self.reasons])
+            tot = np.maximum(img + txt, 1e-12)
+            signed = [
+                np.mean([getattr(r, f"{m}_total") for r in self.reasons]) for m in ("image", "text")
+            ]
+            return pd.DataFrame(
+                {
+                    "input": ["image (content path)", "text (content path)"],
+                    "mean_share": [float((img / tot).mean()), float((txt / tot).mean())]
+                    if len(img)
+                    else [0.0, 0.0],
+                    "mean_phi": signed if len(img) else [0.0, 0.0],
+                }
+            )
         a = self.attribution
         if a is None or not len(a):
             return pd.DataFrame(columns=["input", "mean_share", "mean_phi"])
@@ -449,6 +432,14 @@ class Preview:
         """One sentence on why ``user`` ranks the product where it does (any shopper)."""
         if not self.can_rank:
             return self.reason
+        if self.routed and self.placed is not None:
+            found = [r for r in self.reasons if r.user == int(user)]
+            reason = (
+                found[0] if found else explain_routed(self.placed, np.array([user]), self.item)[0]
+            )
+            return reason.sentence(self.placed.dataset).replace(
+                "Ranked", "The new product is ranked", 1
+            )
         if self.attribution is not None and int(user) in set(self.attribution.users.tolist()):
             j = int(np.flatnonzero(self.attribution.users == int(user))[0])
             a = self.attribution
@@ -470,6 +461,9 @@ class Preview:
         out.update(
             {
                 "unseen_id_rule": UNSEEN_ID_RULE,
+                "ranked_by": ROUTED_LABEL if self.routed else "the model (published ranking)",
+                "routed": self.routed,
+                "why_first": [r.sentence(ds) + f" (shopper {r.user})" for r in self.reasons[:3]],
                 "catalogue_items": self.n_items,
                 "audience_size": int(len(aud)),
                 "audience": aud.head(shoppers).to_dict(orient="records"),
@@ -551,8 +545,9 @@ def preview_item(
     ds = loaded.dataset
     placed = placed_model(loaded, product)
     item = ds.n_items
-    emb = placed.model.compute_embeddings()
+    emb = ranking_embeddings(placed)
     scores, ranks = item_ranks(emb.users, emb.items, placed.dataset.train, item)
+    routed = bool(routed_mask(placed)[item])
     result = Preview(
         variant=loaded.variant,
         k=k,
@@ -567,8 +562,12 @@ def preview_item(
         if neighbours
         else {},
         placed=placed,
-        graph_neighbours=placed.model.graph_neighbours(item),
+        graph_neighbours=_graph_neighbours(placed.model, item),
+        routed=routed,
     )
+    if explain and routed:  # its own game: the content scorer's exact split
+        users = result.audience[:MAX_ATTRIBUTED]
+        return dataclasses.replace(result, reasons=explain_routed(placed, users, item))
     if explain:
         users = result.audience[:MAX_ATTRIBUTED]
         cache = build_coalition_cache(placed)
@@ -582,92 +581,9 @@ def preview_item(
     return result
 
 
-def preview_variants(
-    loaded: dict[str, LoadedModel], product: ProductFeatures, k: int = DEFAULT_K, **kwargs: Any
-) -> dict[str, Preview]:
-    """:func:`preview_item` under each model (the product encoded once)."""
-    return {name: preview_item(m, product, k, **kwargs) for name, m in loaded.items()}
+def _graph_neighbours(model: object, item: int) -> dict[str, np.ndarray]:
+    """``item``'s neighbours in each content view's kNN graph (a multimodal model's; none for
+    another)."""
+    from anchorrec.models.multimodal import MultimodalRecommender
 
-
-# ---------------------------------------------------------------------- edit mode
-@dataclass(frozen=True)
-class EditPreview:
-    """An existing item with changed content: its rank before and after for every shopper.
-
-    ``table`` has one row per shopper of its current audience (rank ≤ ``k`` before):
-    ``user``, ``rank_before``, ``rank_after``, ``change`` (positive = moved up) and
-    ``stays`` (still in the top-``k``). ``entered`` are the shoppers it newly reaches.
-    """
-
-    variant: str
-    item: int
-    k: int
-    can_change: bool
-    reason: str = ""
-    ranks_before: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    ranks_after: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    table: pd.DataFrame = field(default_factory=pd.DataFrame)
-    entered: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    segments_before: pd.DataFrame = field(default_factory=pd.DataFrame)
-    segments_after: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-    def summary(self) -> dict[str, Any]:
-        if not self.can_change:
-            return {"variant": self.variant, "item": self.item, "reason": self.reason}
-        t = self.table
-        return {
-            "variant": self.variant,
-            "item": self.item,
-            "k": self.k,
-            "audience_before": int(len(t)),
-            "stay": int(t["stays"].sum()) if len(t) else 0,
-            "leave": int((~t["stays"]).sum()) if len(t) else 0,
-            "enter": int(len(self.entered)),
-            "audience_after": int(((self.ranks_after > 0) & (self.ranks_after <= self.k)).sum()),
-            "median_change": float(t["change"].median()) if len(t) else 0.0,
-        }
-
-
-def preview_edit(
-    loaded: LoadedModel, item: int, product: ProductFeatures, k: int = DEFAULT_K
-) -> EditPreview:
-    """Item ``item`` with ``product``'s content (its purchases and ID embedding kept)."""
-    ds = loaded.dataset
-    _check_item(ds, item)
-    if loaded.model.id_only:
-        return EditPreview(
-            loaded.variant,
-            int(item),
-            k,
-            False,
-            f"{loaded.variant} reads only the purchase history: a new copy or photo changes "
-            "nothing it ranks by.",
-        )
-    emb = loaded.model.eval_embeddings()
-    _, before = item_ranks(emb.users, emb.items, ds.train, int(item))
-    placed = placed_model(loaded, product, np.array([int(item)]), fresh=False)
-    emb2 = placed.model.compute_embeddings()
-    _, after = item_ranks(emb2.users, emb2.items, placed.dataset.train, int(item))
-    current = np.flatnonzero((before > 0) & (before <= k))
-    table = pd.DataFrame(
-        {
-            "user": current,
-            "rank_before": before[current],
-            "rank_after": after[current],
-            "change": before[current] - after[current],
-            "stays": (after[current] > 0) & (after[current] <= k),
-        }
-    )
-    entered = np.flatnonzero((after > 0) & (after <= k) & ~((before > 0) & (before <= k)))
-    return EditPreview(
-        loaded.variant,
-        int(item),
-        k,
-        True,
-        ranks_before=before,
-        ranks_after=after,
-        table=table,
-        entered=entered,
-        segments_before=segment_table(ds, before, k),
-        segments_after=segment_table(ds, after, k),
-    )
+    return model.graph_neighbours(item) if isinstance(model, MultimodalRecommender) else {}

@@ -324,8 +324,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.reference:
         from anchorrec.evaluation import compare_to_reference, per_user_metrics
         from anchorrec.models.checkpoint import load_model
+        from anchorrec.models.cold_start import with_cold_start
 
-        reference = load_model(args.reference, loaded.dataset, device=args.device)
+        reference = with_cold_start(
+            load_model(args.reference, loaded.dataset, device=args.device),
+            getattr(args, "cold_start", "on") == "on",
+        )
         this, other = model_names([args.model_dir, args.reference])
         per_user = {
             this: per_user_metrics(loaded, loaded.dataset, mask=args.mask),

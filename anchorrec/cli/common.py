@@ -133,6 +133,13 @@ def add_model_source_arguments(p: argparse.ArgumentParser) -> None:
         "--data", default=None, help="dataset directory (default: the one the model records)"
     )
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda")
+    p.add_argument(
+        "--cold-start",
+        default="on",
+        choices=("on", "off"),
+        help="rank items with little history through the model's fitted cold-start path (on, "
+        "the default, when one is stored) or as the published model ranks them (off)",
+    )
 
 
 def load_model_from_args(args: argparse.Namespace, model_dir: str | None = None) -> LoadedModel:
@@ -147,7 +154,10 @@ def load_model_from_args(args: argparse.Namespace, model_dir: str | None = None)
         from anchorrec.data.mmrec import load_mmrec
 
         dataset = load_mmrec(args.data)
-    return load_model(model_dir or args.model_dir, dataset, device=args.device)
+    from anchorrec.models.cold_start import with_cold_start
+
+    loaded = load_model(model_dir or args.model_dir, dataset, device=args.device)
+    return with_cold_start(loaded, getattr(args, "cold_start", "on") == "on")
 
 
 def model_names(model_dirs: list[str]) -> list[str]:

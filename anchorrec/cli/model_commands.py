@@ -250,17 +250,44 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from anchorrec.evaluation import evaluate
+    from anchorrec.evaluation.item_groups import warm_new_report
 
     loaded = load_model_from_args(args)
-    metrics = evaluate(loaded.model, loaded.dataset, args.split, mask=args.mask)
+    metrics = evaluate(loaded, loaded.dataset, args.split, mask=args.mask)
+    ranking = "published ranking" if loaded.cold_start is None else "cold-start path on"
     print(
         f"{loaded.variant} ({loaded.preset}) on {loaded.dataset.name}, split {args.split}, "
-        f"{int(metrics['users'])} users, mask {args.mask}"
+        f"{int(metrics['users'])} users, mask {args.mask}, {ranking}"
     )
     print(_format_table(metrics))
+    groups = warm_new_report(loaded, args.split, mask=args.mask)
+    print(_format_groups(groups))
     if args.json:
-        emit_json({**metrics, "mask": args.mask})
+        emit_json(
+            {
+                **metrics,
+                "mask": args.mask,
+                "cold_start": loaded.cold_start is not None,
+                "items": groups,
+            }
+        )
     return 0
+
+
+def _format_groups(groups: dict[str, dict[str, dict[str, float]]]) -> str:
+    """Recall@20 on warm items, new arrivals and all, per ranking, and the cost to warm."""
+    lines = ["Recall@20 by item group (shoppers with a held-out purchase in the group):"]
+    lines.append(f"  {'ranking':12s} {'warm':>8s} {'new':>8s} {'all':>8s}")
+    for name, g in groups.items():
+        r = [g[x]["recall@20"] for x in ("warm", "new", "all")]
+        lines.append(f"  {name:12s} {r[0]:8.4f} {r[1]:8.4f} {r[2]:8.4f}")
+    if "cold start" in groups:
+        on, off = groups["cold start"], groups["published"]
+        lines.append(
+            f"  cold start: new arrivals {on['new']['recall@20'] - off['new']['recall@20']:+.4f},"
+            f" warm items {on['warm']['recall@20'] - off['warm']['recall@20']:+.4f}"
+        )
+    return "\n".join(lines)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -268,6 +295,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     from anchorrec.evaluation import compare_to_reference, comparison_table, per_user_metrics
     from anchorrec.models.checkpoint import load_model
+    from anchorrec.models.cold_start import with_cold_start
     from anchorrec.models.seed_spread import seed_spread
 
     if args.k < 1:
@@ -282,7 +310,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for name, path in zip(names[1:], dirs[1:], strict=True):
         if name in per_user:
             continue  # the reference given twice
-        loaded = load_model(path, dataset, device=args.device)
+        loaded = with_cold_start(
+            load_model(path, dataset, device=args.device), args.cold_start == "on"
+        )
         per_user[name] = per_user_metrics(loaded, dataset, args.split, k=args.k, mask=args.mask)
     differences = compare_to_reference(per_user, names[0], (f"recall@{args.k}", f"ndcg@{args.k}"))
     users = len(per_user[names[0]]["users"])
@@ -342,7 +372,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     recs = recommend(loaded, parse_users(args.user, loaded.dataset.n_users), args.k)
     for r in recs:
         title = f"  {r.title}" if r.title else ""
-        print(f"user {r.user}  #{r.rank:<3} item {r.item:<7} score {r.score:.4f}{title}")
+        new = "  [new arrival, ranked by content]" if r.new_arrival else ""
+        print(f"user {r.user}  #{r.rank:<3} item {r.item:<7} score {r.score:.4f}{title}{new}")
     if args.json:
         emit_json([r.to_dict() for r in recs])
     return 0

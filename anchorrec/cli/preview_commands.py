@@ -42,6 +42,7 @@ def _field_error(exc: Exception) -> ConfigError:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     from anchorrec.analysis import preview as pv
+    from anchorrec.analysis import preview_edit as pe
 
     if args.k < 1:
         raise ConfigError(f"--k must be >= 1 (got {args.k}).")
@@ -71,7 +72,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     for lm in loaded:
         try:
             if args.edit is not None:
-                edited = pv.edited_product(
+                edited = pe.edited_product(
                     lm.dataset,
                     args.edit,
                     title=args.title,
@@ -80,8 +81,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
                     image=args.image,
                     device=args.device,
                 )
-                edit = pv.preview_edit(lm, args.edit, edited, args.k)
-                out.append(_edit_record(edit, lm))
+                out.append(_edit_record(pe.preview_edit(lm, args.edit, edited, args.k), lm))
                 continue
             if product is None:
                 product = pv.encode_product(
@@ -130,7 +130,11 @@ def _print_record(r: dict[str, Any]) -> None:
         f"{name}: enters the top-{r['k']} of {r['audience_size']} shoppers; median rank "
         f"{q['0.5']:.0f} of {r['catalogue_items']} (10%: {q['0.1']:.0f}, 90%: {q['0.9']:.0f})."
     )
-    print(f"  ({r['unseen_id_rule']}.)")
+    print(f"  ranked by: {r['ranked_by']}")
+    if not r.get("routed"):
+        print(f"  ({r['unseen_id_rule']}.)")
+    for line in r.get("why_first", []):
+        print(f"  why: {line}")
     print("  by segment:")
     for s in r["segments"]:
         print(

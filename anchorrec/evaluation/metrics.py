@@ -59,6 +59,10 @@ def _embeddings_of(model_or_embeddings: object) -> Embeddings:
     if isinstance(model_or_embeddings, Embeddings):
         return model_or_embeddings
     model = getattr(model_or_embeddings, "model", model_or_embeddings)  # a LoadedModel
+    if model is not model_or_embeddings and isinstance(model, Recommender):
+        from anchorrec.models.cold_start import ranking_embeddings
+
+        return ranking_embeddings(model_or_embeddings)  # type: ignore[arg-type]
     if isinstance(model, Recommender):
         return model.eval_embeddings()
     raise TypeError(f"cannot evaluate a {type(model_or_embeddings).__name__}")

@@ -41,6 +41,8 @@ from anchorrec.data.dataset import Dataset
 from anchorrec.errors import AnchorRecError, CheckpointError, ConfigError
 from anchorrec.fileio import atomic_dir
 from anchorrec.models.base import Recommender
+from anchorrec.models.checkpoint_bases import bases_from_checkpoint
+from anchorrec.models.cold_start import ColdStart, read_cold_start
 from anchorrec.models.config import LEGACY_MASK, ModelConfig
 from anchorrec.models.model_dir import (
     CONFIG_FILE,
@@ -63,7 +65,6 @@ from anchorrec.models.model_info import (  # noqa: F401 - the config half, re-ex
     seal_model_dir,
     verify_weights_file,
 )
-from anchorrec.models.multimodal import bases_from_checkpoint
 from anchorrec.models.registry import build_model
 from anchorrec.models.stored_graphs import attach_stored_graphs, write_beside
 
@@ -84,6 +85,8 @@ class LoadedModel:
     variant: str
     model_dir: Path | None
     info: dict[str, Any] = field(default_factory=dict)
+    #: the cold-start path the product ranks through (None: the published ranking)
+    cold_start: ColdStart | None = None
 
     @property
     def preset(self) -> str:
@@ -362,4 +365,5 @@ def load_model(
     attach_stored_graphs(model, model_dir, dataset.fingerprint)  # none stored: built lazily
     if metrics.get("test"):  # recorded before the mask rule was: they ranked under train + valid
         metrics.setdefault("mask", LEGACY_MASK)
-    return LoadedModel(model, config, metrics, dataset, info["variant"], model_dir, info)
+    cold = None if model.id_only else read_cold_start(ModelDir(model_dir), dataset)
+    return LoadedModel(model, config, metrics, dataset, info["variant"], model_dir, info, cold)

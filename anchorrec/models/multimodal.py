@@ -1,33 +1,18 @@
 """The AnchorRec family: one architecture, five alignment variants (docs/models.md).
 
-Forward pass, for every modality view m:
-
-    f^m = Linear(x^m);  z^m = E_i ⊙ σ(Linear(f^m));  Z^m_items = S_m^L z^m;  Z^m_users = R̂ Z^m_items
-    H = mean_l Â^l [E_u; E_i]
-    h = H + Σ_{m ∈ score modalities} Z^m   (+ λ_rec · D(P_mm(Z^mm_items)) on the items)
-
-Variants differ only in their losses (and ``direct`` in its score, h = H + Z^mm):
-``anchor`` (AnchorRec), ``none`` (λ₁ = λ₂ = 0), ``anchor-noamp`` (λ₂ = 0),
-``anchor-noproj`` (AAL on H and Z^mm directly, no projection heads) and ``direct``
-(AlignRec's alignment of Z^mm straight onto H).
-
-Input players for attribution are ``id``, ``image``, ``text``, and ``fused`` only when the
-dataset ships its own fused feature; otherwise the fused input x^mm is derived from image and
-text by :func:`anchorrec.data.features.build_fused_features` and is rebuilt from the ablated
-features when one of them is dropped.
+The forward pass and the variants are written out in :class:`MultimodalRecommender`'s
+docstring; the training objective lives in :mod:`anchorrec.models.multimodal_losses` and the
+placement of unseen items in :mod:`anchorrec.models.placement`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -35,24 +20,18 @@ from torch import nn
 from anchorrec.data.dataset import FUSED, IMAGE, TEXT, Dataset
 from anchorrec.data.features import build_fused_features
 from anchorrec.errors import ConfigError
-from anchorrec.models import losses
+from anchorrec.models import multimodal_losses, view_graphs
 from anchorrec.models.base import ID, Background, Batch, Embeddings, HistoryBasis, Recommender
+from anchorrec.models.checkpoint_bases import bases_come_from_checkpoint
 from anchorrec.models.config import ModelConfig
 from anchorrec.models.graphs import (
     ItemGraph,
-    MeanGraph,
-    PermutedGraph,
     SparseGraph,
     bipartite_lightgcn,
-    extend_knn_rows,
-    identity_graph,
-    knn_from_rows,
-    knn_graph,
     knn_rows,
     layer_mean,
     normalised_bipartite,
     propagate,
-    smoothness,
     sum_in_order,
 )
 
@@ -72,30 +51,10 @@ def mlp(d_in: int, d: int) -> nn.Sequential:
     """
     net = nn.Sequential(nn.Linear(d_in, d), nn.ReLU(), nn.Linear(d, d))
     for layer in (net[0], net[2]):
+        assert isinstance(layer, nn.Linear)
         nn.init.xavier_uniform_(layer.weight)
         nn.init.zeros_(layer.bias)
     return net
-
-
-#: Set while a model is rebuilt to load a checkpoint (:func:`bases_from_checkpoint`).
-_BASES_FROM_CHECKPOINT = contextvars.ContextVar("bases_from_checkpoint", default=False)
-
-
-@contextlib.contextmanager
-def bases_from_checkpoint() -> Iterator[None]:
-    """Models built inside take their reduced-feature bases from the checkpoint they are about
-    to load (``load_state_dict``) instead of computing them.
-
-    The basis of a table is a saved buffer: computing it again (a truncated SVD of each feature
-    table) on every load was thrown away by ``load_state_dict``, and it was most of the time a
-    fresh server's first page took (about 10 CPU-s per multimodal model on the sample). A
-    checkpoint without the basis fails the strict load, as before.
-    """
-    token = _BASES_FROM_CHECKPOINT.set(True)
-    try:
-        yield
-    finally:
-        _BASES_FROM_CHECKPOINT.reset(token)
 
 
 @dataclass
@@ -122,7 +81,33 @@ class _Forward:
 
 
 class MultimodalRecommender(Recommender):
-    """Shared architecture of ``anchor``, ``none``, ``anchor-noamp``, ``anchor-noproj``, ``direct``."""
+    r"""Shared architecture of ``anchor``, ``none``, ``anchor-noamp``, ``anchor-noproj``, ``direct``.
+
+    Forward pass, for every modality view m:
+
+    .. math::
+
+        f^m = \mathrm{Linear}(x^m), \quad z^m = E_i \odot \sigma(\mathrm{Linear}(f^m)), \quad
+        Z^m_{items} = S_m^L z^m, \quad Z^m_{users} = \hat R Z^m_{items}
+
+        H = \frac{1}{L+1} \sum_{l=0}^{L} \hat A^l [E_u; E_i]
+
+        h = H + \sum_{m \in \text{score modalities}} Z^m
+        \quad (+\ \lambda_{rec} \cdot D(P_{mm}(Z^{mm}_{items})) \text{ on the items})
+
+    and ``score(u, i) = h_u · h_i``. Variants differ only in their losses
+    (:mod:`anchorrec.models.multimodal_losses`) and ``direct`` in its score, h = H + Z^mm:
+    ``anchor`` (AnchorRec), ``none`` (λ₁ = λ₂ = 0), ``anchor-noamp`` (λ₂ = 0),
+    ``anchor-noproj`` (AAL on H and Z^mm directly, no projection heads) and ``direct``
+    (AlignRec's alignment of Z^mm straight onto H).
+
+    Every view is gated by E_i, so an item without purchases can only rescale one fixed
+    vector: such items are ranked by the cold-start path (:mod:`anchorrec.models.cold_start`).
+
+    Input players for attribution: ``id``, ``image``, ``text``, and ``fused`` only when the
+    dataset ships an opaque fused feature; else x^mm is derived from image and text
+    (:func:`anchorrec.data.features.build_fused_features`) and rebuilt when one is dropped.
+    """
 
     variant: ClassVar[str] = "anchor"
     id_only: ClassVar[bool] = False
@@ -160,7 +145,7 @@ class MultimodalRecommender(Recommender):
                 shipped, derived, rtol=FUSED_MATCH_TOLERANCE, atol=FUSED_MATCH_TOLERANCE
             )
         )
-        raw[FUSED] = derived if self.fused_is_derived else shipped
+        raw[FUSED] = derived if self.fused_is_derived or shipped is None else shipped
         #: frozen numpy copies of the input features (graphs and derived fused are built from them)
         self._raw = {m: np.ascontiguousarray(x, dtype=np.float32) for m, x in raw.items()}
         self.tables_for = self._table_modalities()
@@ -180,7 +165,7 @@ class MultimodalRecommender(Recommender):
                 )
                 continue
             if config.feature_dim is not None and width > config.feature_dim:
-                if _BASES_FROM_CHECKPOINT.get():  # load_state_dict brings the saved basis
+                if bases_come_from_checkpoint():  # load_state_dict brings the saved basis
                     rank = min(config.feature_dim, *self._raw[m].shape)
                     basis = torch.zeros(width, rank)
                 else:
@@ -231,7 +216,7 @@ class MultimodalRecommender(Recommender):
             t = t.to(basis.device) @ basis
         return t.to(self.device)
 
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):  # type: ignore[override]
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         result = super().load_state_dict(state_dict, strict=strict, assign=assign)
         if not self.config.trainable_features:  # reduced tables follow the loaded bases
             for m in self.tables_for:
@@ -271,7 +256,11 @@ class MultimodalRecommender(Recommender):
         or with ``background`` the values of the drawn items."""
         table = self._table(m)
         trainable = table is not None and self.config.trainable_features
-        x = table.detach().float().cpu().numpy() if trainable else self._raw[m]
+        x = (
+            table.detach().float().cpu().numpy()
+            if table is not None and trainable
+            else self._raw[m]
+        )
         if m in drop:
             if background is not None:
                 return x[np.asarray(background.items)]
@@ -322,55 +311,14 @@ class MultimodalRecommender(Recommender):
     def _background_graphs(
         self, drop: frozenset[str], background: Background
     ) -> dict[str, ItemGraph]:
-        """Item graphs of one background draw: a view whose every source is dropped gets the
-        real graph relabelled by the draw; a derived view with some sources dropped, the kNN
-        graph of its rebuilt input (not cached: it changes with every draw)."""
-        drop = frozenset(p for p in drop if p != ID)
-        full = self._graphs(frozenset())
-        graphs: dict[str, ItemGraph] = {}
-        for m in self.views:
-            src = self._sources(m)
-            if src <= drop:
-                graphs[m] = PermutedGraph(full[m], background.items, self.device)
-            elif src & drop:
-                graphs[m] = SparseGraph(
-                    knn_graph(self._raw_numpy(m, drop, background), self.config.knn_k, self.device),
-                    self.device,
-                )
-            else:
-                graphs[m] = full[m]
-        return graphs
+        """See :func:`anchorrec.models.view_graphs.background_graphs`."""
+        return view_graphs.background_graphs(self, drop, background)
 
     def _graphs(self, drop: frozenset[str]) -> dict[str, ItemGraph]:
-        """Item–item graph of every view for coalition ``drop`` (built lazily, cached, not saved).
+        """See :func:`anchorrec.models.view_graphs.view_graphs` (cached, not saved)."""
+        return view_graphs.view_graphs(self, drop)
 
-        A view whose every source is dropped gets the :class:`MeanGraph` (the graph its
-        catalogue-mean features induce); a derived fused view with one source dropped gets the
-        kNN graph of the fused input rebuilt from the rest.
-        """
-        drop = frozenset(p for p in drop if p != ID)
-        key = (drop, str(self.device), self.removed_graph)
-        if key not in self._graph_cache:
-            graphs: dict[str, ItemGraph] = {}
-            for m in self.views:
-                src = self._sources(m)
-                if src <= drop and self.removed_graph == "identity":
-                    graphs[m] = SparseGraph(identity_graph(self.n_items), self.device)
-                elif src <= drop:
-                    graphs[m] = MeanGraph(self.n_items)
-                elif src & drop:  # a derived input with some sources removed: rebuild it
-                    graphs[m] = SparseGraph(
-                        knn_graph(self._raw_numpy(m, drop), self.config.knn_k, self.device),
-                        self.device,
-                    )
-                elif drop:
-                    graphs[m] = self._graphs(frozenset())[m]
-                else:
-                    graphs[m] = SparseGraph(knn_from_rows(*self._knn_rows(m)), self.device)
-            self._graph_cache[key] = graphs
-        return self._graph_cache[key]
-
-    def _interaction_graphs(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _interaction_graphs(self) -> tuple[SparseGraph, SparseGraph]:
         key = str(self.device)
         if key not in self._bipartite:
             a_hat, r_hat = normalised_bipartite(self._train)
@@ -388,125 +336,14 @@ class MultimodalRecommender(Recommender):
         *,
         fresh: bool = True,
     ) -> MultimodalRecommender:
-        """See :meth:`Recommender.place_items`. What changes in the copy:
+        """See :meth:`Recommender.place_items` and :func:`anchorrec.models.placement.place_items`."""
+        from anchorrec.models.placement import place_items
 
-        - the raw image and text rows (and the fused row, rebuilt from them when derived);
-          the feature tables the forward pass reads follow them through the model's own
-          reduction basis (a trainable table gets the raw rows, its value before training);
-        - the item ID embedding of a fresh item: the mean of the ID embeddings of the items
-          that keep theirs (appending the catalogue mean leaves the mean unchanged, so the
-          attribution's removed ID is the same with or without the preview);
-        - the train interactions of a fresh replaced item are removed (an appended one has
-          none), so it is an isolated node of the interaction graph;
-        - every item–item kNN graph is that of the new catalogue, so the placed item has its
-          neighbours and may enter other items' neighbourhoods, exactly as if it had been in
-          the catalogue when the graphs were built (appended rows extend the top-k rows of
-          the catalogue's graphs: only their similarities to the new rows are computed).
-        """
-        needs = (IMAGE, TEXT) if self.fused_is_derived else (IMAGE, TEXT, FUSED)
-        missing = [m for m in needs if m not in features]
-        if missing:
-            extra = (
-                " (this model's fused input came with the dataset, it is not derived from image "
-                "and text, so a placed item needs its own)"
-                if FUSED in missing
-                else ""
-            )
-            raise ConfigError(f"placing an item needs its {' and '.join(missing)} features{extra}.")
-        rows = {m: np.atleast_2d(np.asarray(features[m], dtype=np.float32)) for m in needs}
-        counts = {x.shape[0] for x in rows.values()}
-        if len(counts) != 1:
-            raise ConfigError(
-                f"placed feature rows disagree in count: { {m: x.shape[0] for m, x in rows.items()} }."
-            )
-        n_new = counts.pop()
-        for m, x in rows.items():
-            width = self._raw[m].shape[1]
-            if x.shape[1] != width:
-                raise ConfigError(
-                    f"this model's {m} features are {width}-d but the placed item's are "
-                    f"{x.shape[1]}-d: the catalogue's {m} features were not made by the encoder "
-                    "that encoded the new item, so it cannot be placed among them (import the "
-                    "catalogue with the offline encoders to preview new products)."
-                )
-        n = self.n_items
-        if items is None:
-            where = np.arange(n, n + n_new)
-            keep = np.arange(n)
-        else:
-            where = np.asarray(items, dtype=np.int64).ravel()
-            if len(where) != n_new or len(np.unique(where)) != n_new:
-                raise ConfigError(f"{n_new} feature rows need {n_new} distinct items, got {items}.")
-            bad = where[(where < 0) | (where >= n)]
-            if len(bad):
-                raise ConfigError(f"item {int(bad[0])} does not exist (items 0..{n - 1}).")
-            keep = np.setdiff1d(np.arange(n), where) if fresh else np.arange(n)
-            if not len(keep):
-                keep = np.arange(n)
-        clone = self._clone()
-        clone.n_items = n + (n_new if items is None else 0)
-
-        def put(old: np.ndarray, new: np.ndarray) -> np.ndarray:
-            if items is None:
-                return np.concatenate([old, new.astype(old.dtype)])
-            out = old.copy()
-            out[where] = new
-            return out
-
-        for m in needs:
-            clone._raw[m] = np.ascontiguousarray(put(self._raw[m], rows[m]), dtype=np.float32)
-        if self.fused_is_derived:
-            clone._raw[FUSED] = build_fused_features(clone._raw[IMAGE], clone._raw[TEXT])
-        with torch.no_grad():
-            for m in self.tables_for:
-                if self.config.trainable_features:
-                    table = self._table(m).detach().cpu().numpy()  # type: ignore[union-attr]
-                    value = torch.from_numpy(put(table, clone._raw[m][where]))
-                    setattr(clone, f"feat_{m}", nn.Parameter(value.to(self.device)))
-                    setattr(
-                        clone, f"frozen_{m}", torch.from_numpy(clone._raw[m].copy()).to(self.device)
-                    )
-                else:
-                    setattr(clone, f"feat_{m}", clone._to_input(m, clone._raw[m]))
-            e = self.item_id.detach()
-            mean = e[torch.as_tensor(keep, device=e.device)].mean(0, keepdim=True)
-            if items is None:
-                e_new = torch.cat([e, mean.expand(n_new, -1)])
-            else:
-                e_new = e.clone()
-                if fresh:
-                    e_new[torch.as_tensor(where, device=e.device)] = mean
-            clone.item_id = nn.Parameter(e_new)
-        train = self._train.tocsr()
-        if items is None:
-            train = sp.hstack([train, sp.csr_matrix((train.shape[0], n_new), dtype=train.dtype)])
-        elif fresh:
-            mask = np.ones(n, dtype=train.dtype)
-            mask[where] = 0
-            train = train @ sp.diags(mask)
-        train = sp.csr_matrix(train)
-        train.eliminate_zeros()
-        clone._train = train
-        if items is None:  # appended rows: extend the kNN rows instead of searching afresh
-            for m in self.views:
-                clone._knn_cache[m] = extend_knn_rows(
-                    *self._knn_rows(m), clone._raw[m], self.config.knn_k, self.device
-                )
-        return clone
+        return place_items(self, features, items, fresh=fresh)
 
     def graph_neighbours(self, item: int) -> dict[str, np.ndarray]:
         """The other items in ``item``'s row of each view's kNN graph, heaviest edge first."""
-        out = {}
-        for m, graph in self._graphs(frozenset()).items():
-            assert isinstance(graph, SparseGraph)
-            crow = graph.matrix.crow_indices()
-            lo, hi = int(crow[item]), int(crow[item + 1])
-            cols = graph.matrix.col_indices()[lo:hi].cpu().numpy()
-            vals = graph.matrix.values()[lo:hi].cpu().numpy()
-            keep = cols != item
-            cols, vals = cols[keep], vals[keep]
-            out[m] = cols[np.lexsort((cols, -vals))].astype(np.int64)
-        return out
+        return view_graphs.graph_neighbours(self, item)
 
     def _clone(self) -> MultimodalRecommender:
         """A deep copy without the cached graphs (the copy builds its own)."""
@@ -561,7 +398,8 @@ class MultimodalRecommender(Recommender):
         rows only: the recover branch λ_rec·D(P_mm(Z^mm)) is row-wise, so its rows are the
         same values, and the rows the loss does not read get no gradient either way."""
         cfg = self.config
-        e_u, e_i = self.user_id, self.item_id
+        e_u: torch.Tensor = self.user_id
+        e_i: torch.Tensor = self.item_id
         if ID in drop and background is None:
             e_u = e_u.mean(0, keepdim=True).expand_as(e_u)
             e_i = e_i.mean(0, keepdim=True).expand_as(e_i)
@@ -634,6 +472,7 @@ class MultimodalRecommender(Recommender):
         with the gate (forward and backward). Embeddings for ranking and analysis apply them
         one after the other, so they do not move with the training path's rounding."""
         enc, gate = self.encoder[m], self.gate[m]
+        assert isinstance(enc, nn.Linear) and isinstance(gate, nn.Linear)
         if not composed:
             return gate(enc(x))
         weight = gate.weight @ enc.weight
@@ -651,6 +490,7 @@ class MultimodalRecommender(Recommender):
                 f"cannot drop {sorted(unknown)}: this model's players are {self.players}."
             )
         fw = self._forward(drop, background)
+        assert fw.id_users is not None  # the pass with branches computes the user side apart
         user_branches = {ID: fw.id_users} | {m: fw.view_users[m] for m in self.score_views}
         item_branches = {ID: fw.id_items} | {m: fw.view_items[m] for m in self.score_views}
         if fw.recover is not None:
@@ -672,28 +512,11 @@ class MultimodalRecommender(Recommender):
             spaces["anchor_mixup"] = self._mixup(spaces["anchor_image"], spaces["anchor_text"])
         return Embeddings(fw.users, fw.items, user_branches, item_branches, spaces)
 
-    @torch.no_grad()
     def history_basis(self) -> HistoryBasis:
-        """``h_u = E_u/(L+1) + Σ_{j ∈ history(u)} R̂_uj (T_j + Σ_m Z^m_j)``, exactly.
+        """See :func:`anchorrec.models.history_basis.history_basis` (exact)."""
+        from anchorrec.models.history_basis import history_basis
 
-        Every LightGCN path of length l ≥ 1 from user u starts at one of u's train items j
-        (weight Â_uj = R̂_uj), so ``(Â^l E)_u = Σ_j R̂_uj (Â^{l−1} E)_j`` and the ID view
-        splits by that first hop: ``T_j = 1/(L+1) Σ_{l=1..L} (Â^{l−1} E)_j``. The modality
-        views' user side is ``R̂ Z^m`` already. What no history item owns is the user's own
-        embedding ``E_u/(L+1)`` (the l = 0 layer).
-        """
-        a_hat, r_hat = self._interaction_graphs()
-        layers = self.config.id_layers
-        x = torch.cat([self.user_id, self.item_id])
-        through = torch.zeros_like(self.item_id)
-        for _ in range(layers):
-            through = through + x[self.n_users :]
-            x = a_hat.mm(x)
-        fw = self._forward()
-        terms = {ID: _cpu(through / (layers + 1))}
-        terms.update({m: _cpu(fw.view_items[m]) for m in self.score_views})
-        weights = normalised_bipartite(self._train)[1]
-        return HistoryBasis(_cpu(self.user_id / (layers + 1)), weights, terms)
+        return history_basis(self)
 
     def _mixup(self, image: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         w = self.config.mixup_image
@@ -704,95 +527,17 @@ class MultimodalRecommender(Recommender):
     loss_reads_user_branches: ClassVar[bool] = False
 
     def loss(self, batch: Batch, epoch: int = 0) -> dict[str, torch.Tensor]:
-        cfg = self.config
-        n_pos = len(batch.pos_items)
-        rows = torch.cat([batch.pos_items, batch.neg_items])
-        fw = self._forward(branches=self.loss_reads_user_branches, item_rows=rows)
-        hu = fw.users[batch.users]
-        hp, hn = fw.items.split_with_sizes([n_pos, len(batch.neg_items)])
-        terms = {
-            "bpr": losses.bpr(hu, hp, hn),
-            "l2": cfg.l2_weight * losses.l2_penalty(hu, hp, hn, rows=self._l2_rows(hu)),
-        }
-        terms.update(self._alignment_terms(fw, batch, hu, hp, hn))
-        terms["total"] = sum(terms.values(), torch.zeros((), device=self.device))
-        return terms
+        return multimodal_losses.multimodal_loss(self, batch)
 
     def _alignment_terms(
         self, fw: _Forward, batch: Batch, hu: torch.Tensor, hp: torch.Tensor, hn: torch.Tensor
     ) -> dict[str, torch.Tensor]:
         """Weighted loss terms beyond BPR and L2 (AnchorRec's UIM, AAL, AMP, smoothness)."""
-        cfg = self.config
-        pos = batch.pos_items
-        # the batch's rows of Z^mm (and of the anchor) as the recover branch computed them
-        z_mm = fw.view_items[FUSED][pos] if fw.fused_rows is None else fw.fused_rows[: len(pos)]
-        out = {"uim": cfg.uim_weight * losses.uniformity_margin(hu, hp, hn, cfg.uim_margin)}
-        if self.aal_on and cfg.aal_weight > 0:
-            head = pos[: cfg.align_batch]
-            out["aal"] = cfg.aal_weight * self._aal(fw, head, z_mm[: cfg.align_batch])
-        if self.amp_on and cfg.amp_weight > 0:
-            groups = losses.batch_groups(pos)  # the batch's distinct items, found once
-
-            def lsim(z: torch.Tensor, m: str) -> torch.Tensor:
-                return losses.similarity_preservation(
-                    z, fw.frozen[m], pos, unit=self._unit_table(m, fw.frozen[m]), groups=groups
-                )
-
-            amp = lsim(z_mm, FUSED)
-            amp = amp + cfg.amp_text_weight * lsim(fw.view_items[TEXT][pos], TEXT)
-            amp = amp + cfg.amp_image_weight * lsim(fw.view_items[IMAGE][pos], IMAGE)
-            out["amp"] = cfg.amp_weight * amp
-        if cfg.smooth_weight > 0:
-            out["smooth"] = cfg.smooth_weight * self._smoothness(fw.view_items[FUSED])
-        return out
-
-    def _aal(self, fw: _Forward, pos: torch.Tensor, z_mm: torch.Tensor) -> torch.Tensor:
-        """AAL: anchor ↔ ID view, and sg(anchor) ↔ mixup of the projected raw image and text."""
-        tau = self.config.temperature
-        if not self.has_projection:  # ablation: align Z^mm and H directly, no heads
-            mix = self._mixup(fw.view_items[IMAGE][pos], fw.view_items[TEXT][pos])
-            return losses.info_nce(z_mm, fw.id_items[pos], tau) + losses.info_nce(
-                z_mm.detach(), mix, tau
-            )
-        # P_mm(Z^mm) of the batch's rows (positives first) where the recover branch has it
-        rows = fw.anchor_rows
-        anchor = self.proj_fused(z_mm) if rows is None else rows[: len(pos)]
-        if self.config.project_batch_only:
-            p_v = self.proj_image(fw.frozen[IMAGE][pos])
-            p_t = self.proj_text(fw.frozen[TEXT][pos])
-        else:  # the released computation: project every item, then read the batch
-            p_v = self.proj_image(fw.frozen[IMAGE])[pos]
-            p_t = self.proj_text(fw.frozen[TEXT])[pos]
-        return losses.info_nce(anchor, self.proj_id(fw.id_items[pos]), tau) + losses.info_nce(
-            anchor.detach(), self._mixup(p_v, p_t), tau
-        )
+        return multimodal_losses.anchor_terms(self, fw, batch, hu, hp, hn)
 
     def _unit_table(self, m: str, table: torch.Tensor) -> torch.Tensor | None:
-        """The reduced, frozen table of ``m`` L2-normalised row-wise, computed once and kept
-        while the table is the same tensor, unchanged (the similarity targets read its rows
-        every step). None for the raw tables (``trainable_features``): no copy of those."""
-        if self.config.trainable_features or table.requires_grad:
-            return None
-        cache = self._unit_cache
-        hit = cache.get(m)
-        if hit is not None and hit[0] is table and hit[1] == table._version:
-            return hit[2]
-        with torch.no_grad():
-            unit = F.normalize(table.float(), dim=1)
-        cache[m] = (table, table._version, unit)
-        return unit
-
-    def _l2_rows(self, hu: torch.Tensor) -> int:
-        """What the L2 term divides by: the configured batch size (released) or the rows."""
-        return self.config.train.batch_size if self.config.l2_configured_batch else hu.shape[0]
-
-    def _smoothness(self, z_mm: torch.Tensor) -> torch.Tensor:
-        """mean over the edges (i, j) of S_mm of w_ij ‖Z_i − Z_j‖²."""
-        return smoothness(self._graphs(frozenset())[FUSED], z_mm)
-
-
-def _cpu(t: torch.Tensor) -> np.ndarray:
-    return t.detach().to("cpu", torch.float32).numpy()
+        """See :func:`anchorrec.models.multimodal_losses.unit_table`."""
+        return multimodal_losses.unit_table(self, m, table)
 
 
 class AnchorRec(MultimodalRecommender):
@@ -852,17 +597,4 @@ class DirectAlignment(MultimodalRecommender):
     def _alignment_terms(
         self, fw: _Forward, batch: Batch, hu: torch.Tensor, hp: torch.Tensor, hn: torch.Tensor
     ) -> dict[str, torch.Tensor]:
-        cfg = self.config
-        pos, users = batch.pos_items, batch.users
-        tau = cfg.direct_temperature
-        z_items = fw.view_items[FUSED][pos]
-        head, head_users = pos[: cfg.align_batch], users[: cfg.align_batch]
-        align = losses.info_nce(
-            z_items[: cfg.align_batch], fw.id_items[head], tau
-        ) + losses.info_nce(fw.view_users[FUSED][head_users], fw.id_users[head_users], tau)
-        return {
-            "align": cfg.direct_alpha * align,
-            "cos": cfg.direct_cos_weight * (1 - F.cosine_similarity(hu, hp, dim=1)).mean(),
-            "sim": cfg.direct_gamma
-            * losses.similarity_preservation(z_items, fw.frozen[FUSED], pos),
-        }
+        return multimodal_losses.direct_terms(self, fw, batch, hu, hp, hn)

@@ -12,18 +12,21 @@ from anchorrec.data.items import item_title
 from anchorrec.errors import ConfigError
 from anchorrec.models.base import Embeddings
 from anchorrec.models.checkpoint import LoadedModel
+from anchorrec.models.cold_start import ranking_embeddings, routed_mask
 from anchorrec.models.ranking import top_k_items
 
 
 @dataclass(frozen=True)
 class Recommendation:
-    """One recommended item: ``rank`` 1 is the best; ``score`` = h_u · h_i."""
+    """One recommended item: ``rank`` 1 is the best; ``score`` = h_u · h_i (for an item
+    ranked by the cold-start path, its calibrated content score: ``new_arrival`` True)."""
 
     user: int
     rank: int
     item: int
     score: float
     title: str | None = None
+    new_arrival: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,15 +58,25 @@ def recommend(
         )
     if k < 1:
         raise ConfigError(f"k must be >= 1 (got {k}).")
-    emb = embeddings if embeddings is not None else loaded.model.compute_embeddings()
+    emb = embeddings if embeddings is not None else ranking_embeddings(loaded)
     mask = ds.train if exclude_train else None
     top, scores = top_k_items(emb, users_arr, k, mask)
+    # with the caller's embeddings nothing is known to be routed
+    none = np.zeros(ds.n_items, dtype=bool)
+    routed = routed_mask(loaded) if embeddings is None else none
     out = []
     for row, user in enumerate(users_arr):
         for rank, (item, score) in enumerate(zip(top[row], scores[row], strict=True), start=1):
             if not np.isfinite(score):
                 break  # fewer than k unseen items
             out.append(
-                Recommendation(int(user), rank, int(item), float(score), _title(loaded, int(item)))
+                Recommendation(
+                    int(user),
+                    rank,
+                    int(item),
+                    float(score),
+                    _title(loaded, int(item)),
+                    bool(routed[int(item)]),
+                )
             )
     return out

@@ -79,7 +79,12 @@ def load_dataset(path: str | Path) -> Dataset:
 
 
 def model_stamp(model_dir: str | Path) -> str:
-    return file_stamp(ModelDir(model_dir).config)
+    """Changes with the model's config and with its stored cold-start path (a path fitted
+    while the app runs is picked up on the next run)."""
+    from anchorrec.models.cold_start import COLD_START_FILE
+
+    md = ModelDir(model_dir)
+    return f"{file_stamp(md.config)}|{md.store().stamp(COLD_START_FILE)}"
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=32)

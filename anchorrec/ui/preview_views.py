@@ -186,14 +186,21 @@ def encoded(product: ProductInput) -> pv.ProductFeatures:
 
 @st.cache_resource(show_spinner="Placing the product in the catalogue…", max_entries=8)
 def _preview(
-    fingerprint: str, digest: str, k: int, _loaded: LoadedModel, _features: pv.ProductFeatures
+    fingerprint: str,
+    digest: str,
+    k: int,
+    _loaded: LoadedModel,
+    _features: pv.ProductFeatures,
+    cold_start: bool = False,
 ) -> pv.Preview:
     return pv.preview_item(_loaded, _features, k)
 
 
 def preview(loaded: LoadedModel, features: pv.ProductFeatures, digest: str, k: int) -> pv.Preview:
-    """:func:`anchorrec.analysis.preview.preview_item`, cached per model, product and K."""
-    return _preview(loaded.fingerprint, digest, k, loaded, features)
+    """:func:`anchorrec.analysis.preview.preview_item`, cached per model, product, K and
+    whether the cold-start path ranks it."""
+    on = loaded.cold_start is not None
+    return _preview(loaded.fingerprint, digest, k, loaded, features, on)
 
 
 def show_audience(ds: Dataset, p: pv.Preview) -> None:
@@ -240,6 +247,9 @@ def show_why(ds: Dataset, previews: dict[str, tuple[str, pv.Preview]]) -> None:
         help="The audience first (best rank first), then the closest other shoppers.",
     )
     cols[2].markdown(plain(p.why(int(user))))
+    if p.routed:  # the content scorer's own game, exact
+        show_content_reason(ds, p, int(user), cols[2])
+        return
     a = pv.explain_shopper(p, int(user))
     phi = pd.DataFrame({"input": list(a.players), "φ": a.values[:, 0]})
     cols[2].bar_chart(phi, x="input", y="φ", horizontal=True, height=160)
@@ -249,6 +259,24 @@ def show_why(ds: Dataset, previews: dict[str, tuple[str, pv.Preview]]) -> None:
             "Over its whole audience: "
             + ", ".join(f"{r.input} {r.mean_share:.0%}" for r in shares.itertuples())
             + " of |φ| on average."
+        )
+
+
+def show_content_reason(ds: Dataset, p: pv.Preview, user: int, where: Any) -> None:
+    """A routed product's why: the shopper's past purchases its photo and copy resemble."""
+    from anchorrec.analysis.cold_explain import explain_routed
+
+    found = [r for r in p.reasons if r.user == user]
+    reason = found[0] if found else explain_routed(p.placed, np.array([user]), p.item)[0]
+    where.caption(
+        f"Cold-start path (content scorer, exact): score {reason.score:+.3f} = shopper offset "
+        f"{reason.offset:+.3f} + image {reason.image_total:+.3f} + text {reason.text_total:+.3f}."
+    )
+    with where:
+        table(
+            reason.table(p.placed.dataset),
+            key=f"np_reason_{p.variant}",
+            formats={c: "%+.4f" for c in ("image", "text", "total")},
         )
 
 

@@ -299,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     from anchorrec.analysis.preview import placed_model
     from anchorrec.data.mmrec import load_mmrec
     from anchorrec.models.checkpoint import load_model
+    from anchorrec.models.cold_start import ranking_embeddings, with_cold_start
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--report", action="store_true", help="print the table of the results")
@@ -313,6 +314,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, nargs="+", default=None, help="only these seeds (0..4)")
     p.add_argument("--no-comparators", action="store_true", help="variants only (a resumed run)")
     p.add_argument("--max-items", type=int, default=None, help="first N new arrivals (smoke runs)")
+    p.add_argument(
+        "--cold-start",
+        default="on",
+        choices=("on", "off"),
+        help="rank through each model's stored cold-start path (on: recorded as "
+        "'<variant> + cold start') or as published (off)",
+    )
     args = p.parse_args(argv)
     if args.report or args.update_docs:
         from bench.common.benchlib import RESULTS_DIR
@@ -374,18 +382,19 @@ def main(argv: list[str] | None = None) -> int:
             mdir = Path(args.tune) / variant / sub
             if not (mdir / "config.json").is_file() or (args.seeds and s not in args.seeds):
                 continue
-            lm = load_model(mdir, ds)
+            lm = with_cold_start(load_model(mdir, ds), args.cold_start == "on")
+            name = f"{variant} + cold start" if lm.cold_start is not None else variant
             if lm.model.id_only:
                 emit(variant, s, "season", (nobody, shuffled), {"cannot_rank": True})
                 continue
             feats = {m: ds.features[m][arrivals] for m in ("image", "text")}
             t0 = time.perf_counter()
             placed = placed_model(lm, feats, arrivals, fresh=True)
-            emb = placed.model.compute_embeddings()
+            emb = ranking_embeddings(placed)
             ranks, scores = ranks_of(emb.users, emb.items, placed.dataset.train, arrivals)
             secs = time.perf_counter() - t0
             order = shopper_order(ranks, scores)
-            emit(variant, s, "season", (ranks, order), {"seconds": round(secs, 2)})
+            emit(name, s, "season", (ranks, order), {"seconds": round(secs, 2)})
             if s >= args.item_seeds:
                 continue
             t0 = time.perf_counter()
@@ -393,12 +402,12 @@ def main(argv: list[str] | None = None) -> int:
             for j, a in enumerate(arrivals):
                 one = {m: ds.features[m][[a]] for m in ("image", "text")}
                 pl = placed_model(lm, one, np.array([a]), fresh=True)
-                e = pl.model.compute_embeddings()
+                e = ranking_embeddings(pl)
                 r1, s1 = ranks_of(e.users, e.items, pl.dataset.train, np.array([a]))
                 item_ranks[j], item_scores[j] = r1[0], s1[0]
             secs = time.perf_counter() - t0
             emit(
-                variant,
+                name,
                 s,
                 "item",
                 (item_ranks, shopper_order(item_ranks, item_scores)),

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from anchorrec.analysis import preview as pv
+from anchorrec.analysis import preview_edit as pe
 from anchorrec.data.dataset import IMAGE, TEXT
 from anchorrec.errors import ConfigError
 from tests.preview_support import encoded_shop, items_table
@@ -76,8 +77,8 @@ def test_identical_products_score_alike(shop, models):
 def test_an_edit_that_changes_nothing_changes_no_rank(shop, models):
     lm = models["anchor"]
     row = items_table().iloc[9]
-    same = pv.edited_product(lm.dataset, 9, title=row.title)  # re-encodes the same copy
-    result = pv.preview_edit(lm, 9, same, k=5)
+    same = pe.edited_product(lm.dataset, 9, title=row.title)  # re-encodes the same copy
+    result = pe.preview_edit(lm, 9, same, k=5)
     assert result.can_change
     np.testing.assert_array_equal(result.ranks_before, result.ranks_after)
     assert result.summary()["leave"] == 0 and len(result.entered) == 0
@@ -85,10 +86,10 @@ def test_an_edit_that_changes_nothing_changes_no_rank(shop, models):
 
 def test_an_edit_moves_the_item(shop, models):
     lm = models["anchor"]
-    other = pv.edited_product(
+    other = pe.edited_product(
         lm.dataset, 9, title="Ring model 3", description="A ring.", image=shop / "images/0003.png"
     )
-    result = pv.preview_edit(lm, 9, other, k=5)
+    result = pe.preview_edit(lm, 9, other, k=5)
     assert not np.array_equal(result.ranks_before, result.ranks_after)
     before = (result.ranks_before > 0) & (result.ranks_before <= 5)
     assert len(result.table) == int(before.sum())
@@ -142,7 +143,7 @@ def test_id_only_models_say_they_cannot_rank_it(shop, models):
     assert p.to_json()["can_rank"] is False
     with pytest.raises(ConfigError, match="cannot rank an item it has never seen"):
         lm.model.place_items(product.features)
-    edit = pv.preview_edit(lm, 0, product, k=5)
+    edit = pe.preview_edit(lm, 0, product, k=5)
     assert not edit.can_change and "changes nothing" in edit.reason
 
 

@@ -63,3 +63,35 @@ def test_a_model_with_other_features_says_so(shop, app_home):
     at.toggle(key="np_go").set_value(True).run()
     assert not at.exception, [e.message for e in at.exception]
     assert any("1280-d" in e.value or "-d but" in e.value for e in at.error)
+
+
+def test_a_model_with_a_cold_start_path_explains_the_product_by_its_content(eshop, app_home):
+    from anchorrec.data.mmrec import load_mmrec
+    from anchorrec.models.cold_start import (
+        COLD_START_FILE,
+        CONTENT,
+        TAIL_CALIBRATION,
+        ColdStart,
+        write_cold_start,
+    )
+    from anchorrec.models.model_dir import ModelDir
+
+    ds = load_mmrec(eshop)
+    model_dir = eshop / "models" / "anchor"
+    cold = ColdStart(CONTENT, TAIL_CALIBRATION, 0, 0.5, 1.0, 1.0, None, 0.0, ds.fingerprint)
+    write_cold_start(ModelDir(model_dir), cold)
+    try:
+        at = _fill(_page(eshop, "anchor"), 3)
+        at.toggle(key="np_go").set_value(True).run()
+        assert not at.exception, [e.message for e in at.exception]
+        captions = " ".join(c.value for c in at.caption)
+        assert "Cold-start path (content scorer, exact)" in captions
+        assert tables_with(at, "past purchase", "image", "text", "total")
+        # switched off: the published ranking and its input attribution again
+        at.toggle(key="cold_start_np").set_value(False).run()
+        assert not at.exception
+        assert "Cold-start path (content scorer, exact)" not in " ".join(
+            c.value for c in at.caption
+        )
+    finally:
+        (model_dir / COLD_START_FILE).unlink(missing_ok=True)

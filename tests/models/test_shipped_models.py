@@ -16,9 +16,10 @@ from anchorrec.workspace import MODELS_DIR, SAMPLE_DATASET_DIR
 from tests.models.conftest import single_torch_thread  # noqa: F401
 
 SAMPLE_DIR = SAMPLE_DATASET_DIR
-#: anchored and direct alignment (the paper's comparison), the references every variant is
+#: anchored and direct alignment (the paper's comparison), the no-alignment control, the
+#: references every variant is
 #: compared with (LightGCN, EASE) and the floor (popularity)
-SHIPPED = ("anchor", "direct", "lightgcn", "ease", "popularity")
+SHIPPED = ("anchor", "direct", "none", "lightgcn", "ease", "popularity")
 MAX_MODEL_BYTES = 10 * 1024 * 1024
 #: the whole of sample_data/: the sample, its models and everything stored beside them
 MAX_SAMPLE_DATA_BYTES = 60 * 1000 * 1000
