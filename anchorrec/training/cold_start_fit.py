@@ -14,6 +14,7 @@ import dataclasses
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -35,6 +36,9 @@ from anchorrec.models.cold_start import (
     stat_items,
     user_profiles,
 )
+
+if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
 
 #: The grid searched on valid.
 THRESHOLDS = (1, 2, 3)
@@ -291,7 +295,7 @@ def cold_start_of(trial: Trial, users: np.ndarray, items: np.ndarray, ds) -> Col
 
 
 def fit_cold_start(
-    loaded,
+    loaded: LoadedModel,
     *,
     warm_budget: float = WARM_BUDGET,
     log: Callable[[str], None] | None = None,
@@ -325,7 +329,7 @@ def fit_cold_start(
     return dataclasses.replace(cold, report=report), per, base
 
 
-def with_test_report(loaded, cold: ColdStart) -> ColdStart:
+def with_test_report(loaded: LoadedModel, cold: ColdStart) -> ColdStart:
     """``cold`` with its test figures recorded for the pages (warm, new and all, with it and
     with the published ranking). Recorded after the choice; nothing is chosen on them."""
     from anchorrec.evaluation.item_groups import warm_new_report

@@ -81,7 +81,7 @@ def load_dataset(path: str | Path) -> Dataset:
 def model_stamp(model_dir: str | Path) -> str:
     """Changes with the model's config and with its stored cold-start path (a path fitted
     while the app runs is picked up on the next run)."""
-    from anchorrec.models.cold_start import COLD_START_FILE
+    from anchorrec.models.cold_start_store import COLD_START_FILE  # no torch: a stored name
 
     md = ModelDir(model_dir)
     return f"{file_stamp(md.config)}|{md.store().stamp(COLD_START_FILE)}"

@@ -57,8 +57,9 @@ def test_compare_prints_both_readings(tmp_path, capsys):
     shutil.copytree(a, b)
     _record(b, [0, 1, 2, 3, 4], {"recall@20": {"mean": 0.25, "sd": 0.01}})
     assert main(["compare", str(b), "--reference", str(a), "--json"]) == 0
-    out = capsys.readouterr().out
-    assert "b: 0.2500 ± 0.0100 (5 seeds)" in out and "a: no tuning record" in out
-    rows = json.loads(out.strip().splitlines()[-1])
+    captured = capsys.readouterr()  # --json: the table on stderr, one document on stdout
+    err = captured.err
+    assert "b: 0.2500 ± 0.0100 (5 seeds)" in err and "a: no tuning record" in err
+    rows = json.loads(captured.out)
     recall = next(r for r in rows if r["metric"] == "recall@20")
     assert recall["model_seed_mean"] == 0.25 and recall["reference_seed_mean"] is None
