@@ -142,9 +142,9 @@ def load_model_from_args(args: argparse.Namespace, model_dir: str | None = None)
     resolve_device(args.device)  # --device tpu, or cuda without a GPU: before any loading
     dataset = None
     if args.data:
-        from anchorrec.data.mmrec import load_mmrec
+        from anchorrec.data.formats import load_dataset
 
-        dataset = load_mmrec(args.data)
+        dataset = load_dataset(args.data)
     return load_model(model_dir or args.model_dir, dataset, device=args.device)
 
 

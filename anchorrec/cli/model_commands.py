@@ -152,7 +152,7 @@ def _format_table(metrics: dict[str, float]) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from anchorrec.data.mmrec import load_mmrec
+    from anchorrec.data.formats import load_dataset
     from anchorrec.device import resolve_device
     from anchorrec.models.config import preset_config
     from anchorrec.training import train
@@ -160,7 +160,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = preset_config(args.preset, variant=args.variant, **training_overrides(args))
     resolve_device(args.device)
     check_train_output(args)
-    dataset = load_mmrec(args.data_dir)
+    dataset = load_dataset(args.data_dir)
     try:
         result = train(
             dataset,
@@ -202,10 +202,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from anchorrec.data.mmrec import load_mmrec
+    from anchorrec.data.formats import load_dataset
     from anchorrec.training.tuning import tune
 
-    dataset = load_mmrec(args.data_dir)
+    dataset = load_dataset(args.data_dir)
     result = tune(
         dataset,
         args.variant,
