@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from anchorrec.cli.common import (
     add_mask_argument,
@@ -22,7 +23,19 @@ from anchorrec.cli.common import (
 )
 from anchorrec.errors import ConfigError
 
-METRIC_ORDER = ("recall", "ndcg", "precision", "map", "hitrate", "coverage", "mean_popularity")
+if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
+
+METRIC_ORDER = (
+    "recall",
+    "ndcg",
+    "mrr",
+    "precision",
+    "map",
+    "hitrate",
+    "coverage",
+    "mean_popularity",
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -93,9 +106,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="last stdout line: the summary as JSON")
     p.set_defaults(func=cmd_tune)
 
-    p = sub.add_parser("evaluate", help="full-ranking metrics of a trained model")
+    p = sub.add_parser(
+        "evaluate",
+        help="full-ranking metrics of a trained model, overall or by segment",
+        description="Rank every user of the split against all items and print Recall, NDCG, "
+        "MRR, Precision, MAP, HitRate, coverage and mean popularity at 5, 10, 20, 50. With "
+        "--by activity: per group of users by train interactions (tertiles: light, medium, "
+        "heavy); --by popularity: per bucket of items by train popularity (head 20%%, torso, "
+        "tail 50%%: the held-out items of the bucket are the truth); --by COLUMN: per value "
+        "of a users.csv column.",
+    )
     p.add_argument("model_dir", metavar="MODEL_DIR")
     p.add_argument("--split", default="test", choices=("valid", "test"))
+    p.add_argument(
+        "--by",
+        default=None,
+        metavar="activity|popularity|COLUMN",
+        help="segment the metrics by user activity, item popularity or a users.csv column",
+    )
     add_model_source_arguments(p)
     add_mask_argument(p)
     p.add_argument("--json", action="store_true", help="last stdout line: metrics as JSON")
@@ -238,6 +266,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from anchorrec.evaluation import evaluate
 
     loaded = load_model_from_args(args)
+    if args.by:
+        return _evaluate_by(args, loaded)
     metrics = evaluate(loaded.model, loaded.dataset, args.split, mask=args.mask)
     print(
         f"{loaded.variant} ({loaded.preset}) on {loaded.dataset.name}, split {args.split}, "
@@ -246,6 +276,49 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(_format_table(metrics))
     if args.json:
         print(json.dumps({**metrics, "mask": args.mask}))
+    return 0
+
+
+def _evaluate_by(args: argparse.Namespace, loaded: LoadedModel) -> int:
+    """``evaluate --by``: one table per segment, the overall one first."""
+    from anchorrec.evaluation.metrics import evaluate, evaluate_item_buckets, evaluate_segments
+    from anchorrec.evaluation.segments import (
+        ACTIVITY,
+        POPULARITY,
+        activity_segments,
+        popularity_segments,
+        user_segments,
+    )
+
+    ds, model = loaded.dataset, loaded.model
+    overall = evaluate(model, ds, args.split, mask=args.mask)
+    if args.by == POPULARITY:
+        what = "item popularity (the bucket's held-out items are the truth)"
+        segments = evaluate_item_buckets(
+            model, ds, popularity_segments(ds), args.split, mask=args.mask
+        )
+    else:
+        if args.by == ACTIVITY:
+            what, groups = "user activity (train interactions)", activity_segments(ds)
+        else:
+            groups = user_segments(ds, args.by)
+            if not groups:
+                columns = (
+                    [] if ds.users is None else [c for c in ds.users.columns if c != "user_id"]
+                )
+                raise ConfigError(
+                    f"--by {args.by}: use activity, popularity or a users.csv column"
+                    + (f" ({', '.join(columns)})." if columns else " (this dataset has none).")
+                )
+            what = f"users.csv column {args.by}"
+        segments = evaluate_segments(model, ds, groups, args.split, mask=args.mask)
+    print(f"{loaded.variant} on {ds.name}, split {args.split}, mask {args.mask}, by {what}")
+    for name, metrics in {"all": overall, **segments}.items():
+        extra = f", {int(metrics['items'])} items" if "items" in metrics else ""
+        print(f"\n{name}: {int(metrics['users'])} users{extra}")
+        print(_format_table(metrics))
+    if args.json:
+        print(json.dumps({"by": args.by, "mask": args.mask, "all": overall, "segments": segments}))
     return 0
 
 

@@ -224,3 +224,12 @@ def test_foreign_datasets_train_and_evaluate(tmp_path, capsys, kind):
     evaluated = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert evaluated["recall@20"] == pytest.approx(trained["recall@20"])
     assert main(["evaluate", str(model), "--data", str(data), "--json"]) == 0
+    # segments every dataset has: activity groups partition the evaluated users
+    assert main(["evaluate", str(model), "--by", "activity", "--json"]) == 0
+    by = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert sum(s["users"] for s in by["segments"].values()) == by["all"]["users"]
+    assert all(0.0 <= s["mrr@20"] <= s["hitrate@20"] for s in by["segments"].values())
+    assert main(["evaluate", str(model), "--by", "popularity", "--json"]) == 0
+    by = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [name.split()[0] for name in by["segments"]][:1] == ["head"]
+    assert main(["evaluate", str(model), "--by", "nonexistent"]) == 2
