@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "anchorrec.cli.model_commands",
     "anchorrec.cli.analysis_commands",
     "anchorrec.cli.preview_commands",
+    "anchorrec.cli.export_commands",
 )
 
 __all__ = ["EXIT_USER_ERROR", "build_parser", "main"]
