@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from anchorrec.cli.common import (
+    add_config_argument,
     add_mask_argument,
     add_model_source_arguments,
     load_model_from_args,
@@ -88,6 +89,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_model_source_arguments(p)
+    add_config_argument(p)
     p.set_defaults(func=cmd_prepare)
 
     p = sub.add_parser(

@@ -72,6 +72,18 @@ def add_training_arguments(p: argparse.ArgumentParser, *, per_rank: bool = False
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
 
+def add_config_argument(p: argparse.ArgumentParser, *, grid: bool = False) -> None:
+    """``--config FILE.yaml``: settings from a file (anchorrec.cli.yaml_config); flags win."""
+    p.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE.yaml",
+        help="read settings from a YAML file with the keys of a model's config.json"
+        + (" and a grid (hyper_parameters: [names] with lists of values)" if grid else "")
+        + "; flags given here win; unknown keys are refused",
+    )
+
+
 def training_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The preset fields the user set on the command line (``--lr`` -> ``learning_rate`` …)."""
     mapping = {

@@ -11,6 +11,7 @@ import json
 from typing import TYPE_CHECKING
 
 from anchorrec.cli.common import (
+    add_config_argument,
     add_mask_argument,
     add_model_source_arguments,
     add_training_arguments,
@@ -42,8 +43,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add this area's sub-commands to ``sub``."""
     from anchorrec.models.config import PRESETS, TUNE_BUDGET, TUNE_PATIENCE, TUNE_SEEDS
 
-    p = sub.add_parser("train", help="train a model on an MMRec dataset directory")
+    p = sub.add_parser(
+        "train", help="train a model on a dataset (MMRec directory, RecBole or Cornac data)"
+    )
     add_training_arguments(p)
+    add_config_argument(p)
+    p.add_argument(
+        "--log-dir",
+        default=None,
+        metavar="DIR",
+        help="also write TensorBoard scalars (losses, valid Recall/NDCG) to DIR "
+        "(needs tensorboard: pip install tensorboard)",
+    )
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p.add_argument("--temperature", type=float, default=None, help="τ of the AAL InfoNCE (> 0)")
     p.add_argument(
@@ -64,11 +75,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "each seed and compute its test metrics once. Writes OUT/grid/point-<i> (every grid run), "
         "OUT/model (the chosen model), OUT/seed-<s>, OUT/grid.json and OUT/summary.json.",
     )
-    p.add_argument("data_dir", metavar="DATA_DIR", help="MMRec dataset directory")
+    p.add_argument("data_dir", metavar="DATA_DIR", help="dataset (MMRec, RecBole or Cornac)")
     p.add_argument(
-        "--variant", required=True, type=variant_name, metavar="VARIANT", help="model variant"
+        "--variant",
+        default=None,
+        type=variant_name,
+        metavar="VARIANT",
+        help="model variant (required here or in --config)",
     )
     p.add_argument("--preset", default="default", choices=PRESETS)
+    add_config_argument(p, grid=True)
     p.add_argument(
         "--budget",
         type=int,
@@ -185,7 +201,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from anchorrec.models.config import preset_config
     from anchorrec.training import train
 
-    config = preset_config(args.preset, variant=args.variant, **training_overrides(args))
+    overrides = {**getattr(args, "config_hyper", {}), **training_overrides(args)}
+    config = preset_config(args.preset, variant=args.variant, **overrides)
     resolve_device(args.device)
     check_train_output(args)
     dataset = load_dataset(args.data_dir)
@@ -233,11 +250,15 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from anchorrec.data.formats import load_dataset
     from anchorrec.training.tuning import tune
 
+    if args.variant is None:
+        raise ConfigError("tune needs a variant: --variant VARIANT (or variant: in --config).")
     dataset = load_dataset(args.data_dir)
     result = tune(
         dataset,
         args.variant,
         args.out,
+        grid=getattr(args, "config_grid", None),
+        fixed=getattr(args, "config_hyper", None),
         preset=args.preset,
         budget=args.budget,
         patience=args.patience,
