@@ -205,7 +205,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = preset_config(args.preset, variant=args.variant, **overrides)
     resolve_device(args.device)
     check_train_output(args)
+    on_epoch = None
+    if args.log_dir:  # before the data is read: a missing tensorboard says so at once
+        from anchorrec.training.tensorboard_log import TensorBoardLog, summary_writer_class
+
+        summary_writer_class()
     dataset = load_dataset(args.data_dir)
+    if args.log_dir:
+        on_epoch = TensorBoardLog(args.log_dir)
     try:
         result = train(
             dataset,
@@ -220,6 +227,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             cuda_graphs=not args.no_cuda_graphs,
             progress=not args.quiet,
             mask=args.mask,
+            on_epoch=on_epoch,
         )
     except OSError as exc:  # a full disk mid-run: say what is kept and how to go on
         from anchorrec.errors import OutputError
@@ -237,10 +245,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             else f" {args.out} was not written."
         )
         raise OutputError(message + kept) from None
+    finally:
+        if on_epoch is not None:
+            on_epoch.close()
     test = result.metrics["test"]
     print(f"{args.variant} ({config.preset}) best epoch {result.best_epoch}; saved to {args.out}")
     print(f"test split, mask {args.mask}")
     print(_format_table(test))
+    if args.log_dir:
+        print(f"TensorBoard scalars in {args.log_dir} (tensorboard --logdir {args.log_dir})")
     if args.json:
         print(json.dumps({**test, "mask": args.mask}))
     return 0
