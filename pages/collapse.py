@@ -11,7 +11,7 @@ from anchorrec.analysis.diagnostics import MEANINGS
 from anchorrec.analysis.projection import COEMBEDDING
 from anchorrec.data.shop_ids import item_shop_ids
 from anchorrec.models.registry import MULTIMODAL_VARIANTS
-from anchorrec.ui import cached, charts, linked_panels, prepared, tables
+from anchorrec.ui import cached, charts, figure_downloads, linked_panels, prepared, tables
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.images import item_titles
 from anchorrec.ui.reliance_views import show_reliance
@@ -65,6 +65,7 @@ def _figure_one(state: AppState, entries: list[ModelEntry]) -> None:
             shop_ids=item_shop_ids(ds),
         )
         linked_panels.show(data, key=FIGURE_KEY, on_change=_on_selection)
+        figure_downloads.panel_downloads(panels, entries, "collapse")  # SVG / PNG for a paper
 
 
 def _on_selection() -> None:  # the first selected item becomes the current one (sidebar, URL)
