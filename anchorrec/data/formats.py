@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from anchorrec.data.dataset import Dataset
+from anchorrec.data.foreign import Interactions
 from anchorrec.data.mmrec import INTER_SUFFIX, DuplicatePolicy, load_mmrec, write_mmrec_files
 from anchorrec.data.recbole import is_atomic_header
 from anchorrec.data.shop_ids import ITEM_MAP_FILE, USER_MAP_FILE
@@ -61,6 +62,23 @@ def detect_format(path: str | Path) -> Format:
     if path.suffix == INTER_SUFFIX or not path.exists():
         return "recbole" if is_atomic_header(_first_line(path)) else "mmrec"
     return "cornac"
+
+
+def read_foreign_interactions(path: str | Path) -> Interactions | None:
+    """The interactions of a RecBole ``.inter`` file or a Cornac UIR/UIRT file given to
+    ``import-catalog --interactions`` (tokens are the catalogue's item ids); None for the
+    catalogue's own CSV (a header naming user_id and item_id)."""
+    path = Path(path)
+    first = _first_line(path).strip()
+    if is_atomic_header(first):
+        from anchorrec.data.recbole import ITEM_FIELD, USER_FIELD, interactions_of, read_atomic_file
+
+        return interactions_of(read_atomic_file(path, (USER_FIELD, ITEM_FIELD)))
+    if not first or ("user_id" in first and "item_id" in first):
+        return None
+    from anchorrec.data.cornac import read_cornac_file
+
+    return read_cornac_file(path)[0]
 
 
 def load_dataset(

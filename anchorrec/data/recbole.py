@@ -131,7 +131,8 @@ def read_atomic_file(path: Path, required: tuple[str, ...] = ()) -> AtomicTable:
     return AtomicTable(path, types, columns, lines)
 
 
-def _interactions(table: AtomicTable) -> Interactions:
+def interactions_of(table: AtomicTable) -> Interactions:
+    """The interactions of an atomic ``.inter`` table (tokens, timestamps when typed float)."""
     users = check_tokens(table.path, table.columns[USER_FIELD], table.lines, USER_FIELD)
     items = check_tokens(table.path, table.columns[ITEM_FIELD], table.lines, ITEM_FIELD)
     stamps = None
@@ -234,7 +235,7 @@ def load_recbole(
     name = files[next(iter(files))].name.split(".")[0]
     warnings: list[str] = []
     if "inter" in files:
-        inter = _interactions(read_atomic_file(files["inter"], (USER_FIELD, ITEM_FIELD)))
+        inter = interactions_of(read_atomic_file(files["inter"], (USER_FIELD, ITEM_FIELD)))
         if len(inter.users) == 0:
             raise DatasetError(f"{files['inter']}: has a header but no interactions.")
         users, user_tokens = codes(inter.users)
@@ -248,7 +249,7 @@ def load_recbole(
         source = f"RecBole atomic files ({', '.join(p.name for p in files.values())}); split: {how}"
     else:
         parts = [
-            _interactions(read_atomic_file(files[p], (USER_FIELD, ITEM_FIELD)))
+            interactions_of(read_atomic_file(files[p], (USER_FIELD, ITEM_FIELD)))
             for p in BENCHMARK_PARTS
         ]
         all_users = np.concatenate([p.users for p in parts])

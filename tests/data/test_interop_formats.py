@@ -233,3 +233,30 @@ def test_foreign_datasets_train_and_evaluate(tmp_path, capsys, kind):
     by = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert [name.split()[0] for name in by["segments"]][:1] == ["head"]
     assert main(["evaluate", str(model), "--by", "nonexistent"]) == 2
+
+
+@pytest.mark.parametrize("kind", ["recbole", "cornac"])
+def test_import_catalog_reads_recbole_or_cornac_interactions(tmp_path, kind):
+    from anchorrec.data.catalog import read_catalog
+
+    items = tmp_path / "items.csv"
+    items.write_text(
+        "item_id,title,image\n" + "".join(f"sku{i:03d},Thing {i},{i}.jpg\n" for i in range(45))
+    )
+    if kind == "recbole":
+        inter = write_recbole(tmp_path / "rb", item_file=False) / "shop.inter"
+        rows = _histories()
+    else:
+        inter = write_cornac(tmp_path / "c.uirt")
+        rows = _histories(seed=1)
+    catalog = read_catalog(items, inter)
+    known = [r for r in rows if int(r[1][3:]) < 45]
+    assert list(catalog.users) == [r[0] for r in known]
+    assert list(catalog.item_ids) == [r[1] for r in known]
+    assert catalog.timestamps is not None
+    assert list(catalog.timestamps) == [float(r[3]) for r in known]
+    skipped = len(rows) - len(known)
+    assert any(f"{skipped} interaction(s) name an item_id" in w for w in catalog.warnings)
+    first_unknown = next(n for n, r in enumerate(rows) if int(r[1][3:]) >= 45)
+    line = first_unknown + (2 if kind == "recbole" else 1)
+    assert any(f"(first: line {line}," in w for w in catalog.warnings)
