@@ -60,25 +60,28 @@ def panel_figure(
 
                 a, b = (np.array([p[i] for p in pairs], dtype=np.int64) for i in (0, 1))
                 segments = np.stack([xy[a], xy[b]], axis=1)
-                ax.add_collection(LineCollection(segments, colors="#999999", lw=0.4, alpha=0.6))
+                ax.add_collection(
+                    LineCollection(list(segments), colors="#999999", lw=0.4, alpha=0.6)
+                )
         for n, name in enumerate(names):
             sel = np.asarray(tags) == name
-            ax.scatter(
-                *xy[sel].T, s=4, alpha=0.6, color=CLOUD_COLOURS[n % 5], label=str(name), lw=0
-            )
+            colour = CLOUD_COLOURS[n % len(CLOUD_COLOURS)]
+            ax.scatter(xy[sel, 0], xy[sel, 1], s=4, alpha=0.6, color=colour, label=str(name), lw=0)
         ax.legend(loc="best", fontsize=8, markerscale=3, frameon=False)
     elif categories is not None:
         cats = np.asarray(categories).astype(str)
         values = sorted(set(cats.tolist()))
         for n, value in enumerate(values[:10]):
             sel = cats == value
-            ax.scatter(*xy[sel].T, s=4, alpha=0.7, lw=0, label=value, color=f"C{n}")
+            ax.scatter(xy[sel, 0], xy[sel, 1], s=4, alpha=0.7, lw=0, label=value, color=f"C{n}")
         rest = ~np.isin(cats, values[:10])
         if rest.any():
-            ax.scatter(*xy[rest].T, s=4, alpha=0.5, lw=0, color="#aaaaaa", label="other")
+            ax.scatter(
+                xy[rest, 0], xy[rest, 1], s=4, alpha=0.5, lw=0, color="#aaaaaa", label="other"
+            )
         ax.legend(loc="best", fontsize=7, markerscale=3, frameon=False)
     else:
-        ax.scatter(*xy.T, s=4, alpha=0.6, lw=0, color=PLAIN)
+        ax.scatter(xy[:, 0], xy[:, 1], s=4, alpha=0.6, lw=0, color=PLAIN)
     ax.set_title(title, fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])

@@ -132,7 +132,7 @@ def _split(
     doc: dict[str, Any],
     run_keys: tuple[str, ...],
     *,
-    grid_names: set[str] = frozenset(),
+    grid_names: frozenset[str] | set[str] = frozenset(),
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(hyper-parameters, run settings) of ``doc``; unknown keys refused by name."""
     defaults = hyper_parameter_defaults()

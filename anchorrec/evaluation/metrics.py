@@ -20,7 +20,7 @@ recommended items.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -210,7 +210,7 @@ def _ranked(
 def evaluate_segments(
     model_or_embeddings: object,
     dataset: Dataset,
-    segments: dict[str, Sequence[int] | np.ndarray],
+    segments: Mapping[str, Sequence[int] | np.ndarray],
     split: str = "test",
     ks: Sequence[int] = DEFAULT_KS,
     *,
