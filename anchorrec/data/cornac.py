@@ -49,6 +49,20 @@ def _split_line(line: str, sep: str) -> list[str]:
     return re.split(r" +", line.strip()) if sep == " " else line.split(sep)
 
 
+def looks_like_cornac(line: str) -> bool:
+    """Whether ``line`` reads as a UIR/UIRT data line: 3 or 4 fields, the rating a number."""
+    if not line.strip():
+        return False
+    parts = _split_line(line.rstrip("\r\n"), _separator(line))
+    if len(parts) not in FORMATS:
+        return False
+    try:
+        float(parts[2])
+    except ValueError:
+        return False
+    return True
+
+
 def read_cornac_file(path: Path) -> tuple[Interactions, str, str]:
     """The interactions of a UIR/UIRT file, its format name and its separator's name."""
     text = read_text_file(path)

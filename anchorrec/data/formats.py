@@ -24,6 +24,7 @@ from anchorrec.data.foreign import Interactions
 from anchorrec.data.mmrec import INTER_SUFFIX, DuplicatePolicy, load_mmrec, write_mmrec_files
 from anchorrec.data.recbole import is_atomic_header
 from anchorrec.data.shop_ids import ITEM_MAP_FILE, USER_MAP_FILE
+from anchorrec.data.validation import open_regular
 from anchorrec.errors import DatasetError
 from anchorrec.fileio import atomic_dir, check_output_dir, csv_bytes
 
@@ -35,8 +36,14 @@ CONVERT_SPLITS: tuple[str, ...] = ("auto", "recbole", "recbole-temporal", "mmrec
 
 
 def _first_line(path: Path) -> str:
+    """The first line of ``path`` if it is a regular file ('' otherwise: a FIFO is never
+    opened for a blocking read; the loader then says what the path is)."""
     try:
-        with open(path, "rb") as fh:
+        fd = open_regular(path)
+    except (DatasetError, OSError):
+        return ""
+    try:
+        with os.fdopen(fd, "rb") as fh:
             return fh.readline(65536).decode("utf-8-sig", errors="replace")
     except OSError:
         return ""
@@ -67,18 +74,19 @@ def detect_format(path: str | Path) -> Format:
 def read_foreign_interactions(path: str | Path) -> Interactions | None:
     """The interactions of a RecBole ``.inter`` file or a Cornac UIR/UIRT file given to
     ``import-catalog --interactions`` (tokens are the catalogue's item ids); None for the
-    catalogue's own CSV (a header naming user_id and item_id)."""
+    catalogue's own CSV (a header line). A Cornac file is a ``.uir``/``.uirt`` file or one
+    whose first line is data: 3 or 4 fields, the third a number."""
     path = Path(path)
     first = _first_line(path).strip()
     if is_atomic_header(first):
         from anchorrec.data.recbole import ITEM_FIELD, USER_FIELD, interactions_of, read_atomic_file
 
         return interactions_of(read_atomic_file(path, (USER_FIELD, ITEM_FIELD)))
-    if not first or ("user_id" in first and "item_id" in first):
-        return None
-    from anchorrec.data.cornac import read_cornac_file
+    from anchorrec.data.cornac import looks_like_cornac, read_cornac_file
 
-    return read_cornac_file(path)[0]
+    if path.suffix.lower() in (".uir", ".uirt") or looks_like_cornac(first):
+        return read_cornac_file(path)[0]
+    return None  # a CSV with a header: the catalogue reader names what it lacks
 
 
 def load_dataset(
