@@ -10,7 +10,7 @@ from anchorrec.analysis.diagnostics import MEANINGS
 from anchorrec.analysis.projection import COEMBEDDING
 from anchorrec.data.shop_ids import item_shop_ids
 from anchorrec.models.registry import MULTIMODAL_VARIANTS
-from anchorrec.ui import cached, charts, linked_panels, prepared, tables
+from anchorrec.ui import cached, charts, figure_downloads, linked_panels, prepared, tables
 from anchorrec.ui.accuracy_views import show_accuracy_game
 from anchorrec.ui.collapse_views import FIGURE_CAPTION, TABLE_CAPTION, with_intervals
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
@@ -68,6 +68,7 @@ def _figure_one(state: AppState, entries: list[ModelEntry]) -> None:
             filters=linked_panels.catalogue_filters(ds),
         )
         linked_panels.show(data, key=FIGURE_KEY, on_change=_on_selection)
+        figure_downloads.panel_downloads(panels, entries, "collapse")  # SVG / PNG for a paper
 
 
 def _on_selection() -> None:  # the first selected item becomes the current one (sidebar, URL)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from anchorrec.evaluation.significance import comparison_table
 from anchorrec.models.config import DEFAULT_MASK
-from anchorrec.ui import cached, charts, prepared, show, tables
+from anchorrec.ui import cached, charts, prepared, segment_views, show, tables
 from anchorrec.ui.cold_start_views import show_warm_new
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.games import current_game
@@ -71,14 +71,8 @@ def _significance(state: AppState, usable: list) -> None:
 
 def _selected_variants(state: AppState) -> None:
     selected = [e for e in state.selected if e.usable]
+    segment_views.show_segment_accuracy(state, selected)  # shopper group; user activity
     if tables.planted_groups(state.dataset):
-        st.markdown(
-            "**Accuracy by shopper group** of the selected variants (test Recall@20 / NDCG@20): "
-            "where a variant gains or loses against another."
-        )
-        by_group = prepared.group_metrics(state, selected)  # the models with per-user metrics
-        wide = tables.group_accuracy_table(by_group)
-        show.table(wide, "overview_groups", show.formats(wide, "%.4f"))
         show_group_accuracy_game(selected, current_game())
     st.markdown("**Collapse headline** of the selected variants (details on *Positional collapse*)")
     reports = {e.label: cached.stored_diagnostics(e.path) for e in selected}

@@ -8,7 +8,7 @@ import streamlit as st
 from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS, layout_times
 from anchorrec.analysis.spaces import SPACE_DESCRIPTIONS, SPACE_ORDER
 from anchorrec.data.shop_ids import item_shop_ids
-from anchorrec.ui import cached, linked_panels, prepared, tables
+from anchorrec.ui import cached, figure_downloads, linked_panels, prepared, tables
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.games import current_game
 from anchorrec.ui.images import item_titles
@@ -141,6 +141,7 @@ def render() -> None:
             panels, titles, colour, colour_name, filters=filters, strata=strata, **look
         )
         linked_panels.show(data, key=PANELS_KEY, on_change=_on_selection)
+        figure_downloads.panel_downloads(panels, entry, "spaces")  # SVG / PNG for a paper
     show_selection_summary(ds, selected if len(selected) > 1 else found, "spaces_selection")
     st.divider()
     item = selected_item(state.item)

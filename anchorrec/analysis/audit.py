@@ -3,7 +3,7 @@
 :func:`audit` attributes every user's top-``k`` list (exact input- and branch-level Shapley,
 see :mod:`anchorrec.analysis.attribution`) and aggregates the shares overall and by
 segment — the user's group (a ``group`` column of users.csv, e.g. the sample's planted
-driver), the item's category, its popularity bucket and whether it is cold — with the
+driver), the user's activity (train-interaction tertiles, any dataset), the item's category, its popularity bucket and whether it is cold — with the
 exposure concentration (Gini of recommendation counts) and catalogue coverage. It records its
 provenance (dataset fingerprint, weights SHA-256, code version, time, attribution game) and
 flags segments with fewer than :data:`SMALL_SEGMENT` recommendations.
@@ -28,6 +28,12 @@ from anchorrec.analysis.attribution import (
     attribute_top_k,
     coalition_cache,
 )
+from anchorrec.evaluation.segments import (  # noqa: F401 - HEAD/TAIL_SHARE re-exported
+    HEAD_SHARE,
+    TAIL_SHARE,
+    popularity_buckets,
+    user_activity,
+)
 from anchorrec.stats import gini
 
 if TYPE_CHECKING:
@@ -35,9 +41,6 @@ if TYPE_CHECKING:
 
 #: An item is *cold* when it has at most this many train interactions.
 COLD_MAX_INTERACTIONS = 3
-#: Popularity buckets by share of the catalogue, most popular first (head / torso / tail).
-HEAD_SHARE = 0.2
-TAIL_SHARE = 0.5
 #: Column of users.csv / items.csv that defines a segment, in order of preference.
 USER_GROUP_COLUMNS: tuple[str, ...] = ("group", "segment")
 ITEM_CATEGORY_COLUMNS: tuple[str, ...] = ("category",)
@@ -73,18 +76,6 @@ class AuditResult:
     game: str = MEAN_GAME
     attribution: Attribution | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
-
-
-def popularity_buckets(popularity: np.ndarray) -> np.ndarray:
-    """``head`` (the 20 % most interacted items), ``tail`` (the 50 % least) or ``torso``."""
-    n = len(popularity)
-    order = np.argsort(-popularity, kind="stable")
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n)
-    bucket = np.full(n, "torso", dtype=object)
-    bucket[rank < int(np.ceil(HEAD_SHARE * n))] = "head"
-    bucket[rank >= n - int(np.floor(TAIL_SHARE * n))] = "tail"
-    return bucket
 
 
 def _column(frame: pd.DataFrame | None, names: tuple[str, ...]) -> pd.Series | None:
@@ -169,6 +160,7 @@ def audit(
     category = _column(ds.items, ITEM_CATEGORY_COLUMNS)
     if group is not None:
         recs["user_group"] = group.to_numpy()[recs["user"].to_numpy()]
+    recs["user_activity"] = user_activity(ds)[recs["user"].to_numpy()]
     if category is not None:
         recs["item_category"] = category.to_numpy()[recs["item"].to_numpy()]
     recs["popularity_bucket"] = popularity_buckets(popularity)[recs["item"].to_numpy()]
@@ -188,6 +180,7 @@ def audit(
     parts = [_aggregate(recs, None, OVERALL, cols)]
     for by, kind in (
         ("user_group", "user group"),
+        ("user_activity", "user activity"),
         ("item_category", "item category"),
         ("popularity_bucket", "popularity bucket"),
         ("cold", "cold items"),
@@ -243,7 +236,9 @@ def recommendations_frame(result: AuditResult) -> pd.DataFrame:
     recs = result.recommendations
     signed = [f"phi_{p}" for p in result.players] + [f"branch_{b}" for b in result.branches]
     segments = [
-        c for c in ("user_group", "item_category", "popularity_bucket", "cold") if c in recs
+        c
+        for c in ("user_group", "user_activity", "item_category", "popularity_bucket", "cold")
+        if c in recs
     ]
     return recs[[*RECOMMENDATION_COLUMNS, *signed, *segments]].assign(game=result.game)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sys
 
 from anchorrec.cli.common import EXIT_USER_ERROR, run_command
 
@@ -22,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "anchorrec.cli.analysis_commands",
     "anchorrec.cli.preview_commands",
     "anchorrec.cli.cold_start_commands",
+    "anchorrec.cli.export_commands",
 )
 
 __all__ = ["EXIT_USER_ERROR", "build_parser", "main"]
@@ -42,5 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    return run_command(args.func, args)
+    if getattr(args, "config", None) is None:
+        return run_command(args.func, args)
+    from anchorrec.cli.yaml_config import apply_config, explicit_dests
+
+    args._explicit = explicit_dests(build_parser(), argv)  # flags given win over the file
+    command = args.func
+
+    def configured(a: argparse.Namespace) -> int | None:
+        apply_config(a)
+        return command(a)
+
+    return run_command(configured, args)

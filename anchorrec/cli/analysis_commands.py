@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from anchorrec.cli.common import (
+    add_config_argument,
     add_mask_argument,
     add_model_source_arguments,
     emit_json,
@@ -108,6 +109,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "running; rewritten atomically before each step)",
     )
     add_model_source_arguments(p)
+    add_config_argument(p)
     p.set_defaults(func=cmd_prepare)
 
     p = sub.add_parser(

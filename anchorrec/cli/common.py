@@ -74,6 +74,18 @@ def add_training_arguments(p: argparse.ArgumentParser, *, per_rank: bool = False
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
 
+def add_config_argument(p: argparse.ArgumentParser, *, grid: bool = False) -> None:
+    """``--config FILE.yaml``: settings from a file (anchorrec.cli.yaml_config); flags win."""
+    p.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE.yaml",
+        help="read settings from a YAML file with the keys of a model's config.json"
+        + (" and a grid (hyper_parameters: [names] with lists of values)" if grid else "")
+        + "; flags given here win; unknown keys are refused",
+    )
+
+
 def training_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The preset fields the user set on the command line (``--lr`` -> ``learning_rate`` …)."""
     mapping = {
@@ -151,9 +163,9 @@ def load_model_from_args(args: argparse.Namespace, model_dir: str | None = None)
     resolve_device(args.device)  # --device tpu, or cuda without a GPU: before any loading
     dataset = None
     if args.data:
-        from anchorrec.data.mmrec import load_mmrec
+        from anchorrec.data.formats import load_dataset
 
-        dataset = load_mmrec(args.data)
+        dataset = load_dataset(args.data)
     from anchorrec.models.cold_start import with_cold_start
 
     loaded = load_model(model_dir or args.model_dir, dataset, device=args.device)

@@ -1,6 +1,8 @@
 """Sub-commands of the data area (registered by :mod:`anchorrec.cli`).
 
-``validate DIR [--json]``: load and check an MMRec dataset, print a one-screen summary.
+``validate DIR [--json]``: load and check a dataset (MMRec, RecBole atomic files, Cornac
+UIR/UIRT), print a one-screen summary.
+``convert SRC --out DIR``: write a RecBole or Cornac dataset as an MMRec directory.
 ``import-catalog``: turn items.csv + interactions.csv + photos into an MMRec dataset.
 """
 
@@ -15,7 +17,8 @@ from anchorrec.cli.common import emit_json
 from anchorrec.data.archive import find_dataset_root, safe_extract_zip
 from anchorrec.data.catalog import DEFAULT_K_CORE, import_catalog
 from anchorrec.data.dataset import Dataset
-from anchorrec.data.mmrec import check_not_temporary, load_mmrec
+from anchorrec.data.formats import CONVERT_SPLITS, FORMATS, convert_dataset, load_dataset
+from anchorrec.data.mmrec import check_not_temporary
 from anchorrec.errors import DatasetError
 
 
@@ -23,11 +26,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add this area's sub-commands to ``sub``."""
     p = sub.add_parser(
         "validate",
-        help="check an MMRec dataset directory and print its summary",
-        description="Load and validate an MMRec dataset directory (<name>.inter, feature "
-        ".npy files, items.csv, users.csv). Exit 0 if valid, 2 with the reasons otherwise.",
+        help="check a dataset (MMRec, RecBole or Cornac) and print its summary",
+        description="Load and validate a dataset: an MMRec directory (<name>.inter, feature "
+        ".npy files, items.csv, users.csv), a RecBole atomic directory (<name>.inter with a "
+        "typed header, optional .item/.user) or a Cornac UIR/UIRT file. Exit 0 if valid, 2 "
+        "with the reasons otherwise.",
     )
-    p.add_argument("directory", metavar="DIR", help="the dataset directory (or a .zip of it)")
+    p.add_argument("directory", metavar="DIR", help="the dataset (or a .zip of an MMRec one)")
     p.add_argument("--name", help="which <name>.inter to use when DIR holds several")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument(
@@ -35,7 +40,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="treat repeated (user, item) lines as an error instead of a warning",
     )
+    add_format_arguments(p)
     p.set_defaults(func=_validate)
+
+    p = sub.add_parser(
+        "convert",
+        help="write a RecBole or Cornac dataset as an MMRec directory",
+        description="Read SRC (a RecBole atomic directory or a Cornac UIR/UIRT file; an MMRec "
+        "directory is copied as it is), split it as --split says, and write a complete MMRec "
+        "directory at --out: <name>.inter with x_label, items.csv and users.csv (original ids "
+        "and attributes), item_id_map.csv and user_id_map.csv. Nothing appears in --out unless "
+        "the whole conversion succeeds.",
+    )
+    p.add_argument("source", metavar="SRC", help="the dataset to convert")
+    p.add_argument("--out", required=True, metavar="DIR", help="MMRec directory to write")
+    p.add_argument("--name", help="dataset name (default: the source's)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_format_arguments(p)
+    p.set_defaults(func=_convert)
 
     p = sub.add_parser(
         "import-catalog",
@@ -73,6 +96,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_import_catalog)
 
 
+def add_format_arguments(p: argparse.ArgumentParser) -> None:
+    """``--format``, ``--split`` and ``--seed``: how a RecBole or Cornac dataset is read."""
+    p.add_argument(
+        "--format",
+        dest="fmt",
+        default="auto",
+        choices=FORMATS,
+        help="dataset format (auto: told from the files)",
+    )
+    p.add_argument(
+        "--split",
+        default="auto",
+        choices=CONVERT_SPLITS,
+        help="how RecBole/Cornac interactions are split (auto: RecBole's default random-order "
+        "80/10/10 for RecBole, MMRec's per-user rule for Cornac, chronological with "
+        "timestamps; split files are kept)",
+    )
+    p.add_argument("--seed", type=int, default=None, help="seed of a random-order split")
+
+
 def format_summary(ds: Dataset) -> str:
     """A one-screen, human-readable summary of a dataset."""
     s = ds.summary()
@@ -95,6 +138,7 @@ def format_summary(ds: Dataset) -> str:
     ]
     lines.append("metadata     " + (", ".join(meta) if meta else "none"))
     lines.append(f"dropped      {ds.dropped_users:,} user(s) with no train interaction")
+    lines.append(f"source       {s['source']}")
     lines.append(f"fingerprint  {ds.fingerprint}")
     if ds.warnings:
         lines.append(f"warnings     {len(ds.warnings)}")
@@ -132,10 +176,31 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _load(path: Path, args: argparse.Namespace) -> Dataset:
-    check_not_temporary(path.parent if path.suffix == ".inter" else path)
-    return load_mmrec(
-        path, name=args.name, on_duplicate="error" if args.strict_duplicates else "warn"
+    check_not_temporary(path.parent if path.is_file() else path)
+    return load_dataset(
+        path,
+        name=args.name,
+        on_duplicate="error" if args.strict_duplicates else "warn",
+        fmt=getattr(args, "fmt", "auto"),
+        split=getattr(args, "split", "auto"),
+        seed=getattr(args, "seed", None),
     )
+
+
+def _convert(args: argparse.Namespace) -> int:
+    ds = convert_dataset(
+        args.source,
+        args.out,
+        fmt=args.fmt,
+        split=args.split,
+        seed=args.seed,
+        name=args.name,
+        overwrite=args.overwrite,
+    )
+    if not args.json:
+        print(f"converted into {args.out}", file=sys.stderr)
+    _print(ds, args.json)
+    return 0
 
 
 def _import_catalog(args: argparse.Namespace) -> int:

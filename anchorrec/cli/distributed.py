@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     import torch.distributed as dist
 
-    from anchorrec.data.mmrec import load_mmrec
+    from anchorrec.data.formats import load_dataset
     from anchorrec.models.config import preset_config
     from anchorrec.training.distributed import init_distributed, train_distributed
 
@@ -45,7 +45,7 @@ def _run(args: argparse.Namespace) -> int:
     check_train_output(args)
     ctx = init_distributed(args.device)
     try:
-        dataset = load_mmrec(args.data_dir)
+        dataset = load_dataset(args.data_dir)
         result = train_distributed(
             dataset,
             args.variant,

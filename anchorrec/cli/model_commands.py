@@ -10,6 +10,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from anchorrec.cli.common import (
+    add_config_argument,
     add_mask_argument,
     add_model_source_arguments,
     add_training_arguments,
@@ -24,17 +25,37 @@ from anchorrec.cli.common import (
 from anchorrec.errors import ConfigError
 
 if TYPE_CHECKING:
+    from anchorrec.models.checkpoint import LoadedModel
     from anchorrec.models.seed_spread import SeedSpread
 
-METRIC_ORDER = ("recall", "ndcg", "precision", "map", "hitrate", "coverage", "mean_popularity")
+METRIC_ORDER = (
+    "recall",
+    "ndcg",
+    "mrr",
+    "precision",
+    "map",
+    "hitrate",
+    "coverage",
+    "mean_popularity",
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this area's sub-commands to ``sub``."""
     from anchorrec.models.config import PRESETS, TUNE_BUDGET, TUNE_PATIENCE, TUNE_SEEDS
 
-    p = sub.add_parser("train", help="train a model on an MMRec dataset directory")
+    p = sub.add_parser(
+        "train", help="train a model on a dataset (MMRec directory, RecBole or Cornac data)"
+    )
     add_training_arguments(p)
+    add_config_argument(p)
+    p.add_argument(
+        "--log-dir",
+        default=None,
+        metavar="DIR",
+        help="also write TensorBoard scalars (losses, valid Recall/NDCG) to DIR "
+        "(needs tensorboard: pip install tensorboard)",
+    )
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p.add_argument("--temperature", type=float, default=None, help="τ of the AAL InfoNCE (> 0)")
     p.add_argument(
@@ -57,11 +78,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "each seed and compute its test metrics once. Writes OUT/grid/point-<i> (every grid run), "
         "OUT/model (the chosen model), OUT/seed-<s>, OUT/grid.json and OUT/summary.json.",
     )
-    p.add_argument("data_dir", metavar="DATA_DIR", help="MMRec dataset directory")
+    p.add_argument("data_dir", metavar="DATA_DIR", help="dataset (MMRec, RecBole or Cornac)")
     p.add_argument(
-        "--variant", required=True, type=variant_name, metavar="VARIANT", help="model variant"
+        "--variant",
+        default=None,
+        type=variant_name,
+        metavar="VARIANT",
+        help="model variant (required here or in --config)",
     )
     p.add_argument("--preset", default="default", choices=PRESETS)
+    add_config_argument(p, grid=True)
     p.add_argument(
         "--budget",
         type=int,
@@ -101,9 +127,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=cmd_tune)
 
-    p = sub.add_parser("evaluate", help="full-ranking metrics of a trained model")
+    p = sub.add_parser(
+        "evaluate",
+        help="full-ranking metrics of a trained model, overall or by segment",
+        description="Rank every user of the split against all items and print Recall, NDCG, "
+        "MRR, Precision, MAP, HitRate, coverage and mean popularity at 5, 10, 20, 50. With "
+        "--by activity: per group of users by train interactions (tertiles: light, medium, "
+        "heavy); --by popularity: per bucket of items by train popularity (head 20%%, torso, "
+        "tail 50%%: the held-out items of the bucket are the truth); --by COLUMN: per value "
+        "of a users.csv column.",
+    )
     p.add_argument("model_dir", metavar="MODEL_DIR")
     p.add_argument("--split", default="test", choices=("valid", "test"))
+    p.add_argument(
+        "--by",
+        default=None,
+        metavar="activity|popularity|COLUMN",
+        help="segment the metrics by user activity, item popularity or a users.csv column",
+    )
     add_model_source_arguments(p)
     add_mask_argument(p)
     p.add_argument(
@@ -166,15 +207,23 @@ def _format_table(metrics: dict[str, float]) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from anchorrec.data.mmrec import load_mmrec
+    from anchorrec.data.formats import load_dataset
     from anchorrec.device import resolve_device
     from anchorrec.models.config import preset_config
     from anchorrec.training import train
 
-    config = preset_config(args.preset, variant=args.variant, **training_overrides(args))
+    overrides = {**getattr(args, "config_hyper", {}), **training_overrides(args)}
+    config = preset_config(args.preset, variant=args.variant, **overrides)
     resolve_device(args.device)
     check_train_output(args)
-    dataset = load_mmrec(args.data_dir)
+    on_epoch = None
+    if args.log_dir:  # before the data is read: a missing tensorboard says so at once
+        from anchorrec.training.tensorboard_log import TensorBoardLog, summary_writer_class
+
+        summary_writer_class()
+    dataset = load_dataset(args.data_dir)
+    if args.log_dir:
+        on_epoch = TensorBoardLog(args.log_dir)
     try:
         result = train(
             dataset,
@@ -189,6 +238,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             cuda_graphs=not args.no_cuda_graphs,
             progress=not args.quiet,
             mask=args.mask,
+            on_epoch=on_epoch,
         )
     except OSError as exc:  # a full disk mid-run: say what is kept and how to go on
         from anchorrec.errors import OutputError
@@ -206,24 +256,33 @@ def cmd_train(args: argparse.Namespace) -> int:
             else f" {args.out} was not written."
         )
         raise OutputError(message + kept) from None
+    finally:
+        if on_epoch is not None:
+            on_epoch.close()
     test = result.metrics["test"]
     print(f"{args.variant} ({config.preset}) best epoch {result.best_epoch}; saved to {args.out}")
     print(f"test split, mask {args.mask}")
     print(_format_table(test))
+    if args.log_dir:
+        print(f"TensorBoard scalars in {args.log_dir} (tensorboard --logdir {args.log_dir})")
     if args.json:
         emit_json({**test, "mask": args.mask})
     return 0
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from anchorrec.data.mmrec import load_mmrec
+    from anchorrec.data.formats import load_dataset
     from anchorrec.training.tuning import tune
 
-    dataset = load_mmrec(args.data_dir)
+    if args.variant is None:
+        raise ConfigError("tune needs a variant: --variant VARIANT (or variant: in --config).")
+    dataset = load_dataset(args.data_dir)
     result = tune(
         dataset,
         args.variant,
         args.out,
+        grid=getattr(args, "config_grid", None),
+        fixed=getattr(args, "config_hyper", None),
         preset=args.preset,
         budget=args.budget,
         patience=args.patience,
@@ -253,6 +312,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from anchorrec.evaluation.item_groups import warm_new_report
 
     loaded = load_model_from_args(args)
+    if args.by:
+        return _evaluate_by(args, loaded)
     metrics = evaluate(loaded, loaded.dataset, args.split, mask=args.mask)
     ranking = "published ranking" if loaded.cold_start is None else "cold-start path on"
     print(
@@ -288,6 +349,49 @@ def _format_groups(groups: dict[str, dict[str, dict[str, float]]]) -> str:
             f" warm items {on['warm']['recall@20'] - off['warm']['recall@20']:+.4f}"
         )
     return "\n".join(lines)
+
+
+def _evaluate_by(args: argparse.Namespace, loaded: LoadedModel) -> int:
+    """``evaluate --by``: one table per segment, the overall one first."""
+    from anchorrec.evaluation.metrics import evaluate, evaluate_item_buckets, evaluate_segments
+    from anchorrec.evaluation.segments import (
+        ACTIVITY,
+        POPULARITY,
+        activity_segments,
+        popularity_segments,
+        user_segments,
+    )
+
+    ds, model = loaded.dataset, loaded.model
+    overall = evaluate(model, ds, args.split, mask=args.mask)
+    if args.by == POPULARITY:
+        what = "item popularity (the bucket's held-out items are the truth)"
+        segments = evaluate_item_buckets(
+            model, ds, popularity_segments(ds), args.split, mask=args.mask
+        )
+    else:
+        if args.by == ACTIVITY:
+            what, groups = "user activity (train interactions)", activity_segments(ds)
+        else:
+            groups = user_segments(ds, args.by)
+            if not groups:
+                columns = (
+                    [] if ds.users is None else [c for c in ds.users.columns if c != "user_id"]
+                )
+                raise ConfigError(
+                    f"--by {args.by}: use activity, popularity or a users.csv column"
+                    + (f" ({', '.join(columns)})." if columns else " (this dataset has none).")
+                )
+            what = f"users.csv column {args.by}"
+        segments = evaluate_segments(model, ds, groups, args.split, mask=args.mask)
+    print(f"{loaded.variant} on {ds.name}, split {args.split}, mask {args.mask}, by {what}")
+    for name, metrics in {"all": overall, **segments}.items():
+        extra = f", {int(metrics['items'])} items" if "items" in metrics else ""
+        print(f"\n{name}: {int(metrics['users'])} users{extra}")
+        print(_format_table(metrics))
+    if args.json:
+        emit_json({"by": args.by, "mask": args.mask, "all": overall, "segments": segments})
+    return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

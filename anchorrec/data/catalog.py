@@ -95,27 +95,42 @@ def read_catalog(items_csv: Path, interactions_csv: Path) -> Catalog:
         if col not in items.columns:
             items[col] = ""
 
-    inter, inter_text = read_csv_table(interactions_csv, INTER_REQUIRED)
-    if inter.empty:
-        raise DatasetError(
-            f"{interactions_csv}: has a header but no interactions; add one row per interaction."
-        )
-    for col in INTER_REQUIRED:
-        inter[col] = inter[col].str.strip()
-        empty = np.flatnonzero(inter[col].to_numpy() == "")
-        if empty.size:
-            line = csv_line_of_record(inter_text, int(empty[0]))
-            raise DatasetError(f"{interactions_csv}, line {line}, field {col}: is empty.")
-    timestamps = None
-    if TIMESTAMP_COL in inter.columns and (inter[TIMESTAMP_COL].str.strip() != "").any():
-        timestamps = _parse_timestamps(interactions_csv, inter, inter_text)
+    from anchorrec.data.formats import read_foreign_interactions
+
+    foreign = read_foreign_interactions(interactions_csv)  # RecBole .inter, Cornac UIR/UIRT
+    if foreign is not None:
+        inter = pd.DataFrame({"user_id": foreign.users, "item_id": foreign.items})
+        timestamps = foreign.timestamps
+        foreign_lines = foreign.lines
+
+        def line_of(r: int) -> int:
+            return int(foreign_lines[r])
+    else:
+        inter, inter_text = read_csv_table(interactions_csv, INTER_REQUIRED)
+        if inter.empty:
+            raise DatasetError(
+                f"{interactions_csv}: has a header but no interactions; add one row per "
+                "interaction."
+            )
+        for col in INTER_REQUIRED:
+            inter[col] = inter[col].str.strip()
+            empty = np.flatnonzero(inter[col].to_numpy() == "")
+            if empty.size:
+                line = csv_line_of_record(inter_text, int(empty[0]))
+                raise DatasetError(f"{interactions_csv}, line {line}, field {col}: is empty.")
+        timestamps = None
+        if TIMESTAMP_COL in inter.columns and (inter[TIMESTAMP_COL].str.strip() != "").any():
+            timestamps = _parse_timestamps(interactions_csv, inter, inter_text)
+
+        def line_of(r: int) -> int:
+            return csv_line_of_record(inter_text, r)
 
     known = inter["item_id"].isin(items["item_id"]).to_numpy()
     if not known.all():
         r = int(np.flatnonzero(~known)[0])
         warnings.append(
             f"{interactions_csv.name}: {int((~known).sum())} interaction(s) name an item_id "
-            f"that is not in {items_csv.name} (first: line {csv_line_of_record(inter_text, r)}, "
+            f"that is not in {items_csv.name} (first: line {line_of(r)}, "
             f"{inter['item_id'].iloc[r]!r}); they were skipped."
         )
         inter = inter[known]

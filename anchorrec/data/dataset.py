@@ -48,6 +48,9 @@ class Dataset:
     dropped_users: int = 0
     warnings: tuple[str, ...] = ()
     fingerprint: str = ""
+    #: where the data came from when it was not an MMRec directory, and how it was split
+    #: (e.g. "RecBole atomic files …; split: …"); empty for an MMRec directory
+    source: str = ""
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
@@ -123,6 +126,7 @@ class Dataset:
             "has_item_metadata": self.items is not None,
             "has_user_metadata": self.users is not None,
             "fingerprint": self.fingerprint,
+            "source": self.source or "MMRec directory",
         }
 
 

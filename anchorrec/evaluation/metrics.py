@@ -11,6 +11,7 @@ ground truth G and top-K list r_1..r_K (rel_k = 1 if r_k ∈ G):
 - Recall@K = Σ rel / |G|;  Precision@K = Σ rel / K;  HitRate@K = 1 if any rel
 - NDCG@K = Σ_k rel_k / log2(k+1)  /  Σ_{k ≤ min(|G|, K)} 1 / log2(k+1)
 - MAP@K = Σ_k rel_k · Precision@k / min(|G|, K)
+- MRR@K = 1 / (rank of the first relevant item in the top K), 0 when none (RecBole's MRR)
 
 averaged over the evaluated users. Catalogue coverage@K is the fraction of all items that
 appear in at least one top-K list; mean popularity@K the mean train-interaction count of the
@@ -19,7 +20,7 @@ recommended items.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -108,7 +109,7 @@ def per_user_metrics(
 def _per_user_ranking_metrics(
     top: np.ndarray, truth: sp.csr_matrix, users: np.ndarray, ks: Sequence[int]
 ) -> dict[str, np.ndarray]:
-    """Recall, NDCG, Precision, MAP and HitRate at each K, one value per user."""
+    """Recall, NDCG, Precision, MAP, HitRate and MRR at each K, one value per user."""
     rel, n_true = _relevance(top, truth, users)
     max_k = top.shape[1]
     ranks = np.arange(1, max_k + 1, dtype=np.float64)
@@ -118,6 +119,7 @@ def _per_user_ranking_metrics(
     ap_sum = np.cumsum(precision_at * rel, axis=1)
     idcg_table = np.cumsum(discount)
     dcg = np.cumsum(rel * discount, axis=1)
+    first_hit = np.argmax(rel, axis=1) if max_k else np.zeros(len(rel), dtype=np.int64)
     out: dict[str, np.ndarray] = {}
     for k in ks:
         kk = min(k, max_k)
@@ -128,6 +130,7 @@ def _per_user_ranking_metrics(
         out[f"precision@{k}"] = hits / k
         out[f"map@{k}"] = ap_sum[:, kk - 1] / ideal
         out[f"hitrate@{k}"] = hits > 0
+        out[f"mrr@{k}"] = np.where(hits > 0, 1.0 / (first_hit + 1), 0.0)
     return out
 
 
@@ -143,7 +146,7 @@ def ranking_metrics(
     per_user = _per_user_ranking_metrics(top, truth, users, ks)
     out: dict[str, float] = {}
     for k in ks:
-        for name in ("recall", "ndcg", "precision", "map", "hitrate"):
+        for name in ("recall", "ndcg", "mrr", "precision", "map", "hitrate"):
             out[f"{name}@{k}"] = float(np.mean(per_user[f"{name}@{k}"]))
         listed = top[:, : min(k, top.shape[1])]
         out[f"coverage@{k}"] = float(len(np.unique(listed)) / n_items)
@@ -211,7 +214,7 @@ def _ranked(
 def evaluate_segments(
     model_or_embeddings: object,
     dataset: Dataset,
-    segments: dict[str, Sequence[int] | np.ndarray],
+    segments: Mapping[str, Sequence[int] | np.ndarray],
     split: str = "test",
     ks: Sequence[int] = DEFAULT_KS,
     *,
@@ -226,4 +229,39 @@ def evaluate_segments(
     for name, users in segments.items():
         if len(evaluated_users(dataset, split, users)):
             out[name] = evaluate(emb, dataset, split, ks, users=users, mask=mask)
+    return out
+
+
+def evaluate_item_buckets(
+    model_or_embeddings: object,
+    dataset: Dataset,
+    buckets: dict[str, np.ndarray],
+    split: str = "test",
+    ks: Sequence[int] = DEFAULT_KS,
+    *,
+    mask: str = DEFAULT_MASK,
+) -> dict[str, dict[str, float]]:
+    """Metrics of the full ranking against each bucket of items (name → item ids).
+
+    Every evaluated user is ranked once against all items; a bucket's metrics count only its
+    items as the truth, over the users with at least one ``split`` item in it (``users``).
+    So Recall@K of the tail bucket is the share of each user's held-out tail items that
+    reached the top K. A bucket without such users is left out.
+    """
+    users, top = _ranked(model_or_embeddings, dataset, split, max(ks), mask=mask)
+    truth = dataset.split(split)
+    popularity = dataset.item_popularity().astype(np.float64)
+    out: dict[str, dict[str, float]] = {}
+    for name, items in buckets.items():
+        keep = np.zeros(dataset.n_items, dtype=np.float32)
+        keep[np.asarray(items, dtype=np.int64)] = 1.0
+        part = sp.csr_matrix(truth @ sp.diags(keep))
+        part.eliminate_zeros()
+        has = np.diff(part.indptr)[users] > 0
+        if not has.any():
+            continue
+        metrics = ranking_metrics(top[has], part, users[has], ks, popularity)
+        metrics["users"] = float(has.sum())
+        metrics["items"] = float(len(items))
+        out[name] = metrics
     return out

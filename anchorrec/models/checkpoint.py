@@ -296,7 +296,7 @@ def check_weight_shapes(path: Path, blob: bytes, info: dict[str, Any]) -> None:
 
 
 def _resolve_dataset(info: dict[str, Any], model_dir: Path) -> Dataset:
-    from anchorrec.data.mmrec import load_mmrec
+    from anchorrec.data.formats import load_dataset
 
     rel = info["dataset"].get("path")
     if not rel:
@@ -309,7 +309,7 @@ def _resolve_dataset(info: dict[str, Any], model_dir: Path) -> Dataset:
             f"{model_dir / CONFIG_FILE}: dataset {path} (field dataset.path) does not exist; "
             "pass the dataset explicitly or move it back."
         )
-    return load_mmrec(path)
+    return load_dataset(path)
 
 
 def load_model(

@@ -90,10 +90,16 @@ class TuneResult:
     out_dir: Path
 
 
-def grid_points(variant: str, max_points: int | None = None) -> list[dict[str, Any]]:
-    """Every combination of ``variant``'s grid, in a fixed order (the first ``max_points``)."""
+Grid = dict[str, tuple[Any, ...]]
+
+
+def grid_points(
+    variant: str, max_points: int | None = None, grid: Grid | None = None
+) -> list[dict[str, Any]]:
+    """Every combination of ``variant``'s grid (or of ``grid``, e.g. from a YAML file), in a
+    fixed order (the first ``max_points``)."""
     model_class(variant)  # unknown variant: ConfigError
-    grid = GRIDS.get(variant, {})
+    grid = GRIDS.get(variant, {}) if grid is None else grid
     names = list(grid)
     points = [dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())]
     if max_points is not None:
@@ -126,10 +132,15 @@ def _seed_dir(out: Path, seed: int) -> Path:
     return out / f"seed-{seed}"
 
 
-def _base_config(variant: str, preset: str, budget: int, patience: int) -> ModelConfig:
+def _base_config(
+    variant: str, preset: str, budget: int, patience: int, fixed: dict[str, Any] | None = None
+) -> ModelConfig:
+    """The preset with the protocol's budget, and ``fixed`` hyper-parameters (a YAML file's)."""
     if budget < 1 or patience < 1:
         raise ConfigError(f"budget and patience must be >= 1 (got {budget}, {patience}).")
-    return preset_config(preset, variant=variant, epochs=budget, patience=patience)
+    return preset_config(
+        preset, variant=variant, **{**(fixed or {}), "epochs": budget, "patience": patience}
+    )
 
 
 def _reusable(model_dir: Path, config: ModelConfig, seed: int) -> bool:
@@ -175,14 +186,16 @@ def run_grid_point(
     patience: int = DEFAULT_PATIENCE,
     seed: int = DEFAULT_SEEDS[0],
     device: str = "auto",
+    grid: Grid | None = None,
+    fixed: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train grid point ``index`` (0-based) of ``variant`` with ``seed`` into
     ``out_dir/grid/point-<index>`` unless it is there already; return its grid row (valid
     scores only). Separate processes may run separate points of one tuning directory."""
     from anchorrec.models.checkpoint import read_model_info
 
-    point = grid_points(variant)[index]
-    config = _base_config(variant, preset, budget, patience).replace(**point)
+    point = grid_points(variant, grid=grid)[index]
+    config = _base_config(variant, preset, budget, patience, fixed).replace(**point)
     model_dir = _grid_dir(Path(out_dir), index)
     if not _reusable(model_dir, config, seed):
         _train_valid_only(dataset, config, seed, device, model_dir, {"grid_point": point})
@@ -252,8 +265,13 @@ def tune(
     overwrite: bool = False,
     resume: bool = False,
     log: Log | None = None,
+    grid: Grid | None = None,
+    fixed: dict[str, Any] | None = None,
 ) -> TuneResult:
     """Tune ``variant`` on ``dataset`` by the protocol above and write ``out_dir``.
+
+    ``grid`` replaces the variant's documented grid and ``fixed`` sets other
+    hyper-parameters of every run (``tune --config FILE.yaml``); both are recorded.
 
     With ``resume`` an existing ``out_dir`` is continued: grid points and seeds already
     trained there with the same configuration and seed are reused, not retrained (they may
@@ -265,7 +283,7 @@ def tune(
     seeds = list(dict.fromkeys(int(s) for s in seeds))
     if not seeds:
         raise ConfigError("give at least one seed.")
-    base = _base_config(variant, preset, budget, patience)
+    base = _base_config(variant, preset, budget, patience, fixed)
     out = Path(out_dir)
     if out.exists() and not resume:
         if not overwrite:
@@ -275,10 +293,10 @@ def tune(
         shutil.rmtree(out)
     say = log or (lambda _s: None)
     closed_form = _is_closed_form(base, dataset)
-    points = grid_points(variant, max_points)
+    points = grid_points(variant, max_points, grid)
     started = time.perf_counter()
 
-    grid: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     for i, point in enumerate(points):
         row = run_grid_point(
             dataset,
@@ -290,14 +308,16 @@ def tune(
             patience=patience,
             seed=seeds[0],
             device=device,
+            grid=grid,
+            fixed=fixed,
         )
-        grid.append(row)
+        rows.append(row)
         say(
             f"[{variant}] grid {i + 1}/{len(points)} {point or '(no grid)'}: valid "
             f"recall@20 {row['valid']['recall@20']:.4f} (best epoch {row['best_epoch']})"
         )
-    best_index = max(range(len(grid)), key=lambda i: grid[i]["valid"][SELECTION_METRIC])
-    best_row = grid[best_index]
+    best_index = max(range(len(rows)), key=lambda i: rows[i]["valid"][SELECTION_METRIC])
+    best_row = rows[best_index]
     chosen = base.replace(**best_row["point"])
     say(f"[{variant}] chosen {best_row['point'] or '(no grid)'} on valid {SELECTION_METRIC}")
 
@@ -332,7 +352,9 @@ def tune(
         "selection": f"valid {SELECTION_METRIC}, seed {seeds[0]}",
         "budget": {"epochs": budget, "patience": patience} if not closed_form else None,
         "closed_form": closed_form,
-        "grid_points": len(grid),
+        "grid_points": len(rows),
+        "grid_source": "documented" if grid is None else "given (tune --config)",
+        "fixed": fixed or {},
         "grid_truncated_to": max_points,
         "chosen": best_row["point"],
         "chosen_config": chosen.to_dict(),
@@ -345,11 +367,10 @@ def tune(
         if closed_form
         else "one training run per seed; the first seed's run is the chosen grid point's",
     }
-    atomic_write_json(
-        out / "grid.json", {"variant": variant, "grid": GRIDS.get(variant, {}), "runs": grid}
-    )
+    used = GRIDS.get(variant, {}) if grid is None else grid
+    atomic_write_json(out / "grid.json", {"variant": variant, "grid": used, "runs": rows})
     atomic_write_json(out / "summary.json", summary)
-    return TuneResult(variant, best_row["point"], grid, runs, summary, out)
+    return TuneResult(variant, best_row["point"], rows, runs, summary, out)
 
 
 def read_summary(out_dir: str | Path) -> dict[str, Any]:

@@ -124,3 +124,12 @@ def test_the_audit_reports_its_progress_over_every_user(tiny_model):
     done = [d for d, _ in calls]
     assert done == sorted(done) and done[-1] == 2 * n
     pd.testing.assert_frame_equal(result.shares, audit(tiny_model, k=5).shares)
+
+
+def test_user_activity_is_a_segment_of_every_audit(tiny_model, tiny_audit):
+    from anchorrec.evaluation.segments import user_activity
+
+    seg = tiny_audit.shares[tiny_audit.shares["kind"] == "user activity"]
+    labels = user_activity(tiny_model.dataset)
+    expected = {name: int((labels == name).sum()) for name in set(labels)}
+    assert dict(zip(seg["segment"], seg["users"], strict=True)) == expected

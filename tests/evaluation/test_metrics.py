@@ -142,3 +142,11 @@ def test_segments_are_evaluated_from_one_forward_pass(tiny_dataset):
     whole = evaluate(emb, ds, "test")
     weighted = sum(by[g]["recall@20"] * by[g]["users"] for g in by) / whole["users"]
     assert weighted == pytest.approx(whole["recall@20"])
+
+
+def test_mrr_is_the_reciprocal_rank_of_the_first_hit(hand_dataset, hand_embeddings):
+    valid = evaluate(hand_embeddings, hand_dataset, "valid", ks=(1, 3, 4))
+    # u0: [1, 2, 3, 4] vs {1} → first hit at rank 1;  u1: [0, 1, 2, 3] vs {3} → rank 4
+    assert valid["mrr@1"] == pytest.approx(0.5)
+    assert valid["mrr@3"] == pytest.approx(0.5)  # u1's hit is beyond 3
+    assert valid["mrr@4"] == pytest.approx((1 + 1 / 4) / 2)
