@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from anchorrec.analysis.projection import ANCHOR_DOMAIN, DEFAULT_PARAMS, METHODS, layout_times
+from anchorrec.analysis.projection import ANCHOR_DOMAIN
 from anchorrec.analysis.spaces import SPACE_DESCRIPTIONS, SPACE_ORDER
 from anchorrec.data.shop_ids import item_shop_ids
 from anchorrec.ui import cached, figure_downloads, linked_panels, prepared, tables
 from anchorrec.ui.errors import USER_ERRORS, show_error, user_errors
 from anchorrec.ui.games import current_game
 from anchorrec.ui.images import item_titles
+from anchorrec.ui.layout_form import compute_layouts_form
 from anchorrec.ui.neighbours import show_item_inspector
 from anchorrec.ui.selection import show_selection_summary
 from anchorrec.ui.state import (
@@ -28,30 +29,6 @@ ANCHOR_WORDS = (
     "P_id(H), P_mm(Z^mm), P_v(x^v), P_t(x^t) and the mixup in one projection, coloured by "
     "modality. Aligned modalities overlap; separate clouds mean the projections disagree."
 )
-
-
-def _layout_params(method: str) -> dict:
-    """The method's own parameters, drawn as soon as the method is picked (no form)."""
-    p = dict(DEFAULT_PARAMS[method])
-    for key, label, low, high, kind in tables.LAYOUT_PARAMETERS[method]:
-        p[key] = st.number_input(
-            label, kind(low), kind(high), kind(p[key]), key=f"lay_{method}_{key}"
-        )
-    return p
-
-
-def _compute_layouts(state, entry, where, layouts) -> None:
-    with where.popover("Compute layouts", icon=":material/calculate:"):
-        methods = prepared.inline_methods(METHODS, state.dataset.n_items)  # others: prepare
-        method = st.selectbox("Method", methods, format_func=NAMES.get, key="lay_method")
-        params = _layout_params(method)
-        go = st.button("Compute", type="primary", key="lay_go")
-        st.caption(layout_times({k: e for k, (_, e) in layouts.items()}))  # this model's
-        st.caption(tables.LAYOUT_TIMES)
-    if go:
-        with user_errors("Layouts"), st.spinner(f"Computing {NAMES[method]} layouts…"):
-            cached.compute_layouts(state.loaded(entry), method, params)
-        st.rerun()
 
 
 def _colours(state, entry) -> tuple[np.ndarray | None, str]:
@@ -106,7 +83,7 @@ def render() -> None:
         name = top[0].radio("Model", [e.name for e in entries], horizontal=True, key="spaces_model")
         entry = next(e for e in entries if e.name == name)
     layouts = cached.available_projections(entry.path)
-    _compute_layouts(state, entry, top[2], layouts)
+    compute_layouts_form(state, entry, top[2], layouts)
     ready = [m for m in ("umap", "tsne", "pca") if any(k.endswith(f"/{m}") for k in layouts)]
     if not ready:
         prepared.no_layouts(state, entry)  # the command; a background run on a large catalogue

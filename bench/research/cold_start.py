@@ -193,8 +193,7 @@ def report(paths: list[Path]) -> str:
         out.append(
             f"**{variant}** ({row['seeds']} seeds; choice on valid within a warm cost of "
             f"{row['warm_budget_valid']}; grid {row.get('grid', 'default')}; kept per seed: "
-            f"{', '.join(row['kept_per_seed'])}; "
-            f"{row['date'][:10]}, `{row['git']}`)\n"
+            f"{', '.join(row['kept_per_seed'])})\n"
         )
         out.append(
             "| ranking | valid warm | valid new | test warm | test new | test all | "
@@ -218,6 +217,15 @@ def report(paths: list[Path]) -> str:
             for name, vals in groups.items():
                 out.append(f"| {name} | " + " | ".join(f"{vals[c]:.4f}" for c in cols) + " |")
         out.append("")
+    out.append("| run | date (UTC) | git | machine |")
+    out.append("|---|---|---|---|")
+    for variant, row in latest.items():
+        m = row.get("machine", {})
+        machine = (
+            f"{m.get('cores')}-core {m.get('cpu')}, {m.get('mem_gb')} GB, torch {m.get('torch')}"
+        )
+        out.append(f"| {variant} | {row['date'][:10]} | `{row['git']}` | {machine} |")
+    out.append("")
     return "\n".join(out)
 
 
