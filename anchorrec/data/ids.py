@@ -1,0 +1,86 @@
+"""The one strict parser of the whole numbers a data file holds (ids, labels).
+
+Python's ``int()`` — and NumPy's ``astype(int64)``, which calls it — accepts more than a data
+file should hold: ``0_1`` (read as 1), digits of other scripts (``١``), and any Unicode space
+around the number (a no-break space, an em space, a trailing U+2028 line separator). Each of
+those would be taken silently, so two different files would read as the same dataset. Here a
+number is ASCII digits with an optional sign, and only ASCII spaces or tabs around it; every
+other value is reported with its row and why, for the caller to name the file, line and field.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Characters a well-formed column of numbers may hold (ASCII digits, signs, spaces, tabs).
+_OUTSIDE = re.compile(r"[^0-9+\- \t]")
+
+
+@dataclass
+class BadNumber(ValueError):
+    """Row ``row`` (0-based) of the column is not a plain whole number; ``what`` says why."""
+
+    row: int
+    value: str
+    what: str
+    #: "empty", "too large" (digits only, but too many of them) or "not a number".
+    kind: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.what}"
+
+
+def describe_char(ch: str) -> str:
+    """A character named for a message: ``U+2028 LINE SEPARATOR``."""
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'control character')}"
+
+
+def _why(value: str, signed: bool) -> str:
+    odd = [ch for ch in value if not (ch.isascii() and (ch.isdigit() or ch in "+- \t"))]
+    if odd:
+        ch = odd[0]
+        if ch == "_":
+            return "holds '_' (a digit separator Python accepts, but not an id)"
+        if ch.isdigit() or unicodedata.category(ch) == "Nd":
+            return f"holds the non-ASCII digit {describe_char(ch)}"
+        if ch.isspace() or unicodedata.category(ch)[0] in "CZ":
+            return f"holds {describe_char(ch)}, which is not an ASCII space"
+        return "is not an integer"
+    if not signed and value.strip().startswith("-"):
+        return "is negative"
+    return "is not an integer"
+
+
+def parse_whole_numbers(raw: pd.Series, *, signed: bool, max_digits: int) -> np.ndarray:
+    """The values of the string column ``raw`` as int64, or :class:`BadNumber` for the first
+    value that is not ASCII digits (with an optional sign) between optional ASCII spaces."""
+    values = raw.to_numpy(dtype=object)
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if _OUTSIDE.search("".join(values)) is None:
+        try:  # the fast path: only ASCII digits, signs and spaces occur
+            out = values.astype(np.int64)
+        except (ValueError, OverflowError):
+            pass
+        else:
+            lengths = raw.str.strip().str.lstrip("+-").str.len().to_numpy()
+            if int(lengths.max()) <= max_digits:
+                return out
+    sign = "[+-]?" if signed else r"\+?"
+    text = raw.str.strip(" \t")
+    digits = text.str.fullmatch(sign + "[0-9]+").to_numpy(dtype=bool)
+    too_long = text.str.lstrip("+-").str.len().to_numpy() > max_digits
+    bad = ~digits | too_long
+    r = int(np.flatnonzero(bad)[0])
+    value = str(values[r])
+    if value.strip(" \t") == "":
+        raise BadNumber(r, value, "is empty", "empty")
+    if digits[r]:
+        n = len(value.strip(" \t").lstrip("+-"))
+        raise BadNumber(r, value, f"is {value[:40]!r}, far too large ({n} digits)", "too large")
+    raise BadNumber(r, value, f"is {value[:40]!r}, {_why(value, signed)}", "not a number")
