@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from anchorrec.errors import AnchorRecError, ConfigError
+from anchorrec.errors import AnchorRecError, ConfigError, printable
 
 if TYPE_CHECKING:
     from anchorrec.models.checkpoint import LoadedModel
@@ -212,7 +212,7 @@ def run_command(func: Callable[[argparse.Namespace], int | None], args: argparse
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except FileExistsError as exc:  # an output appeared while we worked
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as exc:
         from anchorrec.fileio import describe_os_error
@@ -220,5 +220,5 @@ def run_command(func: Callable[[argparse.Namespace], int | None], args: argparse
         message = describe_os_error(exc)  # disk full, read-only, permission: the user's to fix
         if message is None:
             raise
-        print(f"error: {message} Nothing was left half-written.", file=sys.stderr)
+        print(f"error: {printable(message)} Nothing was left half-written.", file=sys.stderr)
         return EXIT_USER_ERROR

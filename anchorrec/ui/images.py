@@ -12,6 +12,7 @@ from PIL import Image, UnidentifiedImageError
 
 from anchorrec.data.dataset import Dataset
 from anchorrec.data.items import display_title, display_titles, item_image_path
+from anchorrec.data.photos import read_photo_file
 from anchorrec.data.shop_ids import item_label
 from anchorrec.ui.text import plain
 
@@ -34,7 +35,8 @@ def thumbnail(path: str, size: int = THUMB_SIZE) -> bytes | None:
         with warnings.catch_warnings():
             # PIL only warns between its pixel limit and twice it: refuse those bombs too
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            data = read_photo_file(path)  # a regular file within the limit, checked first
+            with Image.open(io.BytesIO(data)) as im:
                 im.draft("RGB", (size, size))  # JPEG: decode at a reduced scale
                 im = im.convert("RGB")
                 im.thumbnail((size, size))
