@@ -7,6 +7,7 @@ import streamlit as st
 from anchorrec.ui import preview_views as views
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.state import require_dataset, require_models
+from anchorrec.ui.text import plain
 
 INTRO = (
     "Give a photo and the copy of a product that is not in the catalogue yet. Each variant "
@@ -33,7 +34,7 @@ def render() -> None:
     previews = {}
     for col, e in zip(st.columns(len(entries)), entries, strict=True):
         with col, user_errors(f"Model {e.name}", stop=False):
-            st.markdown(f"#### {e.label}")
+            st.markdown(f"#### {plain(e.label)}")
             p = views.preview(state.loaded(e), features, product.digest(), k)
             previews[e.name] = (e.label, p)
             views.show_audience(ds, p)

@@ -30,10 +30,10 @@ WHERE_TO_START = (
 
 def _dataset_card(state: AppState) -> None:
     ds = state.dataset
-    st.subheader(f"Dataset: {ds.name}")
+    st.subheader(f"Dataset: {plain(ds.name)}")
     figures = tables.dataset_figures(ds)
     for col, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
-        col.metric(label, value)
+        col.metric(label, value)  # own text: the figures' names
     left, right = st.columns([1, 2])
     mods = tables.modalities_table(ds)
     if len(mods):
@@ -99,7 +99,9 @@ def _selected_variants(state: AppState) -> None:
             for _, label, meaning in tables.HEADLINE
         }
         show.table(tables.headline_table(found), "overview_headline", column_config=config)
-        st.caption(" · ".join(f"**{label}**: {meaning}" for _, label, meaning in tables.HEADLINE))
+        st.caption(
+            " · ".join(f"**{label}**: {meaning}" for _, label, meaning in tables.HEADLINE)
+        )  # own text
     logs = {e.name: log for e in selected if len(log := cached.train_log(e.path))}
     if logs:
         st.subheader("Training curves")

@@ -90,6 +90,6 @@ def show_item_card(ds: Dataset, item: int, *, caption: str = "", size: int = 140
         st.image(data, width=size)
     else:
         st.caption("(no image)")
-    title = plain(item_title(ds, item))  # catalogue text: never Markdown
-    label = plain(item_label(ds, item))
-    st.caption(f"**{label}** {title}" + (f"  \n{caption}" if caption else ""))
+    title_md = plain(item_title(ds, item))  # catalogue text: never Markdown
+    label_md = plain(item_label(ds, item))
+    st.caption(f"**{label_md}** {title_md}" + (f"  \n{caption}" if caption else ""))

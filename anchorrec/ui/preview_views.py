@@ -203,7 +203,7 @@ def preview(loaded: LoadedModel, features: pv.ProductFeatures, digest: str, k: i
 def show_audience(ds: Dataset, p: pv.Preview) -> None:
     """The audience count, its rank distribution and the audience by segment."""
     if not p.can_rank:
-        st.info(p.reason)
+        st.info(plain(p.reason))
         return
     r = p.ranks
     st.metric(f"Shoppers with it in their top-{p.k}", f"{len(p.audience):,}")

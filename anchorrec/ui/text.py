@@ -10,11 +10,15 @@ shown exactly as written; pages wrap every value that comes from the user's file
 from __future__ import annotations
 
 import re
+import string
 
 #: Characters that start Markdown anywhere in a line: emphasis, code, links and images, raw
 #: HTML and autolinks, strikethrough, tables, LaTeX (backslash-escaping them is CommonMark's way
 #: of saying "this character as itself").
-_INLINE = re.compile(r"([\\`*_\[\]<>!$~|])")
+_INLINE = re.compile(r"([\\`*_\[\]<>!$~|:@])")
+#: GitHub-flavoured Markdown also links a bare ``www.host`` (``http://`` and ``a@b`` are
+#: broken by escaping ``:`` and ``@`` above; ``:`` also stops Streamlit's ``:red[…]``).
+_WWW = re.compile(r"(?i)\b(www)\.")
 #: What makes a line a heading, a list item, a quote or a setext underline at its start.
 _LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
 
@@ -29,7 +33,7 @@ def plain(value: object, limit: int | None = None) -> str:
         text = text[: max(limit - 1, 0)] + "…"
     lines = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = _INLINE.sub(r"\\\1", line)
+        line = _WWW.sub(r"\1\\.", _INLINE.sub(r"\\\1", line))
         m = _LINE_START.match(line)
         if m:
             if m.group(2)[0].isdigit():  # "1." or "1)" starts an ordered list: escape the mark
@@ -39,3 +43,42 @@ def plain(value: object, limit: int | None = None) -> str:
                 line = line[: m.start(2)] + "\\" + line[m.start(2) :]
         lines.append(line)
     return "  \n".join(lines)
+
+
+class _Escaping(string.Formatter):
+    """A formatter whose every substituted value is escaped with :func:`plain`."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        return plain(super().format_field(value, format_spec))
+
+    def convert_field(self, value: object, conversion: str | None) -> object:
+        return super().convert_field(value, conversion)
+
+
+_ESCAPING = _Escaping()
+
+
+def md(template: str, /, *args: object, **kwargs: object) -> str:
+    """``template.format(*args, **kwargs)`` where ``template`` is our own Markdown and every
+    value is shown as its text (:func:`plain`): the one rule for a value from a URL, an upload
+    or a data file that reaches Markdown. ``md("The link's {}={!r} …", key, value)``."""
+    return _ESCAPING.format(template, *args, **kwargs)
+
+
+def _fence(text: str, mark: str, least: int) -> str:
+    longest = max((len(run) for run in re.findall(f"{re.escape(mark)}+", text)), default=0)
+    return mark * max(least, longest + 1)
+
+
+def code(value: object) -> str:
+    """``value`` as an inline code span that it cannot close (a command with a path in it)."""
+    text = " ".join(str(value).splitlines())
+    fence = _fence(text, "`", 1)
+    return f"{fence} {text} {fence}"
+
+
+def code_block(value: object) -> str:
+    """``value`` (a log tail) as a fenced code block that it cannot close."""
+    text = str(value)
+    fence = _fence(text, "`", 3)
+    return f"{fence}\n{text}\n{fence}"
