@@ -80,8 +80,7 @@ def _export(state: AppState, entries: list, results: dict) -> None:
             for d in cached.entry_differences(state, pool, reference.label):
                 compared.setdefault(d.model, []).append(d)
     for col, (name, r) in zip(st.columns(len(results)), results.items(), strict=True):
-        e = next(x for x in entries if x.name == name)
-        title = f"{ds.name} · {name} audit"
+        e, title = next(x for x in entries if x.name == name), f"{ds.name} · {name} audit"
         shares = shares_csv(r)  # bytes, not callables: a rerun cannot make a download vanish
         col.download_button(
             f"{plain(name)}: shares CSV",
@@ -91,11 +90,10 @@ def _export(state: AppState, entries: list, results: dict) -> None:
             key=f"dl_csv_{name}",
         )
         acc = compared.get(e.label, [])
+        html = functools.partial(_report, r, e.path, title, acc)
         col.download_button(
             f"{plain(name)}: HTML report",
-            kept_bytes(
-                (shares, e.path, title, acc), functools.partial(_report, r, e.path, title, acc)
-            ),
+            kept_bytes((shares, e.path, title, acc), html),
             file_name=f"{ds.name}-{name}-{r.game}-audit.html",
             mime="text/html",
             key=f"dl_html_{name}",
@@ -136,12 +134,8 @@ def render() -> None:
         for c in summary.columns
         if c.endswith(" share")
     }
-    show.table(
-        summary,
-        "audit_summary",
-        {"exposure Gini": "%.3f", "coverage": "%.3f"},
-        column_config=config,
-    )
+    fmt = {"exposure Gini": "%.3f", "coverage": "%.3f"}
+    show.table(summary, "audit_summary", fmt, column_config=config)
     st.caption(
         f"Shares: {note}; the CSV and the HTML report record it. "
         "Exposure Gini: 0 = every item recommended equally often, 1 = one item takes all. "

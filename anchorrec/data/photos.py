@@ -31,9 +31,9 @@ def read_photo_file(path: str | os.PathLike[str], limit: int = MAX_PHOTO_FILE_BY
         data = read_regular_file(p, max_bytes=limit)
     except FileTooLargeError:
         size = _size(p)
-        what = f"{size / 1e6:.1f} MB" if size is not None else "too large"
+        what = f"{size / 1024**2:.1f} MB" if size is not None else "too large"
         raise ValueError(
-            f"the file is {what}, over the {limit / 1e6:.0f} MB limit for a photo; save a "
+            f"the file is {what}, over the {limit / 1024**2:.0f} MB limit for a photo; save a "
             "smaller JPEG or PNG"
         ) from None
     except FileNotFoundError:
