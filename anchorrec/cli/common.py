@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from anchorrec.data.ids import whole_number
 from anchorrec.errors import AnchorRecError, ConfigError, printable
 
 if TYPE_CHECKING:
@@ -166,8 +167,8 @@ def parse_users(specs: list[str] | None, n_users: int) -> list[int]:
             if part == "all":
                 out.extend(range(n_users))
                 continue
-            try:
-                user = int(part)
+            try:  # the strict parser: not 0_1, not another script's digits
+                user = whole_number(part, signed=True)
             except ValueError:
                 raise ConfigError(
                     f"--user {spec!r}: give a user id, comma-separated ids, or 'all'."

@@ -84,3 +84,15 @@ def parse_whole_numbers(raw: pd.Series, *, signed: bool, max_digits: int) -> np.
         n = len(value.strip(" \t").lstrip("+-"))
         raise BadNumber(r, value, f"is {value[:40]!r}, far too large ({n} digits)", "too large")
     raise BadNumber(r, value, f"is {value[:40]!r}, {_why(value, signed)}", "not a number")
+
+
+def whole_number(text: str, max_digits: int = 15, *, signed: bool = False) -> int:
+    """``text`` as an int when it is 1 to ``max_digits`` ASCII digits (after a ``-`` when
+    ``signed``) and nothing else — no space, no ``_``, no other script's digits; else
+    ``ValueError`` (for ids typed in a link or on a command line)."""
+    digits = text[1:] if signed and isinstance(text, str) and text.startswith("-") else text
+    if not (isinstance(digits, str) and 0 < len(digits) <= max_digits and digits.isascii()):
+        raise ValueError(f"{text!r} is not a whole number of at most {max_digits} digits")
+    if not digits.isdigit():
+        raise ValueError(f"{text!r} is not a whole number of at most {max_digits} digits")
+    return int(text)

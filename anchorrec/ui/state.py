@@ -18,6 +18,7 @@ import streamlit as st
 
 from anchorrec import workspace as ws
 from anchorrec.data.dataset import Dataset
+from anchorrec.data.ids import whole_number
 from anchorrec.ui import cached
 from anchorrec.ui.errors import USER_ERRORS, show_error
 from anchorrec.ui.text import md, plain
@@ -128,7 +129,10 @@ def _read_query_params() -> None:
     for key, target in (("user", SEL_USER), ("item", SEL_ITEM)):
         if key in qp:
             try:
-                st.session_state[target] = st.session_state[f"_qp_link_{key}"] = int(qp[key])
+                number = whole_number(
+                    qp[key], signed=True
+                )  # ASCII digits only: not 0_1, not "3\u2028"
+                st.session_state[target] = st.session_state[f"_qp_link_{key}"] = number
             except ValueError:
                 st.session_state[f"_qp_bad_{key}"] = qp[key]
 

@@ -15,10 +15,14 @@ import string
 #: Characters that start Markdown anywhere in a line: emphasis, code, links and images, raw
 #: HTML and autolinks, strikethrough, tables, LaTeX (backslash-escaping them is CommonMark's way
 #: of saying "this character as itself").
-_INLINE = re.compile(r"([\\`*_\[\]<>!$~|:@])")
-#: GitHub-flavoured Markdown also links a bare ``www.host`` (``http://`` and ``a@b`` are
-#: broken by escaping ``:`` and ``@`` above; ``:`` also stops Streamlit's ``:red[…]``).
-_WWW = re.compile(r"(?i)\b(www)\.")
+_INLINE = re.compile(r"([\\`*_\[\]<>!$~|])")
+#: What GitHub-flavoured Markdown (which Streamlit renders) turns into a link without any
+#: brackets: ``http://host``, ``www.host`` and ``name@host``. Streamlit finds them in the text
+#: *after* backslash escapes are undone, so escaping cannot stop them; an invisible U+2060
+#: WORD JOINER before the ``://``, the ``.`` of ``www.`` and the ``@`` does (the text reads
+#: the same).
+_AUTOLINK = re.compile(r"(?i)(?=://)|(?<=\bwww)(?=\.)|(?<=\w)(?=@\w)")
+WORD_JOINER = "\u2060"
 #: What makes a line a heading, a list item, a quote or a setext underline at its start.
 _LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
 
@@ -33,7 +37,7 @@ def plain(value: object, limit: int | None = None) -> str:
         text = text[: max(limit - 1, 0)] + "…"
     lines = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = _WWW.sub(r"\1\\.", _INLINE.sub(r"\\\1", line))
+        line = _AUTOLINK.sub(WORD_JOINER, _INLINE.sub(r"\\\1", line))
         m = _LINE_START.match(line)
         if m:
             if m.group(2)[0].isdigit():  # "1." or "1)" starts an ordered list: escape the mark
