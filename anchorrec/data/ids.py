@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 #: Characters a well-formed column of numbers may hold (ASCII digits, signs, spaces, tabs).
 _OUTSIDE = re.compile(r"[^0-9+\- \t]")
@@ -59,6 +61,8 @@ def _why(value: str, signed: bool) -> str:
 def parse_whole_numbers(raw: pd.Series, *, signed: bool, max_digits: int) -> np.ndarray:
     """The values of the string column ``raw`` as int64, or :class:`BadNumber` for the first
     value that is not ASCII digits (with an optional sign) between optional ASCII spaces."""
+    import numpy as np
+
     values = raw.to_numpy(dtype=object)
     if values.size == 0:
         return np.zeros(0, dtype=np.int64)
