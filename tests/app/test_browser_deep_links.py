@@ -60,7 +60,10 @@ def test_deep_link_values_fetch_nothing_and_draw_no_link(chromium, shop, tmp_pat
             assert "user='![p](http://127.0.0.1" in text  # shown as the characters it is
             assert "[Session expired - sign in again](http://evil.invalid/login)" in text
             links = sidebar.locator("a[href*='evil.invalid']")
-            assert links.count() == 0, [links.nth(i).evaluate("a => a.parentElement.outerHTML") for i in range(links.count())]
+            assert links.count() == 0, [
+                links.nth(i).evaluate("a => a.parentElement.outerHTML")
+                for i in range(links.count())
+            ]
             assert page.locator(f"img[src*='127.0.0.1:{port}']").count() == 0
             foreign = sidebar.locator(f"a[href^='http']:not([href^='{base}'])")
             assert foreign.count() == 0  # not even an autolink; the page links stay
