@@ -161,7 +161,7 @@ def parse_users(specs: list[str] | None, n_users: int) -> list[int]:
     out: list[int] = []
     for spec in specs or []:
         for part in str(spec).split(","):
-            part = part.strip()
+            part = part.strip(" \t")  # ASCII only: the strict parser refuses the rest
             if not part:
                 continue
             if part == "all":
