@@ -94,11 +94,11 @@ def preprocess(image: Image.Image) -> np.ndarray:
 def open_image(path: str | PathLike[str]) -> Image.Image:
     """Open and fully decode ``path``; raise ``ValueError`` with a readable reason otherwise.
 
-    The file is read through :func:`anchorrec.data.photos.read_photo_file` (a regular file
+    The file is read through :func:`anchorrec.photos.read_photo_file` (a regular file
     within the photo size limit, checked before reading); a decompression bomb (more pixels
     than ``PIL.Image.MAX_IMAGE_PIXELS``) is refused.
     """
-    from anchorrec.data.photos import read_photo_file
+    from anchorrec.photos import read_photo_file
 
     return decode_image(read_photo_file(path))
 

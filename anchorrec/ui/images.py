@@ -12,8 +12,8 @@ from PIL import Image, UnidentifiedImageError
 
 from anchorrec.data.dataset import Dataset
 from anchorrec.data.items import display_title, display_titles, item_image_path
-from anchorrec.data.photos import read_photo_file
 from anchorrec.data.shop_ids import item_label
+from anchorrec.photos import read_photo_file
 from anchorrec.ui.text import plain
 
 __all__ = [

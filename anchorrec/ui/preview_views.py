@@ -15,8 +15,8 @@ import streamlit as st
 
 from anchorrec.analysis import preview as pv
 from anchorrec.data.dataset import Dataset
-from anchorrec.data.photos import read_photo_file
 from anchorrec.models.checkpoint import LoadedModel
+from anchorrec.photos import read_photo_file
 from anchorrec.ui.images import item_image_path, item_title, show_item_card
 from anchorrec.ui.show import table
 from anchorrec.ui.text import plain

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from anchorrec.cli import main
-from anchorrec.data.photos import MAX_PHOTO_FILE_BYTES, read_photo_file
 from anchorrec.errors import DatasetError, printable
 from anchorrec.fileio import (
     FileTooLargeError,
@@ -24,6 +23,7 @@ from anchorrec.fileio import (
     read_regular_file,
     save_npy,
 )
+from anchorrec.photos import MAX_PHOTO_FILE_BYTES, read_photo_file
 from tests.conftest import PROJECT_ROOT, make_tiny_dataset
 from tests.data.malformed.corpus import write_valid_model
 
