@@ -1247,6 +1247,24 @@ def cat_images_given_as_a_zip(d: Path) -> None:
             zf.write(f, f"photos/{f.name}")
 
 
+@case("catalog", "items.csv", "'I2'", "![x](http:\\n).png", "file not found", absent=("\n",))
+def cat_image_name_with_a_newline_and_markdown(d: Path) -> None:
+    p = write_valid_catalog(d)
+    text = p["items"].read_text(encoding="utf-8").replace("p2.png", '"![x](http:\n).png"')
+    p["items"].write_text(text, encoding="utf-8")
+
+
+@case("catalog", "items.csv", "'I4'", "p4.png", "not a regular file")
+def cat_image_is_a_socket(d: Path) -> None:
+    import socket
+
+    p = write_valid_catalog(d)
+    (p["images"] / "p4.png").unlink()
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(p["images"] / "p4.png"))
+    sock.close()
+
+
 @case("cli", "upload.zip", "only another archive", "inner.zip", absent=("anchorrec-unzip",))
 def cli_validate_a_zip_holding_only_a_zip(d: Path) -> list[str]:
     inner = _zip(d / "in", {"ds/toy.inter": inter_text(base_inter_rows()).encode()})
