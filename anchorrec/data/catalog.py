@@ -55,10 +55,7 @@ TIMESTAMP_COL = "timestamp"
 IMAGES_SUBDIR = "images"
 #: Default k of the k-core filter (the 5-core of the Amazon MMRec datasets).
 DEFAULT_K_CORE = 5
-_MEAN_HINT = (
-    " Or pass --on-missing-image mean to give such items the mean image feature (and a warning"
-    " naming each)."
-)
+_MEAN_HINT = " Or pass --on-missing-image mean to give such items the mean image feature."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -359,10 +356,9 @@ def import_catalog(
                 f"{_image_message(items_csv, images_dir, meta, failures)}); check --images."
             )
         image_feat[sorted(failed_rows)] = image_feat[good].mean(axis=0)
-        warnings.extend(  # one warning per photo: each is named
-            _image_message(items_csv, images_dir, meta, [failure])
-            + " The item got the mean image feature."
-            for failure in failures
+        warnings.append(  # each photo named (up to MAX_NAMED_IMAGES), not only the first
+            _image_message(items_csv, images_dir, meta, failures)
+            + " Those items got the mean image feature."
         )
 
     # Texts after images: with on_missing_image='fail' a bad photo stops the import early.
