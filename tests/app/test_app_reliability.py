@@ -219,3 +219,27 @@ def test_a_huge_sparse_catalogue_photo_is_refused_before_reading(shop, app_home,
     _no_exception(at)
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kib < 1024**2, f"the process grew by {grown_kib / 1024:.0f} MiB"
+
+
+def _full_disk_script() -> None:
+    import streamlit as st
+
+    from anchorrec.ui.errors import user_errors
+
+    with user_errors("Importing the catalogue", stop=False):
+        raise OSError("4096 requested and 0 written")  # NumPy's full disk: no errno
+    with user_errors("Saving", stop=False):
+        import errno
+
+        raise OSError(errno.ENOSPC, "No space left on device", "/data/x.npy")
+    st.write("the page goes on")
+
+
+def test_a_full_disk_in_the_app_is_a_message_not_a_traceback():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_full_disk_script).run()
+    _no_exception(at)
+    said = [e.value for e in at.error]
+    assert len(said) == 2 and all("no space left" in s for s in said), said
+    assert "the page goes on" in [m.value for m in at.markdown]
