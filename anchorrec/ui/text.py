@@ -27,10 +27,12 @@ WORD_JOINER = "\u2060"
 _LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
 
 
-def plain(value: object, limit: int | None = None) -> str:
+def plain(value: object, limit: int | None = None, *, inline: bool = False) -> str:
     """``value`` as Markdown that renders as exactly its text (nothing is a link or an image).
 
     Line breaks are kept as line breaks; ``limit`` shortens long text (with an ellipsis).
+    ``inline``: the text follows other text on its first line, so only its later lines can
+    start a heading or a list (``-3`` mid-sentence stays ``-3``).
     """
     text = "" if value is None else str(value)
     if limit is not None and len(text) > limit:
@@ -38,7 +40,7 @@ def plain(value: object, limit: int | None = None) -> str:
     lines = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = _AUTOLINK.sub(WORD_JOINER, _INLINE.sub(r"\\\1", line))
-        m = _LINE_START.match(line)
+        m = None if inline and not lines else _LINE_START.match(line)
         if m:
             if m.group(2)[0].isdigit():  # "1." or "1)" starts an ordered list: escape the mark
                 end = m.end(2)
@@ -53,7 +55,7 @@ class _Escaping(string.Formatter):
     """A formatter whose every substituted value is escaped with :func:`plain`."""
 
     def format_field(self, value: object, format_spec: str) -> str:
-        return plain(super().format_field(value, format_spec))
+        return plain(super().format_field(value, format_spec), inline=True)
 
     def convert_field(self, value: object, conversion: str | None) -> object:
         return super().convert_field(value, conversion)
@@ -65,7 +67,8 @@ _ESCAPING = _Escaping()
 def md(template: str, /, *args: object, **kwargs: object) -> str:
     """``template.format(*args, **kwargs)`` where ``template`` is our own Markdown and every
     value is shown as its text (:func:`plain`): the one rule for a value from a URL, an upload
-    or a data file that reaches Markdown. ``md("The link's {}={!r} …", key, value)``."""
+    or a data file that reaches Markdown. ``md("The link's {}={!r} …", key, value)``. A value
+    is taken to follow text on its line: a template never starts a line with one."""
     return _ESCAPING.format(template, *args, **kwargs)
 
 
