@@ -37,7 +37,7 @@ def plain(value: object, limit: int | None = None, *, inline: bool = False) -> s
     text = "" if value is None else str(value)
     if limit is not None and len(text) > limit:
         text = text[: max(limit - 1, 0)] + "…"
-    lines = []
+    lines: list[str] = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = _AUTOLINK.sub(WORD_JOINER, _INLINE.sub(r"\\\1", line))
         m = None if inline and not lines else _LINE_START.match(line)
