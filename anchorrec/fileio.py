@@ -10,7 +10,11 @@ Every output goes through this module, which also refuses the targets a rename w
   interrupted writer's leftovers are recognised (:func:`is_temporary_name`) and removed by the
   next writer once that process is gone (:func:`stale_temporaries`);
 * :func:`output_lock` makes a second writer of the same output refuse instead of deleting the
-  first one's work (``train --out``);
+  first one's work (``train --out``), with the ``filelock`` package (so this module imports on
+  every system, Windows included);
+* :func:`describe_os_error` turns what a user fixes (a full disk, including NumPy's short
+  write without an errno; a read-only folder) into one line, and :func:`read_regular_file`
+  reads a regular file within a size limit checked before any byte is read;
 * folders are created with the mode a plain ``mkdir`` gives (``0777`` less the umask).
 """
 
@@ -19,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import fcntl
 import functools
 import inspect
 import json
@@ -50,8 +53,29 @@ _USER_FIXABLE = {
 }
 
 
+#: NumPy's ``tofile`` (under ``np.save``) reports a short write as ``OSError("N requested and
+#: M written")`` with no errno: the disk filled up (or a quota was hit) mid-write.
+_SHORT_WRITE = re.compile(r"(\d+) requested and (\d+) written")
+
+
+def is_short_write(exc: BaseException) -> bool:
+    """Whether ``exc`` is a write that stopped short without an errno (NumPy's full disk)."""
+    return (
+        isinstance(exc, OSError)
+        and exc.errno is None
+        and bool(exc.args)
+        and _SHORT_WRITE.search(str(exc.args[0])) is not None
+    )
+
+
 def describe_os_error(exc: OSError) -> str | None:
-    """A one-line message for an OS error a user can fix (disk full, read-only…), else None."""
+    """A one-line message for an OS error a user can fix (disk full, read-only…), else None.
+
+    A short write without an errno (:func:`is_short_write`) is a full disk too.
+    """
+    if is_short_write(exc):
+        where = exc.filename if exc.filename is not None else "writing"
+        return f"{where}: {_USER_FIXABLE[errno.ENOSPC]} (a write stopped short: {exc.args[0]})."
     what = _USER_FIXABLE.get(exc.errno or 0)
     if what is None:
         return None
@@ -348,15 +372,48 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
-def read_regular_file(path: str | os.PathLike[str]) -> bytes:
-    """The bytes of ``path`` if it is a regular file (after links); a FIFO or a device raises
-    ``IsADirectoryError`` at once instead of blocking or streaming forever."""
+def save_npy(path: str | os.PathLike[str], array: Any) -> None:
+    """``np.save(path, array)`` whose short write (a full disk, which NumPy reports without an
+    errno) is an ``OSError(ENOSPC)`` naming ``path``, so :func:`describe_os_error` says so."""
+    import numpy as np
+
+    try:
+        np.save(path, array)
+    except OSError as exc:
+        if not is_short_write(exc):
+            raise
+        raise OSError(
+            errno.ENOSPC, f"{os.strerror(errno.ENOSPC)}; {exc.args[0]}", os.fspath(path)
+        ) from None
+
+
+class FileTooLargeError(OSError):
+    """A file is larger than the reader's limit (raised before anything is read)."""
+
+
+def read_regular_file(path: str | os.PathLike[str], max_bytes: int | None = None) -> bytes:
+    """The bytes of ``path`` if it is a regular file (after links), read within a limit.
+
+    A FIFO or a device raises ``IsADirectoryError`` at once instead of blocking or streaming
+    forever; a file over ``max_bytes`` raises :class:`FileTooLargeError` from its size, before
+    any byte is read (and at most ``max_bytes + 1`` bytes are ever read, should it grow).
+    """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, "not a regular file", os.fspath(path))
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise FileTooLargeError(
+                errno.EFBIG, f"{st.st_size} bytes, over the limit of {max_bytes}", os.fspath(path)
+            )
         os.set_blocking(fd, True)
-        return fh.read()
+        data = fh.read() if max_bytes is None else fh.read(max_bytes + 1)
+        if max_bytes is not None and len(data) > max_bytes:
+            raise FileTooLargeError(
+                errno.EFBIG, f"over the limit of {max_bytes} bytes", os.fspath(path)
+            )
+        return data
 
 
 # ------------------------------------------------------------------------------ locks
@@ -366,50 +423,55 @@ def lock_path(target: str | os.PathLike[str]) -> Path:
     return target.parent / f".{target.name}.lock"
 
 
+def _write_pid(path: Path) -> None:
+    """Note the holder's process id in the lock file (for the second writer's message)."""
+    with contextlib.suppress(OSError), open(path, "r+b") as fh:  # Windows may refuse: no name
+        fh.truncate(0)
+        fh.write(f"{os.getpid()}\n".encode())
+
+
+def _lock_holder(path: Path) -> str:
+    try:
+        return path.read_text(encoding="ascii", errors="replace").strip()[:32] or "?"
+    except OSError:  # Windows refuses to read a locked file; the lock is still held
+        return "?"
+
+
 @contextlib.contextmanager
 def output_lock(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Hold an exclusive lock on the output ``target`` (and everything beside it named after it,
     such as ``<target>.resume``) for the duration of the block.
 
     A second holder gets an :class:`OutputError` at once, naming the process that holds it.
-    The lock is an ``flock`` on ``.<name>.lock`` beside ``target``, so it is released when the
-    process dies (even by SIGKILL); the file is removed on release.
+    The lock is the maintained ``filelock`` package's lock on ``.<name>.lock`` beside
+    ``target`` (``flock`` on Linux and macOS, ``msvcrt`` locking on Windows), so it is released
+    when the process dies (even by SIGKILL); the file is removed on release.
     """
+    import filelock
+
     target = Path(target)
     make_dirs(target.parent)
     path = lock_path(target)
-    while True:
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, _FILE_MODE)
-        except OSError as exc:
-            message = describe_os_error(exc)
-            if message is None:
-                raise
-            raise OutputError(message) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
-            os.close(fd)
-            raise OutputError(
-                f"{target}: another run (process {holder}) is writing this output now; wait for "
-                "it to finish or choose another --out."
-            ) from None
-        try:  # the file may have been removed by the holder we waited for: lock the new one
-            same = os.fstat(fd).st_ino == os.stat(path).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
-            break
-        os.close(fd)
+    lock = filelock.FileLock(path, blocking=False, thread_local=False)
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        lock.acquire()
+    except filelock.Timeout:
+        raise OutputError(
+            f"{target}: another run (process {_lock_holder(path)}) is writing this output now; "
+            "wait for it to finish or choose another --out."
+        ) from None
+    except OSError as exc:
+        message = describe_os_error(exc)
+        if message is None:
+            raise
+        raise OutputError(message) from None
+    _write_pid(path)
+    try:
         yield path
     finally:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):  # removed while held: a waiter then locks anew
             os.unlink(path)
-        os.close(fd)
+        lock.release()
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -11,10 +11,12 @@ from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS
 from anchorrec.analysis.audit_report import render_audit_html, shares_csv
 from anchorrec.ui import cached, charts, prepared, show, tables
 from anchorrec.ui.accuracy_views import show_accuracy_game, stored_accuracy_game
+from anchorrec.ui.downloads import kept_bytes
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.games import game_note, game_switch
 from anchorrec.ui.images import item_title
 from anchorrec.ui.state import AppState, reference_label, require_dataset, require_models
+from anchorrec.ui.text import plain
 
 
 def _segments(results: dict) -> None:
@@ -23,7 +25,7 @@ def _segments(results: dict) -> None:
     kind = st.radio("Segment", kinds, horizontal=True, key="audit_kind") if kinds else None
     for col, (name, r) in zip(st.columns(len(results)), results.items(), strict=True):
         seg = tables.segment_shares(r, kind)
-        col.markdown(f"**{name}** · {game_note(r.game)}")
+        col.markdown(f"**{plain(name)}** · {game_note(r.game)}")
         words = {p: tables.player_word(p) for p in r.players}
         fig = charts.share_bars(seg, "label", r.players, height=90 + 28 * len(seg), words=words)
         col.plotly_chart(fig, width="stretch", key=f"audit_shares_{name}")
@@ -49,7 +51,7 @@ def _cold(ds, results: dict) -> None:
     for name, r in results.items():
         cold = tables.cold_items(r)
         st.markdown(
-            f"**{name}**: {cold.in_catalogue} cold items (≤{COLD_MAX_INTERACTIONS} train "
+            f"**{plain(name)}**: {cold.in_catalogue} cold items (≤{COLD_MAX_INTERACTIONS} train "
             f"interactions) in the catalogue; {cold.recommended} of them recommended, in "
             f"{cold.recommendations:,} of {cold.total:,} recommendations ({cold.share:.2%})."
         )
@@ -66,7 +68,7 @@ def _export(state: AppState, entries: list, results: dict) -> None:
     reference = None if ds.test.nnz == 0 else reference  # nothing to compare on
     if reference is not None:
         st.caption(
-            f"Each HTML report includes the variant's test accuracy against **{reference.label}** "
+            f"Each HTML report includes the variant's test accuracy against **{plain(reference.label)}** "
             "(the reference chosen on *Overview*), with 95% paired bootstrap intervals; the "
             "reference's own report leaves it out."
         )
@@ -80,18 +82,20 @@ def _export(state: AppState, entries: list, results: dict) -> None:
             for d in cached.entry_differences(state, pool, reference.label):
                 compared.setdefault(d.model, []).append(d)
     for col, (name, r) in zip(st.columns(len(results)), results.items(), strict=True):
-        e = next(x for x in entries if x.name == name)
-        title = f"{ds.name} · {name} audit"
+        e, title = next(x for x in entries if x.name == name), f"{ds.name} · {name} audit"
+        shares = shares_csv(r)  # bytes, not callables: a rerun cannot make a download vanish
         col.download_button(
-            f"{name}: shares CSV",
-            lambda r=r: shares_csv(r),  # built on the click; formula-like cells neutralised
+            f"{plain(name)}: shares CSV",
+            shares,  # formula-like cells neutralised
             file_name=f"{ds.name}-{name}-{r.game}-audit-shares.csv",
             mime="text/csv",
             key=f"dl_csv_{name}",
         )
+        acc = compared.get(e.label, [])
+        html = functools.partial(_report, r, e.path, title, acc)
         col.download_button(
-            f"{name}: HTML report",
-            functools.partial(_report, r, e.path, title, compared.get(e.label, [])),
+            f"{plain(name)}: HTML report",
+            kept_bytes((shares, e.path, title, acc), html),
             file_name=f"{ds.name}-{name}-{r.game}-audit.html",
             mime="text/html",
             key=f"dl_html_{name}",
@@ -99,7 +103,7 @@ def _export(state: AppState, entries: list, results: dict) -> None:
 
 
 def _report(result, model_dir, title: str, accuracy: list) -> bytes:
-    """The self-contained HTML report, built when its button is clicked."""
+    """The self-contained HTML report (built once per session, :func:`kept_bytes`)."""
     report = cached.stored_diagnostics(model_dir)  # None: the report leaves them out
     reliance = cached.stored_reliance(model_dir, result.game)  # likewise, under its game
     game = stored_accuracy_game(model_dir, result.game)

@@ -18,6 +18,7 @@ from anchorrec.ui.games import current_game
 from anchorrec.ui.images import item_titles
 from anchorrec.ui.reliance_views import show_reliance
 from anchorrec.ui.state import AppState, consume_panel_selection, require_dataset, require_models
+from anchorrec.ui.text import code, plain
 from anchorrec.workspace import ModelEntry
 
 FIGURE_KEY = "collapse_figure"
@@ -33,8 +34,8 @@ def _figure_one(state: AppState, entries: list[ModelEntry]) -> None:
         methods = [m for m in ("umap", "tsne", "pca") if f"{COEMBEDDING}/{m}" in layouts]
         if not methods:
             st.info(
-                f"{e.label}: no co-embedding layout yet; compute layouts on *Embedding "
-                f"spaces*, or run `python -m anchorrec prepare {e.path}`."
+                f"{plain(e.label)}: no co-embedding layout yet; compute layouts on *Embedding "
+                f"spaces*, or run {code(f'python -m anchorrec prepare {e.path}')}."
             )
             continue
         try:
@@ -79,16 +80,16 @@ def _diagnostics(state: AppState, entries: list[ModelEntry]) -> None:
     pairs = [(e, cached.stored_diagnostics(e.path)) for e in entries]
     missing = [e for e, report in pairs if report is None]
     if missing:
-        names = ", ".join(e.label for e in missing)
+        shown = ", ".join(plain(e.label) for e in missing)
         st.info(
-            f"Diagnostics of {names} are not computed yet. {tables.DIAGNOSTICS_TIME} They are "
+            f"Diagnostics of {shown} are not computed yet. {tables.DIAGNOSTICS_TIME} They are "
             "stored beside the model, so this is done once."
         )
-        if st.button(f"Compute diagnostics of {names}", type="primary", key="diag_compute"):
+        if st.button(f"Compute diagnostics of {shown}", type="primary", key="diag_compute"):
             for e in missing:
                 with (
                     user_errors(f"Model {e.name}", stop=False),
-                    st.spinner(f"Measuring {e.label}…"),
+                    st.spinner(f"Measuring {plain(e.label)}…"),
                 ):
                     cached.compute_diagnostics(state.loaded(e))
             st.rerun()  # read back from the store: the notice goes, the tables come
@@ -118,10 +119,10 @@ def _diagnostics(state: AppState, entries: list[ModelEntry]) -> None:
         width="stretch",
         key=f"diag_{key}",
     )
-    right.markdown(f"**{names[key]}**")
+    right.markdown(f"**{names[key]}**")  # own text: metric names
     right.caption(MEANINGS.get(key, ""))
     with st.expander("What each diagnostic means"):
-        st.markdown("\n".join(f"- **{names[k]}**: {MEANINGS.get(k, '')}" for k in keys))
+        st.markdown("\n".join(f"- **{names[k]}**: {MEANINGS.get(k, '')}" for k in keys))  # own text
 
 
 def render() -> None:

@@ -34,7 +34,7 @@ def _validation_report(path: Path) -> None:
     ds = cached.load_dataset(path)
     features = ", ".join(f"{m} {ds.features[m].shape[1]}-d" for m in ds.modalities) or "none"
     st.success(
-        f"{ds.name}: {ds.n_users:,} users, {ds.n_items:,} items, {ds.n_interactions:,} "
+        f"{plain(ds.name)}: {ds.n_users:,} users, {ds.n_items:,} items, {ds.n_interactions:,} "
         f"interactions (train {ds.train.nnz:,} / valid {ds.valid.nnz:,} / test {ds.test.nnz:,}), "
         f"features: {features}."
     )
@@ -89,7 +89,7 @@ def _import_catalogue() -> None:
                     split=split,
                     progress=True,
                 )
-            st.success(f"Imported {ds.name} to {out_dir}.")
+            st.success(f"Imported {plain(ds.name)} to {plain(out_dir)}.")
             _validation_report(out_dir)
             open_dataset_next_run(out_dir)
             st.button("Open it", on_click=lambda: None)

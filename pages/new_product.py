@@ -8,6 +8,7 @@ from anchorrec.ui import preview_views as views
 from anchorrec.ui.cold_start_views import cold_start_switch, ranked_as
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.state import require_dataset, require_models
+from anchorrec.ui.text import plain
 
 INTRO = (
     "Give a photo and the copy of a product that is not in the catalogue yet. Each variant "
@@ -36,7 +37,7 @@ def render() -> None:
     previews = {}
     for col, e in zip(st.columns(len(entries)), entries, strict=True):
         with col, user_errors(f"Model {e.name}", stop=False):
-            st.markdown(f"#### {e.label}")
+            st.markdown(f"#### {plain(e.label)}")
             p = views.preview(ranked_as(state.loaded(e), on), features, product.digest(), k)
             previews[e.name] = (e.label, p)
             views.show_audience(ds, p)

@@ -24,10 +24,10 @@ from anchorrec.ui.text import plain
 
 def _dataset_card(state: AppState) -> None:
     ds = state.dataset
-    st.subheader(f"Dataset: {ds.name}")
+    st.subheader(f"Dataset: {plain(ds.name)}")
     figures = tables.dataset_figures(ds)
-    for col, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
-        col.metric(label, value)
+    for col, (figure, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
+        col.metric(figure, value)
     left, right = st.columns([1, 2])
     mods = tables.modalities_table(ds)
     if len(mods):
@@ -88,7 +88,7 @@ def _selected_variants(state: AppState) -> None:
             for _, label, meaning in tables.HEADLINE
         }
         show.table(tables.headline_table(found), "overview_headline", column_config=config)
-        st.caption(" · ".join(f"**{label}**: {meaning}" for _, label, meaning in tables.HEADLINE))
+        st.caption(" · ".join(f"**{head}**: {meaning}" for _, head, meaning in tables.HEADLINE))
     logs = {e.name: log for e in selected if len(log := cached.train_log(e.path))}
     if logs:
         st.subheader("Training curves")

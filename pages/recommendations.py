@@ -21,6 +21,7 @@ from anchorrec.ui.images import item_title
 from anchorrec.ui.neighbours import show_neighbours
 from anchorrec.ui.shoppers import pick_categories, pick_shopper, show_history
 from anchorrec.ui.state import require_dataset, require_models
+from anchorrec.ui.text import plain
 
 LEVEL_HELP = (
     "Three readings of each recommendation, each an exact Shapley value. "
@@ -61,7 +62,7 @@ def render() -> None:
     explained = {}
     for col, e in zip(st.columns(len(entries)), entries, strict=True):
         with col, user_errors(f"Model {e.name}", stop=False):
-            st.markdown(f"#### {e.label}")
+            st.markdown(f"#### {plain(e.label)}")
             cache = cached.coalitions(state.loaded(e), game)
             explained[e.name] = (e, cache, explain_user(cache, user, k, within=within))
             show_top_k(ds, e, explained[e.name][2], level, later, k)
@@ -112,7 +113,7 @@ def render() -> None:
         key="rec_similar_item",
     )
     with user_errors(f"Model {entries[0].name}", stop=False):
-        st.caption(f"Nearest items by cosine in each space of {entries[0].label}.")
+        st.caption(f"Nearest items by cosine in each space of {plain(entries[0].label)}.")
         show_neighbours(ds, cached.spaces(state.loaded(entries[0])), int(chosen), "similar_")
 
 

@@ -12,6 +12,7 @@ from anchorrec.training.jobs import TrainingJob, cancel_job, find_jobs, resume_j
 from anchorrec.ui import cached, tables
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.state import AppState, add_variant_next_run, require_dataset
+from anchorrec.ui.text import code_block, plain
 
 VARIANT_HELP = {
     "anchor": "AnchorRec: anchor alignment in a shared projected space",
@@ -63,7 +64,7 @@ def _job(job: TrainingJob) -> None:
     status = job.status()
     records = job.records()
     head, act = st.columns([4, 1])
-    head.markdown(f"**{job.name}** · {job.variant} ({job.preset}) · {STATUS_WORDS[status]}")
+    head.markdown(f"**{plain(job.name)}** · {job.variant} ({job.preset}) · {STATUS_WORDS[status]}")
     if records:
         last = records[-1]
         head.progress(tables.epoch_fraction(last), text=tables.epoch_text(last))
@@ -79,7 +80,7 @@ def _job(job: TrainingJob) -> None:
             resume_job(job)
             add_variant_next_run(job.name)
     elif status == "failed":
-        head.error(f"The run ended without a model:\n\n```\n{job.log_tail()}\n```")
+        head.error(f"The run ended without a model:\n\n{code_block(job.log_tail())}")
     elif status == "done":
         test = cached.metrics(job.out_dir).get("test", {})
         head.caption(
@@ -110,8 +111,8 @@ def render() -> None:
     st.title("Train")
     target = ws.workspace_models_dir(ds.fingerprint)
     st.caption(
-        f"Trains on **{ds.name}** ({ds.n_users:,} users, {ds.n_items:,} items) in the background "
-        f"and writes the model atomically to the workspace `{target}`; when it completes it joins "
+        f"Trains on **{plain(ds.name)}** ({ds.n_users:,} users, {ds.n_items:,} items) in the background "
+        f"and writes the model atomically to the workspace `{plain(target)}`; when it completes it joins "
         "the variant toggle."
     )
     _start_form(state)

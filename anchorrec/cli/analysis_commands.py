@@ -32,7 +32,7 @@ from anchorrec.cli.common import (
     model_names,
     parse_users,
 )
-from anchorrec.errors import ConfigError
+from anchorrec.errors import ConfigError, printable
 
 if TYPE_CHECKING:
     from anchorrec.analysis.accuracy_game import AccuracyGame
@@ -61,7 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         add_game_argument(recommend)
     p = sub.add_parser(
         "project",
-        help="precompute the 2-D layouts of a model's spaces (cached in MODEL_DIR/projections)",
+        help="precompute the 2-D layouts of a model's spaces (cached in MODEL_DIR/projections, "
+        "or in the workspace when MODEL_DIR is read-only)",
     )
     p.add_argument("model_dir", metavar="MODEL_DIR")
     p.add_argument("--methods", default="pca,tsne,umap", help="comma-separated: pca, tsne, umap")
@@ -192,7 +193,12 @@ def cmd_project(args: argparse.Namespace) -> int:
     out = precompute_projections(
         loaded, methods, model_dir=args.model_dir, log=lambda s: print(s, flush=True)
     )
-    print(f"{len(out)} layouts cached in {Path(args.model_dir) / 'projections'}")
+    from anchorrec.analysis.projection import PROJECTIONS_DIR
+    from anchorrec.models.model_dir import ModelDir
+
+    # where they really went: the model directory, or the workspace when it is read-only
+    folder = ModelDir(args.model_dir).store().write_folder / PROJECTIONS_DIR
+    print(f"{len(out)} layouts cached in {printable(str(folder))}")
     return 0
 
 

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from anchorrec.errors import AnchorRecError, ConfigError
+from anchorrec.data.ids import whole_number
+from anchorrec.errors import AnchorRecError, ConfigError, printable
 
 if TYPE_CHECKING:
     from anchorrec.models.checkpoint import LoadedModel
@@ -184,14 +185,14 @@ def parse_users(specs: list[str] | None, n_users: int) -> list[int]:
     out: list[int] = []
     for spec in specs or []:
         for part in str(spec).split(","):
-            part = part.strip()
+            part = part.strip(" \t")  # ASCII only: the strict parser refuses the rest
             if not part:
                 continue
             if part == "all":
                 out.extend(range(n_users))
                 continue
-            try:
-                user = int(part)
+            try:  # the strict parser: not 0_1, not another script's digits
+                user = whole_number(part, signed=True)
             except ValueError:
                 raise ConfigError(
                     f"--user {spec!r}: give a user id, comma-separated ids, or 'all'."
@@ -273,7 +274,7 @@ def run_command(func: Callable[[argparse.Namespace], int | None], args: argparse
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except FileExistsError as exc:  # an output appeared while we worked
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as exc:
         from anchorrec.fileio import describe_os_error
@@ -281,5 +282,5 @@ def run_command(func: Callable[[argparse.Namespace], int | None], args: argparse
         message = describe_os_error(exc)  # disk full, read-only, permission: the user's to fix
         if message is None:
             raise
-        print(f"error: {message} Nothing was left half-written.", file=sys.stderr)
+        print(f"error: {printable(message)} Nothing was left half-written.", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 from anchorrec.cli.common import emit_json
-from anchorrec.data.archive import find_dataset_root, safe_extract_zip
+from anchorrec.data.archive import unpacked_dataset
 from anchorrec.data.catalog import DEFAULT_K_CORE, import_catalog
 from anchorrec.data.dataset import Dataset
 from anchorrec.data.formats import CONVERT_SPLITS, FORMATS, convert_dataset, load_dataset
 from anchorrec.data.mmrec import check_not_temporary
-from anchorrec.errors import DatasetError
+from anchorrec.errors import DatasetError, printable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -120,7 +119,7 @@ def format_summary(ds: Dataset) -> str:
     """A one-screen, human-readable summary of a dataset."""
     s = ds.summary()
     lines = [
-        f"dataset      {s['name']}  ({s['path']})",
+        f"dataset      {printable(str(s['name']))}  ({printable(str(s['path']))})",
         f"users        {ds.n_users:,}",
         f"items        {ds.n_items:,}",
         f"interactions {ds.n_interactions:,}  (sparsity {100 * float(ds.sparsity):.4f}%)",
@@ -142,7 +141,7 @@ def format_summary(ds: Dataset) -> str:
     lines.append(f"fingerprint  {ds.fingerprint}")
     if ds.warnings:
         lines.append(f"warnings     {len(ds.warnings)}")
-        lines.extend(f"  - {w}" for w in ds.warnings)
+        lines.extend(f"  - {printable(w)}" for w in ds.warnings)
     else:
         lines.append("warnings     none")
     return "\n".join(lines)
@@ -162,8 +161,7 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         path = Path(args.directory)
         if path.suffix.lower() == ".zip" and path.is_file():
-            with tempfile.TemporaryDirectory(prefix="anchorrec-validate-") as tmp:
-                root = find_dataset_root(safe_extract_zip(path, Path(tmp) / "x"))
+            with unpacked_dataset(path) as root:
                 ds = _load(root, args)
         else:
             ds = _load(path, args)

@@ -9,9 +9,12 @@ renamed into place only on success.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from anchorrec.data.validation import open_regular
@@ -178,21 +181,54 @@ def safe_extract_zip(
     return target_dir
 
 
-def find_dataset_root(directory: str | Path) -> Path:
+def find_dataset_root(directory: str | Path, shown: str | Path | None = None) -> Path:
     """The folder of an unpacked archive that holds the ``.inter`` file (itself or one below).
 
-    Archives often wrap the dataset in one top-level folder; this finds it.
+    Archives often wrap the dataset in one top-level folder; this finds it. Messages name
+    ``shown`` (the archive) instead of ``directory`` when given.
     """
     directory = Path(directory)
+    name = shown if shown is not None else directory
     if any(directory.glob("*.inter")):
         return directory
     candidates = sorted({p.parent for p in directory.rglob("*.inter") if "__MACOSX" not in p.parts})
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
+        inner = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*.zip"))
+        if inner:
+            raise DatasetError(
+                f"{name}: holds no .inter file, only another archive ({', '.join(inner[:3])}); "
+                "archives inside archives are not unpacked. Unzip it and zip the dataset "
+                "folder itself."
+            )
         raise DatasetError(
-            f"{directory}: the archive holds no .inter file; an MMRec dataset needs "
+            f"{name}: the archive holds no .inter file; an MMRec dataset needs "
             "<name>.inter (and optionally image_feat.npy, text_feat.npy, items.csv)."
         )
     names = ", ".join(str(c.relative_to(directory)) for c in candidates[:5])
-    raise DatasetError(f"{directory}: several folders hold .inter files ({names}); upload one.")
+    raise DatasetError(f"{name}: several folders hold .inter files ({names}); upload one.")
+
+
+def as_named_in(exc: DatasetError, folder: Path, archive: Path) -> DatasetError:
+    """``exc`` with the temporary folder an archive was unpacked into replaced by the
+    archive's own name (``shop.zip/shop/toy.inter, line 3``): that folder is gone by the time
+    anyone reads the message."""
+    text = str(exc)
+    for seen in {str(folder.resolve()), str(folder)}:
+        text = text.replace(seen, str(archive))
+    return DatasetError(text)
+
+
+@contextlib.contextmanager
+def unpacked_dataset(zip_path: str | Path) -> Iterator[Path]:
+    """Unpack a zipped dataset into a temporary folder and yield the folder that holds its
+    ``.inter`` file; every :class:`DatasetError` raised inside names the zip, not that folder."""
+    zip_path = Path(zip_path)
+    with tempfile.TemporaryDirectory(prefix="anchorrec-unzip-") as tmp:
+        folder = Path(tmp) / "x"
+        safe_extract_zip(zip_path, folder)
+        try:
+            yield find_dataset_root(folder, shown=zip_path)
+        except DatasetError as exc:
+            raise as_named_in(exc, folder, zip_path) from None

@@ -316,6 +316,11 @@ def _check_import_options(
         check_dataset_name(name, "--name")  # it names <name>.inter: never a path
     else:
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", out_dir.resolve().name).strip("._-") or "dataset"
+    if images_dir.is_file() and images_dir.suffix.lower() == ".zip":
+        raise DatasetError(
+            f"{images_dir}: is a zip archive; --images takes the folder of the photos. Unzip it "
+            "(e.g. unzip -d photos ...) and pass that folder."
+        )
     if not images_dir.is_dir():
         raise DatasetError(f"{images_dir}: the image folder does not exist or is not a folder.")
     if out_dir.exists() and not overwrite:
@@ -442,23 +447,24 @@ def _image_features(
     ]
     bad = [(n, reason) for n, (p, reason) in enumerate(resolved) if p is None]
     if bad and on_missing_image == "fail":
-        n, reason = bad[0]
-        raise DatasetError(
-            _image_message(items_csv, images_dir, meta, n, reason, len(bad)) + _MEAN_HINT
-        )
+        raise DatasetError(_image_message(items_csv, images_dir, meta, bad) + _MEAN_HINT)
     from anchorrec.encoders.image import ImageEncoder, open_image
 
     if on_missing_image == "fail":
-        # Decode every photo first (cheap), so a bad one stops the import before encoding.
+        # Decode every photo first (cheap), so bad ones stop the import before encoding; every
+        # bad one is named, not only the first.
+        undecodable = []
         for n, (path, _) in enumerate(resolved):
             if path is None:  # a missing photo was refused when the paths were resolved
                 continue
             try:
                 open_image(path).close()
             except ValueError as exc:
-                raise DatasetError(
-                    _image_message(items_csv, images_dir, meta, n, str(exc), 0) + _MEAN_HINT
-                ) from None
+                undecodable.append((n, str(exc)))
+        if undecodable:
+            raise DatasetError(
+                _image_message(items_csv, images_dir, meta, undecodable) + _MEAN_HINT
+            )
 
     ok_rows = [n for n, (p, _) in enumerate(resolved) if p is not None]
     image_feat = np.zeros((n_items, ImageEncoder.dim), dtype=np.float32)
@@ -475,20 +481,16 @@ def _image_features(
     failed_rows = {n for n, _ in failures}
     if failures:
         if on_missing_image == "fail":
-            n, reason = failures[0]
-            raise DatasetError(
-                _image_message(items_csv, images_dir, meta, n, reason, len(failures)) + _MEAN_HINT
-            )
+            raise DatasetError(_image_message(items_csv, images_dir, meta, failures) + _MEAN_HINT)
         good = [n for n in range(n_items) if n not in failed_rows]
         if not good:
             raise DatasetError(
-                f"{images_dir}: none of the {n_items} item images could be read (first: "
-                f"{_image_message(items_csv, images_dir, meta, *failures[0], len(failures))}); check --images."
+                f"{images_dir}: none of the {n_items} item images could be read ("
+                f"{_image_message(items_csv, images_dir, meta, failures)}); check --images."
             )
         image_feat[sorted(failed_rows)] = image_feat[good].mean(axis=0)
-        n, reason = failures[0]
-        warnings.append(
-            _image_message(items_csv, images_dir, meta, n, reason, len(failures))
+        warnings.append(  # each photo named (up to MAX_NAMED_IMAGES), not only the first
+            _image_message(items_csv, images_dir, meta, failures)
             + " Those items got the mean image feature."
         )
     return _Photos(image_feat, resolved, failed_rows)
@@ -547,14 +549,22 @@ def _write_catalog(
     return written
 
 
+#: The most unusable photos one error message names (the rest are counted).
+MAX_NAMED_IMAGES = 8
+
+
 def _image_message(
-    items_csv: Path, images_dir: Path, meta: pd.DataFrame, n: int, reason: str, count: int
+    items_csv: Path, images_dir: Path, meta: pd.DataFrame, failures: list[tuple[int, str]]
 ) -> str:
-    """Name the item, its image file and the reason; ``count`` 0 means "the first found"."""
-    row = meta.iloc[n]
-    image = str(row["image"]).strip()
-    how_many = f"{count} item image(s) could not be used" if count else "the import stopped here"
+    """Name each item, its image file and the reason (up to :data:`MAX_NAMED_IMAGES`)."""
+    named = []
+    for n, reason in failures[:MAX_NAMED_IMAGES]:
+        row = meta.iloc[n]
+        image = str(row["image"]).strip()
+        named.append(f"item {row['item_id']!r}: {images_dir / image}: {reason}")
+    more = len(failures) - len(named)
+    rest = f"; and {more} more" if more > 0 else ""
     return (
-        f"{items_csv}, item {row['item_id']!r}, field image: {images_dir / image}: "
-        f"{reason}; {how_many}. Fix the file or the path (paths are relative to --images)."
+        f"{items_csv}, field image: {len(failures)} item image(s) could not be used — "
+        f"{'; '.join(named)}{rest}. Fix the files or the paths (paths are relative to --images)."
     )

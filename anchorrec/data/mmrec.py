@@ -32,6 +32,7 @@ from anchorrec.data.dataset import (
     Dataset,
     interactions_matrix,
 )
+from anchorrec.data.ids import BadNumber, parse_whole_numbers
 from anchorrec.data.validation import (
     check_dataset_name,
     check_feature_matrix,
@@ -41,7 +42,7 @@ from anchorrec.data.validation import (
     read_text_file,
 )
 from anchorrec.errors import DatasetError
-from anchorrec.fileio import atomic_dir, is_temporary_name
+from anchorrec.fileio import atomic_dir, is_temporary_name, save_npy
 
 FEATURE_FILES: dict[str, str] = {
     IMAGE: "image_feat.npy",
@@ -101,7 +102,7 @@ def write_mmrec_files(ds: Dataset, directory: Path) -> None:
     inter.to_csv(buf, sep="\t", index=False)
     (directory / f"{ds.name}{INTER_SUFFIX}").write_text(buf.getvalue(), encoding="utf-8")
     for mod, arr in ds.features.items():
-        np.save(directory / FEATURE_FILES[mod], np.ascontiguousarray(arr, dtype=np.float32))
+        save_npy(directory / FEATURE_FILES[mod], np.ascontiguousarray(arr, dtype=np.float32))
     # Text fields are quoted so that any character (commas, quotes, \r, \n) reads back.
     if ds.items is not None:
         ds.items.to_csv(directory / ITEMS_FILE, index=False, quoting=csv.QUOTE_NONNUMERIC)
@@ -157,7 +158,8 @@ def find_inter_file(directory: Path, name: str | None = None) -> Path:
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise DatasetError(
-            f"{directory}: several interaction files ({names}); choose one with name=<name>."
+            f"{directory}: several interaction files ({names}); keep one, or choose one by its "
+            "name (validate --name NAME; load_mmrec(..., name=NAME) in Python)."
         )
     return found[0]
 
@@ -218,21 +220,14 @@ def read_inter_file(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _integer_column(path: Path, raw: pd.Series, col: str, ends_mid_line: bool) -> np.ndarray:
-    values = raw.to_numpy(dtype=object)
     try:
-        return values.astype(np.int64)
-    except (ValueError, OverflowError):
-        pass
-    # The first line whose value is not a plain integer that fits in 64 bits.
-    text = raw.str.strip()
-    digits = text.str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)
-    too_long = text.str.lstrip("+-").str.len().to_numpy() > 18
-    bad = ~digits | too_long
-    first = int(np.flatnonzero(bad)[0]) if bad.any() else 0
+        return parse_whole_numbers(raw, signed=True, max_digits=18)
+    except BadNumber as exc:
+        bad = exc
+    first = bad.row
     line = first + 2
-    value = values[first]
-    last = first == len(values) - 1
-    if value == "":
+    last = first == len(raw) - 1
+    if bad.kind == "empty":
         what = f"has no {col} value"
         if last and ends_mid_line:
             fix = "the file looks truncated (it ends mid-line); re-export or re-download it."
@@ -240,12 +235,12 @@ def _integer_column(path: Path, raw: pd.Series, col: str, ends_mid_line: bool) -
             fix = "remove the incomplete last line or re-export the file."
         else:
             fix = "every line needs userID, itemID and x_label separated by tabs (no blank lines)."
-    elif digits[first]:
-        what = f"{col} is {value[:40]!r}, far too large ({len(value.strip())} digits)"
+    elif bad.kind == "too large":
+        what = f"{col} {bad.what}"
         fix = "ids must be contiguous from 0 (renumber them 0..n-1)."
     else:
-        what = f"{col} is {value[:40]!r}, not an integer"
-        fix = "ids and x_label must be whole numbers (ids from 0, x_label 0/1/2)."
+        what = f"{col} {bad.what}" + (", not an integer" if "holds" in bad.what else "")
+        fix = "ids and x_label must be whole numbers in ASCII digits (ids from 0, x_label 0/1/2)."
         if last and ends_mid_line:
             fix += " The file ends mid-line: it looks truncated."
     raise DatasetError(f"{path}, line {line}: {what}; {fix}")

@@ -125,6 +125,12 @@ def import_uploaded_catalog(
                     tmp_path / "images.zip", tmp_path / "images", max_bytes=cap
                 )
                 photos = photo_root(unpacked)
+                inner = sorted(p.name for p in photos.iterdir() if p.suffix.lower() == ".zip")
+                if inner and not any(p.is_file() and p.suffix != ".zip" for p in photos.iterdir()):
+                    raise DatasetError(
+                        f"{photos_zip.name}: holds only another archive ({', '.join(inner[:3])});"
+                        " archives inside archives are not unpacked. Zip the photos themselves."
+                    )
             else:
                 photos = Path(photos_dir.strip()).expanduser()
             return import_catalog(

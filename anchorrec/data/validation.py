@@ -100,17 +100,31 @@ def link_problem(path: Path) -> str | None:
     return None
 
 
-def _utf16_hint(data: bytes) -> str | None:
-    """'UTF-16' when ``data`` looks like UTF-16 text (a BOM, or every other byte NUL)."""
+def _wide_encoding(data: bytes) -> tuple[str, str] | None:
+    """``(name, iconv name)`` when ``data`` looks like UTF-32 or UTF-16 text (a byte-order mark,
+    or the NUL bytes every ASCII character carries in those encodings), else None.
+
+    UTF-32 is tested first: its little-endian mark ``FF FE 00 00`` starts with UTF-16's.
+    """
+    if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "UTF-32", "utf-32"
+    head = data[:400]
+    if len(head) >= 16 and len(head) % 4 == 0:
+        lanes = [head[k::4] for k in range(4)]
+        mostly_nul = [lane.count(0) >= 0.9 * len(lane) for lane in lanes]
+        if mostly_nul[1:] == [True, True, True] and lanes[0].count(0) == 0:
+            return "UTF-32 (little-endian)", "utf-32le"
+        if mostly_nul[:3] == [True, True, True] and lanes[3].count(0) == 0:
+            return "UTF-32 (big-endian)", "utf-32be"
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return "UTF-16"
+        return "UTF-16", "utf-16"
     head = data[:200]
     if len(head) >= 8:
         even, odd = head[0::2], head[1::2]
         if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
-            return "UTF-16 (little-endian)"
+            return "UTF-16 (little-endian)", "utf-16le"
         if even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
-            return "UTF-16 (big-endian)"
+            return "UTF-16 (big-endian)", "utf-16be"
     return None
 
 
@@ -129,11 +143,11 @@ def read_text_file(path: Path) -> str:
         raise DatasetError(f"{path}: cannot be read ({exc.strerror}).") from None
     finally:
         os.close(fd)
-    encoding = _utf16_hint(data)
-    if encoding is not None:
+    wide = _wide_encoding(data)
+    if wide is not None:
         raise DatasetError(
-            f"{path}: is {encoding} text, not UTF-8; re-save it as UTF-8 (e.g. iconv -f utf-16 "
-            "-t utf-8)."
+            f"{path}: is {wide[0]} text, not UTF-8; re-save it as UTF-8 (e.g. iconv -f "
+            f"{wide[1]} -t utf-8)."
         )
     nul = data.find(b"\x00")
     if nul >= 0:
@@ -217,25 +231,22 @@ def read_csv_table(path: Path, required: tuple[str, ...]) -> tuple[pd.DataFrame,
 
 
 def parse_int_column(path: Path, frame: pd.DataFrame, text: str, col: str) -> np.ndarray:
-    """The integer values of column ``col``; a non-integer or negative value is an error."""
-    raw = frame[col].str.strip()
-    digits = raw.str.fullmatch(r"\+?\d+").to_numpy(dtype=bool)
-    too_long = raw.str.len().to_numpy() > 15  # beyond 10^15 an id is not an id (and float64 rounds)
-    bad = ~digits | too_long
-    if bad.any():
-        r = int(np.flatnonzero(bad)[0])
-        value = raw.iloc[r]
-        if value == "":
-            what = "is empty"
-        elif digits[r]:
-            what = f"is {value[:40]!r}, far too large for an id ({len(value)} digits)"
-        else:
-            what = f"is {value[:40]!r}"
-        raise DatasetError(
-            f"{path}, line {csv_line_of_record(text, r)}, field {col}: {what}; it must be a "
-            "whole number 0 or more (at most 15 digits)."
+    """The integer values of column ``col``; a non-integer or negative value is an error
+    (:func:`anchorrec.data.ids.parse_whole_numbers`: ASCII digits only)."""
+    from anchorrec.data.ids import BadNumber, parse_whole_numbers
+
+    try:
+        return parse_whole_numbers(frame[col], signed=False, max_digits=15)
+    except BadNumber as bad:
+        what = (
+            bad.what
+            if bad.kind != "too large"
+            else bad.what.replace("far too large", "far too large for an id")
         )
-    return raw.to_numpy(dtype=object).astype(np.int64)
+        raise DatasetError(
+            f"{path}, line {csv_line_of_record(text, bad.row)}, field {col}: {what}; it must be "
+            "a whole number 0 or more in ASCII digits (at most 15 digits)."
+        ) from None
 
 
 def read_metadata_csv(path: Path, id_col: str, n: int) -> pd.DataFrame:

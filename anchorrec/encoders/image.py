@@ -19,7 +19,6 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from os import PathLike
-from pathlib import Path
 from typing import cast
 
 import numpy as np
@@ -96,19 +95,23 @@ def preprocess(image: Image.Image) -> np.ndarray:
 def open_image(path: str | PathLike[str]) -> Image.Image:
     """Open and fully decode ``path``; raise ``ValueError`` with a readable reason otherwise.
 
-    A decompression bomb (more pixels than ``PIL.Image.MAX_IMAGE_PIXELS``) is refused.
+    The file is read through :func:`anchorrec.photos.read_photo_file` (a regular file
+    within the photo size limit, checked before reading); a decompression bomb (more pixels
+    than ``PIL.Image.MAX_IMAGE_PIXELS``) is refused.
     """
-    p = Path(path)
-    if not p.exists():
-        raise ValueError("file not found")
-    if p.is_dir():
-        raise ValueError("is a directory, not an image file")
-    if p.stat().st_size == 0:
-        raise ValueError("file is empty (0 bytes)")
+    from anchorrec.photos import read_photo_file
+
+    return decode_image(read_photo_file(path))
+
+
+def decode_image(data: bytes) -> Image.Image:
+    """Fully decode the photo ``data`` as RGB; ``ValueError`` with a readable reason otherwise."""
+    import io
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(p) as im:
+            with Image.open(io.BytesIO(data)) as im:
                 im.load()
                 return to_rgb(im)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -55,6 +55,8 @@ NEW_ARRIVALS = "new arrivals"
 class HeadroomError(AnchorRecError):
     """The built sample gives content no headroom over purchase history (the gate failed)."""
 
+    multiline = True  # the failure and its table
+
 
 @dataclass(frozen=True)
 class Figure:

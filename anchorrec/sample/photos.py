@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from anchorrec.errors import DatasetError
+from anchorrec.photos import read_photo_file
 
 #: Longest side of a shipped photo, in pixels, and its JPEG quality.
 PHOTO_SIZE = 256
@@ -199,7 +200,8 @@ def load_photo_folder(
         if limit_per_class is not None and per_class.get(cls, 0) >= limit_per_class:
             continue
         try:
-            with Image.open(path) as im:
+            data = read_photo_file(path)  # a regular file within the limit, checked first
+            with Image.open(io.BytesIO(data)) as im:
                 im.load()
                 jpeg = downsize(im, size)
         except (OSError, SyntaxError, ValueError) as exc:

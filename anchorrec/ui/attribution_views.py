@@ -29,6 +29,7 @@ from anchorrec.models.checkpoint import LoadedModel
 from anchorrec.ui import charts, tables
 from anchorrec.ui.games import game_label, game_note
 from anchorrec.ui.images import item_title, show_item_card, thumbnail_uri
+from anchorrec.ui.text import plain
 from anchorrec.workspace import ModelEntry
 
 
@@ -115,7 +116,7 @@ def why_dialog(
     row = tables.item_row(exp, item)
     k = len(exp.items)
     right.caption(
-        f"Model {label} · {game_note(exp.attribution.game)} · exact Shapley values; "
+        f"Model {plain(label)} · {game_note(exp.attribution.game)} · exact Shapley values; "
         f"first the **{reading_name(DEFAULT_READING)}** (the default reading)"
     )
     right.markdown(describe_recommendation(row, exp.players))
@@ -199,11 +200,11 @@ def show_whatif(
     """Each input's rank-flip rate and the ranks without it (among the items of ``within``,
     a mask, when given); on a model with one input, a sentence that removing it ties every
     item (no pseudo-ranks)."""
-    st.markdown(f"**{e.label}** · {game_note(cache.game)}")
+    st.markdown(f"**{plain(e.label)}** · {game_note(cache.game)}")
     if tables.removal_ties_everything(exp.players):
         only = tables.player_word(exp.players[0])
         st.info(
-            f"{e.label} has one input ({only}): removing it leaves every item with the same "
+            f"{plain(e.label)} has one input ({only}): removing it leaves every item with the same "
             "score, so there is no ranking without it."
         )
         return

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from anchorrec.errors import AnchorRecError
+from anchorrec.errors import AnchorRecError, printable
+from anchorrec.fileio import describe_os_error
 from anchorrec.ui.text import plain
 
 #: Exceptions raised by input the user controls (files, paths, options, models).
@@ -39,5 +40,12 @@ def user_errors(context: str = "", *, stop: bool = True) -> Iterator[None]:
         yield
     except USER_ERRORS as exc:
         show_error(exc, context)
+        if stop:
+            st.stop()
+    except OSError as exc:  # a full disk (NumPy's short write too), a read-only folder
+        message = describe_os_error(exc)
+        if message is None:
+            raise
+        st.error(plain(printable(f"{context}: {message} Nothing was left half-written.")))
         if stop:
             st.stop()

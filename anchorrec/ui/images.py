@@ -13,6 +13,7 @@ from PIL import Image, UnidentifiedImageError
 from anchorrec.data.dataset import Dataset
 from anchorrec.data.items import display_title, display_titles, item_image_path
 from anchorrec.data.shop_ids import item_label
+from anchorrec.photos import read_photo_file
 from anchorrec.ui.text import plain
 
 __all__ = [
@@ -34,7 +35,8 @@ def thumbnail(path: str, size: int = THUMB_SIZE) -> bytes | None:
         with warnings.catch_warnings():
             # PIL only warns between its pixel limit and twice it: refuse those bombs too
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as source:
+            data = read_photo_file(path)  # a regular file within the limit, checked first
+            with Image.open(io.BytesIO(data)) as source:
                 source.draft("RGB", (size, size))  # JPEG: decode at a reduced scale
                 im = source.convert("RGB")
                 im.thumbnail((size, size))
@@ -88,6 +90,6 @@ def show_item_card(ds: Dataset, item: int, *, caption: str = "", size: int = 140
         st.image(data, width=size)
     else:
         st.caption("(no image)")
-    title = plain(item_title(ds, item))  # catalogue text: never Markdown
-    label = plain(item_label(ds, item))
-    st.caption(f"**{label}** {title}" + (f"  \n{caption}" if caption else ""))
+    title_md = plain(item_title(ds, item))  # catalogue text: never Markdown
+    label_md = plain(item_label(ds, item))
+    st.caption(f"**{label_md}** {title_md}" + (f"  \n{caption}" if caption else ""))

@@ -23,6 +23,7 @@ import streamlit as st
 from anchorrec.analysis import derived
 from anchorrec.data.dataset import Dataset
 from anchorrec.training import prepare_jobs
+from anchorrec.ui.text import code, code_block, plain
 from anchorrec.workspace import ModelEntry
 
 if TYPE_CHECKING:
@@ -128,20 +129,20 @@ def show_notice(state: AppState, entries: list[ModelEntry], kind: str, key: str)
         _progress(running[0].name)
         return
     assert state.dataset is not None
-    names = ", ".join(f"**{e.label}**" for e in entries)
+    shown = ", ".join(f"**{plain(e.label)}**" for e in entries)
     n = state.dataset.n_items
     st.info(
-        f"{derived.get(kind).words} of {names} {'is' if len(entries) == 1 else 'are'} not prepared yet. "
+        f"{derived.get(kind).words} of {shown} {'is' if len(entries) == 1 else 'are'} not prepared yet. "
         f"With {n:,} items computing {'it' if kind != LAYOUTS else 'them'} here would take "
         "minutes, so this page does not: run\n\n"
-        f"`{prepare_command(entries)}`\n\n"
+        f"{code(prepare_command(entries))}\n\n"
         "in a terminal, or start it here in the background (it goes on when you leave the "
         "page, and every session sees its progress).",
         icon=":material/hourglass_empty:",
     )
     failed = [j for j in _jobs(entries) if j.status() == "failed"]
     if failed:
-        st.warning(f"The last background run failed:\n\n```\n{failed[0].log_tail()}\n```")
+        st.warning(f"The last background run failed:\n\n{code_block(failed[0].log_tail())}")
     if st.button("Prepare in the background", key=key, icon=":material/play_arrow:"):
         prepare_jobs.start_prepare_job([e.path for e in entries], dataset_dir=state.dataset_dir)
         st.rerun()
@@ -181,8 +182,8 @@ def no_layouts(state: AppState, entry: ModelEntry) -> None:
     assert state.dataset is not None
     if inline_ok(LAYOUTS, state.dataset.n_items):
         st.info(
-            f"No layout of **{entry.name}** yet: use *Compute layouts* (PCA is the quickest) "
-            f"or run `python -m anchorrec prepare {entry.path}`."
+            f"No layout of **{plain(entry.name)}** yet: use *Compute layouts* (PCA is the quickest) "
+            f"or run {code(f'python -m anchorrec prepare {entry.path}')}."
         )
     else:
         show_notice(state, [entry], LAYOUTS, "spaces_prepare_layouts")

@@ -16,6 +16,7 @@ import streamlit as st
 from anchorrec.analysis import preview as pv
 from anchorrec.data.dataset import Dataset
 from anchorrec.models.checkpoint import LoadedModel
+from anchorrec.photos import read_photo_file
 from anchorrec.ui.images import item_image_path, item_title, show_item_card
 from anchorrec.ui.show import table
 from anchorrec.ui.text import plain
@@ -131,7 +132,10 @@ def product_form(ds: Dataset) -> ProductInput:
             )
             path = item_image_path(ds, int(item))
             if path is not None:
-                photo, name = path.read_bytes(), path.name
+                try:  # the size is checked before a byte is read (a huge file is refused)
+                    photo, name = read_photo_file(path, pv.MAX_PHOTO_BYTES), path.name
+                except ValueError as exc:
+                    st.warning(plain(f"{path.name}: {exc}."))
         if photo is not None and len(photo) <= pv.MAX_PHOTO_BYTES:
             data = thumbnail_bytes(photo)
             if data:
@@ -206,7 +210,7 @@ def preview(loaded: LoadedModel, features: pv.ProductFeatures, digest: str, k: i
 def show_audience(ds: Dataset, p: pv.Preview) -> None:
     """The audience count, its rank distribution and the audience by segment."""
     if not p.can_rank:
-        st.info(p.reason)
+        st.info(plain(p.reason))
         return
     r = p.ranks
     st.metric(f"Shoppers with it in their top-{p.k}", f"{len(p.audience):,}")

@@ -17,6 +17,7 @@ from anchorrec.analysis.reliance import CoalitionAccuracy, Reliance
 from anchorrec.ui import cached
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.games import GAME_RULES, game_label, game_switch
+from anchorrec.ui.text import code, plain
 
 #: How a row names an input.
 INPUT_WORDS = {"id": "purchase history", "image": "picture", "text": "product text"}
@@ -132,14 +133,14 @@ def show_reliance(state, entries: Sequence) -> None:
         names = ", ".join(e.label for e in missing)
         dirs = " ".join(f'"{e.path}"' for e in missing)
         st.info(
-            f"The reliance of {names} under the {game_label(game)} game is not measured yet. "
-            f"`python -m anchorrec prepare {dirs}` stores it beside each model with everything "
+            f"The reliance of {plain(names)} under the {game_label(game)} game is not measured yet. "
+            f"{code(f'python -m anchorrec prepare {dirs}')} stores it beside each model with everything "
             "else the dashboard reads; or measure it here (one ranking of the test split per "
             "coalition, stored, so this is done once)."
         )
-        if st.button(f"Measure the reliance of {names}", key="reliance_compute"):
+        if st.button(f"Measure the reliance of {plain(names)}", key="reliance_compute"):
             for e in missing:
-                with user_errors(f"Model {e.name}", stop=False), st.spinner(f"{e.label}…"):
+                with user_errors(f"Model {e.name}", stop=False), st.spinner(f"{plain(e.label)}…"):
                     cached.compute_reliance(state.loaded(e), game)
             st.rerun()  # read back from the store
     found = {e.label: r for e, r in pairs if r is not None}

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 import streamlit as st
 
 from anchorrec.data.dataset import Dataset
+from anchorrec.fileio import csv_bytes
 from anchorrec.ui import tables
 from anchorrec.ui.images import thumbnail_uri
+from anchorrec.ui.text import plain
 
 BREAKDOWNS_SHOWN = 3
 
@@ -22,7 +24,7 @@ def show_selection_summary(ds: Dataset, items: Sequence[int], key: str) -> None:
     columns = tables.breakdown_columns(ds)[:BREAKDOWNS_SHOWN]
     for col, name in zip(st.columns(len(columns) or 1), columns, strict=False):
         with col:
-            st.markdown(f"**By {name}**")
+            st.markdown(f"**By {plain(name)}**")
             st.dataframe(
                 tables.selection_breakdown(ds, items, name),
                 hide_index=True,
@@ -33,7 +35,7 @@ def show_selection_summary(ds: Dataset, items: Sequence[int], key: str) -> None:
     table = tables.selection_table(ds, items)
     st.download_button(
         f"Download the {len(items)} items (CSV)",
-        table.to_csv(index=False).encode(),
+        csv_bytes(table),  # the CSV-injection guard of every export
         file_name=f"{ds.name}-selection.csv",
         mime="text/csv",
         key=f"{key}_csv",

@@ -19,9 +19,10 @@ import streamlit as st
 
 from anchorrec import workspace as ws
 from anchorrec.data.dataset import Dataset
+from anchorrec.data.ids import whole_number
 from anchorrec.ui import cached
 from anchorrec.ui.errors import USER_ERRORS, show_error
-from anchorrec.ui.text import plain
+from anchorrec.ui.text import md, plain
 
 if TYPE_CHECKING:
     from anchorrec.models.checkpoint import LoadedModel
@@ -136,7 +137,10 @@ def _read_query_params() -> None:
     for key, target in (("user", SEL_USER), ("item", SEL_ITEM)):
         if key in qp:
             try:
-                st.session_state[target] = st.session_state[f"_qp_link_{key}"] = int(qp[key])
+                number = whole_number(
+                    qp[key], signed=True
+                )  # ASCII digits only: not 0_1, not "3\u2028"
+                st.session_state[target] = st.session_state[f"_qp_link_{key}"] = number
             except ValueError:
                 st.session_state[f"_qp_bad_{key}"] = qp[key]
 
@@ -217,8 +221,11 @@ def _choose_dataset() -> Path | None:
         if not raw:
             if not known:
                 st.sidebar.warning(
-                    f"The bundled sample is missing ({ws.SAMPLE_DATASET_DIR}); type the path of "
-                    "a dataset, or import one on the Data page."
+                    md(
+                        "The bundled sample is missing ({}); type the path of a dataset, or "
+                        "import one on the Data page.",
+                        ws.SAMPLE_DATASET_DIR,
+                    )
                 )
             else:
                 st.sidebar.info("Type the path of an MMRec dataset directory.")
@@ -255,9 +262,12 @@ def _choose_variants(models: list[ws.ModelEntry], fingerprint: str) -> list[ws.M
         chosen = [v for v in wanted if v in names] or names[:1]
         unknown = [v for v in wanted if v not in names]
         if unknown:  # a link from another machine or an older workspace: say so
-            st.sidebar.warning(
-                f"The link names {', '.join(repr(v) for v in unknown)}, which this dataset has "
-                f"no usable model of; showing {', '.join(chosen)}."
+            st.sidebar.warning(  # the link's values are escaped: never a link or an image
+                md(
+                    "The link names {}, which this dataset has no usable model of; showing {}.",
+                    ", ".join(repr(v) for v in unknown),
+                    ", ".join(chosen),
+                )
             )
     elif chosen is None:
         chosen = [v for v in DEFAULT_VARIANTS if v in names][:2] or names[:1]
@@ -352,12 +362,18 @@ def sidebar() -> AppState:
     for key, upper in (("user", ds.n_users - 1), ("item", ds.n_items - 1)):
         bad = st.session_state.pop(f"_qp_bad_{key}", None)
         if bad is not None:
-            st.sidebar.error(f"The link's {key}={bad!r} is not a number; showing {key} 0.")
+            st.sidebar.error(md("The link's {}={!r} is not a number; showing {} 0.", key, bad, key))
         linked = st.session_state.pop(f"_qp_link_{key}", None)
         if linked is not None and not 0 <= linked <= upper:
             st.sidebar.warning(
-                f"The link's {key}={linked} is out of range (0 to {upper}); "
-                f"showing {key} {min(max(linked, 0), upper)}."
+                md(
+                    "The link's {}={} is out of range (0 to {}); showing {} {}.",
+                    key,
+                    linked,
+                    upper,
+                    key,
+                    min(max(linked, 0), upper),
+                )
             )
     state.user = _number(
         "User", SEL_USER, ds.n_users - 1, ds.fingerprint, f"User id, 0 to {ds.n_users - 1}."
@@ -401,11 +417,15 @@ def _run_status(models_dir: str, pending: tuple[str, ...]) -> None:
         records = job.records()
         if status == "running":
             st.caption(
-                f"Training **{name}**: {epoch_text(records[-1]) if records else 'starting…'}"
+                md("Training **{}**: {}", name, epoch_text(records[-1]) if records else "starting…")
             )
         else:
             st.caption(
-                f"Training **{name}** {'stopped' if status == 'interrupted' else 'failed'}: see the Train page."
+                md(
+                    "Training **{}** {}: see the Train page.",
+                    name,
+                    "stopped" if status == "interrupted" else "failed",
+                )
             )
 
 

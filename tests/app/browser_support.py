@@ -97,6 +97,12 @@ def wait_idle(page, timeout: float = 90_000) -> None:
     page.wait_for_timeout(300)
 
 
+def wait_for_url_holding(page, text: str, timeout: float = 90_000) -> None:
+    """Wait until the page's address holds ``text`` (the app mirrors its state in the URL
+    after a run; a test asserts on the address only once that run got there)."""
+    page.wait_for_function("t => window.location.href.includes(t)", arg=text, timeout=timeout)
+
+
 def panel_point(page, point: int = 0, space: str | None = None) -> tuple[float, float, int]:
     """Viewport coordinates and item id of one point of a linked layout panel (the first panel,
     or the panel of ``space``), after scrolling the panel into view."""

@@ -9,7 +9,14 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.app.browser_support import CHROMIUM, browser_page, panel_point, running_app, wait_idle
+from tests.app.browser_support import (
+    CHROMIUM,
+    browser_page,
+    panel_point,
+    running_app,
+    wait_for_url_holding,
+    wait_idle,
+)
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -39,6 +46,9 @@ def test_switch_variant_click_point_and_inspect(chromium, shop, tmp_path):
         page.get_by_role("option", name="lightgcn").click()
         page.keyboard.press("Escape")
         wait_idle(page)
+        # the URL follows the run that took the toggle: on a loaded machine that run may end
+        # after the status widget first goes idle, so wait for the URL itself
+        wait_for_url_holding(page, "lightgcn")
         assert "lightgcn" in page.url
         # the embedding spaces of anchor: click a point of the first panel
         page.goto(f"{base}/spaces?dataset={quote(str(shop))}&variant=anchor,lightgcn")
@@ -55,6 +65,7 @@ def test_switch_variant_click_point_and_inspect(chromium, shop, tmp_path):
         wait_idle(page)
         heading.scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "browser_inspector.png"))
+        wait_for_url_holding(page, f"item={item}")
         assert f"item={item}" in page.url
 
 

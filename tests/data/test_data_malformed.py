@@ -21,7 +21,9 @@ from tests.data.malformed.corpus import CASES, Case
 #: Options of the catalogue cases unless a case overrides them.
 CATALOG_DEFAULTS = {"k_core": 3, "on_missing_image": "fail", "split": "auto"}
 #: Options that steer the test, not the importer.
-TEST_OPTIONS = {"out_exists", "untouched", "fault", "cwd", "needs_no_gpu", "allowed"}
+TEST_OPTIONS = {
+    "out_exists", "untouched", "fault", "cwd", "needs_no_gpu", "allowed", "absent", "images"
+}  # fmt: skip
 #: The longest message an error may print (the file, the place, the value, the fix).
 MAX_MESSAGE = 1200
 
@@ -39,7 +41,7 @@ def snapshot(root: Path) -> dict[str, object]:
 
 def test_the_corpus_is_large_and_covers_every_kind() -> None:
     kinds = {c.kind for c in CASES}
-    assert len(CASES) >= 105
+    assert len(CASES) >= 135
     assert kinds == {"mmrec", "catalog", "zip", "checkpoint", "cli"}
     assert len({c.name for c in CASES}) == len(CASES)
 
@@ -50,7 +52,7 @@ def _catalog_args(d: Path, case: Case) -> tuple[list[str], dict[str, object]]:
         "import-catalog",
         "--items", str(d / "items.csv"),
         "--interactions", str(d / "interactions.csv"),
-        "--images", str(d / "photos"),
+        "--images", str(d / str(case.options.get("images", "photos"))),
         "--out", str(d / "out"),
         "--k-core", str(opts["k_core"]),
         "--split", str(opts["split"]),
@@ -96,6 +98,14 @@ def _inject(fault: str | None, d: Path, monkeypatch) -> None:
             return real_listdir(path)
 
         monkeypatch.setattr(os, "listdir", listdir)
+    elif fault == "short-write":  # NumPy's full disk: part written, then an errno-less OSError
+        import numpy.lib._npyio_impl as npyio
+
+        def short(fid, arr, **kwargs):
+            fid.write(b"\x93NUMPY")
+            raise OSError(f"{arr.nbytes} requested and 6 written")
+
+        monkeypatch.setattr(npyio.format, "write_array", short)
 
 
 def _kinds(paths: tuple[str, ...], d: Path) -> dict[str, int]:
@@ -129,7 +139,7 @@ def test_malformed_input_is_a_clear_error(case: Case, tmp_path: Path, capsys, mo
         err = None
         if case.kind == "mmrec":
             with pytest.raises(DatasetError) as err:
-                load_mmrec(d, **case.options)
+                load_mmrec(d, **{k: v for k, v in case.options.items() if k not in TEST_OPTIONS})
             argv = ["validate", str(d)]
             if case.options.get("on_duplicate") == "error":
                 argv.append("--strict-duplicates")
@@ -139,7 +149,7 @@ def test_malformed_input_is_a_clear_error(case: Case, tmp_path: Path, capsys, mo
                 import_catalog(
                     d / "items.csv",
                     d / "interactions.csv",
-                    d / "photos",
+                    d / str(case.options.get("images", "photos")),
                     d / "out",
                     device="cpu",
                     progress=False,
@@ -167,6 +177,8 @@ def test_malformed_input_is_a_clear_error(case: Case, tmp_path: Path, capsys, mo
             for needle in case.needles:
                 assert needle in message, f"{needle!r} not in {message!r}"
             assert len(message) <= MAX_MESSAGE, f"{len(message)} characters: {message[:300]}"
+            for raw in case.options.get("absent", ()):  # e.g. a raw newline, a temp folder
+                assert raw not in message, f"{raw!r} in {message!r}"
             assert snapshot(tmp_path) == before, "a failed check wrote or changed files"
 
         if argv is not None:
@@ -179,6 +191,9 @@ def test_malformed_input_is_a_clear_error(case: Case, tmp_path: Path, capsys, mo
             needles = case.needles if case.kind == "cli" else case.needles[:1]
             for needle in needles:
                 assert needle in stderr, f"{needle!r} not in {stderr!r}"
+            for raw in case.options.get("absent", ()):  # and the message stays one line
+                body = stderr.rstrip("\n")
+                assert raw not in body and "\n" not in body, f"{raw!r} in {stderr!r}"
             after = snapshot(tmp_path)
             for kept in case.options.get("allowed", ()):  # complete state the message names
                 prefix = str((d / kept).relative_to(tmp_path))

@@ -67,3 +67,37 @@ def test_import_errors_speak_the_pages_words(tmp_path):
             tmp_path / "out", items, inter, photos_dir=str(cat["images"]), k_core=5
         )
     assert "--" not in str(err.value) and "k-core" in str(err.value)
+
+
+# ------------------------------------------------------------------------------ round three
+def _zip_bytes(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_an_uploaded_utf32_items_csv_is_named_with_its_encoding(tmp_path):
+    cat = write_valid_catalog(tmp_path / "cat")
+    items = Upload("items.csv", cat["items"].read_text(encoding="utf-8").encode("utf-32"))
+    inter = Upload("interactions.csv", cat["interactions"].read_bytes())
+    with pytest.raises(DatasetError) as err:
+        import_uploaded_catalog(tmp_path / "out", items, inter, photos_dir=str(cat["images"]))
+    message = str(err.value)
+    assert "uploaded items.csv" in message and "UTF-32" in message and "utf-32" in message
+    assert ".upload-" not in message and not (tmp_path / "out").exists()
+
+
+def test_an_uploaded_photo_zip_holding_only_a_zip_says_so(tmp_path):
+    cat = write_valid_catalog(tmp_path / "cat")
+    items, inter = _uploads(cat)
+    photos = {f.name: f.read_bytes() for f in sorted(cat["images"].iterdir())}
+    nested = Upload("photos.zip", _zip_bytes({"inner.zip": _zip_bytes(photos)}))
+    with pytest.raises(DatasetError) as err:
+        import_uploaded_catalog(tmp_path / "out", items, inter, photos_zip=nested, k_core=3)
+    assert "photos.zip" in str(err.value) and "only another archive (inner.zip)" in str(err.value)
+    assert ".upload-" not in str(err.value) and not (tmp_path / "out").exists()

@@ -1085,6 +1085,217 @@ def cli_validate_an_unreadable_folder(d: Path) -> list[str]:
     return ["validate", str(d / "data")]
 
 
+# --- round three: strict ids, wide encodings, names with control characters ----------------
+def _inter_value(d: Path, line: int, user: str, item: str = "2", label: str = "0") -> None:
+    write_valid_mmrec(d)
+    replace_line(d / "toy.inter", line, f"{user}\t{item}\t{label}")
+
+
+@case("mmrec", "toy.inter", "line 3", "'0_1'", "'_'")
+def inter_id_with_digit_separator(d: Path) -> None:
+    _inter_value(d, 3, "0_1")  # int() reads 1: the same fingerprint as the clean file
+
+
+@case("mmrec", "toy.inter", "line 4", "+1_0", "'_'")
+def inter_signed_id_with_digit_separator(d: Path) -> None:
+    _inter_value(d, 4, "+1_0")
+
+
+@case("mmrec", "toy.inter", "line 5", "userID", "U+00A0")
+def inter_id_after_no_break_space(d: Path) -> None:
+    _inter_value(d, 5, "\xa01")
+
+
+@case("mmrec", "toy.inter", "line 6", "itemID", "U+2003")
+def inter_id_before_em_space(d: Path) -> None:
+    _inter_value(d, 6, "1", item="3\u2003")
+
+
+@case("mmrec", "toy.inter", "line 7", "x_label", "U+2028")
+def inter_label_with_line_separator(d: Path) -> None:
+    _inter_value(d, 7, "1", item="4", label="0\u2028")
+
+
+@case("mmrec", "toy.inter", "line 8", "U+2009")
+def inter_id_with_thin_space(d: Path) -> None:
+    _inter_value(d, 8, "1\u2009")
+
+
+@case("mmrec", "toy.inter", "line 9", "non-ASCII digit", "ARABIC-INDIC")
+def inter_id_in_arabic_indic_digits(d: Path) -> None:
+    _inter_value(d, 9, "\u0662")
+
+
+@case("mmrec", "toy.inter", "line 10", "itemID", "FULLWIDTH")
+def inter_id_in_fullwidth_digits(d: Path) -> None:
+    _inter_value(d, 10, "2", item="\uff13")
+
+
+@case("mmrec", "toy.inter", "line 11", "not an integer")
+def inter_id_superscript_two(d: Path) -> None:
+    _inter_value(d, 11, "\u00b2")
+
+
+@case("mmrec", "toy.inter", "line 2", "U+0085")
+def inter_id_with_next_line_control(d: Path) -> None:
+    _inter_value(d, 2, "0\x85")
+
+
+@case("mmrec", "items.csv", "line 3", "field item_id", "'_'")
+def items_csv_id_with_digit_separator(d: Path) -> None:
+    write_valid_mmrec(d)
+    replace_line(d / "items.csv", 3, "0_1,Item 1,toys")
+
+
+@case("mmrec", "items.csv", "line 4", "field item_id", "U+00A0")
+def items_csv_id_after_no_break_space(d: Path) -> None:
+    write_valid_mmrec(d)
+    replace_line(d / "items.csv", 4, "\xa02,Item 2,toys")
+
+
+@case("mmrec", "items.csv", "line 5", "field item_id", "FULLWIDTH")
+def items_csv_id_in_fullwidth_digits(d: Path) -> None:
+    write_valid_mmrec(d)
+    replace_line(d / "items.csv", 5, "\uff13,Item 3,toys")
+
+
+@case("mmrec", "users.csv", "line 3", "field user_id", "U+2028")
+def users_csv_id_with_line_separator(d: Path) -> None:
+    write_valid_mmrec(d)
+    lines = ["user_id,age"] + [f"{u},30" for u in range(N_USERS)]
+    lines[2] = "1\u2028,30"
+    (d / "users.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@case("mmrec", "toy.inter", "UTF-32 text", "iconv -f utf-32 ")
+def inter_utf32_with_bom(d: Path) -> None:
+    write_valid_mmrec(d)
+    (d / "toy.inter").write_bytes(inter_text(base_inter_rows()).encode("utf-32"))
+
+
+@case("mmrec", "toy.inter", "UTF-32 (little-endian)", "iconv -f utf-32le")
+def inter_utf32_le_without_bom(d: Path) -> None:
+    write_valid_mmrec(d)
+    (d / "toy.inter").write_bytes(inter_text(base_inter_rows()).encode("utf-32-le"))
+
+
+@case("mmrec", "toy.inter", "UTF-32 (big-endian)", "iconv -f utf-32be")
+def inter_utf32_be_without_bom(d: Path) -> None:
+    write_valid_mmrec(d)
+    (d / "toy.inter").write_bytes(inter_text(base_inter_rows()).encode("utf-32-be"))
+
+
+@case("mmrec", "items.csv", "UTF-32", "utf-32")
+def items_csv_utf32(d: Path) -> None:
+    write_valid_mmrec(d)
+    text = (d / "items.csv").read_text(encoding="utf-8")
+    (d / "items.csv").write_bytes(text.encode("utf-32"))
+
+
+@case("mmrec", "to\\ny.inter", "line 3", absent=("to\ny",))
+def inter_file_name_with_a_newline(d: Path) -> None:
+    write_valid_mmrec(d)
+    (d / "toy.inter").rename(d / "to\ny.inter")
+    replace_line(d / "to\ny.inter", 3, "abc\t1\t0")
+
+
+@case("mmrec", "\\x1b[31m.inter", "line 4", absent=("\x1b",))
+def inter_file_name_with_a_terminal_escape(d: Path) -> None:
+    write_valid_mmrec(d)
+    (d / "toy.inter").rename(d / "\x1b[31m.inter")
+    replace_line(d / "\x1b[31m.inter", 4, "abc\t1\t0")
+
+
+@case("mmrec", "several interaction files", "TOY.inter", "--name", absent=("name=<name>",))
+def inter_two_files_differing_in_case(d: Path) -> None:
+    write_valid_mmrec(d)
+    (d / "TOY.inter").write_bytes((d / "toy.inter").read_bytes())
+
+
+@case("catalog", "items.csv", "UTF-32")
+def cat_items_utf32(d: Path) -> None:
+    p = write_valid_catalog(d)
+    p["items"].write_bytes(p["items"].read_text(encoding="utf-8").encode("utf-32"))
+
+
+@case("catalog", "items.csv", "'I0'", "'I1'", "'I2'", "'I3'", "'I4'", "'I5'", "6 item image(s)")
+def cat_six_photos_missing_each_named(d: Path) -> None:
+    p = write_valid_catalog(d)
+    for i in range(CAT_ITEMS):
+        (p["images"] / f"p{i}.png").unlink()
+
+
+@case("catalog", "items.csv", "'I1'", "'I3'", "'I5'", "3 item image(s)", "not a recognised")
+def cat_three_photos_undecodable_each_named(d: Path) -> None:
+    p = write_valid_catalog(d)
+    for i in (1, 3, 5):
+        (p["images"] / f"p{i}.png").write_bytes(b"not a picture at all")
+
+
+@case("catalog", "items.csv", "'I2'", "p2.png", "over the 64 MB limit")
+def cat_photo_sparse_and_huge(d: Path) -> None:
+    p = write_valid_catalog(d)
+    with open(p["images"] / "p2.png", "r+b") as fh:
+        fh.truncate(3 * 1024**3)  # 3 GB, sparse: refused from its size, never read
+
+
+@case("catalog", "photos.zip", "zip archive", "Unzip", images="photos.zip")
+def cat_images_given_as_a_zip(d: Path) -> None:
+    p = write_valid_catalog(d)
+    with zipfile.ZipFile(d / "photos.zip", "w") as zf:
+        for f in sorted(p["images"].iterdir()):
+            zf.write(f, f"photos/{f.name}")
+
+
+@case("catalog", "items.csv", "'I2'", "![x](http:\\n).png", "file not found", absent=("\n",))
+def cat_image_name_with_a_newline_and_markdown(d: Path) -> None:
+    p = write_valid_catalog(d)
+    text = p["items"].read_text(encoding="utf-8").replace("p2.png", '"![x](http:\n).png"')
+    p["items"].write_text(text, encoding="utf-8")
+
+
+@case("catalog", "items.csv", "'I4'", "p4.png", "not a regular file")
+def cat_image_is_a_socket(d: Path) -> None:
+    import socket
+
+    p = write_valid_catalog(d)
+    (p["images"] / "p4.png").unlink()
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(p["images"] / "p4.png"))
+    sock.close()
+
+
+@case("cli", "upload.zip", "only another archive", "inner.zip", absent=("anchorrec-unzip",))
+def cli_validate_a_zip_holding_only_a_zip(d: Path) -> list[str]:
+    inner = _zip(d / "in", {"ds/toy.inter": inter_text(base_inter_rows()).encode()})
+    _zip(d, {"inner.zip": inner.read_bytes()})
+    return ["validate", str(d / "upload.zip")]
+
+
+@case("cli", "upload.zip", "TOY.inter", "--name", absent=("anchorrec-unzip", "name=<name>"))
+def cli_validate_a_zip_with_two_inter_files(d: Path) -> list[str]:
+    text = inter_text(base_inter_rows()).encode()
+    _zip(d, {"ds/toy.inter": text, "ds/TOY.inter": text})
+    return ["validate", str(d / "upload.zip")]
+
+
+@case("cli", "upload.zip/ds/toy.inter", "line 12", "'4_0'", absent=("anchorrec-unzip",))
+def cli_validate_a_zip_with_a_bad_line(d: Path) -> list[str]:
+    rows = inter_text(base_inter_rows()).replace("2\t4\t1", "2\t4_0\t1", 1)
+    _zip(d, {"ds/toy.inter": rows.encode()})
+    return ["validate", str(d / "upload.zip")]
+
+
+@case("cli", "no space left", "_feat.npy", "requested and", fault="short-write")
+def cli_import_catalog_disk_full_while_writing_features(d: Path) -> list[str]:
+    p = write_valid_catalog(d)
+    return [
+        "import-catalog", "--items", str(p["items"]), "--interactions", str(p["interactions"]),
+        "--images", str(p["images"]), "--out", str(p["out"]), "--k-core", "3",
+        "--device", "cpu", "--no-progress",
+    ]  # fmt: skip
+
+
 def main(out: str) -> None:
     root = Path(out)
     for c in CASES:
