@@ -312,9 +312,7 @@ def shopper_segments(ds: Dataset, max_categories: int = 30) -> list[tuple[str, s
     return out
 
 
-def segment_table(
-    ds: Dataset, ranks: np.ndarray, k: int, reached: np.ndarray | None = None
-) -> pd.DataFrame:
+def segment_table(ds: Dataset, ranks: np.ndarray, k: int) -> pd.DataFrame:
     """Per segment: shoppers, audience (rank 1..k), share reached, median rank."""
     rows = []
     everyone = ("all shoppers", "all", np.arange(len(ranks)))
