@@ -70,11 +70,15 @@ def _write_record(folder: Path, record: dict[str, Any]) -> None:
 
 # ------------------------------------------------------------------------------ vectors
 def final_vectors(loaded: LoadedModel) -> tuple[np.ndarray, np.ndarray]:
-    """The user and item vectors that rank (``recommend`` scores ``user · item``), float32."""
+    """The user and item vectors that rank (``recommend`` scores ``user · item``), float32:
+    through the model's cold-start path when one is attached (its augmented vectors score the
+    routed new arrivals by their content; ``--cold-start off`` gives the published ones)."""
     import torch
 
+    from anchorrec.models.cold_start import ranking_embeddings
+
     with torch.no_grad():
-        emb = loaded.model.compute_embeddings()
+        emb = ranking_embeddings(loaded)
     users = emb.users.detach().to("cpu", torch.float32).numpy()
     items = emb.items.detach().to("cpu", torch.float32).numpy()
     return np.ascontiguousarray(users), np.ascontiguousarray(items)

@@ -8,9 +8,8 @@ then rank through it by default (``--cold-start off`` gives the published rankin
 from __future__ import annotations
 
 import argparse
-import json
 
-from anchorrec.cli.common import add_model_source_arguments, load_model_from_args
+from anchorrec.cli.common import add_model_source_arguments, emit_json, load_model_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="most warm Recall@20 on valid the path may cost (default 0.005)",
     )
     p.add_argument("--show", action="store_true", help="print the stored calibration only")
-    p.add_argument("--json", action="store_true", help="last stdout line: the result as JSON")
+    p.add_argument(
+        "--json", action="store_true", help="print the result as JSON (only JSON on stdout)"
+    )
     add_model_source_arguments(p)
     p.set_defaults(func=cmd_cold_start)
 
@@ -73,5 +74,5 @@ def cmd_cold_start(args: argparse.Namespace) -> int:
             {"model_dir": path, **{k: v for k, v in cold.to_json().items() if k != "generator"}}
         )
     if args.json:
-        print(json.dumps(rows))
+        emit_json(rows)
     return 0

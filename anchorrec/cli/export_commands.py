@@ -12,9 +12,8 @@ Every export writes ``export.json`` with the model fingerprint, and prints it.
 from __future__ import annotations
 
 import argparse
-import json
 
-from anchorrec.cli.common import add_model_source_arguments, load_model_from_args
+from anchorrec.cli.common import add_model_source_arguments, emit_json, load_model_from_args
 
 WHAT: tuple[str, ...] = ("space", "vectors", "index", "figure")
 #: The layout methods (``anchorrec.analysis.projection.METHODS``, spelled out so that
@@ -76,7 +75,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         record = export_figure(loaded, args.out, args.panel, args.method, overwrite=args.overwrite)
     if args.json:
-        print(json.dumps(record))
+        emit_json(record)
     else:
         print(
             f"wrote {args.what} of model {record['model_fingerprint']} ({record['variant']} on "
