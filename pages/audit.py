@@ -42,8 +42,7 @@ def _exposure(results: dict) -> None:
     if shares.empty:
         c2.caption(f"This dataset has no item {by}.")
         return
-    fig = charts.exposure_bars(shares, by)
-    c2.plotly_chart(fig, width="stretch", key="audit_exposure_by")
+    c2.plotly_chart(charts.exposure_bars(shares, by), width="stretch", key="audit_exposure_by")
 
 
 def _cold(ds, results: dict) -> None:
@@ -133,9 +132,9 @@ def render() -> None:
     note = game_note(next(iter(results.values())).game)  # the results' own game
     share_help = f"share of the score: |φ|/Σ|φ|, averaged over recommendations ({note})"
     number = st.column_config.NumberColumn(format="%.3f", help=share_help)
-    config = {c: number for c in summary.columns if c.endswith(" share")}
-    formats = {"exposure Gini": "%.3f", "coverage": "%.3f"}
-    show.table(summary, "audit_summary", formats, column_config=config)
+    config = {c: number for c in summary.columns if c.endswith(" share")}  # with the help
+    fmt = show.formats(summary, "%.3f", skip=("variant", "users", "recommendations"))
+    show.table(summary, "audit_summary", fmt, column_config=config)
     st.caption(
         f"Shares: share of the score, {note}; the CSV and the HTML report record it. "
         "Exposure Gini: 0 = every item recommended equally often, 1 = one item takes all. "

@@ -10,19 +10,29 @@ the attribution (explain a top-k, attribute one user's items) therefore run in o
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-_CONTROLLER = None
+if TYPE_CHECKING:
+    from threadpoolctl import ThreadpoolController
+
+_CONTROLLER: ThreadpoolController | None = None
+#: ``len(sys.modules)`` when the libraries were looked up: a BLAS library is only loaded by
+#: importing an extension module, so a longer list means a new lookup is due.
+_LOOKED_UP_AT = -1
 
 
 @contextlib.contextmanager
 def one_blas_thread() -> Iterator[None]:
     """Run the block with the BLAS pool limited to one thread (restored afterwards). The
-    libraries are looked up once per process: a fresh lookup per call costs milliseconds."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
+    libraries are looked up again only after new modules were imported (a BLAS loaded since,
+    faiss's say, is then limited too): a fresh lookup per call costs milliseconds."""
+    global _CONTROLLER, _LOOKED_UP_AT
+    if _CONTROLLER is None or len(sys.modules) != _LOOKED_UP_AT:
         from threadpoolctl import ThreadpoolController
 
         _CONTROLLER = ThreadpoolController()
+        _LOOKED_UP_AT = len(sys.modules)
     with _CONTROLLER.limit(limits=1, user_api="blas"):
         yield

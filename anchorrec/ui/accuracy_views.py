@@ -27,6 +27,7 @@ from anchorrec.analysis.accuracy_game import (
 )
 from anchorrec.models.model_dir import ModelDir
 from anchorrec.ui.errors import user_errors
+from anchorrec.ui.text import md
 
 #: What the game is called wherever it is shown, and the maths for its tooltip.
 TITLE = "Which input earns the hits"
@@ -108,12 +109,15 @@ def show_accuracy_game(state: Any, entries: Sequence[Any], game: str, key: str) 
     if missing:
         names = ", ".join(e.label for e in missing)
         st.info(
-            f"The accuracy game of {names} is not measured yet (one ranking of the test split "
-            "per coalition of inputs, stored beside the model, so this is done once)."
+            md(
+                "The accuracy game of {} is not measured yet (one ranking of the test split per "
+                "coalition of inputs, stored beside the model, so this is done once).",
+                names,
+            )
         )
-        if st.button(f"Measure the accuracy game of {names}", key=f"{key}_compute"):
+        if st.button(md("Measure the accuracy game of {}", names), key=f"{key}_compute"):
             for e in missing:
-                with user_errors(f"Model {e.name}", stop=False), st.spinner(f"{e.label}…"):
+                with user_errors(f"Model {e.name}", stop=False), st.spinner(md("{}…", e.label)):
                     store_accuracy_game(state.loaded(e), game)
             st.rerun()
     found = {e.label: g for e, g in pairs if g is not None}
@@ -123,6 +127,6 @@ def show_accuracy_game(state: Any, entries: Sequence[Any], game: str, key: str) 
     kinds = [k for k in SEGMENT_KINDS if first.segments(k)]
     kind = st.radio("Segment", kinds, horizontal=True, key=f"{key}_kind") if kinds else OVERALL
     for col, (label, g) in zip(st.columns(len(found)), found.items(), strict=True):
-        col.markdown(f"**{label}** · test {METRIC_TITLES['recall'].format(k=g.k)}")
+        col.markdown(md("**{}** · test {}", label, METRIC_TITLES["recall"].format(k=g.k)))
         col.dataframe(segment_table(g, kind), hide_index=True, width="stretch")
     st.caption(caption("recall", first.k))

@@ -14,6 +14,7 @@ import streamlit as st
 from anchorrec.analysis.figures import FORMATS, figure_bytes, panel_figure
 from anchorrec.models.model_dir import ModelDir
 from anchorrec.ui.linked_panels import Panel
+from anchorrec.ui.text import plain
 from anchorrec.workspace import ModelEntry
 
 MIME = {"svg": "image/svg+xml", "png": "image/png"}
@@ -52,7 +53,7 @@ def panel_downloads(
             )
             fingerprint = ModelDir(entry.path).fingerprint() or "unknown"
             cols = st.columns([3, 1, 1])
-            cols[0].markdown(f"{panel.title}")
+            cols[0].markdown(plain(panel.title))
             for col, fmt in zip(cols[1:], FORMATS, strict=True):
                 col.download_button(
                     fmt.upper(),

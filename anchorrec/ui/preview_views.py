@@ -19,7 +19,7 @@ from anchorrec.models.checkpoint import LoadedModel
 from anchorrec.photos import read_photo_file
 from anchorrec.ui.images import item_image_path, item_title, show_item_card
 from anchorrec.ui.show import table
-from anchorrec.ui.text import plain
+from anchorrec.ui.text import md, plain
 
 UPLOAD, CATALOGUE = "Upload a photo", "Pick a catalogue photo"
 #: Uploads above this are refused with a message (the library's own cap).
@@ -273,8 +273,14 @@ def show_content_reason(ds: Dataset, p: pv.Preview, user: int, where: Any) -> No
     found = [r for r in p.reasons if r.user == user]
     reason = found[0] if found else explain_routed(p.placed, np.array([user]), p.item)[0]
     where.caption(
-        f"Cold-start path (content scorer, exact): score {reason.score:+.3f} = shopper offset "
-        f"{reason.offset:+.3f} + image {reason.image_total:+.3f} + text {reason.text_total:+.3f}."
+        md(
+            "Cold-start path (content scorer, exact): score {:+.3f} = shopper offset {:+.3f} "
+            "+ image {:+.3f} + text {:+.3f}.",
+            reason.score,
+            reason.offset,
+            reason.image_total,
+            reason.text_total,
+        )
     )
     with where:
         table(

@@ -263,6 +263,13 @@ def projection_section(row: dict[str, Any]) -> list[str]:
             "",
             f"UMAP's one-off costs, excluded above: cold import {row['umap_cold_import_s']} s, first fit (JIT) {row['umap_first_fit_500_s']} s.",
         ]
+    impl = row.get("tsne_implementation", "scikit-learn")  # rows before openTSNE lack it
+    out += ["", f"The t-SNE row is {impl}'s t-SNE."]
+    if impl != "openTSNE":
+        out.append(
+            "The layouts now use openTSNE; this row is the old cost until "
+            "`python -m bench.speed.projection_time` is run again."
+        )
     out += ["", f"Each figure is the median of {row.get('repeats', 3)} runs.", ""]
     RUNS.append(provenance(row, "projection time"))
     return out

@@ -38,6 +38,15 @@ def clustered(n: int, seed: int = 0) -> np.ndarray:
     )
 
 
+def _tsne_implementation() -> str:
+    """Which t-SNE the layouts run (openTSNE; scikit-learn's where it is not installed)."""
+    try:
+        import openTSNE  # noqa: F401
+    except ImportError:
+        return "scikit-learn"
+    return "openTSNE"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="5000,20000")
@@ -51,6 +60,7 @@ def main() -> None:
         "dim": DIM,
         "clusters": CLUSTERS,
         "repeats": max(3, args.repeats),
+        "tsne_implementation": _tsne_implementation(),
         "load_avg_1m_start": round(os.getloadavg()[0], 1),
     }
     methods = [m for m in args.methods.split(",") if m]

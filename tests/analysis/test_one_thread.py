@@ -19,3 +19,12 @@ def test_the_block_runs_in_one_blas_thread_and_the_pool_comes_back():
     with one_blas_thread():  # the second use reuses the process's lookup
         assert all(n == 1 for n in _blas_threads())
     assert _blas_threads() == before
+
+
+def test_a_blas_loaded_after_the_first_use_is_limited_too():
+    with one_blas_thread():  # the libraries are looked up now
+        pass
+    import scipy.linalg  # noqa: F401  (another extension module: the lookup is redone)
+
+    with one_blas_thread():
+        assert all(n == 1 for n in _blas_threads())

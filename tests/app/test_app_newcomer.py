@@ -89,8 +89,16 @@ def test_positional_collapse_shows_words_and_blanks_not_none(app):
     assert missing.any()  # an ID-only model has no picture or text space
     assert shown["lightgcn"].map(lambda v: isinstance(v, str)).all()  # no null to draw
     assert not {"None", "nan"} & set(shown["lightgcn"])
-    assert all(float(v) == round(float(v), 3) for v in shown.loc[~missing, "anchor"] if v)
-    assert list(element.proto.column_order) == ["metric", "space", "anchor", "lightgcn", "null"]
+    values = [v.split(" [")[0] for v in shown.loc[~missing, "anchor"] if v]  # value [low, high]
+    assert values and all(float(v) == float(f"{float(v):.3g}") for v in values)
+    assert list(element.proto.column_order) == [
+        "metric",
+        "space",
+        "anchor",
+        "lightgcn",
+        "null",
+        "verdict",  # whether the variants' intervals are apart
+    ]
 
 
 def test_a_selection_is_summarised_with_its_items_and_a_csv(app):

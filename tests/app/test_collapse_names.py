@@ -35,15 +35,17 @@ def _diagnostics(at):
     return table
 
 
-def _final_rank(table, name: str) -> float:
+def _final_rank(table, name: str) -> str:
+    """The final vectors' effective rank as the page shows it: ``value [low, high]``."""
     row = table[(table["key"] == "effective_rank") & (table["space"] == "final vectors")]
-    return float(row[name].iloc[0])
+    return str(row[name].iloc[0])
 
 
 def test_each_model_keeps_its_numbers_under_its_own_name(two_lightgcns, app_home):
     from streamlit.testing.v1 import AppTest
 
     from anchorrec.analysis.diagnostics import read_diagnostics
+    from anchorrec.analysis.diagnostics_report import format_interval
 
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params.update({"dataset": str(two_lightgcns), "variant": "lightgcn-b,lightgcn"})
@@ -54,13 +56,15 @@ def test_each_model_keeps_its_numbers_under_its_own_name(two_lightgcns, app_home
     assert not [i for i in at.info if "not computed yet" in i.value]  # the notice is gone
     table = _diagnostics(at)
     truth = {
-        name: read_diagnostics(two_lightgcns / "models" / name).value("effective_rank", "final")
+        name: format_interval(
+            read_diagnostics(two_lightgcns / "models" / name).row("effective_rank", "final")
+        )
         for name in ("lightgcn", "lightgcn-b")
     }
-    # two seeds: a swap would show in the table's three decimals
-    assert round(truth["lightgcn"], 3) != round(truth["lightgcn-b"], 3)
-    for name, value in truth.items():
-        assert _final_rank(table, name) == round(value, 3)
+    # two seeds: a swap would show in the table's value and interval
+    assert truth["lightgcn"] != truth["lightgcn-b"]
+    for name, shown in truth.items():
+        assert _final_rank(table, name) == shown
 
     # another session, one model: the shared cached report kept its own name
     again = AppTest.from_file(APP, default_timeout=120)
@@ -69,4 +73,4 @@ def test_each_model_keeps_its_numbers_under_its_own_name(two_lightgcns, app_home
     again.switch_page("pages/collapse.py").run()
     table = _diagnostics(again)
     assert "lightgcn-b" not in table.columns
-    assert _final_rank(table, "lightgcn") == round(truth["lightgcn"], 3)
+    assert _final_rank(table, "lightgcn") == truth["lightgcn"]

@@ -254,6 +254,7 @@ FOUNDATION = {
     "anchorrec.fileio",
     "anchorrec.home",
     "anchorrec.lazy",
+    "anchorrec.photos",
     "anchorrec.stats",
 }
 
