@@ -14,7 +14,7 @@ from anchorrec.analysis.attribution import (
 from anchorrec.data.shop_ids import item_label
 from anchorrec.ui import cached, prepared
 from anchorrec.ui.attribution_views import show_top_k, show_whatif, why_dialog
-from anchorrec.ui.cold_start_views import cold_start_switch, ranked_as, show_marked_list
+from anchorrec.ui.cold_start_views import cold_start_switch, show_marked_list
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.games import game_switch
 from anchorrec.ui.images import item_title
@@ -91,7 +91,7 @@ def render() -> None:
     on = cold_start_switch("rec")
     for col, e in zip(st.columns(len(entries)), entries, strict=True):
         with col, user_errors(f"Model {e.name}", stop=False):
-            show_marked_list(ranked_as(state.loaded(e), on), user, k, f"rec_marked_{e.name}")
+            show_marked_list(state.loaded(e), on, user, k, f"rec_marked_{e.name}")
     st.subheader("What if an input were removed?")
     st.caption(
         "Each input is dropped in turn and the shopper's whole catalogue re-ranked. Rank-flip rate: the share of today's top-K that leaves the top-K."

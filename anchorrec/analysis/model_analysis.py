@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from anchorrec.analysis.diagnostics_report import DiagnosticsReport
     from anchorrec.analysis.reliance import Reliance
     from anchorrec.analysis.spaces import Space
+    from anchorrec.models.base import Embeddings
     from anchorrec.models.checkpoint import LoadedModel
 
 T = TypeVar("T")
@@ -79,6 +80,16 @@ class ModelAnalysis:
         from anchorrec.analysis.spaces import model_spaces
 
         return self._once(("spaces",), lambda: model_spaces(self.loaded))
+
+    def ranking_embeddings(self, cold_start: bool = True) -> Embeddings:
+        """The embeddings the product ranks by: through the model's stored cold-start path
+        (``cold_start``, when one is fitted) or as published; computed once per model."""
+        from anchorrec.models.cold_start import ranking_embeddings, with_cold_start
+
+        return self._once(
+            ("ranking_embeddings", cold_start),
+            lambda: ranking_embeddings(with_cold_start(self.loaded, cold_start)),
+        )
 
     def coalitions(self, game: str = "mean") -> CoalitionCache:
         """The coalition cache of ``game``: read from the model's store when ``prepare`` (or an

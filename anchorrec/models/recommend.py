@@ -43,11 +43,13 @@ def recommend(
     *,
     exclude_train: bool = True,
     embeddings: Embeddings | None = None,
+    routed: np.ndarray | None = None,
 ) -> list[Recommendation]:
     """Top-``k`` items for each of ``users`` (train items excluded), user by user, best first.
 
     ``embeddings`` lets a caller reuse (or ablate, via ``compute_embeddings(drop)``) the
-    embeddings instead of recomputing them.
+    embeddings instead of recomputing them; ``routed`` then says which items those embeddings
+    rank through the cold-start path (none when not given).
     """
     ds = loaded.dataset
     users_arr = np.asarray(list(users), dtype=np.int64)
@@ -61,9 +63,10 @@ def recommend(
     emb = embeddings if embeddings is not None else ranking_embeddings(loaded)
     mask = ds.train if exclude_train else None
     top, scores = top_k_items(emb, users_arr, k, mask)
-    # with the caller's embeddings nothing is known to be routed
-    none = np.zeros(ds.n_items, dtype=bool)
-    routed = routed_mask(loaded) if embeddings is None else none
+    if embeddings is None:
+        routed = routed_mask(loaded)
+    elif routed is None:  # with the caller's embeddings nothing is known to be routed
+        routed = np.zeros(ds.n_items, dtype=bool)
     out = []
     for row, user in enumerate(users_arr):
         for rank, (item, score) in enumerate(zip(top[row], scores[row], strict=True), start=1):

@@ -84,12 +84,16 @@ def show_warm_new(models: dict[str, Path]) -> None:
     )
 
 
-def show_marked_list(loaded: LoadedModel, user: int, k: int, key: str) -> None:
-    """``user``'s top-``k`` as the product ranks it, new arrivals marked."""
-    from anchorrec.models.cold_start import ROUTED_LABEL
+def show_marked_list(loaded: LoadedModel, on: bool, user: int, k: int, key: str) -> None:
+    """``user``'s top-``k`` as the product ranks it (through the cold-start path when ``on``),
+    new arrivals marked; the ranking embeddings are computed once per model."""
+    from anchorrec.models.cold_start import ROUTED_LABEL, routed_mask, with_cold_start
     from anchorrec.models.recommend import recommend
+    from anchorrec.ui import cached
 
-    recs = recommend(loaded, [user], k)
+    emb = cached.of(loaded).ranking_embeddings(on)
+    routed = routed_mask(with_cold_start(loaded, on))
+    recs = recommend(loaded, [user], k, embeddings=emb, routed=routed)
     frame = pd.DataFrame(
         {
             "rank": [r.rank for r in recs],

@@ -290,7 +290,7 @@ def _interactions(page, runs: Runs, main, sidebar) -> dict[str, dict]:
 
     def level() -> None:
         before = runs.finished
-        main.get_by_text("What the score owes each of the model's branches").click()
+        main.get_by_text("Branch of the model", exact=True).click()  # the reading switch
         runs.wait_after(page, before)
 
     out["switch_level"] = timed(level, target=target, name="switch_level")

@@ -214,3 +214,22 @@ def test_evaluate_reports_warm_and_new_arrivals_side_by_side(capsys):
     assert on["warm"]["users"] == off["warm"]["users"]  # the same shoppers, both rankings
     assert report["recall@20"] == pytest.approx(on["all"]["recall@20"], abs=0.02)
     assert "cold start: new arrivals +" in captured.err  # the gain and the cost, in words
+
+
+def test_reused_ranking_embeddings_give_the_same_marked_lists():
+    """The Recommendations page ranks with embeddings computed once per model: the lists and
+    their new-arrival marks equal a fresh ``recommend`` through the path."""
+    from anchorrec.models.cold_start import ranking_embeddings, routed_mask, with_cold_start
+    from anchorrec.models.recommend import recommend
+
+    loaded = load_model(ANCHOR)
+    on = with_cold_start(loaded, True)
+    if on.cold_start is None:
+        pytest.skip("the shipped anchor model has no stored cold-start path")
+    users = list(range(0, loaded.dataset.n_users, 97))
+    fresh = recommend(on, users, 20)
+    reused = recommend(loaded, users, 20, embeddings=ranking_embeddings(on), routed=routed_mask(on))
+    assert [(r.user, r.item, r.new_arrival) for r in fresh] == [
+        (r.user, r.item, r.new_arrival) for r in reused
+    ]
+    assert any(r.new_arrival for r in fresh)  # the marks were exercised
