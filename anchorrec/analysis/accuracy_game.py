@@ -34,7 +34,6 @@ import scipy.sparse as sp
 
 from anchorrec.analysis.attribution import MEAN_GAME, CoalitionCache, check_game, coalition_cache
 from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS
-from anchorrec.errors import AnchorRecError
 from anchorrec.models.config import DEFAULT_MASK
 from anchorrec.models.model_dir import ModelDir
 
@@ -385,16 +384,15 @@ def read_accuracy_game(
 ) -> AccuracyGame | None:
     """The stored accuracy game of the model in ``model_dir``, or None: absent, unreadable,
     measured otherwise, or written for another model."""
-    data = ModelDir(model_dir).store().read_json(accuracy_game_file(game), ACCURACY_FORMAT)
-    if data is None:
-        return None
-    try:
-        result = accuracy_game_from_json(data)
-    except (KeyError, TypeError, ValueError, AnchorRecError):
-        return None
-    if (result.k, result.split, result.mask) != (k, split, mask):
-        return None
-    return result
+    from anchorrec.analysis.reliance import read_measured
+
+    return read_measured(
+        model_dir,
+        accuracy_game_file(game),
+        ACCURACY_FORMAT,
+        accuracy_game_from_json,
+        (k, split, mask),
+    )
 
 
 def store_accuracy_game(

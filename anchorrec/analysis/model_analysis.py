@@ -130,32 +130,39 @@ class ModelAnalysis:
 
         return self._once(("diagnostics",), run)
 
+    def _read_or_measure(
+        self,
+        key: tuple[object, ...],
+        game: str,
+        read: Callable[[str, str], T | None],
+        store: Callable[[LoadedModel, str], T],
+    ) -> T:
+        """A stored result of ``game``: read, else measured on this object's coalition cache
+        and stored; once per object."""
+
+        def run() -> T:
+            found = read(self.model_dir, game)
+            if found is not None:
+                return found
+            self.coalitions(game)  # this object's copy, reused by the measurement
+            return store(self.loaded, game)
+
+        return self._once(key, run)
+
     def reliance(self, game: str = "mean") -> Reliance:
         """The modality reliance under ``game`` (stored; measured and stored when absent)."""
         from anchorrec.analysis.reliance import read_reliance, store_reliance
 
-        def run() -> Reliance:
-            found = read_reliance(self.model_dir, game)
-            if found is not None:
-                return found
-            self.coalitions(game)  # this object's copy, reused by the measurement
-            return store_reliance(self.loaded, game)
-
-        return self._once(("reliance", game), run)
+        return self._read_or_measure(("reliance", game), game, read_reliance, store_reliance)
 
     def accuracy_game(self, game: str = "mean") -> AccuracyGame:
         """Each input's accuracy-game value by segment under ``game`` (stored; measured and
         stored when absent)."""
         from anchorrec.analysis.accuracy_game import read_accuracy_game, store_accuracy_game
 
-        def run() -> AccuracyGame:
-            found = read_accuracy_game(self.model_dir, game)
-            if found is not None:
-                return found
-            self.coalitions(game)  # this object's copy, reused by the measurement
-            return store_accuracy_game(self.loaded, game)
-
-        return self._once(("accuracy_game", game), run)
+        return self._read_or_measure(
+            ("accuracy_game", game), game, read_accuracy_game, store_accuracy_game
+        )
 
     def layouts(self, method: str, params: dict[str, object] | None = None) -> int:
         """Compute (or reuse) every layout by ``method`` and store them beside the model (or

@@ -15,9 +15,10 @@ store, tagged with its fingerprint) and the dashboard only reads it (:func:`read
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -213,16 +214,45 @@ def read_reliance(
     """The stored reliance of the model in ``model_dir`` under ``game`` (and ``k``, ``split``,
     ``mask``), or None: absent, unreadable, measured otherwise, or written for another model
     (a retrained model's stale table is ignored)."""
-    data = ModelDir(model_dir).store().read_json(reliance_file(game), RELIANCE_FORMAT)
+    return read_measured(
+        model_dir, reliance_file(game), RELIANCE_FORMAT, reliance_from_json, (k, split, mask)
+    )
+
+
+class _Measured(Protocol):
+    """What a stored measurement was measured with (read-only, as on a frozen dataclass)."""
+
+    @property
+    def k(self) -> int: ...
+
+    @property
+    def split(self) -> str: ...
+
+    @property
+    def mask(self) -> str: ...
+
+
+M = TypeVar("M", bound=_Measured)
+
+
+def read_measured(
+    model_dir: str | Path,
+    name: str,
+    fmt: str,
+    from_json: Callable[[dict[str, Any]], M],
+    measured_as: tuple[int, str, str],
+) -> M | None:
+    """The stored measurement ``name`` (format ``fmt``) of the model in ``model_dir`` read by
+    ``from_json``, or None: absent, unreadable, measured otherwise than ``measured_as``
+    (``k``, ``split``, ``mask``), or written for another model."""
+    data = ModelDir(model_dir).store().read_json(name, fmt)
     if data is None:
         return None
     try:
-        result = reliance_from_json(data)
+        result = from_json(data)
     except (KeyError, TypeError, ValueError, AnchorRecError):
         return None
-    if (result.k, result.split, result.mask) != (k, split, mask):
-        return None
-    return result
+    return result if (result.k, result.split, result.mask) == measured_as else None
 
 
 def store_reliance(
