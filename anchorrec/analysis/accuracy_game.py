@@ -34,6 +34,7 @@ import scipy.sparse as sp
 
 from anchorrec.analysis.attribution import MEAN_GAME, CoalitionCache, check_game, coalition_cache
 from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS
+from anchorrec.analysis.reliance import read_measured
 from anchorrec.models.config import DEFAULT_MASK
 from anchorrec.models.model_dir import ModelDir
 
@@ -384,8 +385,6 @@ def read_accuracy_game(
 ) -> AccuracyGame | None:
     """The stored accuracy game of the model in ``model_dir``, or None: absent, unreadable,
     measured otherwise, or written for another model."""
-    from anchorrec.analysis.reliance import read_measured
-
     return read_measured(
         model_dir,
         accuracy_game_file(game),
