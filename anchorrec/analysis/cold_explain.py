@@ -8,7 +8,9 @@ it. Its own game is exact and simple. For the ``content`` mechanism,
                                                                 + (1 − w) · cos_text(j, i)]
 
 so every past purchase j contributes an image part and a text part, and they add up, with
-the shopper's calibration offset β_u, to the score exactly. For the ``generator``
+the shopper's calibration offset β_u, to the score exactly. The ``taste`` mechanism is the
+same sum over centred features with the shopper's own weight w_u in place of w. For the
+``generator``
 mechanism the score splits exactly into an image part and a text part
 (``α_u h_u · G v_i`` over the two halves of v_i); no single purchase owns it.
 """
@@ -24,8 +26,9 @@ import pandas as pd
 from anchorrec.data.items import item_title
 from anchorrec.errors import ConfigError
 from anchorrec.models.cold_start import (
-    CONTENT,
+    GENERATOR,
     calibrated,
+    content_parts,
     content_vectors,
     history_weights,
 )
@@ -88,7 +91,7 @@ class ContentReason:
             f"Ranked by its photo and copy (the cold-start path's content scorer, exact): "
             f"{self.image_share:.0%} image, {1 - self.image_share:.0%} text"
         )
-        if self.mechanism != CONTENT or not len(self.purchases):
+        if self.mechanism == GENERATOR or not len(self.purchases):
             return head + " (content → embedding generator; no single past purchase owns it)."
         best = self.table(ds, 2)
         names = " and ".join(
@@ -107,21 +110,22 @@ def explain_routed(loaded: LoadedModel, users: np.ndarray, item: int) -> list[Co
     raw, aff, routed = calibrated(cold, emb, ds)
     if not routed[int(item)]:
         raise ConfigError(f"item {item} has purchases enough to be ranked by the model itself.")
-    w = cold.image_weight
-    content = content_vectors(ds.features, w)
     n_img = ds.features["image"].shape[1]
     weights = history_weights(ds.train)
+    parts = content_parts(cold, ds) if cold.mechanism != GENERATOR else None
+    content = content_vectors(ds.features, cold.image_weight) if parts is None else None
     out = []
     for u in np.atleast_1d(np.asarray(users, dtype=np.int64)):
         a, b = float(aff.alpha[u]), float(aff.beta[u])
-        if cold.mechanism == CONTENT:
+        if parts is not None:
             row = weights[int(u)]
             js, r = row.indices, row.data
-            img = a * r * (content[js, :n_img] @ content[int(item), :n_img])
-            txt = a * r * (content[js, n_img:] @ content[int(item), n_img:])
+            a_img, a_txt = a * float(parts.w_image[u]), a * float(parts.w_text[u])
+            img = a_img * r * (parts.image[js] @ parts.image[int(item)])
+            txt = a_txt * r * (parts.text[js] @ parts.text[int(item)])
             img_total, txt_total = float(img.sum()), float(txt.sum())
         else:
-            assert cold.generator is not None
+            assert cold.generator is not None and content is not None
             q = raw.users[int(u)]
             g = cold.generator
             img_total = a * float(q @ (content[int(item), :n_img] @ g[:n_img]))

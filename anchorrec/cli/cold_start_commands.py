@@ -17,8 +17,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "cold-start",
         help="fit (on valid) and store the cold-start path that ranks new arrivals by content",
         description="Compare the cold-start mechanisms on the valid split (routing to the "
-        "shopper's content kNN, or to a content -> embedding generator distilled from the "
-        "model's warm items; each with a per-shopper or a global score calibration), keep the "
+        "shopper's content kNN; to the same kNN on centred features with each shopper's own "
+        "image/text weight read from their history ('taste'); or to a content -> embedding "
+        "generator distilled from the model's warm items; each with a per-shopper or a global "
+        "score calibration), keep the "
         "best new-arrival Recall@20 whose warm Recall@20 costs at most --budget, and store it "
         "beside the model. With --show, print the stored one.",
     )
@@ -39,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_cold_start(args: argparse.Namespace) -> int:
     from anchorrec.errors import ConfigError
-    from anchorrec.models.cold_start import write_cold_start
+    from anchorrec.models.cold_start import TASTE, write_cold_start
     from anchorrec.models.model_dir import ModelDir
     from anchorrec.training.cold_start_fit import WARM_BUDGET, fit_cold_start, with_test_report
 
@@ -65,13 +67,21 @@ def cmd_cold_start(args: argparse.Namespace) -> int:
             for name, t in per.items():
                 print(f"  {name:34s} warm {t.warm:.4f}  new {t.new:.4f}")
         on = cold.report.get("valid_on", {})
+        weight = (
+            f"each shopper's own image weight (sharpness {cold.sharpness})"
+            if cold.mechanism == TASTE
+            else f"image weight {cold.image_weight}"
+        )
         print(
-            f"{path}: kept {cold.name}, threshold {cold.threshold} purchases, image weight "
-            f"{cold.image_weight}, spread {cold.spread}, shift {cold.shift}"
+            f"{path}: kept {cold.name}, threshold {cold.threshold} purchases, {weight}, "
+            f"spread {cold.spread}, shift {cold.shift}"
             + (f" (valid warm {on['warm']:.4f}, new {on['new']:.4f})" if on else "")
         )
         rows.append(
-            {"model_dir": path, **{k: v for k, v in cold.to_json().items() if k != "generator"}}
+            {
+                "model_dir": path,
+                **{k: v for k, v in cold.to_json().items() if k not in ("generator", "centre")},
+            }
         )
     if args.json:
         emit_json(rows)

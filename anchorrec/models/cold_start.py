@@ -16,11 +16,19 @@ model as trained never shows it. The cold-start path is fitted *on top of* a tra
   uses one pair for all shoppers instead);
 - every other item keeps its score h_u · h_i exactly.
 
-Two raw content scores (the ``mechanism``):
+Three raw content scores (the ``mechanism``):
 
 - ``content``: the content kNN of the shopper's history,
   ``r(u, i) = mean_{j ∈ train(u)} [w · cos_image(j, i) + (1 − w) · cos_text(j, i)]``, i.e.
-  ``q_u`` the mean content vector of u's purchases and ``v_i = [√w x̂ᵢ^img, √(1−w) x̂ᵢ^txt]``;
+  ``q_u = [w q̄ᵤ^img, (1−w) q̄ᵤ^txt]`` (the mean unit vectors of u's purchases) and
+  ``v_i = [x̂ᵢ^img, x̂ᵢ^txt]``;
+- ``taste``: the same kNN with two changes that read each shopper's own taste. The features
+  are centred (each unit vector minus the catalogue's mean unit vector, then re-normalised),
+  so the direction every product shares no longer counts as resemblance; and the image weight
+  is the shopper's own, ``w_u = σ(κ (z_u^img − z_u^txt))``, where ``z_u^m`` is how much more
+  alike u's past purchases are to each other in modality m than a typical shopper's are
+  (the mean pairwise cosine of u's purchases, standardised over shoppers). A shopper whose
+  purchases look alike buys by look; one whose copy reads alike, by description;
 - ``generator``: a content → item-embedding generator distilled from the frozen model's warm
   items (ridge regression of h_i on v_i, the teacher-student idea of ALDI),
   ``r(u, i) = h_u · G v_i``.
@@ -55,7 +63,8 @@ if TYPE_CHECKING:
 #: The raw content scores.
 CONTENT = "content"
 GENERATOR = "generator"
-MECHANISMS = (CONTENT, GENERATOR)
+TASTE = "taste"
+MECHANISMS = (CONTENT, GENERATOR, TASTE)
 #: The calibrations: one (μ, σ, m, s) per shopper, or one for everybody.
 PER_SHOPPER = "per-shopper"
 TAIL_CALIBRATION = "per-shopper tail"
@@ -83,6 +92,11 @@ class ColdStart:
     dataset_fingerprint: str = ""
     #: what the fit measured (valid, and test once reported), for the pages and the docs
     report: dict[str, Any] = field(default_factory=dict)
+    #: ``taste`` only: κ, the catalogue's mean unit vector (image then text) and the
+    #: shoppers' coherence scale (median and sd of image, then of text)
+    sharpness: float = 0.0
+    centre: np.ndarray | None = None
+    taste_scale: tuple[float, float, float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.mechanism not in MECHANISMS:
@@ -93,6 +107,8 @@ class ColdStart:
             )
         if self.mechanism == GENERATOR and self.generator is None:
             raise ConfigError("a generator calibration needs its generator matrix.")
+        if self.mechanism == TASTE and (self.centre is None or self.taste_scale is None):
+            raise ConfigError("a taste calibration needs its centre and its taste scale.")
         if not 0.0 <= self.image_weight <= 1.0:
             raise ConfigError(f"image_weight must be in [0, 1] (got {self.image_weight}).")
 
@@ -103,6 +119,8 @@ class ColdStart:
     def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["generator"] = None if self.generator is None else self.generator.round(6).tolist()
+        out["centre"] = None if self.centre is None else self.centre.round(7).tolist()
+        out["taste_scale"] = None if self.taste_scale is None else list(self.taste_scale)
         return out
 
     @staticmethod
@@ -114,6 +132,10 @@ class ColdStart:
         kwargs = {k: v for k, v in data.items() if k in names}
         if kwargs.get("generator") is not None:
             kwargs["generator"] = np.asarray(kwargs["generator"], dtype=np.float32)
+        if kwargs.get("centre") is not None:
+            kwargs["centre"] = np.asarray(kwargs["centre"], dtype=np.float32)
+        if kwargs.get("taste_scale") is not None:
+            kwargs["taste_scale"] = tuple(float(x) for x in kwargs["taste_scale"])
         try:
             return ColdStart(**kwargs)
         except (TypeError, ValueError) as exc:
@@ -153,13 +175,55 @@ def user_profiles(train: sp.spmatrix, content: np.ndarray) -> np.ndarray:
     return np.asarray(history_weights(train) @ content, dtype=np.float32)
 
 
-def routed_items(train: sp.spmatrix, threshold: int) -> np.ndarray:
-    """Boolean mask of the items with at most ``threshold`` train purchases."""
-    counts = np.asarray(sp.csr_matrix(train).sum(axis=0)).ravel()
-    return counts <= threshold
+def catalogue_centre(features: dict[str, np.ndarray]) -> np.ndarray:
+    """The catalogue's mean unit vector, image then text (the ``taste`` centre)."""
+    return np.hstack([_unit_rows(features[m]).mean(0) for m in (IMAGE, TEXT)]).astype(np.float32)
 
 
-# ---------------------------------------------------------------------- the calibrated map
+def centred_units(features: dict[str, np.ndarray], centre: np.ndarray) -> list[np.ndarray]:
+    """Image and text unit vectors, centred by ``centre`` and re-normalised."""
+    n_img = features[IMAGE].shape[1]
+    parts = (centre[:n_img], centre[n_img:])
+    if len(centre) != n_img + features[TEXT].shape[1]:
+        raise ConfigError(
+            f"the stored cold-start centre is {len(centre)}-d but this dataset's image + text "
+            f"features are {n_img + features[TEXT].shape[1]}-d; refit the cold-start path."
+        )
+    return [
+        _unit_rows(_unit_rows(features[m]) - c) for m, c in zip((IMAGE, TEXT), parts, strict=True)
+    ]
+
+
+def history_coherence(train: sp.spmatrix, units: np.ndarray) -> np.ndarray:
+    """Per shopper, the mean cosine between two different past purchases (0 below two)."""
+    train = sp.csr_matrix(train, dtype=np.float32)
+    total = np.asarray(train @ units, dtype=np.float64)
+    n = np.asarray(train.sum(axis=1), dtype=np.float64).ravel()
+    pairs = n * (n - 1)
+    return np.where(pairs > 0, ((total**2).sum(1) - n) / np.maximum(pairs, 1), 0.0)
+
+
+def taste_scale(train: sp.spmatrix, units: list[np.ndarray]) -> tuple[float, float, float, float]:
+    """Median and sd of :func:`history_coherence` over shoppers with two purchases or more,
+    image then text."""
+    many = np.asarray(sp.csr_matrix(train).sum(axis=1)).ravel() >= 2
+    out: list[float] = []
+    for x in units:
+        p = history_coherence(train, x)[many] if many.any() else np.zeros(1)
+        out += [float(np.median(p)), float(max(p.std(), 1e-9))]
+    return out[0], out[1], out[2], out[3]
+
+
+def taste_weights(
+    train: sp.spmatrix, units: list[np.ndarray], scale: tuple[float, ...], sharpness: float
+) -> np.ndarray:
+    """Each shopper's image weight ``w_u = σ(κ (z_u^img − z_u^txt))``."""
+    z = [
+        (history_coherence(train, x) - scale[2 * k]) / scale[2 * k + 1] for k, x in enumerate(units)
+    ]
+    return (1.0 / (1.0 + np.exp(-sharpness * (z[0] - z[1])))).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class RawScore:
     """``r(u, i) = users[u] · items[i]`` (U×D and I×D)."""
@@ -168,11 +232,53 @@ class RawScore:
     items: np.ndarray
 
 
+@dataclass(frozen=True)
+class ContentParts:
+    """``r(u, i) = Σ_j R̂_uj [w_img[u] · img_j · img_i + w_txt[u] · txt_j · txt_i]``."""
+
+    image: np.ndarray
+    text: np.ndarray
+    w_image: np.ndarray
+    w_text: np.ndarray
+
+
+def content_parts(cold: ColdStart, ds: Dataset) -> ContentParts:
+    """The two modalities of the ``content`` or ``taste`` score of ``cold`` on ``ds``."""
+    if cold.mechanism == TASTE:
+        assert cold.centre is not None and cold.taste_scale is not None
+        units = centred_units(ds.features, cold.centre)
+        w = taste_weights(ds.train, units, cold.taste_scale, cold.sharpness)
+        return ContentParts(units[0], units[1], w, (1.0 - w).astype(np.float32))
+    content_vectors(ds.features, 0.5)  # the same check of both modalities
+    w = np.full(ds.n_users, cold.image_weight, dtype=np.float32)
+    img, txt = (_unit_rows(ds.features[m]) for m in (IMAGE, TEXT))
+    return ContentParts(img, txt, w, (1.0 - w).astype(np.float32))
+
+
+def parts_score(parts: ContentParts, train: sp.spmatrix) -> RawScore:
+    """The factor matrices of a :class:`ContentParts` score."""
+    weights = history_weights(train)
+    users = np.hstack(
+        [
+            parts.w_image[:, None] * np.asarray(weights @ parts.image),
+            parts.w_text[:, None] * np.asarray(weights @ parts.text),
+        ]
+    )
+    return RawScore(users.astype(np.float32), np.hstack([parts.image, parts.text]))
+
+
+def routed_items(train: sp.spmatrix, threshold: int) -> np.ndarray:
+    """Boolean mask of the items with at most ``threshold`` train purchases."""
+    counts = np.asarray(sp.csr_matrix(train).sum(axis=0)).ravel()
+    return counts <= threshold
+
+
+# ---------------------------------------------------------------------- the calibrated map
 def raw_score(cold: ColdStart, emb: Embeddings, ds: Dataset) -> RawScore:
     """The mechanism's raw content score as two factor matrices."""
+    if cold.mechanism in (CONTENT, TASTE):
+        return parts_score(content_parts(cold, ds), ds.train)
     content = content_vectors(ds.features, cold.image_weight)
-    if cold.mechanism == CONTENT:
-        return RawScore(user_profiles(ds.train, content), content)
     assert cold.generator is not None
     if cold.generator.shape[0] != content.shape[1]:
         raise ConfigError(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,18 +26,25 @@ from anchorrec.models.cold_start import (
     CALIBRATIONS,
     CONTENT,
     GENERATOR,
+    GLOBAL,
     MECHANISMS,
+    TASTE,
     Affine,
     ColdStart,
     affine,
+    catalogue_centre,
+    centred_units,
+    content_parts,
     content_vectors,
+    parts_score,
     routed_items,
     score_moments,
     stat_items,
-    user_profiles,
+    taste_scale,
 )
 
 if TYPE_CHECKING:
+    from anchorrec.data.dataset import Dataset
     from anchorrec.models.checkpoint import LoadedModel
 
 #: The grid searched on valid.
@@ -46,6 +53,8 @@ IMAGE_WEIGHTS = (0.25, 0.5)
 SPREADS = (0.5, 1.0, 1.5, 2.0, 3.0)
 SHIFTS = tuple(float(x) for x in np.round(np.arange(-3.0, 2.01, 0.1), 2))
 RIDGES = (10.0,)
+#: κ of the ``taste`` mechanism's per-shopper image weight.
+SHARPNESSES = (1.0, 3.0, 10.0)
 #: Most warm Recall@20 on valid a setting may cost.
 WARM_BUDGET = 0.005
 K = 20
@@ -65,6 +74,7 @@ class Trial:
     warm: float
     new: float
     all: float
+    sharpness: float = 0.0
 
     def cost(self, base_warm: float) -> float:
         return base_warm - self.warm
@@ -175,6 +185,7 @@ def fit_trials(
     spreads: Iterable[float] = SPREADS,
     shifts: Iterable[float] = SHIFTS,
     ridges: Iterable[float] = RIDGES,
+    sharpnesses: Iterable[float] = SHARPNESSES,
     mechanisms: Iterable[str] = MECHANISMS,
     calibrations: Iterable[str] = CALIBRATIONS,
     log: Callable[[str], None] | None = None,
@@ -192,6 +203,7 @@ def fit_trials(
             spreads,
             shifts,
             ridges,
+            sharpnesses,
             mechanisms,
             calibrations,
             log,
@@ -209,42 +221,70 @@ def _fit_trials(
     spreads: Iterable[float],
     shifts: Iterable[float],
     ridges: Iterable[float],
+    sharpnesses: Iterable[float],
     mechanisms: Iterable[str],
     calibrations: Iterable[str],
     log: Callable[[str], None] | None,
 ) -> tuple[dict[str, float], list[Trial]]:
     ranker = _ValidRanker(users, items, ds)
     spreads, shifts = tuple(spreads), tuple(shifts)
-    trials: list[Trial] = []
     mechanisms, calibrations = tuple(mechanisms), tuple(calibrations)
-    for w in image_weights:
-        content = content_vectors(ds.features, w)
-        profiles = user_profiles(ds.train, content)
-        empty = ~np.abs(profiles).any(axis=1)
-        for t in thresholds:
-            routed = routed_items(ds.train, t)
-            if not routed.any():
-                continue
-            raws: list[tuple[str, float, np.ndarray]] = []
-            if CONTENT in mechanisms:
-                raws.append((CONTENT, 0.0, profiles @ content.T))
-            if GENERATOR in mechanisms:
-                for lam in ridges:
-                    g = ridge_generator(content[~routed], items[~routed], lam)
-                    raws.append((GENERATOR, lam, users @ (content @ g).T))
-            pool = stat_items(ds.n_items, routed)
-            model_pool = ranker.model_scores[:, pool]
-            for mech, lam, raw in raws:
-                cand = ranker.prepare(raw, routed)
-                no_history = empty if mech == CONTENT else np.zeros_like(empty)
-                for cal in calibrations:
-                    mom = score_moments(cal, model_pool, np.ascontiguousarray(raw[:, pool]))
-                    for spread, shift in itertools.product(spreads, shifts):
-                        got = ranker.trial(cand, affine(mom, spread, shift, no_history))
-                        trials.append(Trial(mech, cal, t, w, spread, shift, lam, *_three(got)))
-            if log:
-                log(f"w={w} threshold={t}: {len(trials)} settings")
+    image_weights, ridges, sharpnesses = tuple(image_weights), tuple(ridges), tuple(sharpnesses)
+    empty = np.asarray(ds.train.sum(axis=1)).ravel() == 0
+    trials: list[Trial] = []
+    for t in thresholds:
+        routed = routed_items(ds.train, t)
+        if not routed.any():
+            continue
+        pool = stat_items(ds.n_items, routed)
+        model_pool = ranker.model_scores[:, pool]
+        for mech, w, lam, kappa, raw in _raw_scores(
+            users, items, ds, routed, image_weights, ridges, sharpnesses, mechanisms
+        ):
+            cand = ranker.prepare(raw, routed)
+            no_history = empty if mech != GENERATOR else np.zeros_like(empty)
+            for cal in calibrations:
+                mom = score_moments(cal, model_pool, np.ascontiguousarray(raw[:, pool]))
+                for spread, shift in itertools.product(spreads, shifts):
+                    got = ranker.trial(cand, affine(mom, spread, shift, no_history))
+                    trials.append(Trial(mech, cal, t, w, spread, shift, lam, *_three(got), kappa))
+        if log:
+            log(f"threshold={t}: {len(trials)} settings")
     return ranker.base, trials
+
+
+def _raw_scores(
+    users: np.ndarray,
+    items: np.ndarray,
+    ds: Dataset,
+    routed: np.ndarray,
+    image_weights: tuple[float, ...],
+    ridges: tuple[float, ...],
+    sharpnesses: tuple[float, ...],
+    mechanisms: tuple[str, ...],
+) -> Iterator[tuple[str, float, float, float, np.ndarray]]:
+    """Every raw score the grid compares, one at a time (each is shoppers × items):
+    (mechanism, image weight, ridge, κ, scores)."""
+    for w in image_weights:
+        if CONTENT in mechanisms:
+            raw = parts_score(
+                content_parts(ColdStart(CONTENT, GLOBAL, 0, w, 1.0, 0.0), ds), ds.train
+            )
+            yield CONTENT, w, 0.0, 0.0, raw.users @ raw.items.T
+        if GENERATOR in mechanisms:
+            content = content_vectors(ds.features, w)
+            for lam in ridges:
+                g = ridge_generator(content[~routed], items[~routed], lam)
+                yield GENERATOR, w, lam, 0.0, users @ (content @ g).T
+    if TASTE in mechanisms:
+        centre = catalogue_centre(ds.features)
+        scale = taste_scale(ds.train, centred_units(ds.features, centre))
+        for kappa in sharpnesses:
+            probe = ColdStart(
+                TASTE, GLOBAL, 0, 0.5, 1.0, 0.0, sharpness=kappa, centre=centre, taste_scale=scale
+            )
+            raw = parts_score(content_parts(probe, ds), ds.train)
+            yield TASTE, 0.5, 0.0, kappa, raw.users @ raw.items.T
 
 
 def _three(got: dict[str, float]) -> tuple[float, float, float]:
@@ -281,6 +321,10 @@ def cold_start_of(trial: Trial, users: np.ndarray, items: np.ndarray, ds) -> Col
         content = content_vectors(ds.features, trial.image_weight)
         routed = routed_items(ds.train, trial.threshold)
         generator = ridge_generator(content[~routed], items[~routed], trial.ridge)
+    centre = scale = None
+    if trial.mechanism == TASTE:
+        centre = catalogue_centre(ds.features)
+        scale = taste_scale(ds.train, centred_units(ds.features, centre))
     return ColdStart(
         mechanism=trial.mechanism,
         calibration=trial.calibration,
@@ -290,6 +334,9 @@ def cold_start_of(trial: Trial, users: np.ndarray, items: np.ndarray, ds) -> Col
         shift=trial.shift,
         generator=generator,
         ridge=trial.ridge,
+        sharpness=trial.sharpness,
+        centre=centre,
+        taste_scale=scale,
         dataset_fingerprint=ds.fingerprint,
     )
 

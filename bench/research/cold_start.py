@@ -106,7 +106,7 @@ def _cached(cache: Path | None, variant: str, model_dir: Path, compute: Any) -> 
 
 
 def _setting(trial: Any) -> dict[str, Any]:
-    keys = ("threshold", "image_weight", "spread", "shift", "ridge")
+    keys = ("threshold", "image_weight", "spread", "shift", "ridge", "sharpness")
     return {k: getattr(trial, k) for k in keys}
 
 
@@ -257,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--only", default=None, help="with --cache: only this model (e.g. seed-2)")
     ap.add_argument("--image-weights", type=float, nargs="+", default=None, help="grid")
+    ap.add_argument("--sharpnesses", type=float, nargs="+", default=None, help="grid (taste)")
     args = ap.parse_args(argv)
     if args.update_docs:
         from bench.common.benchlib import RESULTS_DIR
@@ -273,7 +274,11 @@ def main(argv: list[str] | None = None) -> int:
         dirs = _model_dirs(args.dataset, args.seeds, variant)
         grid = {
             k: tuple(v)
-            for k, v in (("thresholds", args.thresholds), ("image_weights", args.image_weights))
+            for k, v in (
+                ("thresholds", args.thresholds),
+                ("image_weights", args.image_weights),
+                ("sharpnesses", args.sharpnesses),
+            )
             if v
         }
         runs = []
