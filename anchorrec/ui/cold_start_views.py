@@ -31,6 +31,13 @@ CAVEATS = (
     "overstates what a shop would see; warm and new are the figures to read."
 )
 
+PATH_WORDS = (
+    "*path* is the mechanism kept on valid: *content* scores a new arrival by how much its "
+    "photo and copy resemble the shopper's past purchases; *taste* does the same with each "
+    "shopper's own image/text weight, read from how alike their past purchases look or read; "
+    "*generator* maps its content to an item embedding learnt from the warm items."
+)
+
 
 def cold_start_switch(key: str) -> bool:
     """The page's switch (shared across pages through the session)."""
@@ -80,7 +87,7 @@ def show_warm_new(models: dict[str, Path]) -> None:
     st.caption(
         "Test Recall@20 (mask train) on new arrivals and on the other (warm) items, in the same "
         "top-20 lists, as recorded when each model's cold-start path was fitted (on valid); "
-        "*cost to warm* is what the path takes from warm items. " + CAVEATS
+        "*cost to warm* is what the path takes from warm items. " + PATH_WORDS + " " + CAVEATS
     )
 
 
