@@ -157,15 +157,23 @@ def test_one_shoppers_paths_read_one_row(tiny_model, game):
     items = np.array([3, 0, 17])
     one = attribute(cache, user, items)
     np.testing.assert_array_equal(one.scores, row[-1, items].astype(np.float64))
-    # the branch values of one shopper equal those of the pairs' general path
-    pairs = cache.pair_branch_values(np.array([user, 1, user]), items)
+    # the branch values of one shopper equal those of the pairs' general path, and both the
+    # textbook form φ_m = G_mm + ½ Σ_{k≠m} (G_mk + G_km), G_ab = u_a · i_b
+    pair_users = np.array([user, 1, user])
+    pairs = cache.pair_branch_values(pair_users, items)
     np.testing.assert_allclose(one.branch_values[:, [0, 2]], pairs[:, [0, 2]], rtol=1e-9)
+    ubr = cache.user_branches[:, pair_users].astype(np.float64)
+    ibr = cache.item_branches[:, items].astype(np.float64)
+    gram = np.einsum("apd,bpd->abp", ubr, ibr)
+    diag = np.einsum("mmp->mp", gram)
+    textbook = diag + 0.5 * ((gram.sum(axis=1) - diag) + (gram.sum(axis=0) - diag))
+    np.testing.assert_allclose(pairs, textbook, rtol=1e-9, atol=1e-12)
     # another shopper's row is not the kept one
     assert not np.array_equal(cache.coalition_scores(2), row)
 
 
 @pytest.mark.parametrize("game", GAMES)
-def test_rank_game_counting_equals_sorting(tiny_model, game):
+def test_a_few_items_rank_as_in_the_whole_catalogue(tiny_model, game):
     cache = build_coalition_cache(tiny_model, game=game)
     user = 4
     many = np.arange(cache.n_items)  # over 64 items: sorted scores, full ranking

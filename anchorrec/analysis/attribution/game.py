@@ -348,18 +348,20 @@ class CoalitionCache:
     def pair_branch_values(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Branch-level Shapley values (``n_branches × n_pairs``) of (user, item) pairs.
 
-        ``φ_m = G_mm + ½ Σ_{k≠m} (G_mk + G_km)`` with ``G_ab = u_a · i_b``.
+        ``φ_m = G_mm + ½ Σ_{k≠m} (G_mk + G_km)`` with ``G_ab = u_a · i_b``, that is
+        ``½ (u_m · Σ_b i_b + Σ_a u_a · i_m)``: two products per branch, not one per pair of
+        branches.
         """
         users = np.asarray(users, dtype=np.int64)
         ibr = self.item_branches[:, np.asarray(items, dtype=np.int64)].astype(np.float64)
-        if len(users) and bool((users == users[0]).all()):  # one shopper: one product
-            ubr = self.user_branches[:, users[0]].astype(np.float64)  # A × d
-            gram = np.transpose(ibr @ ubr.T, (2, 0, 1))
-        else:
-            ubr = self.user_branches[:, users].astype(np.float64)
-            gram = np.einsum("apd,bpd->abp", ubr, ibr)
-        diag = np.einsum("mmp->mp", gram)
-        return diag + 0.5 * ((gram.sum(axis=1) - diag) + (gram.sum(axis=0) - diag))
+        if len(users) and bool((users == users[0]).all()):  # one shopper: one vector
+            ubr = self.user_branches[:, users[0]].astype(np.float64)  # B × d
+            return 0.5 * (ubr @ ibr.sum(axis=0).T + ibr @ ubr.sum(axis=0))
+        ubr = self.user_branches[:, users].astype(np.float64)  # B × P × d
+        return 0.5 * (
+            np.einsum("apd,pd->ap", ubr, ibr.sum(axis=0))
+            + np.einsum("bpd,pd->bp", ibr, ubr.sum(axis=0))
+        )
 
 
 #: Below this spread a coalition's scores count as all tied (its z-scores are 0).

@@ -107,8 +107,8 @@ def _discount_table(n: int) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(2, n + 2)))])
 
 
-#: Up to this many items the standings are counted by comparing each item's score with the
-#: candidates' (``items × I`` per coalition); beyond it they come from the sorted scores.
+#: Up to this many items a rank is counted by comparing the item's score with the
+#: candidates' (``items × I``); beyond it it comes from the full ranking.
 COUNT_MAX_ITEMS = 64
 
 
@@ -116,24 +116,25 @@ def _standing(
     scores: np.ndarray, targets: np.ndarray, excluded: np.ndarray, k: int, standing: str
 ) -> np.ndarray:
     """``v`` of each target item under each coalition (``S × J``) from the coalitions' scores
-    (``S × I``): ``g`` candidates score above it and ``e`` tie with it (itself included)."""
+    (``S × I``): ``g`` candidates score above it and ``e`` tie with it (itself included).
+
+    Only the candidates scoring at least the lowest target's score are sorted: the others
+    are below every target (for a top-``k`` under the full model, a handful of items)."""
     n_sets = scores.shape[0]
-    candidates = scores[:, ~excluded]
-    n = candidates.shape[1]
+    keep = ~excluded
+    n = int(keep.sum())
     own = scores[:, targets]
     extra = excluded[targets].astype(np.int64)  # a target outside the candidates joins them
     above = np.empty(own.shape, dtype=np.int64)
     ties = np.empty(own.shape, dtype=np.int64)
-    few = len(targets) <= COUNT_MAX_ITEMS  # a top-k: counting beats sorting the catalogue
     for s in range(n_sets):
-        if few:
-            above[s] = (candidates[s] > own[s][:, None]).sum(axis=1)
-            ties[s] = (candidates[s] == own[s][:, None]).sum(axis=1) + extra
-            continue
-        ordered = np.sort(candidates[s])
+        candidates = scores[s, keep]
+        if len(targets):
+            candidates = candidates[candidates >= own[s].min()]
+        ordered = np.sort(candidates)
         right = np.searchsorted(ordered, own[s], side="right")
         left = np.searchsorted(ordered, own[s], side="left")
-        above[s] = n - right
+        above[s] = len(ordered) - right
         ties[s] = right - left + extra
     if standing == TOP_K:
         return np.clip((k - above) / ties, 0.0, 1.0)
