@@ -259,6 +259,7 @@ class CoalitionCache:
                 "(coalitions × users): they belong to another cache; rebuild it."
             )
         self._moments = (mean, std)
+        self.__dict__.setdefault("_widths", self._widths)  # the first row then costs no more
         return self._moments
 
     def _gram_moments(
