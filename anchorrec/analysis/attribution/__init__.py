@@ -28,6 +28,7 @@ from __future__ import annotations
 from anchorrec.analysis.attribution.cache import _CACHES as _CACHES
 from anchorrec.analysis.attribution.cache import (
     ATTRIBUTION_DIR,
+    CACHE_FORMAT,
     COALITION_RULE_VERSION,
     as_cache,
     build_coalition_cache,
@@ -90,6 +91,7 @@ __all__ = [
     "BACKGROUND_DRAWS",
     "BACKGROUND_GAME",
     "BACKGROUND_SEED",
+    "CACHE_FORMAT",
     "COALITION_RULE_VERSION",
     "GAMES",
     "GAME_QUESTIONS",

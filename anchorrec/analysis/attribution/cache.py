@@ -1,14 +1,17 @@
 """Building the coalition cache, keeping it in memory, and persisting it beside the model.
 
 :func:`build_coalition_cache` runs the model once per coalition of its input players
-(``2^n`` forward passes, 8 for id/image/text). :func:`coalition_cache` keeps one per model
-and game in memory and, with ``persist``, reads / writes it in the model's derived store
-as a pickle-free ``.npz`` keyed by the model fingerprint and the game.
+(``2^n`` forward passes, 8 for id/image/text) and takes every user's moments of the
+standardised game once. :func:`coalition_cache` keeps one per model and game in memory and,
+with ``persist``, reads / writes it in the model's derived store as a pickle-free ``.npz``
+keyed by the model fingerprint and the game; the moments are stored in it (format
+:data:`CACHE_FORMAT`), so an explanation read from it scores only its shopper's row.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import weakref
@@ -121,7 +124,7 @@ def build_coalition_cache(
     if not branches:  # a model without branches: one branch, the whole embedding
         branches = ("total",)
         user_br, item_br = _numpy(full.users)[None], _numpy(full.items)[None]
-    return CoalitionCache(
+    cache = CoalitionCache(
         players=players,
         subsets=subsets,
         users=np.stack(users),
@@ -134,6 +137,8 @@ def build_coalition_cache(
         draws=n_draws,
         seed=seed,
     )
+    cache.keep_moments()  # every user's, once: an explanation then scores only its row
+    return cache
 
 
 def coalition_cache(
@@ -163,11 +168,13 @@ def coalition_cache(
         return cache
     name = _persisted_name(loaded.fingerprint, key)
     found = store.find(name) if store is not None else None
+    complete = True  # whether the stored file holds everything this version stores
     if cache is None and found is not None:
-        cache = _read_cache(found, loaded.dataset.train.tocsr())
-    elif cache is None:
+        cache, complete = _read_cache(found, loaded.dataset.train.tocsr())
+    if cache is None:
         cache = build_coalition_cache(loaded, game=game, draws=draws, seed=seed)
-    if store is not None and found is None:  # also one built earlier without persist
+        found = None
+    if store is not None and (found is None or not complete):  # also one built without persist
         with contextlib.suppress(OSError):  # nowhere writable: kept in memory only
             store.write_bytes(name, _encode_cache(cache))
     per_model[key] = cache
@@ -178,6 +185,21 @@ ATTRIBUTION_DIR = "attribution"
 #: Bumped whenever the removal rule changes (2: a removed input's item graph is the mean
 #: graph, no longer the identity), so a cache persisted under an older rule is never read.
 COALITION_RULE_VERSION = 2
+#: The layout of the stored file, in its ``meta`` (a file without one is format 1): 2 adds
+#: every user's moments of the standardised game with the train matrix they were taken
+#: over. A format-1 file is read and its moments computed (then the file rewritten); a file
+#: of a newer format than this code knows is never read: the cache is rebuilt.
+CACHE_FORMAT = 2
+
+
+def train_fingerprint(train: sp.csr_matrix) -> str:
+    """A digest of the train matrix's pattern (the items each user bought): the moments
+    are taken over each user's unseen items, so they belong to one train matrix."""
+    train = train.tocsr()
+    digest = hashlib.sha256(np.asarray(train.shape, dtype=np.int64).tobytes())
+    digest.update(np.asarray(train.indptr, dtype=np.int64).tobytes())
+    digest.update(np.asarray(train.indices, dtype=np.int64).tobytes())
+    return digest.hexdigest()[:16]
 
 
 def _persisted_name(fingerprint: str, key: tuple[str, int, int]) -> str:
@@ -197,13 +219,16 @@ def has_stored_cache(model_dir: str | Path, game: str = MEAN_GAME) -> bool:
 
 
 def _encode_cache(cache: CoalitionCache) -> bytes:
+    moments = cache.moments or cache.keep_moments()
     meta = {
+        "format": CACHE_FORMAT,
         "players": list(cache.players),
         "subsets": [sorted(s) for s in cache.subsets],
         "branches": list(cache.branches),
         "game": cache.game,
         "draws": cache.draws,
         "seed": cache.seed,
+        "train": train_fingerprint(cache.train),
     }
     buf = io.BytesIO()
     np.savez(
@@ -212,15 +237,23 @@ def _encode_cache(cache: CoalitionCache) -> bytes:
         items=cache.items,
         user_branches=cache.user_branches,
         item_branches=cache.item_branches,
+        moment_mean=moments[0],
+        moment_std=moments[1],
         meta=np.asarray(json.dumps(meta)),
     )
     return buf.getvalue()
 
 
-def _read_cache(path: Path, train: sp.csr_matrix) -> CoalitionCache:
+def _read_cache(path: Path, train: sp.csr_matrix) -> tuple[CoalitionCache | None, bool]:
+    """The stored cache (None when its format is newer than this code's: rebuild it) and
+    whether the file is complete (format-1 files and moments of another train matrix are
+    read, their moments computed here, and the file is due to be rewritten)."""
     with np.load(path, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"][()]))
-        return CoalitionCache(
+        fmt = int(meta.get("format", 1))
+        if fmt > CACHE_FORMAT:
+            return None, False
+        cache = CoalitionCache(
             players=tuple(meta["players"]),
             subsets=[frozenset(s) for s in meta["subsets"]],
             users=z["users"],
@@ -233,6 +266,13 @@ def _read_cache(path: Path, train: sp.csr_matrix) -> CoalitionCache:
             draws=int(meta.get("draws", 1)),
             seed=int(meta.get("seed", BACKGROUND_SEED)),
         )
+        same_train = meta.get("train") == train_fingerprint(train)
+        if fmt >= 2 and same_train and {"moment_mean", "moment_std"} <= set(z.files):
+            with contextlib.suppress(ConfigError):  # of another shape: computed again below
+                cache.keep_moments((z["moment_mean"], z["moment_std"]))
+                return cache, True
+    cache.keep_moments()
+    return cache, False
 
 
 def as_cache(source: CoalitionCache | LoadedModel) -> CoalitionCache:

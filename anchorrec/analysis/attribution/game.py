@@ -88,6 +88,11 @@ class CoalitionCache:
     seed: int = BACKGROUND_SEED
     weights: np.ndarray = field(init=False)
     terms: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(init=False)
+    #: Every user's moments (:meth:`keep_moments`; not copied by ``dataclasses.replace``,
+    #: whose new embeddings they would not describe).
+    _moments: tuple[np.ndarray, np.ndarray] | None = field(init=False, default=None, repr=False)
+    #: The last user's row of scores (:meth:`coalition_scores`).
+    _last_row: tuple[int, np.ndarray] | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.weights = shapley_weight_matrix(self.players, self.subsets)
@@ -110,9 +115,37 @@ class CoalitionCache:
 
     # ------------------------------------------------------------------ scores and ranks
     def scores(self, user: int, drop: frozenset[str] = frozenset()) -> np.ndarray:
-        """Scores of ``user`` against every item with the players in ``drop`` removed."""
+        """Scores of ``user`` against every item with the players in ``drop`` removed
+        (read-only: a row of :meth:`coalition_scores`)."""
         s = self.subset_index(frozenset(self.players) - frozenset(drop))
-        return self.items[s] @ self.users[s, user]
+        return self.coalition_scores(user)[s]
+
+    def coalition_scores(self, user: int) -> np.ndarray:
+        """``v(S)`` of ``user`` and every item under every coalition (``S × I``, read-only):
+        the shopper's row, one product per coalition and the only per-user work that grows
+        with the catalogue. Every single-user path (ranking, values, rank game) reads it, so
+        they agree bit for bit; the last user's row is kept (an explanation reads it thrice).
+        """
+        user = int(user)
+        last = self._last_row
+        if last is not None and last[0] == user:
+            return last[1]
+        row = np.empty((len(self.subsets), self.n_items), dtype=self.items.dtype)
+        for s, width in enumerate(self._widths):  # a coalition padded with zeros: its width
+            np.matmul(self.items[s, :, :width], self.users[s, user, :width], out=row[s])
+        row.flags.writeable = False
+        self._last_row = (user, row)
+        return row
+
+    @functools.cached_property
+    def _widths(self) -> list[int]:
+        """Per coalition, the columns of its item embeddings up to the last non-zero one
+        (under the background game a coalition the draws leave alone is padded with zeros)."""
+        out = []
+        for s in range(len(self.subsets)):
+            used = np.flatnonzero(np.any(self.items[s] != 0, axis=0))
+            out.append(int(used[-1]) + 1 if len(used) else 1)
+        return out
 
     def seen(self, user: int) -> np.ndarray:
         """Item ids of ``user``'s train interactions (excluded from every ranking)."""
@@ -156,9 +189,10 @@ class CoalitionCache:
     # ------------------------------------------------------------------ attribution
     def coalition_values(self, user: int, items: np.ndarray | None = None) -> np.ndarray:
         """``v(S)`` for every coalition (rows) and item (columns), in float64."""
-        item_emb = self.items if items is None else self.items[:, items]
-        values = np.matmul(item_emb, self.users[:, user, :, None])[..., 0]
-        return values.astype(np.float64)
+        row = self.coalition_scores(user)
+        return (row if items is None else row[:, np.asarray(items, dtype=np.int64)]).astype(
+            np.float64
+        )
 
     def pair_values(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """``v(S)`` for every coalition (rows) and (user, item) pair (columns), float64."""
@@ -181,20 +215,61 @@ class CoalitionCache:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Mean and standard deviation of ``v(S)`` over each user's unseen items (``S × len(users)``).
 
-        ``progress(done, total)`` is called after each chunk of users. For many users the
-        moments come from each coalition's mean item ``x̄`` and centred Gram matrix ``C``
-        (``v = u·x̄ + d``, ``Σ_i d = 0``, ``Σ_i d² = uᵀCu``) minus the few bought items, instead
-        of scoring every item: the audit of 39,387 users × 23,033 items took minutes scoring
-        them all. Centring keeps a coalition whose items all score alike at a spread of 0.
+        A cache from :func:`~anchorrec.analysis.attribution.build_coalition_cache` (or read
+        from the store) keeps every user's moments (:meth:`keep_moments`), so this is a
+        lookup. Otherwise they are computed: for many users from each coalition's mean item
+        ``x̄`` and centred Gram matrix ``C`` (``v = u·x̄ + d``, ``Σ_i d = 0``, ``Σ_i d² = uᵀCu``)
+        minus the few bought items, instead of scoring every item (the audit of 39,387
+        users × 23,033 items took minutes scoring them all); for a few users by scoring.
+        Centring keeps a coalition whose items all score alike at a spread of 0.
+        ``progress(done, total)`` is called after each chunk of users.
         """
         users = np.asarray(users, dtype=np.int64)
+        if self._moments is not None:
+            if progress is not None:
+                progress(len(users), len(users))
+            return self._moments[0][:, users], self._moments[1][:, users]
         width = self.items.shape[2]  # the Gram matrices cost what scoring `width` users does
         if "_item_moments" not in self.__dict__ and width > max(len(users), GRAM_MIN_WIDTH):
             return self._scored_moments(users, chunk, progress)
+        return self._gram_moments(users, progress)
+
+    @property
+    def moments(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Every user's kept moments (mean, std; ``S × n_users``), or None."""
+        return self._moments
+
+    def keep_moments(
+        self,
+        moments: tuple[np.ndarray, np.ndarray] | None = None,
+        progress: Progress | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Keep every user's moments: ``moments`` (as stored beside the cache) or, when None,
+        computed here once from the Gram matrices. From then on an explanation of the
+        standardised game reads its user's column instead of scoring the catalogue."""
+        shape = (len(self.subsets), self.n_users)
+        if moments is None:
+            self._moments = None
+            moments = self._gram_moments(np.arange(self.n_users), progress)
+            self.__dict__.pop("_item_moments", None)  # S × D × D floats, no longer needed
+        mean, std = (np.asarray(m, dtype=np.float64) for m in moments)
+        if mean.shape != shape or std.shape != shape:
+            raise ConfigError(
+                f"the coalition moments have shape {mean.shape} / {std.shape}, not {shape} "
+                "(coalitions × users): they belong to another cache; rebuild it."
+            )
+        self._moments = (mean, std)
+        self.__dict__.setdefault("_widths", self._widths)  # the first row then costs no more
+        return self._moments
+
+    def _gram_moments(
+        self, users: np.ndarray, progress: Progress | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`coalition_moments` from the Gram matrices."""
         centre, gram = self._item_moments
         mean = np.zeros((len(self.subsets), len(users)))
         std = np.zeros((len(self.subsets), len(users)))
-        step = max(chunk, 4096)
+        step = 4096
         for start in range(0, len(users), step):
             ub = users[start : start + step]
             u = self.users[:, ub].astype(np.float64)  # S × B × D
@@ -221,11 +296,17 @@ class CoalitionCache:
 
     @functools.cached_property
     def _item_moments(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each coalition's mean item (``S × D``) and centred Gram matrix (``S × D × D``)."""
-        items = self.items.astype(np.float64)
-        centre = items.mean(axis=1)
-        items -= centre[:, None, :]
-        return centre, np.matmul(np.swapaxes(items, 1, 2), items)
+        """Each coalition's mean item (``S × D``) and centred Gram matrix (``S × D × D``),
+        one coalition at a time (no float64 copy of every coalition's items at once)."""
+        n_sets, _, dim = self.items.shape
+        centre = np.empty((n_sets, dim))
+        gram = np.empty((n_sets, dim, dim))
+        for s in range(n_sets):
+            items = self.items[s].astype(np.float64)
+            centre[s] = items.mean(axis=0)
+            items -= centre[s]
+            gram[s] = items.T @ items
+        return centre, gram
 
     def _scored_moments(
         self, users: np.ndarray, chunk: int, progress: Progress | None
@@ -268,13 +349,20 @@ class CoalitionCache:
     def pair_branch_values(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Branch-level Shapley values (``n_branches × n_pairs``) of (user, item) pairs.
 
-        ``φ_m = G_mm + ½ Σ_{k≠m} (G_mk + G_km)`` with ``G_ab = u_a · i_b``.
+        ``φ_m = G_mm + ½ Σ_{k≠m} (G_mk + G_km)`` with ``G_ab = u_a · i_b``, that is
+        ``½ (u_m · Σ_b i_b + Σ_a u_a · i_m)``: two products per branch, not one per pair of
+        branches.
         """
-        ubr = self.user_branches[:, users].astype(np.float64)
-        ibr = self.item_branches[:, items].astype(np.float64)
-        gram = np.einsum("apd,bpd->abp", ubr, ibr)
-        diag = np.einsum("mmp->mp", gram)
-        return diag + 0.5 * ((gram.sum(axis=1) - diag) + (gram.sum(axis=0) - diag))
+        users = np.asarray(users, dtype=np.int64)
+        ibr = self.item_branches[:, np.asarray(items, dtype=np.int64)].astype(np.float64)
+        if len(users) and bool((users == users[0]).all()):  # one shopper: one vector
+            ubr = self.user_branches[:, users[0]].astype(np.float64)  # B × d
+            return 0.5 * (ubr @ ibr.sum(axis=0).T + ibr @ ubr.sum(axis=0))
+        ubr = self.user_branches[:, users].astype(np.float64)  # B × P × d
+        return 0.5 * (
+            np.einsum("apd,pd->ap", ubr, ibr.sum(axis=0))
+            + np.einsum("bpd,pd->bp", ibr, ubr.sum(axis=0))
+        )
 
 
 #: Below this spread a coalition's scores count as all tied (its z-scores are 0).

@@ -107,28 +107,49 @@ def _discount_table(n: int) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(2, n + 2)))])
 
 
+#: Up to this many items a rank is counted by comparing the item's score with the
+#: candidates' (``items × I``); beyond it it comes from the full ranking.
+COUNT_MAX_ITEMS = 64
+
+
 def _standing(
     scores: np.ndarray, targets: np.ndarray, excluded: np.ndarray, k: int, standing: str
 ) -> np.ndarray:
     """``v`` of each target item under each coalition (``S × J``) from the coalitions' scores
-    (``S × I``): ``g`` candidates score above it and ``e`` tie with it (itself included)."""
+    (``S × I``): ``g`` candidates score above it and ``e`` tie with it (itself included).
+
+    Only the candidates scoring at least the lowest target's score are sorted: the others
+    are below every target (for a top-``k`` under the full model, a handful of items)."""
     n_sets = scores.shape[0]
-    candidates = scores[:, ~excluded]
-    ordered = np.sort(candidates, axis=1)
-    n = ordered.shape[1]
+    keep = ~excluded
+    n = int(keep.sum())
     own = scores[:, targets]
     extra = excluded[targets].astype(np.int64)  # a target outside the candidates joins them
     above = np.empty(own.shape, dtype=np.int64)
     ties = np.empty(own.shape, dtype=np.int64)
     for s in range(n_sets):
-        right = np.searchsorted(ordered[s], own[s], side="right")
-        left = np.searchsorted(ordered[s], own[s], side="left")
-        above[s] = n - right
+        candidates = scores[s, keep]
+        if len(targets):
+            candidates = candidates[candidates >= own[s].min()]
+        ordered = np.sort(candidates)
+        right = np.searchsorted(ordered, own[s], side="right")
+        left = np.searchsorted(ordered, own[s], side="left")
+        above[s] = len(ordered) - right
         ties[s] = right - left + extra
     if standing == TOP_K:
         return np.clip((k - above) / ties, 0.0, 1.0)
     table = _discount_table(n + 1)
     return (table[above + ties] - table[above]) / ties
+
+
+def _ranks(scores: np.ndarray, targets: np.ndarray, excluded: np.ndarray) -> np.ndarray:
+    """Rank (1 = best) of each target among the candidates as :meth:`CoalitionCache.ranks`
+    orders them (by score, ties by item id; 0 for a target outside them), by counting."""
+    candidates = np.flatnonzero(~excluded)
+    cand = scores[candidates]
+    own = scores[targets]
+    before = (cand > own[:, None]) | ((cand == own[:, None]) & (candidates < targets[:, None]))
+    return np.where(excluded[targets], 0, before.sum(axis=1) + 1).astype(np.int64)
 
 
 def rank_values(
@@ -148,11 +169,15 @@ def rank_values(
     if k < 1:
         raise ConfigError(f"the rank game needs k >= 1 (got {k}).")
     items = np.asarray(items, dtype=np.int64).ravel()
-    # each coalition scored as CoalitionCache.ranking scores it, so v(all) agrees with the list
-    scores = np.stack([cache.items[s] @ cache.users[s, user] for s in range(len(cache.subsets))])
+    # the shopper's row, as CoalitionCache.ranking scores it, so v(all) agrees with the list
+    scores = cache.coalition_scores(user).astype(np.float64)
     excluded = cache.excluded(user, within)
-    v = _standing(scores.astype(np.float64), items, excluded, k, standing)
-    ranks = cache.ranks(user, within=within)[items]
+    v = _standing(scores, items, excluded, k, standing)
+    full = cache.subset_index(frozenset(cache.players))
+    if len(items) <= COUNT_MAX_ITEMS:
+        ranks = _ranks(scores[full], items, excluded)
+    else:
+        ranks = cache.ranks(user, within=within)[items]
     return RankAttribution(
         standing,
         k,

@@ -165,17 +165,23 @@ def attribute(
 
     ``users`` and ``items`` are equal-length arrays (a scalar user is broadcast).
     ``branches`` / ``standardised`` switch the branch-level values and the
-    standardised-score game (which reads every unseen item of each user) on or off.
+    standardised-score game (whose moments over each user's unseen items the cache keeps)
+    on or off. The pairs of one user read that user's row of scores
+    (:meth:`CoalitionCache.coalition_scores`), those of many a product per pair.
     """
     cache = as_cache(source)
     items = np.asarray(items, dtype=np.int64).ravel()
     users = np.broadcast_to(np.asarray(users, dtype=np.int64), items.shape).copy()
-    for u in np.unique(users):
+    unique, where = np.unique(users, return_inverse=True)
+    for u in unique:
         _check_user(cache, int(u))
-    values = np.zeros((len(cache.subsets), len(items)))
-    for start in range(0, len(items), PAIR_CHUNK):
-        sl = slice(start, start + PAIR_CHUNK)
-        values[:, sl] = cache.pair_values(users[sl], items[sl])
+    if len(unique) == 1:  # one shopper: their row, as their ranking scored it
+        values = cache.coalition_values(int(unique[0]), items)
+    else:
+        values = np.zeros((len(cache.subsets), len(items)))
+        for start in range(0, len(items), PAIR_CHUNK):
+            sl = slice(start, start + PAIR_CHUNK)
+            values[:, sl] = cache.pair_values(users[sl], items[sl])
     phi = cache.shapley(values)
     branch = None
     if branches:
@@ -184,8 +190,7 @@ def attribute(
             sl = slice(start, start + PAIR_CHUNK)
             branch[:, sl] = cache.pair_branch_values(users[sl], items[sl])
     zphi = None
-    if standardised:
-        unique, where = np.unique(users, return_inverse=True)
+    if standardised:  # every user's moments are kept with the cache: a lookup
         mean, std = cache.coalition_moments(unique, progress=progress)
         zphi = cache.shapley(_zscore(values, mean[:, where], std[:, where]))
     return Attribution(
