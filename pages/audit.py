@@ -7,14 +7,13 @@ import functools
 import streamlit as st
 
 from anchorrec.analysis.attribution import reading_maths
-from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS
 from anchorrec.analysis.audit_report import render_audit_html, shares_csv
 from anchorrec.ui import cached, charts, prepared, show, tables
 from anchorrec.ui.accuracy_views import show_accuracy_game, stored_accuracy_game
+from anchorrec.ui.cold_start_views import show_cold_items
 from anchorrec.ui.downloads import kept_bytes
 from anchorrec.ui.errors import user_errors
 from anchorrec.ui.games import game_note, game_switch
-from anchorrec.ui.images import item_title
 from anchorrec.ui.state import AppState, reference_label, require_dataset, require_models
 from anchorrec.ui.text import plain
 
@@ -43,20 +42,6 @@ def _exposure(results: dict) -> None:
         c2.caption(f"This dataset has no item {by}.")
         return
     c2.plotly_chart(charts.exposure_bars(shares, by), width="stretch", key="audit_exposure_by")
-
-
-def _cold(ds, results: dict) -> None:
-    st.subheader("Cold items")
-    for name, r in results.items():
-        cold = tables.cold_items(r)
-        st.markdown(
-            f"**{plain(name)}**: {cold.in_catalogue} cold items (≤{COLD_MAX_INTERACTIONS} train "
-            f"interactions) in the catalogue; {cold.recommended} of them recommended, in "
-            f"{cold.recommendations:,} of {cold.total:,} recommendations ({cold.share:.2%})."
-        )
-        if len(cold.top):
-            top = cold.top.assign(title=[item_title(ds, int(i)) for i in cold.top["item"]])
-            show.table(top[["item", "title", "times recommended"]], f"audit_cold_{name}")
 
 
 def _export(state: AppState, entries: list, results: dict) -> None:
@@ -143,7 +128,7 @@ def render() -> None:
     _segments(results)
     show_accuracy_game(state, entries, game, "audit_accuracy")
     _exposure(results)
-    _cold(state.dataset, results)
+    show_cold_items(state.dataset, results)
     _export(state, entries, results)
 
 

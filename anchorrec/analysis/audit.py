@@ -60,7 +60,9 @@ class AuditResult:
     ``shares``: one row per segment (``kind``, ``segment``, ``n``, ``users``, mean
     ``share_*`` / ``phi_*`` / ``branch_share_*``); the first row is ``kind == "all"``.
     ``exposure``: recommendation count and popularity of every item.
-    ``summary``: Gini of exposure, coverage and the sizes.
+    ``summary``: Gini of exposure, coverage and the sizes, and ``shown_lists``: what the
+    lists the shop shows through the cold-start path hold (None without one; see
+    :mod:`anchorrec.analysis.shown_lists`).
     ``attribution``: the typed values behind ``recommendations``; ``provenance``: what the
     audit was computed from (see :func:`provenance`).
     """
@@ -206,6 +208,7 @@ def audit(
         "branches": list(cache.branches),
         "game": cache.game,
         "efficiency_error": attribution.efficiency_error(),
+        "shown_lists": _shown(loaded, k, users),
     }
     return AuditResult(
         loaded.variant,
@@ -220,6 +223,13 @@ def audit(
         attribution=attribution,
         provenance=provenance(loaded, cache.game),
     )
+
+
+def _shown(loaded: LoadedModel, k: int, users: np.ndarray | None) -> dict[str, Any] | None:
+    from anchorrec.analysis.shown_lists import shown_lists
+
+    shown = shown_lists(loaded, k, users)
+    return None if shown is None else shown.to_json()
 
 
 #: Leading columns of the per-recommendation export.

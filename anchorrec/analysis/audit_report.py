@@ -120,6 +120,14 @@ def lorenz_curve(counts: np.ndarray) -> str:
     )
 
 
+def _shown_lists(summary: dict) -> list[str]:
+    """The lists the shop shows through the cold-start path (none without one)."""
+    from anchorrec.analysis.shown_lists import ShownLists
+
+    shown = summary.get("shown_lists")
+    return [f"<p>{_esc(ShownLists(**shown).sentence())}</p>"] if shown else []
+
+
 def _legend(names: tuple[str, ...]) -> str:
     return (
         '<p class="legend">'
@@ -302,6 +310,7 @@ def render_audit_html(
         "<h2>Exposure</h2>",
         f"<p>Gini of recommendation counts: <b>{s['exposure_gini']:.3f}</b> (0 = every item recommended "
         f"equally often); catalogue coverage: <b>{s['coverage']:.1%}</b> of items recommended at least once.</p>",
+        *_shown_lists(s),
         lorenz_curve(result.exposure["recommended"].to_numpy()),
         html_table(top_items, left=()),
     ]

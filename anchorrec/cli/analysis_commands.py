@@ -397,6 +397,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         f"input-level shares over all top-{args.k} lists: {shares}; "
         f"exposure Gini {result.summary['exposure_gini']:.3f}, coverage {result.summary['coverage']:.1%}"
     )
+    if result.summary.get("shown_lists"):
+        from anchorrec.analysis.shown_lists import ShownLists
+
+        print(ShownLists(**result.summary["shown_lists"]).sentence())
     for d in accuracy:
         print(
             f"{d.metric} against {d.reference}: {d.difference:+.4f} "

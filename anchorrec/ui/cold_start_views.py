@@ -17,6 +17,7 @@ from anchorrec.models.cold_start_store import stored_report
 from anchorrec.ui.show import table
 
 if TYPE_CHECKING:
+    from anchorrec.data.dataset import Dataset
     from anchorrec.models.checkpoint import LoadedModel
 
 SWITCH_HELP = (
@@ -89,6 +90,32 @@ def show_warm_new(models: dict[str, Path]) -> None:
         "top-20 lists, as recorded when each model's cold-start path was fitted (on valid); "
         "*cost to warm* is what the path takes from warm items. " + PATH_WORDS + " " + CAVEATS
     )
+
+
+def show_cold_items(ds: Dataset, results: dict[str, Any]) -> None:
+    """The Audit's cold items: how often the explained (published) lists recommend them, and
+    what the lists the shop shows through the cold-start path hold."""
+    from anchorrec.analysis.audit import COLD_MAX_INTERACTIONS
+    from anchorrec.analysis.shown_lists import ShownLists
+    from anchorrec.ui import tables
+    from anchorrec.ui.images import item_title
+    from anchorrec.ui.text import plain
+
+    st.subheader("Cold items")
+    for name, r in results.items():
+        cold = tables.cold_items(r)
+        st.markdown(
+            f"**{plain(name)}**: {cold.in_catalogue} cold items (≤{COLD_MAX_INTERACTIONS} train "
+            f"interactions) in the catalogue; {cold.recommended} of them recommended, in "
+            f"{cold.recommendations:,} of {cold.total:,} recommendations ({cold.share:.2%}) of "
+            "the published lists explained above."
+        )
+        shown = r.summary.get("shown_lists")
+        if shown:
+            st.markdown(plain(ShownLists(**shown).sentence()))
+        if len(cold.top):
+            top = cold.top.assign(title=[item_title(ds, int(i)) for i in cold.top["item"]])
+            table(top[["item", "title", "times recommended"]], f"audit_cold_{name}")
 
 
 def show_marked_list(loaded: LoadedModel, on: bool, user: int, k: int, key: str) -> None:
