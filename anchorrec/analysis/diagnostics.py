@@ -112,11 +112,50 @@ def row_bootstrap(
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     stats = np.array([fn(rng.integers(0, n, size=n)) for _ in range(resamples)])
+    return _bootstrap_interval(stats, centre)
+
+
+def _bootstrap_interval(stats: np.ndarray, centre: float | None) -> tuple[float, float]:
+    """:func:`row_bootstrap`'s interval of the resampled ``stats``."""
     low, high = _percentile_interval(stats)
     if centre is None:
         return low, high
     median = float(np.median(stats))
     return float(centre - (median - low)), float(centre + (high - median))
+
+
+def resample_weights(n: int, *, seed: int = 0, resamples: int = BOOTSTRAP) -> np.ndarray:
+    """How often each of ``n`` rows is drawn in each resample (``n × resamples``): the same
+    draws, in the same order, as :func:`row_bootstrap` with the same seed."""
+    rng = np.random.default_rng(seed)
+    weights = np.zeros((n, resamples))
+    for b in range(resamples):
+        weights[:, b] = np.bincount(rng.integers(0, n, size=n), minlength=n)
+    return weights
+
+
+def cka_resamples(kx: np.ndarray, ky: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """:func:`cka_from_grams` of every resample at once (``weights``: :func:`resample_weights`).
+
+    For the rows r of a resample (with repeats), ``K_r = K[r][:, r]`` and ``m = |r|``,
+    ``⟨H K_r H, H L_r H⟩ = tr(K_r L_r) − (2/m) (K_r 1)·(L_r 1) + (1/m²) (1ᵀK_r 1)(1ᵀL_r 1)``,
+    and each term is a weighted sum over the rows of the full Grams: ``tr(K_r L_r) =
+    wᵀ(K∘L)w``, ``(K_r 1)·(L_r 1) = Σᵢ wᵢ (Kw)ᵢ (Lw)ᵢ``, ``1ᵀK_r 1 = wᵀKw``. So every
+    resample costs a few matrix products with the weights instead of an ``m × m`` copy.
+    """
+    m = weights.sum(axis=0)
+    kw, lw = kx @ weights, ky @ weights
+
+    def centred_inner(a: np.ndarray, aw: np.ndarray, b: np.ndarray, bw: np.ndarray) -> np.ndarray:
+        trace = (weights * ((a * b) @ weights)).sum(axis=0)
+        cross = (weights * aw * bw).sum(axis=0)
+        totals = (weights * aw).sum(axis=0) * (weights * bw).sum(axis=0)
+        return trace - 2.0 * cross / m + totals / m**2
+
+    xy = centred_inner(kx, kw, ky, lw)
+    denom = np.sqrt(np.clip(centred_inner(kx, kw, kx, kw), 0, None))
+    denom = denom * np.sqrt(np.clip(centred_inner(ky, lw, ky, lw), 0, None))
+    return np.where(denom > 0, xy / np.where(denom > 0, denom, 1.0), 0.0)
 
 
 def _gaussian_like(x: np.ndarray, seed: int) -> np.ndarray:
@@ -267,11 +306,8 @@ def space_diagnostics(
                 cka,
                 null_mean,
                 "permutation",
-                row_bootstrap(
-                    lambda r, kx=kx, ky=ky: cka_from_grams(kx[np.ix_(r, r)], ky[np.ix_(r, r)]),
-                    len(rows),
-                    seed=seed,
-                    centre=cka,
+                _bootstrap_interval(
+                    cka_resamples(kx, ky, resample_weights(len(rows), seed=seed)), cka
                 ),
             )
             queries = g.sample_rows(items[a].n_rows, g.DEFAULT_MAX_ROWS, seed)

@@ -123,3 +123,25 @@ def test_stale_stored_reports_are_recomputed(tiny_model, tmp_path):
     data["format"] = "anchorrec-diagnostics-v1"  # a report stored under the old definitions
     path.write_text(json.dumps(data))
     assert read_diagnostics(tmp_path) is None
+
+
+def test_cka_of_every_resample_at_once_equals_one_resample_at_a_time():
+    from anchorrec.analysis.diagnostics import (
+        BOOTSTRAP,
+        _centred_gram,
+        cka_from_grams,
+        cka_resamples,
+        resample_weights,
+    )
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(60, 5))
+    y = x @ rng.normal(size=(5, 7)) + 0.5 * rng.normal(size=(60, 7))
+    kx, ky = _centred_gram(x), _centred_gram(y)
+    weights = resample_weights(60, seed=11, resamples=BOOTSTRAP)
+    draws = np.random.default_rng(11)
+    one_by_one = [
+        cka_from_grams(kx[np.ix_(r, r)], ky[np.ix_(r, r)])
+        for r in (draws.integers(0, 60, size=60) for _ in range(BOOTSTRAP))
+    ]
+    np.testing.assert_allclose(cka_resamples(kx, ky, weights), one_by_one, rtol=1e-9, atol=1e-12)
