@@ -2,7 +2,7 @@
 
 Reads the latest full-size ``library`` and ``server`` rows of
 ``bench/results/clothing_scale.jsonl`` (written by :mod:`bench.speed.clothing_scale`) and
-prints, or with ``--update-docs`` writes into docs/benchmarks.md between its markers, one
+prints, or with ``--update-docs`` writes into docs/scale.md between its markers, one
 line per goal: what was measured, the 1-minute load average when it was taken, and whether
 the goal is met. Nothing here is typed by hand.
 
@@ -23,7 +23,7 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 from bench.common.benchlib import RESULTS_DIR, ROOT  # noqa: E402
 
 RESULTS = RESULTS_DIR / "clothing_scale.jsonl"
-DOC = ROOT / "docs" / "benchmarks.md"
+DOC = ROOT / "docs" / "scale.md"
 MARKERS = ("<!-- CLOTHING -->", "<!-- /CLOTHING -->")
 PAGE_WORDS = {
     "overview": "Overview",
@@ -145,7 +145,7 @@ def update_docs(doc: Path = DOC, results: Path = RESULTS) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("--update-docs", action="store_true", help="rewrite docs/benchmarks.md")
+    ap.add_argument("--update-docs", action="store_true", help="rewrite docs/scale.md")
     args = ap.parse_args(argv)
     if args.update_docs:
         update_docs()

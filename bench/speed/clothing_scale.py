@@ -459,7 +459,9 @@ def interactions(page, main, visit, panel_point, repeats: int) -> dict[str, Any]
 
     def shoppers() -> list[float]:
         runs = []
-        for u in (11, 222, 3333, 4444, 5555)[:repeats]:
+        top = user_box.get_attribute("aria-valuemax") or user_box.get_attribute("max")
+        n_users = int(float(top)) + 1 if top else 10**9  # a small --scale has fewer shoppers
+        for u in [x % n_users for x in (11, 222, 3333, 4444, 5555)][:repeats]:
             t0 = time.perf_counter()
             user_box.fill(str(u))
             user_box.press("Enter")
@@ -470,9 +472,9 @@ def interactions(page, main, visit, panel_point, repeats: int) -> dict[str, Any]
     def levels() -> list[float]:
         runs = []
         for level in ("branch", "input", "branch", "input", "branch")[:repeats]:
-            word = "branches" if level == "branch" else "the picture and the product text"
+            word = "Branch of the model" if level == "branch" else "Share of the score"
             t0 = time.perf_counter()
-            main.get_by_text(re.compile(word)).first.click()
+            main.get_by_text(word, exact=True).first.click()  # the reading switch
             runs.append((settle(page, t0, timeout=120), load1()))
         return runs
 
