@@ -212,3 +212,9 @@ def test_the_generated_parts_of_the_docs_match_the_recorded_results() -> None:
     generated = between(analysis, analysis_docs.START, analysis_docs.END)
     assert generated == analysis_docs.render().strip("\n")
     assert re.search(r"^### Runs$", generated, re.M)
+    from bench.speed import clothing_report
+
+    scale_doc = clothing_report.DOC.read_text(encoding="utf-8")
+    rows = report.load_rows()
+    clothing = [r for r in rows if r.get("bench") == "clothing_scale"]
+    assert between(scale_doc, *clothing_report.MARKERS) == clothing_report.table(clothing)
