@@ -125,8 +125,9 @@ def show_marked_list(loaded: LoadedModel, on: bool, user: int, k: int, key: str)
     from anchorrec.models.recommend import recommend
     from anchorrec.ui import cached
 
+    ranked = with_cold_start(loaded, on)
     emb = cached.of(loaded).ranking_embeddings(on)
-    routed = routed_mask(with_cold_start(loaded, on))
+    routed = routed_mask(ranked)
     recs = recommend(loaded, [user], k, embeddings=emb, routed=routed)
     frame = pd.DataFrame(
         {
@@ -134,6 +135,25 @@ def show_marked_list(loaded: LoadedModel, on: bool, user: int, k: int, key: str)
             "item": [r.item for r in recs],
             "title": [r.title for r in recs],
             "new arrival": ["★ " + ROUTED_LABEL if r.new_arrival else "" for r in recs],
+            "why (cold-start path's own exact split)": [
+                routed_reason(ranked, user, r.item) if r.new_arrival else "" for r in recs
+            ],
         }
     )
     table(frame, key=key)
+    if frame["new arrival"].astype(bool).any():
+        st.caption(
+            "A new arrival's score is the cold-start path's, not the model's: its *why* is the "
+            "content scorer's exact split (image and text parts of its resemblance to the "
+            "shopper's past purchases). Every other item keeps the model's score, explained "
+            "above."
+        )
+
+
+def routed_reason(loaded: LoadedModel, user: int, item: int) -> str:
+    """One line: why the cold-start path ranks ``item`` for ``user`` (its own game)."""
+    import numpy as np
+
+    from anchorrec.analysis.cold_explain import explain_routed
+
+    return explain_routed(loaded, np.array([user]), int(item))[0].sentence(loaded.dataset)
