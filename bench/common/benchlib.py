@@ -133,3 +133,14 @@ def script_path(bench: str) -> str:
     if not matches:
         return f"bench/{bench}.py"
     return scripts[max(matches, key=len)].relative_to(ROOT).as_posix()
+
+
+def rewrite_between(doc: Path, markers: tuple[str, str], body: str) -> None:
+    """Replace what lies between ``doc``'s two ``markers`` with ``body`` (on lines of its
+    own), atomically: a generated part of the docs, rewritten from the results."""
+    from anchorrec.fileio import atomic_write_bytes
+
+    text = doc.read_text(encoding="utf-8")
+    start, end = text.index(markers[0]), text.index(markers[1])
+    body = "\n" + body.strip("\n") + "\n"
+    atomic_write_bytes(doc, (text[: start + len(markers[0])] + body + text[end:]).encode())

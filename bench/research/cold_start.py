@@ -28,7 +28,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.common.benchlib import ROOT, record  # noqa: E402
+from bench.common.benchlib import ROOT, record, rewrite_between  # noqa: E402
 
 CONTENT_ONLY = "content kNN alone"
 PUBLISHED = "published (--cold-start off)"
@@ -231,12 +231,7 @@ def report(paths: list[Path]) -> str:
 
 def update_docs(results: list[Path], doc: Path = DOC) -> None:
     """Rewrite the generated part of ``doc`` from ``results``."""
-    from anchorrec.fileio import atomic_write_bytes
-
-    text = doc.read_text(encoding="utf-8")
-    start, end = text.index(MARKERS[0]), text.index(MARKERS[1])
-    body = "\n" + report(results) + "\n"
-    atomic_write_bytes(doc, (text[: start + len(MARKERS[0])] + body + text[end:]).encode())
+    rewrite_between(doc, MARKERS, report(results))
 
 
 def main(argv: list[str] | None = None) -> int:

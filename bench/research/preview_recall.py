@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common.benchlib import record  # noqa: E402
+from bench.common.benchlib import record, rewrite_between  # noqa: E402
 
 SEED_DIRS = ("model", "seed-1", "seed-2", "seed-3", "seed-4")
 BOOTSTRAP = 2000
@@ -279,18 +279,13 @@ MARKERS = ("<!-- PREVIEW-RECALL -->", "<!-- /PREVIEW-RECALL -->")
 
 def update_docs(results: Path, doc: Path = DOC) -> None:
     """Rewrite the tables between the markers of ``doc`` from ``results``."""
-    text = doc.read_text(encoding="utf-8")
-    start, end = text.index(MARKERS[0]), text.index(MARKERS[1])
     body = (
         "Buyers in valid or test (seed 0 unless stated):\n\n"
         + report(results, "valid+test")
         + "\n\nBuyers in test only (the split no training or tuning decision saw):\n\n"
         + report(results, "test")
-        + "\n"
     )
-    from anchorrec.fileio import atomic_write_bytes
-
-    atomic_write_bytes(doc, (text[: start + len(MARKERS[0])] + "\n" + body + text[end:]).encode())
+    rewrite_between(doc, MARKERS, body)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,20 +20,14 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.common.benchlib import RESULTS_DIR, ROOT  # noqa: E402
+from bench.common.benchlib import RESULTS_DIR, ROOT, rewrite_between  # noqa: E402
+from bench.speed.clothing_scale import TITLES  # noqa: E402
 
 RESULTS = RESULTS_DIR / "clothing_scale.jsonl"
 DOC = ROOT / "docs" / "scale.md"
 MARKERS = ("<!-- CLOTHING -->", "<!-- /CLOTHING -->")
-PAGE_WORDS = {
-    "overview": "Overview",
-    "spaces": "Embedding spaces",
-    "recommendations": "Recommendations",
-    "collapse": "Positional collapse",
-    "audit": "Audit",
-    "train": "Train",
-    "data": "Data",
-}
+#: Each page by its heading (the Overview's heading is the app's name).
+PAGE_WORDS = {**TITLES, "overview": "Overview"}
 INTERACTION_WORDS = {
     "pick_shopper_s": "pick a shopper (Recommendations)",
     "switch_level_s": "switch the attribution level",
@@ -134,13 +128,8 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 def update_docs(doc: Path = DOC, results: Path = RESULTS) -> None:
     """Rewrite the generated part of ``doc`` from ``results``."""
-    from anchorrec.fileio import atomic_write_bytes
-
     rows = [json.loads(x) for x in results.read_text(encoding="utf-8").splitlines() if x.strip()]
-    text = doc.read_text(encoding="utf-8")
-    start, end = text.index(MARKERS[0]), text.index(MARKERS[1])
-    body = "\n" + table(rows) + "\n"
-    atomic_write_bytes(doc, (text[: start + len(MARKERS[0])] + body + text[end:]).encode())
+    rewrite_between(doc, MARKERS, table(rows))
 
 
 def main(argv: list[str] | None = None) -> int:
