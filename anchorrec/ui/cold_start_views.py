@@ -15,6 +15,7 @@ import streamlit as st
 
 from anchorrec.models.cold_start_store import stored_report
 from anchorrec.ui.show import table
+from anchorrec.ui.text import md
 
 if TYPE_CHECKING:
     from anchorrec.data.dataset import Dataset
@@ -135,13 +136,12 @@ def show_marked_list(loaded: LoadedModel, on: bool, user: int, k: int, key: str)
             "item": [r.item for r in recs],
             "title": [r.title for r in recs],
             "new arrival": ["★ " + ROUTED_LABEL if r.new_arrival else "" for r in recs],
-            "why (cold-start path's own exact split)": [
-                routed_reason(ranked, user, r.item) if r.new_arrival else "" for r in recs
-            ],
         }
     )
     table(frame, key=key)
-    if frame["new arrival"].astype(bool).any():
+    for r in (r for r in recs if r.new_arrival):  # each in its own game, under the list
+        st.caption(md("★ #{} {}: {}", r.rank, r.title, routed_reason(ranked, user, r.item)))
+    if any(r.new_arrival for r in recs):
         st.caption(
             "A new arrival's score is the cold-start path's, not the model's: its *why* is the "
             "content scorer's exact split (image and text parts of its resemblance to the "
