@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from anchorrec.evaluation.segments import (  # noqa: F401 - HEAD/TAIL_SHARE re-e
 from anchorrec.stats import gini
 
 if TYPE_CHECKING:
+    from anchorrec.models.base import Embeddings
     from anchorrec.models.checkpoint import LoadedModel
 
 #: An item is *cold* when it has at most this many train interactions.
@@ -150,6 +152,7 @@ def audit(
     *,
     game: str = MEAN_GAME,
     progress: Progress | None = None,
+    ranking: Callable[[bool], Embeddings] | None = None,
 ) -> AuditResult:
     """Attribute every user's top-``k`` (under ``game``) and aggregate overall and by segment
     (``progress(done, total)`` as :func:`~anchorrec.analysis.attribution.attribute_top_k`)."""
@@ -208,7 +211,7 @@ def audit(
         "branches": list(cache.branches),
         "game": cache.game,
         "efficiency_error": attribution.efficiency_error(),
-        "shown_lists": _shown(loaded, k, users),
+        "shown_lists": _shown(loaded, k, users, ranking),
     }
     return AuditResult(
         loaded.variant,
@@ -225,10 +228,15 @@ def audit(
     )
 
 
-def _shown(loaded: LoadedModel, k: int, users: np.ndarray | None) -> dict[str, Any] | None:
+def _shown(
+    loaded: LoadedModel,
+    k: int,
+    users: np.ndarray | None,
+    ranking: Callable[[bool], Embeddings] | None,
+) -> dict[str, Any] | None:
     from anchorrec.analysis.shown_lists import shown_lists
 
-    shown = shown_lists(loaded, k, users)
+    shown = shown_lists(loaded, k, users, ranking)
     return None if shown is None else shown.to_json()
 
 

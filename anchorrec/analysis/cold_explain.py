@@ -35,6 +35,7 @@ from anchorrec.models.cold_start import (
 
 if TYPE_CHECKING:
     from anchorrec.data.dataset import Dataset
+    from anchorrec.models.base import Embeddings
     from anchorrec.models.checkpoint import LoadedModel
 
 #: Past purchases listed per explanation.
@@ -100,14 +101,18 @@ class ContentReason:
         return f"{head}; it most resembles past purchases {names} (score points)."
 
 
-def explain_routed(loaded: LoadedModel, users: np.ndarray, item: int) -> list[ContentReason]:
-    """:class:`ContentReason` of ``item`` for each of ``users`` (``item`` must be routed)."""
+def explain_routed(
+    loaded: LoadedModel, users: np.ndarray, item: int, emb: Embeddings | None = None
+) -> list[ContentReason]:
+    """:class:`ContentReason` of ``item`` for each of ``users`` (``item`` must be routed);
+    ``emb``: the model's own embeddings, when the caller keeps them."""
     cold = loaded.cold_start
     if cold is None:
         raise ConfigError("this model ranks without a cold-start path: nothing is routed.")
     ds = loaded.dataset
-    emb = loaded.model.eval_embeddings()
-    raw, aff, routed = calibrated(cold, emb, ds)
+    emb = loaded.model.eval_embeddings() if emb is None else emb
+    users = np.atleast_1d(np.asarray(users, dtype=np.int64))
+    raw, aff, routed = calibrated(cold, emb, ds, rows=users)
     if not routed[int(item)]:
         raise ConfigError(f"item {item} has purchases enough to be ranked by the model itself.")
     n_img = ds.features["image"].shape[1]
@@ -115,7 +120,7 @@ def explain_routed(loaded: LoadedModel, users: np.ndarray, item: int) -> list[Co
     parts = content_parts(cold, ds) if cold.mechanism != GENERATOR else None
     content = content_vectors(ds.features, cold.image_weight) if parts is None else None
     out = []
-    for u in np.atleast_1d(np.asarray(users, dtype=np.int64)):
+    for u in users:
         a, b = float(aff.alpha[u]), float(aff.beta[u])
         if parts is not None:
             row = weights[int(u)]

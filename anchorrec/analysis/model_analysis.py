@@ -108,7 +108,13 @@ class ModelAnalysis:
 
         def run() -> AuditResult:
             self.coalitions(game)  # the stored cache, so the audit never rebuilds it
-            return audit(self.loaded, k=int(k), game=game, progress=progress)
+            return audit(
+                self.loaded,
+                k=int(k),
+                game=game,
+                progress=progress,
+                ranking=self.ranking_embeddings,
+            )
 
         return self._once(("audit", int(k), game), run)
 

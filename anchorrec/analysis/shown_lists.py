@@ -12,6 +12,7 @@ and how much text, in the content scorer's own exact split
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ import numpy as np
 from anchorrec.stats import gini
 
 if TYPE_CHECKING:
+    from anchorrec.models.base import Embeddings
     from anchorrec.models.checkpoint import LoadedModel
 
 
@@ -68,9 +70,15 @@ class ShownLists:
         )
 
 
-def shown_lists(loaded: LoadedModel, k: int, users: np.ndarray | None = None) -> ShownLists | None:
+def shown_lists(
+    loaded: LoadedModel,
+    k: int,
+    users: np.ndarray | None = None,
+    ranking: Callable[[bool], Embeddings] | None = None,
+) -> ShownLists | None:
     """:class:`ShownLists` of ``loaded`` for ``users`` (all by default); None when it ranks
-    without a cold-start path (none fitted, switched off, or an ID-only model)."""
+    without a cold-start path (none fitted, switched off, or an ID-only model). ``ranking``
+    gives the ranking embeddings with the path on or off when the caller keeps them."""
     from anchorrec.models.cold_start import (
         GENERATOR,
         calibrated,
@@ -95,11 +103,11 @@ def shown_lists(loaded: LoadedModel, k: int, users: np.ndarray | None = None) ->
     hit = routed[shown]
     image_share = None
     if hit.any() and cold.mechanism != GENERATOR:
-        _, aff, _ = calibrated(cold, loaded.model.eval_embeddings(), ds)
-        parts = content_parts(cold, ds)
-        weights = history_weights(ds.train)
         rows, cols = np.nonzero(hit)
         u, i = users[rows], shown[rows, cols]
+        _, aff, _ = calibrated(cold, loaded.model.eval_embeddings(), ds, rows=u)
+        parts = content_parts(cold, ds)
+        weights = history_weights(ds.train)
         q_img = np.asarray(weights[u] @ parts.image)
         q_txt = np.asarray(weights[u] @ parts.text)
         img = np.abs(aff.alpha[u] * parts.w_image[u] * (q_img * parts.image[i]).sum(1))

@@ -349,23 +349,40 @@ def affine(mom: Moments, spread: float, shift: float, empty: np.ndarray) -> Affi
 
 
 def _calibrate(
-    cold: ColdStart, users: np.ndarray, items: np.ndarray, raw: RawScore, routed: np.ndarray
+    cold: ColdStart,
+    users: np.ndarray,
+    items: np.ndarray,
+    raw: RawScore,
+    routed: np.ndarray,
+    rows: np.ndarray | None = None,
 ) -> Affine:
     pool = stat_items(items.shape[0], routed)
-    empty = ~np.abs(raw.users).any(axis=1)
-    mom = score_moments(cold.calibration, users @ items[pool].T, raw.users @ raw.items[pool].T)
-    return affine(mom, cold.spread, cold.shift, empty)
+    if rows is None or cold.calibration == GLOBAL:  # one pair for everybody reads everybody
+        empty = ~np.abs(raw.users).any(axis=1)
+        mom = score_moments(cold.calibration, users @ items[pool].T, raw.users @ raw.items[pool].T)
+        return affine(mom, cold.spread, cold.shift, empty)
+    sub_raw = raw.users[rows]
+    mom = score_moments(cold.calibration, users[rows] @ items[pool].T, sub_raw @ raw.items[pool].T)
+    sub = affine(mom, cold.spread, cold.shift, ~np.abs(sub_raw).any(axis=1))
+    alpha = np.full(len(users), np.nan, dtype=np.float32)  # rows not asked for: no number
+    beta = np.full(len(users), np.nan, dtype=np.float32)
+    alpha[rows], beta[rows] = sub.alpha, sub.beta
+    return Affine(alpha, beta)
 
 
 def calibrated(
-    cold: ColdStart, emb: Embeddings, ds: Dataset
+    cold: ColdStart, emb: Embeddings, ds: Dataset, rows: np.ndarray | None = None
 ) -> tuple[RawScore, Affine, np.ndarray]:
-    """(raw score factors, per-shopper affine map, routed mask) of ``cold`` on ``emb``."""
+    """(raw score factors, per-shopper affine map, routed mask) of ``cold`` on ``emb``.
+
+    With ``rows`` (shoppers), a per-shopper map is computed for those shoppers only (the
+    others' entries are NaN): an explanation of one shopper then costs one row."""
     routed = routed_items(ds.train, cold.threshold)
     users = emb.users.detach().to("cpu", torch.float32).numpy()
     items = emb.items.detach().to("cpu", torch.float32).numpy()
     raw = raw_score(cold, emb, ds)
-    return raw, _calibrate(cold, users, items, raw, routed), routed
+    rows = None if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
+    return raw, _calibrate(cold, users, items, raw, routed, rows), routed
 
 
 def apply_cold_start(cold: ColdStart, emb: Embeddings, ds: Dataset) -> Embeddings:

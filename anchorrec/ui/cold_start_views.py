@@ -19,6 +19,7 @@ from anchorrec.ui.text import md
 
 if TYPE_CHECKING:
     from anchorrec.data.dataset import Dataset
+    from anchorrec.models.base import Embeddings
     from anchorrec.models.checkpoint import LoadedModel
 
 SWITCH_HELP = (
@@ -139,8 +140,10 @@ def show_marked_list(loaded: LoadedModel, on: bool, user: int, k: int, key: str)
         }
     )
     table(frame, key=key)
+    own = cached.of(loaded).ranking_embeddings(False)  # the model's, computed once
     for r in (r for r in recs if r.new_arrival):  # each in its own game, under the list
-        st.caption(md("★ #{} {}: {}", r.rank, r.title, routed_reason(ranked, user, r.item)))
+        why = routed_reason(ranked, user, r.item, own)
+        st.caption(md("★ #{} {}: {}", r.rank, r.title, why))
     if any(r.new_arrival for r in recs):
         st.caption(
             "A new arrival's score is the cold-start path's, not the model's: its *why* is the "
@@ -150,10 +153,11 @@ def show_marked_list(loaded: LoadedModel, on: bool, user: int, k: int, key: str)
         )
 
 
-def routed_reason(loaded: LoadedModel, user: int, item: int) -> str:
+def routed_reason(loaded: LoadedModel, user: int, item: int, emb: Embeddings | None = None) -> str:
     """One line: why the cold-start path ranks ``item`` for ``user`` (its own game)."""
     import numpy as np
 
     from anchorrec.analysis.cold_explain import explain_routed
 
-    return explain_routed(loaded, np.array([user]), int(item))[0].sentence(loaded.dataset)
+    reason = explain_routed(loaded, np.array([user]), int(item), emb)[0]
+    return reason.sentence(loaded.dataset)

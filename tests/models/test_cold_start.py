@@ -295,3 +295,22 @@ def test_reused_ranking_embeddings_give_the_same_marked_lists():
         (r.user, r.item, r.new_arrival) for r in reused
     ]
     assert any(r.new_arrival for r in fresh)  # the marks were exercised
+
+
+@pytest.mark.parametrize("calibration", [TAIL_CALIBRATION, PER_SHOPPER, GLOBAL])
+def test_calibrating_some_shoppers_gives_their_rows_of_the_whole(published, calibration):
+    from anchorrec.models.cold_start import calibrated
+
+    ds = published.dataset
+    cold = _cold(ds, TASTE, calibration)
+    emb = published.model.eval_embeddings()
+    _, whole, _ = calibrated(cold, emb, ds)
+    rows = np.array([3, 40, 40, 977])
+    _, some, _ = calibrated(cold, emb, ds, rows=rows)
+    np.testing.assert_allclose(some.alpha[rows], whole.alpha[rows], rtol=1e-5)
+    np.testing.assert_allclose(some.beta[rows], whole.beta[rows], rtol=1e-5, atol=1e-6)
+    others = np.setdiff1d(np.arange(ds.n_users), rows)
+    if calibration == GLOBAL:  # one pair for everybody: every row is known
+        np.testing.assert_allclose(some.alpha, whole.alpha)
+    else:  # rows nobody asked for carry no number
+        assert np.isnan(some.alpha[others]).all() and np.isnan(some.beta[others]).all()
