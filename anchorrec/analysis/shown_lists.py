@@ -79,11 +79,11 @@ def shown_lists(
     """:class:`ShownLists` of ``loaded`` for ``users`` (all by default); None when it ranks
     without a cold-start path (none fitted, switched off, or an ID-only model). ``ranking``
     gives the ranking embeddings with the path on or off when the caller keeps them."""
+    import torch
+
+    from anchorrec.data.dataset import IMAGE
     from anchorrec.models.cold_start import (
         GENERATOR,
-        calibrated,
-        content_parts,
-        history_weights,
         ranking_embeddings,
         routed_mask,
         with_cold_start,
@@ -96,22 +96,28 @@ def shown_lists(
     ds = loaded.dataset
     users = np.arange(ds.n_users) if users is None else np.asarray(users, dtype=np.int64)
     routed = routed_mask(loaded)
-    shown, _ = top_k_items(ranking_embeddings(loaded), users, k, ds.train)
-    published, _ = top_k_items(
-        ranking_embeddings(with_cold_start(loaded, False)), users, k, ds.train
-    )
+    if ranking is None:
+
+        def ranking(on: bool) -> Embeddings:
+            return ranking_embeddings(with_cold_start(loaded, on))
+
+    shown, _ = top_k_items(ranking(True), users, k, ds.train)
+    published, _ = top_k_items(ranking(False), users, k, ds.train)
     hit = routed[shown]
     image_share = None
     if hit.any() and cold.mechanism != GENERATOR:
+        # the routed part of the ranking embeddings is [α_u q_u | β_u] against [v_i | 1], with
+        # q_u and v_i image first: the image and text parts are two dot products (exact)
+        own_width = int(ranking(False).users.shape[1])
+        n_img = int(ds.features[IMAGE].shape[1])
+        on = ranking(True)
         rows, cols = np.nonzero(hit)
-        u, i = users[rows], shown[rows, cols]
-        _, aff, _ = calibrated(cold, loaded.model.eval_embeddings(), ds, rows=u)
-        parts = content_parts(cold, ds)
-        weights = history_weights(ds.train)
-        q_img = np.asarray(weights[u] @ parts.image)
-        q_txt = np.asarray(weights[u] @ parts.text)
-        img = np.abs(aff.alpha[u] * parts.w_image[u] * (q_img * parts.image[i]).sum(1))
-        txt = np.abs(aff.alpha[u] * parts.w_text[u] * (q_txt * parts.text[i]).sum(1))
+        u = torch.as_tensor(users[rows], device=on.users.device)
+        i = torch.as_tensor(shown[rows, cols], device=on.items.device)
+        img_cols = slice(own_width, own_width + n_img)
+        txt_cols = slice(own_width + n_img, on.users.shape[1] - 1)
+        img = (on.users[u, img_cols] * on.items[i, img_cols]).sum(1).abs().double().cpu().numpy()
+        txt = (on.users[u, txt_cols] * on.items[i, txt_cols]).sum(1).abs().double().cpu().numpy()
         total = img + txt
         ok = total > 0
         image_share = float((img[ok] / total[ok]).mean()) if ok.any() else None

@@ -140,11 +140,13 @@ def show_marked_list(loaded: LoadedModel, on: bool, user: int, k: int, key: str)
         }
     )
     table(frame, key=key)
-    own = cached.of(loaded).ranking_embeddings(False)  # the model's, computed once
-    for r in (r for r in recs if r.new_arrival):  # each in its own game, under the list
-        why = routed_reason(ranked, user, r.item, own)
-        st.caption(md("★ #{} {}: {}", r.rank, r.title, why))
-    if any(r.new_arrival for r in recs):
+    new = [r for r in recs if r.new_arrival]
+    if new and st.button("Why these new arrivals?", key=f"{key}_why"):  # on request: each
+        own = cached.of(loaded).ranking_embeddings(False)  # costs the path's own game
+        for r in new:
+            why = routed_reason(ranked, user, r.item, own)
+            st.caption(md("★ #{} {}: {}", r.rank, r.title, why))
+    if new:
         st.caption(
             "A new arrival's score is the cold-start path's, not the model's: its *why* is the "
             "content scorer's exact split (image and text parts of its resemblance to the "

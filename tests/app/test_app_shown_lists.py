@@ -41,6 +41,9 @@ def test_a_routed_item_in_the_shown_list_says_why_in_its_own_game(app, shop):
         assert shown, "the list the shop shows is on the page"
         routed = shown[0][shown[0]["new arrival"].astype(str) != ""]
         assert len(routed), "a shift of 2 sd puts routed items in the list"
+        assert not [c.value for c in at.caption if c.value.startswith("★ #")]  # on request
+        at.button(key="rec_marked_anchor_why").click().run()
+        assert not at.exception, [e.message for e in at.exception]
         whys = [c.value for c in at.caption if c.value.startswith("★ #")]
         assert len(whys) == len(routed)  # one line each, in the path's own game
         assert all("Ranked by its photo and copy" in w for w in whys)
