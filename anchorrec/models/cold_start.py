@@ -385,23 +385,19 @@ def calibrated(
     return raw, _calibrate(cold, users, items, raw, routed, rows), routed
 
 
-def apply_cold_start(
-    cold: ColdStart, emb: Embeddings, ds: Dataset, rows: np.ndarray | None = None
-) -> Embeddings:
+def apply_cold_start(cold: ColdStart, emb: Embeddings, ds: Dataset) -> Embeddings:
     """``emb`` with the routed items scored by the cold-start path (augmented embeddings).
 
     ``users' = [h_u, α_u q_u, β_u]`` and ``items' = [h_i, 0, 0]`` for an item kept,
     ``[0, v_i, 1]`` for a routed one; the branches and spaces are the model's (the
     explanations of a routed item read :func:`anchorrec.analysis.cold_explain` instead).
-    With ``rows``, only those shoppers are calibrated (one shopper's list costs one row;
-    under a per-shopper calibration the other shoppers' rows are NaN: rank only ``rows``).
     """
     if cold.dataset_fingerprint and not ds.fingerprint.startswith(cold.dataset_fingerprint):
         raise ConfigError(
             f"the cold-start calibration was fitted on dataset {cold.dataset_fingerprint}, not "
             f"{ds.fingerprint}; refit it for this dataset."
         )
-    raw, aff, routed = calibrated(cold, emb, ds, rows)
+    raw, aff, routed = calibrated(cold, emb, ds)
     if not routed.any():
         return emb
     users = emb.users.detach().to("cpu", torch.float32).numpy()
@@ -446,16 +442,13 @@ def with_cold_start(loaded: LoadedModel, on: bool) -> LoadedModel:
     return dataclasses.replace(loaded, cold_start=None)
 
 
-def ranking_embeddings(
-    loaded: LoadedModel, rows: np.ndarray | None = None, emb: Embeddings | None = None
-) -> Embeddings:
-    """The embeddings the product ranks by: the model's (``emb`` when the caller keeps
-    them), through its cold-start path when one is attached (see :func:`with_cold_start`);
-    ``rows``: only those shoppers will be ranked (see :func:`apply_cold_start`)."""
-    emb = loaded.model.eval_embeddings() if emb is None else emb
+def ranking_embeddings(loaded: LoadedModel) -> Embeddings:
+    """The embeddings the product ranks by: the model's, through its cold-start path when
+    one is attached (see :func:`with_cold_start`)."""
+    emb = loaded.model.eval_embeddings()
     if loaded.cold_start is None or loaded.model.id_only:
         return emb
-    return apply_cold_start(loaded.cold_start, emb, loaded.dataset, rows)
+    return apply_cold_start(loaded.cold_start, emb, loaded.dataset)
 
 
 def routed_mask(loaded: LoadedModel) -> np.ndarray:

@@ -122,21 +122,13 @@ def show_cold_items(ds: Dataset, results: dict[str, Any]) -> None:
 
 def show_marked_list(loaded: LoadedModel, on: bool, user: int, k: int, key: str) -> None:
     """``user``'s top-``k`` as the product ranks it (through the cold-start path when ``on``),
-    new arrivals marked; only this shopper is calibrated (the model's embeddings are kept)."""
-    import numpy as np
-
-    from anchorrec.models.cold_start import (
-        ROUTED_LABEL,
-        ranking_embeddings,
-        routed_mask,
-        with_cold_start,
-    )
+    new arrivals marked; the ranking embeddings are computed once per model."""
+    from anchorrec.models.cold_start import ROUTED_LABEL, routed_mask, with_cold_start
     from anchorrec.models.recommend import recommend
     from anchorrec.ui import cached
 
     ranked = with_cold_start(loaded, on)
-    own = cached.of(loaded).ranking_embeddings(False)  # the model's, computed once
-    emb = ranking_embeddings(ranked, rows=np.array([user]), emb=own)  # this shopper's row
+    emb = cached.of(loaded).ranking_embeddings(on)
     routed = routed_mask(ranked)
     recs = recommend(loaded, [user], k, embeddings=emb, routed=routed)
     frame = pd.DataFrame(
@@ -149,7 +141,8 @@ def show_marked_list(loaded: LoadedModel, on: bool, user: int, k: int, key: str)
     )
     table(frame, key=key)
     new = [r for r in recs if r.new_arrival]
-    if new and st.button("Why these new arrivals?", key=f"{key}_why"):  # on request
+    if new and st.button("Why these new arrivals?", key=f"{key}_why"):  # on request: each
+        own = cached.of(loaded).ranking_embeddings(False)  # costs the path's own game
         for r in new:
             why = routed_reason(ranked, user, r.item, own)
             st.caption(md("★ #{} {}: {}", r.rank, r.title, why))

@@ -314,14 +314,3 @@ def test_calibrating_some_shoppers_gives_their_rows_of_the_whole(published, cali
         np.testing.assert_allclose(some.alpha, whole.alpha)
     else:  # rows nobody asked for carry no number
         assert np.isnan(some.alpha[others]).all() and np.isnan(some.beta[others]).all()
-
-
-def test_one_shoppers_ranking_row_is_their_row_of_the_whole(published):
-    ds = published.dataset
-    loaded = dataclasses.replace(published, cold_start=_cold(ds, TASTE, PER_SHOPPER))
-    whole = ranking_embeddings(loaded)
-    one = ranking_embeddings(loaded, rows=np.array([17]), emb=published.model.eval_embeddings())
-    np.testing.assert_allclose(
-        (one.users[17] @ one.items.T).numpy(), (whole.users[17] @ whole.items.T).numpy(), rtol=1e-5
-    )
-    assert torch.isnan(one.users[16]).any()  # a shopper not asked for has no number
