@@ -197,10 +197,15 @@ def centred_units(features: dict[str, np.ndarray], centre: np.ndarray) -> list[n
 def history_coherence(train: sp.spmatrix, units: np.ndarray) -> np.ndarray:
     """Per shopper, the mean cosine between two different past purchases (0 below two)."""
     train = sp.csr_matrix(train, dtype=np.float32)
-    total = np.asarray(train @ units, dtype=np.float64)
-    n = np.asarray(train.sum(axis=1), dtype=np.float64).ravel()
+    return _coherence(np.asarray(train @ units), np.asarray(train.sum(axis=1)).ravel())
+
+
+def _coherence(total: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """:func:`history_coherence` from the sums of each shopper's purchases' unit vectors."""
+    n = np.asarray(n, dtype=np.float64)
     pairs = n * (n - 1)
-    return np.where(pairs > 0, ((total**2).sum(1) - n) / np.maximum(pairs, 1), 0.0)
+    squares = (np.asarray(total, dtype=np.float64) ** 2).sum(1)
+    return np.where(pairs > 0, (squares - n) / np.maximum(pairs, 1), 0.0)
 
 
 def taste_scale(train: sp.spmatrix, units: list[np.ndarray]) -> tuple[float, float, float, float]:
@@ -218,9 +223,14 @@ def taste_weights(
     train: sp.spmatrix, units: list[np.ndarray], scale: tuple[float, ...], sharpness: float
 ) -> np.ndarray:
     """Each shopper's image weight ``w_u = σ(κ (z_u^img − z_u^txt))``."""
-    z = [
-        (history_coherence(train, x) - scale[2 * k]) / scale[2 * k + 1] for k, x in enumerate(units)
-    ]
+    coherence = [history_coherence(train, x) for x in units]
+    return _taste_weights(coherence, scale, sharpness)
+
+
+def _taste_weights(
+    coherence: list[np.ndarray], scale: tuple[float, ...], sharpness: float
+) -> np.ndarray:
+    z = [(p - scale[2 * k]) / scale[2 * k + 1] for k, p in enumerate(coherence)]
     return (1.0 / (1.0 + np.exp(-sharpness * (z[0] - z[1])))).astype(np.float32)
 
 
@@ -240,6 +250,8 @@ class ContentParts:
     text: np.ndarray
     w_image: np.ndarray
     w_text: np.ndarray
+    #: each shopper's mean image and text vector of their purchases, when already at hand
+    profiles: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def content_parts(cold: ColdStart, ds: Dataset) -> ContentParts:
@@ -247,8 +259,13 @@ def content_parts(cold: ColdStart, ds: Dataset) -> ContentParts:
     if cold.mechanism == TASTE:
         assert cold.centre is not None and cold.taste_scale is not None
         units = centred_units(ds.features, cold.centre)
-        w = taste_weights(ds.train, units, cold.taste_scale, cold.sharpness)
-        return ContentParts(units[0], units[1], w, (1.0 - w).astype(np.float32))
+        train = sp.csr_matrix(ds.train, dtype=np.float32)
+        n = np.asarray(train.sum(axis=1)).ravel()
+        sums = [np.asarray(train @ x) for x in units]  # one product serves both uses
+        w = _taste_weights([_coherence(t, n) for t in sums], cold.taste_scale, cold.sharpness)
+        inv = np.where(n > 0, 1.0 / np.maximum(n, 1), 0.0).astype(np.float32)[:, None]
+        profiles = (sums[0] * inv, sums[1] * inv)
+        return ContentParts(units[0], units[1], w, (1.0 - w).astype(np.float32), profiles)
     content_vectors(ds.features, 0.5)  # the same check of both modalities
     w = np.full(ds.n_users, cold.image_weight, dtype=np.float32)
     img, txt = (_unit_rows(ds.features[m]) for m in (IMAGE, TEXT))
@@ -257,13 +274,12 @@ def content_parts(cold: ColdStart, ds: Dataset) -> ContentParts:
 
 def parts_score(parts: ContentParts, train: sp.spmatrix) -> RawScore:
     """The factor matrices of a :class:`ContentParts` score."""
-    weights = history_weights(train)
-    users = np.hstack(
-        [
-            parts.w_image[:, None] * np.asarray(weights @ parts.image),
-            parts.w_text[:, None] * np.asarray(weights @ parts.text),
-        ]
-    )
+    if parts.profiles is not None:
+        q_img, q_txt = parts.profiles
+    else:
+        weights = history_weights(train)
+        q_img, q_txt = np.asarray(weights @ parts.image), np.asarray(weights @ parts.text)
+    users = np.hstack([parts.w_image[:, None] * q_img, parts.w_text[:, None] * q_txt])
     return RawScore(users.astype(np.float32), np.hstack([parts.image, parts.text]))
 
 
