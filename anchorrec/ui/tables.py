@@ -135,11 +135,13 @@ LAYOUT_PARAMETERS: dict[str, list[tuple[str, str, float, float, type]]] = {
         ("seed", "Seed", 0, 10_000, int),
     ],
 }
-#: What bench/speed/projection_time.py measured (idle 2-core machine, 2026-11-27, 64-d vectors,
-#: bench/results/projection_time.jsonl); the UI quotes no other duration.
+#: What bench/speed/projection_time.py measured (2-core machine, nothing else running,
+#: 2026-12-08, 64-d vectors, bench/results/projection_time.jsonl); the UI quotes no other
+#: duration.
 LAYOUT_TIMES = (
-    "Measured on an idle 2-core machine, 5,000 items: UMAP 24.7 s on its first run in a "
-    "process (compiling), 4.8 s after; t-SNE 8.3 s. Computed once, then cached on disk beside "
+    "Measured on a 2-core machine with nothing else running. 5,000 items: UMAP 35.6 s on its "
+    "first run in a process (compiling), 6.4 s after; t-SNE 18.3 s. 23,033 items (Amazon "
+    "Clothing's size): UMAP 12.5 s, t-SNE 48.1 s. Computed once, then cached on disk beside "
     "the model."
 )
 

@@ -243,21 +243,27 @@ def latency_section(row: dict[str, Any]) -> list[str]:
 
 
 def projection_section(row: dict[str, Any]) -> list[str]:
+    import re
+
+    sizes = sorted(
+        {int(m.group(1)) for k in row if (m := re.fullmatch(r"(?:tsne|umap)_(\d+)_s", k))}
+    )
     out = [
         "### Projection time (one layout, with trustworthiness)",
         "",
-        "| method | 5,000 items | 20,000 items |",
-        "|---|---:|---:|",
+        "| method | " + " | ".join(f"{n:,} items" for n in sizes) + " |",
+        "|---|" + "---:|" * len(sizes),
     ]
     for method in ("tsne", "umap"):
-        a, b = row.get(f"{method}_5000_s"), row.get(f"{method}_20000_s")
-        if a is None and b is None:
+        cells = [
+            f"{row[f'{method}_{n}_s']} s (T = {row.get(f'{method}_{n}_trustworthiness')})"
+            if f"{method}_{n}_s" in row
+            else "—"
+            for n in sizes
+        ]
+        if all(c == "—" for c in cells):
             continue
-        ta, tb = (
-            row.get(f"{method}_5000_trustworthiness"),
-            row.get(f"{method}_20000_trustworthiness"),
-        )
-        out.append(f"| {method} | {a} s (T = {ta}) | {b} s (T = {tb}) |")
+        out.append(f"| {method} | " + " | ".join(cells) + " |")
     if "umap_cold_import_s" in row:
         out += [
             "",

@@ -26,6 +26,8 @@ def test_layout_times_are_the_measured_ones():
     assert f"UMAP {r['umap_5000_runs_s'][0]:.1f} s on its first run" in tables.LAYOUT_TIMES
     assert f"{r['umap_5000_s']:.1f} s after" in tables.LAYOUT_TIMES
     assert f"t-SNE {r['tsne_5000_s']:.1f} s" in tables.LAYOUT_TIMES
+    clothing = f"UMAP {r['umap_23033_s']:.1f} s, t-SNE {r['tsne_23033_s']:.1f} s"
+    assert clothing in tables.LAYOUT_TIMES  # Amazon Clothing's size
 
 
 def test_diagnostics_time_is_the_measured_one():
