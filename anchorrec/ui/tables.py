@@ -139,7 +139,7 @@ LAYOUT_PARAMETERS: dict[str, list[tuple[str, str, float, float, type]]] = {
 #: 2026-12-08, 64-d vectors, bench/results/projection_time.jsonl); the UI quotes no other
 #: duration.
 LAYOUT_TIMES = (
-    "Measured on a 2-core machine with nothing else running. 5,000 items: UMAP 35.6 s on its "
+    "Measured on an idle 2-core machine (nothing else running). 5,000 items: UMAP 35.6 s on its "
     "first run in a process (compiling), 6.4 s after; t-SNE 18.3 s. 23,033 items (Amazon "
     "Clothing's size): UMAP 12.5 s, t-SNE 48.1 s. Computed once, then cached on disk beside "
     "the model."
