@@ -149,13 +149,17 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(norm, 1e-12)
 
 
-def content_vectors(features: dict[str, np.ndarray], image_weight: float) -> np.ndarray:
-    """``v_i = [√w · x̂ᵢ^image, √(1−w) · x̂ᵢ^text]``: ``v_i · v_j = w cos_img + (1−w) cos_txt``."""
+def _require_image_and_text(features: dict[str, np.ndarray]) -> None:
     missing = [m for m in (IMAGE, TEXT) if m not in features]
     if missing:
         raise ConfigError(
             f"the cold-start path reads image and text features; this dataset lacks {missing}."
         )
+
+
+def content_vectors(features: dict[str, np.ndarray], image_weight: float) -> np.ndarray:
+    """``v_i = [√w · x̂ᵢ^image, √(1−w) · x̂ᵢ^text]``: ``v_i · v_j = w cos_img + (1−w) cos_txt``."""
+    _require_image_and_text(features)
     w = float(image_weight)
     return np.hstack(
         [np.sqrt(w) * _unit_rows(features[IMAGE]), np.sqrt(1 - w) * _unit_rows(features[TEXT])]
@@ -250,12 +254,13 @@ class ContentParts:
     text: np.ndarray
     w_image: np.ndarray
     w_text: np.ndarray
-    #: each shopper's mean image and text vector of their purchases, when already at hand
-    profiles: tuple[np.ndarray, np.ndarray] | None = None
+    #: each shopper's mean image and text vector of their purchases
+    profiles: tuple[np.ndarray, np.ndarray]
 
 
 def content_parts(cold: ColdStart, ds: Dataset) -> ContentParts:
     """The two modalities of the ``content`` or ``taste`` score of ``cold`` on ``ds``."""
+    _require_image_and_text(ds.features)
     if cold.mechanism == TASTE:
         assert cold.centre is not None and cold.taste_scale is not None
         units = centred_units(ds.features, cold.centre)
@@ -266,19 +271,16 @@ def content_parts(cold: ColdStart, ds: Dataset) -> ContentParts:
         inv = np.where(n > 0, 1.0 / np.maximum(n, 1), 0.0).astype(np.float32)[:, None]
         profiles = (sums[0] * inv, sums[1] * inv)
         return ContentParts(units[0], units[1], w, (1.0 - w).astype(np.float32), profiles)
-    content_vectors(ds.features, 0.5)  # the same check of both modalities
     w = np.full(ds.n_users, cold.image_weight, dtype=np.float32)
     img, txt = (_unit_rows(ds.features[m]) for m in (IMAGE, TEXT))
-    return ContentParts(img, txt, w, (1.0 - w).astype(np.float32))
+    weights = history_weights(ds.train)
+    profiles = (np.asarray(weights @ img), np.asarray(weights @ txt))
+    return ContentParts(img, txt, w, (1.0 - w).astype(np.float32), profiles)
 
 
-def parts_score(parts: ContentParts, train: sp.spmatrix) -> RawScore:
+def parts_score(parts: ContentParts) -> RawScore:
     """The factor matrices of a :class:`ContentParts` score."""
-    if parts.profiles is not None:
-        q_img, q_txt = parts.profiles
-    else:
-        weights = history_weights(train)
-        q_img, q_txt = np.asarray(weights @ parts.image), np.asarray(weights @ parts.text)
+    q_img, q_txt = parts.profiles
     users = np.hstack([parts.w_image[:, None] * q_img, parts.w_text[:, None] * q_txt])
     return RawScore(users.astype(np.float32), np.hstack([parts.image, parts.text]))
 
@@ -293,7 +295,7 @@ def routed_items(train: sp.spmatrix, threshold: int) -> np.ndarray:
 def raw_score(cold: ColdStart, emb: Embeddings, ds: Dataset) -> RawScore:
     """The mechanism's raw content score as two factor matrices."""
     if cold.mechanism in (CONTENT, TASTE):
-        return parts_score(content_parts(cold, ds), ds.train)
+        return parts_score(content_parts(cold, ds))
     content = content_vectors(ds.features, cold.image_weight)
     assert cold.generator is not None
     if cold.generator.shape[0] != content.shape[1]:

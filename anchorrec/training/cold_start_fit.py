@@ -267,9 +267,7 @@ def _raw_scores(
     (mechanism, image weight, ridge, κ, scores)."""
     for w in image_weights:
         if CONTENT in mechanisms:
-            raw = parts_score(
-                content_parts(ColdStart(CONTENT, GLOBAL, 0, w, 1.0, 0.0), ds), ds.train
-            )
+            raw = parts_score(content_parts(ColdStart(CONTENT, GLOBAL, 0, w, 1.0, 0.0), ds))
             yield CONTENT, w, 0.0, 0.0, raw.users @ raw.items.T
         if GENERATOR in mechanisms:
             content = content_vectors(ds.features, w)
@@ -283,7 +281,7 @@ def _raw_scores(
             probe = ColdStart(
                 TASTE, GLOBAL, 0, 0.5, 1.0, 0.0, sharpness=kappa, centre=centre, taste_scale=scale
             )
-            raw = parts_score(content_parts(probe, ds), ds.train)
+            raw = parts_score(content_parts(probe, ds))
             yield TASTE, 0.5, 0.0, kappa, raw.users @ raw.items.T
 
 
