@@ -112,12 +112,12 @@ def explain_routed(
     ds = loaded.dataset
     emb = loaded.model.eval_embeddings() if emb is None else emb
     users = np.atleast_1d(np.asarray(users, dtype=np.int64))
-    raw, aff, routed = calibrated(cold, emb, ds, rows=users)
+    parts = content_parts(cold, ds) if cold.mechanism != GENERATOR else None
+    raw, aff, routed = calibrated(cold, emb, ds, rows=users, parts=parts)
     if not routed[int(item)]:
         raise ConfigError(f"item {item} has purchases enough to be ranked by the model itself.")
     n_img = ds.features["image"].shape[1]
     weights = history_weights(ds.train)
-    parts = content_parts(cold, ds) if cold.mechanism != GENERATOR else None
     content = content_vectors(ds.features, cold.image_weight) if parts is None else None
     out = []
     for u in users:

@@ -292,10 +292,13 @@ def routed_items(train: sp.spmatrix, threshold: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- the calibrated map
-def raw_score(cold: ColdStart, emb: Embeddings, ds: Dataset) -> RawScore:
-    """The mechanism's raw content score as two factor matrices."""
+def raw_score(
+    cold: ColdStart, emb: Embeddings, ds: Dataset, parts: ContentParts | None = None
+) -> RawScore:
+    """The mechanism's raw content score as two factor matrices (``parts``: the
+    :func:`content_parts` of ``cold`` on ``ds``, when the caller has them)."""
     if cold.mechanism in (CONTENT, TASTE):
-        return parts_score(content_parts(cold, ds))
+        return parts_score(content_parts(cold, ds) if parts is None else parts)
     content = content_vectors(ds.features, cold.image_weight)
     assert cold.generator is not None
     if cold.generator.shape[0] != content.shape[1]:
@@ -389,16 +392,21 @@ def _calibrate(
 
 
 def calibrated(
-    cold: ColdStart, emb: Embeddings, ds: Dataset, rows: np.ndarray | None = None
+    cold: ColdStart,
+    emb: Embeddings,
+    ds: Dataset,
+    rows: np.ndarray | None = None,
+    parts: ContentParts | None = None,
 ) -> tuple[RawScore, Affine, np.ndarray]:
     """(raw score factors, per-shopper affine map, routed mask) of ``cold`` on ``emb``.
 
     With ``rows`` (shoppers), a per-shopper map is computed for those shoppers only (the
-    others' entries are NaN): an explanation of one shopper then costs one row."""
+    others' entries are NaN): an explanation of one shopper then costs one row. ``parts``:
+    as :func:`raw_score`."""
     routed = routed_items(ds.train, cold.threshold)
     users = emb.users.detach().to("cpu", torch.float32).numpy()
     items = emb.items.detach().to("cpu", torch.float32).numpy()
-    raw = raw_score(cold, emb, ds)
+    raw = raw_score(cold, emb, ds, parts)
     rows = None if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
     return raw, _calibrate(cold, users, items, raw, routed, rows), routed
 
