@@ -223,6 +223,13 @@ def taste_scale(train: sp.spmatrix, units: list[np.ndarray]) -> tuple[float, flo
     return out[0], out[1], out[2], out[3]
 
 
+def taste_basis(ds: Dataset) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """What a ``taste`` path stores from the catalogue it is fitted on: the centre
+    (:func:`catalogue_centre`) and the shoppers' coherence scale (:func:`taste_scale`)."""
+    centre = catalogue_centre(ds.features)
+    return centre, taste_scale(ds.train, centred_units(ds.features, centre))
+
+
 def taste_weights(
     train: sp.spmatrix, units: list[np.ndarray], scale: tuple[float, ...], sharpness: float
 ) -> np.ndarray:

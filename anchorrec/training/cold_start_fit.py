@@ -32,15 +32,13 @@ from anchorrec.models.cold_start import (
     Affine,
     ColdStart,
     affine,
-    catalogue_centre,
-    centred_units,
     content_parts,
     content_vectors,
     parts_score,
     routed_items,
     score_moments,
     stat_items,
-    taste_scale,
+    taste_basis,
 )
 
 if TYPE_CHECKING:
@@ -275,8 +273,7 @@ def _raw_scores(
                 g = ridge_generator(content[~routed], items[~routed], lam)
                 yield GENERATOR, w, lam, 0.0, users @ (content @ g).T
     if TASTE in mechanisms:
-        centre = catalogue_centre(ds.features)
-        scale = taste_scale(ds.train, centred_units(ds.features, centre))
+        centre, scale = taste_basis(ds)
         for kappa in sharpnesses:
             probe = ColdStart(
                 TASTE, GLOBAL, 0, 0.5, 1.0, 0.0, sharpness=kappa, centre=centre, taste_scale=scale
@@ -321,8 +318,7 @@ def cold_start_of(trial: Trial, users: np.ndarray, items: np.ndarray, ds) -> Col
         generator = ridge_generator(content[~routed], items[~routed], trial.ridge)
     centre = scale = None
     if trial.mechanism == TASTE:
-        centre = catalogue_centre(ds.features)
-        scale = taste_scale(ds.train, centred_units(ds.features, centre))
+        centre, scale = taste_basis(ds)
     return ColdStart(
         mechanism=trial.mechanism,
         calibration=trial.calibration,

@@ -15,9 +15,7 @@ def test_a_routed_item_in_the_shown_list_says_why_in_its_own_game(app, shop):
         PER_SHOPPER,
         TASTE,
         ColdStart,
-        catalogue_centre,
-        centred_units,
-        taste_scale,
+        taste_basis,
         write_cold_start,
     )
     from anchorrec.models.model_dir import ModelDir
@@ -25,10 +23,10 @@ def test_a_routed_item_in_the_shown_list_says_why_in_its_own_game(app, shop):
     ds = load_mmrec(shop)
     counts = np.asarray(ds.train.sum(axis=0)).ravel()
     threshold = int(np.quantile(counts, 0.2))  # a fifth of the catalogue goes by content
-    centre = catalogue_centre(ds.features)
+    centre, scale = taste_basis(ds)
     cold = ColdStart(
         TASTE, PER_SHOPPER, threshold, 0.5, 1.0, 2.0, dataset_fingerprint=ds.fingerprint,
-        sharpness=3.0, centre=centre, taste_scale=taste_scale(ds.train, centred_units(ds.features, centre)),
+        sharpness=3.0, centre=centre, taste_scale=scale,
     )  # fmt: skip
     model_dir = shop / "models" / "anchor"
     write_cold_start(ModelDir(model_dir), cold)

@@ -30,6 +30,7 @@ from anchorrec.models.cold_start import (
     history_coherence,
     ranking_embeddings,
     routed_items,
+    taste_basis,
     taste_scale,
     taste_weights,
     with_cold_start,
@@ -61,8 +62,7 @@ def _cold(ds, mechanism: str = CONTENT, calibration: str = TAIL_CALIBRATION) -> 
     if mechanism == GENERATOR:
         gen = np.random.default_rng(0).normal(size=(1280 + 384, 64)).astype(np.float32) * 0.01
     if mechanism == TASTE:
-        centre = catalogue_centre(ds.features)
-        scale = taste_scale(ds.train, centred_units(ds.features, centre))
+        centre, scale = taste_basis(ds)
         return ColdStart(
             TASTE,
             calibration,
