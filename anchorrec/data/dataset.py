@@ -157,6 +157,44 @@ def split_matrices(
     return train, valid, test
 
 
+@dataclass(frozen=True)
+class ColdUsersDropped:
+    """Interactions kept after :func:`drop_users_without_train`, and what was dropped."""
+
+    users: np.ndarray
+    items: np.ndarray
+    labels: np.ndarray
+    dropped_users: int
+    dropped_interactions: int
+
+    def warning(self) -> str | None:
+        """The sentence a reader says about it (None: nothing was dropped)."""
+        if not self.dropped_users:
+            return None
+        return (
+            f"{self.dropped_users} user(s) have valid/test interactions but none in train; their "
+            f"{self.dropped_interactions} valid/test interaction(s) were dropped (as MMRec does)."
+        )
+
+
+def drop_users_without_train(
+    users: np.ndarray, items: np.ndarray, labels: np.ndarray, n_users: int
+) -> ColdUsersDropped:
+    """As MMRec does: the valid/test interactions of users without a train interaction go."""
+    in_train = np.zeros(n_users, dtype=bool)
+    in_train[users[labels == TRAIN]] = True
+    cold = ~in_train[users]
+    if not cold.any():
+        return ColdUsersDropped(users, items, labels, 0, 0)
+    return ColdUsersDropped(
+        users[~cold],
+        items[~cold],
+        labels[~cold],
+        int(np.unique(users[cold]).size),
+        int(cold.sum()),
+    )
+
+
 def compute_fingerprint(ds: Dataset) -> str:
     """A stable SHA-256 over the interactions (with their split) and the feature matrices.
 

@@ -33,6 +33,7 @@ from anchorrec.data.dataset import (
     TRAIN,
     VALID,
     Dataset,
+    drop_users_without_train,
     mmrec_split,
     split_matrices,
 )
@@ -233,17 +234,10 @@ def build_dataset(
     ``original_user_id``.
     """
     n_users, n_items = len(user_tokens), len(item_tokens)
-    in_train = np.zeros(n_users, dtype=bool)
-    in_train[users[labels == TRAIN]] = True
-    cold = ~in_train[users]
-    dropped = 0
-    if cold.any():
-        dropped = int(np.unique(users[cold]).size)
-        warnings.append(
-            f"{dropped} user(s) have valid/test interactions but none in train; their "
-            f"{int(cold.sum())} valid/test interaction(s) were dropped (as MMRec does)."
-        )
-        users, items, labels = users[~cold], items[~cold], labels[~cold]
+    kept = drop_users_without_train(users, items, labels, n_users)
+    users, items, labels, dropped = kept.users, kept.items, kept.labels, kept.dropped_users
+    if (note := kept.warning()) is not None:
+        warnings.append(note)
     # ids left without any interaction are renumbered away (ids stay contiguous from 0)
     users, kept_users = _compact(users, n_users)
     items, kept_items = _compact(items, n_items)

@@ -30,6 +30,7 @@ from anchorrec.data.dataset import (
     TRAIN,
     VALID,
     Dataset,
+    drop_users_without_train,
     interactions_matrix,
 )
 from anchorrec.data.ids import BadNumber, parse_whole_numbers
@@ -337,18 +338,10 @@ def load_mmrec(
         users, items, labels = users[keep], items[keep], labels[keep]
 
     # MMRec drops valid/test interactions of users that have no train interaction.
-    in_train = np.zeros(n_users, dtype=bool)
-    in_train[users[labels == TRAIN]] = True
-    cold = ~in_train[users]
-    dropped_users = 0
-    if cold.any():
-        dropped_users = int(np.unique(users[cold]).size)
-        warnings.append(
-            f"{inter_path.name}: {dropped_users} user(s) have valid/test interactions but none "
-            f"in train; their {int(cold.sum())} valid/test interaction(s) were dropped "
-            "(as MMRec does)."
-        )
-        users, items, labels = users[~cold], items[~cold], labels[~cold]
+    kept = drop_users_without_train(users, items, labels, n_users)
+    users, items, labels, dropped_users = kept.users, kept.items, kept.labels, kept.dropped_users
+    if (note := kept.warning()) is not None:
+        warnings.append(f"{inter_path.name}: {note}")
 
     mats = []
     for label in (TRAIN, VALID, TEST):
