@@ -9,24 +9,15 @@ to it, and the sidebar is searched for links and images.
 from __future__ import annotations
 
 import http.server
-import os
 import threading
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from tests.app.browser_support import CHROMIUM, browser_page, free_port, running_app, wait_idle
+from tests.app.browser_support import browser_page, free_port, running_app, wait_idle
+from tests.app.test_browser import chromium  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def chromium():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing on CI: install Debian's chromium package.")
-        pytest.skip(f"{CHROMIUM} is not installed")
 
 
 class _Counting(http.server.BaseHTTPRequestHandler):
@@ -41,7 +32,7 @@ class _Counting(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_deep_link_values_fetch_nothing_and_draw_no_link(chromium, shop, tmp_path):
+def test_deep_link_values_fetch_nothing_and_draw_no_link(chromium, shop, tmp_path):  # noqa: F811
     port = free_port()
     server = http.server.HTTPServer(("127.0.0.1", port), _Counting)
     threading.Thread(target=server.serve_forever, daemon=True).start()
